@@ -1,0 +1,128 @@
+/**
+ * Frame schemas. Every frame is one JSON object with a `type`. Client requests may carry an
+ * `id` (a number or short string); the server answers each request that has one with a
+ * `result` or `error` frame carrying the same `id`. Server pushes (`message`, `conversation`)
+ * have no `id`. See docs/protocol.md for the prose version with examples.
+ */
+import { z } from 'zod';
+import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+
+export const LIMITS = {
+  idLength: 64,
+  clientMsgIdLength: 64,
+  pageSize: 200,
+  membersPerRequest: 500,
+  titleLength: 200,
+} as const;
+
+const requestId = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(64)]);
+export const objectId = z
+  .string()
+  .min(1)
+  .max(LIMITS.idLength)
+  .regex(/^[A-Za-z0-9_-]+$/, 'ids are letters, digits, _ and -');
+const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const limit = z.number().int().min(1).max(LIMITS.pageSize);
+
+const base = { id: requestId.optional() };
+
+export const authFrame = z.object({ type: z.literal('auth'), ...base, token: z.string().min(1).max(4096) });
+export const pingFrame = z.object({ type: z.literal('ping'), ...base });
+export const sendFrame = z.object({
+  type: z.literal('send'),
+  ...base,
+  conversationId: objectId,
+  clientMsgId: z
+    .string()
+    .min(1)
+    .max(LIMITS.clientMsgIdLength)
+    .regex(/^[A-Za-z0-9_.:-]+$/),
+  msgType: z.enum(['text', 'custom']),
+  body: z.unknown(),
+  replyTo: objectId.optional(),
+});
+export const ackFrame = z.object({ type: z.literal('ack'), ...base, conversationId: objectId, seq });
+export const readFrame = z.object({ type: z.literal('read'), ...base, conversationId: objectId, seq });
+export const syncFrame = z.object({
+  type: z.literal('sync'),
+  ...base,
+  since: z.string().max(128).nullable().optional(),
+  limit: limit.optional(),
+});
+export const messagesFrame = z.object({
+  type: z.literal('messages'),
+  ...base,
+  conversationId: objectId,
+  /** Entries with seq > after, ascending (catch-up, gap fill). */
+  after: seq.optional(),
+  /** Entries with seq < before, newest first then returned ascending (history paging). */
+  before: seq.optional(),
+  limit: limit.optional(),
+});
+export const directFrame = z.object({ type: z.literal('conversation.direct'), ...base, userId: objectId });
+export const createGroupFrame = z.object({
+  type: z.literal('conversation.create'),
+  ...base,
+  title: z.string().min(1).max(LIMITS.titleLength).optional(),
+  members: z.array(objectId).max(LIMITS.membersPerRequest),
+});
+export const getConversationFrame = z.object({ type: z.literal('conversation.get'), ...base, conversationId: objectId });
+export const addMembersFrame = z.object({
+  type: z.literal('conversation.addMembers'),
+  ...base,
+  conversationId: objectId,
+  userIds: z.array(objectId).min(1).max(LIMITS.membersPerRequest),
+});
+export const removeMemberFrame = z.object({
+  type: z.literal('conversation.removeMember'),
+  ...base,
+  conversationId: objectId,
+  userId: objectId,
+});
+export const leaveFrame = z.object({ type: z.literal('conversation.leave'), ...base, conversationId: objectId });
+
+export const clientFrameSchemas = {
+  auth: authFrame,
+  ping: pingFrame,
+  send: sendFrame,
+  ack: ackFrame,
+  read: readFrame,
+  sync: syncFrame,
+  messages: messagesFrame,
+  'conversation.direct': directFrame,
+  'conversation.create': createGroupFrame,
+  'conversation.get': getConversationFrame,
+  'conversation.addMembers': addMembersFrame,
+  'conversation.removeMember': removeMemberFrame,
+  'conversation.leave': leaveFrame,
+} as const;
+
+export type ClientFrameType = keyof typeof clientFrameSchemas;
+export type ClientFrame = { [K in ClientFrameType]: z.infer<(typeof clientFrameSchemas)[K]> }[ClientFrameType];
+export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFrameSchemas)[K]>;
+export type RequestId = z.infer<typeof requestId>;
+
+/** What each request's `result.data` holds. */
+export interface ResultData {
+  auth: AuthOk;
+  ping: { time: number };
+  send: SendResult;
+  ack: { seq: number };
+  read: { seq: number };
+  sync: SyncResult;
+  messages: MessagesPage;
+  'conversation.direct': Conversation;
+  'conversation.create': Conversation;
+  'conversation.get': Conversation;
+  'conversation.addMembers': Conversation;
+  'conversation.removeMember': Conversation;
+  'conversation.leave': { conversationId: string; seq: number };
+}
+
+export type ServerFrame =
+  | { type: 'result'; id: RequestId; data: unknown }
+  | { type: 'error'; id?: RequestId; error: ErrorBody }
+  /** A new log entry in a conversation the user is a member of. */
+  | { type: 'message'; message: Message }
+  /** This user's view of a conversation changed: added to it, removed from it. */
+  | { type: 'conversation'; conversation: Conversation };

@@ -1,0 +1,6 @@
+/** @natter/protocol — frame types, schemas, codecs, error and close codes shared by server and SDK. */
+export * from './model.js';
+export * from './errors.js';
+export * from './close-codes.js';
+export * from './frames.js';
+export * from './codec.js';
