@@ -1,0 +1,97 @@
+/**
+ * One validated options object. Values come from environment variables, optionally from a
+ * JSON config file named by NATTER_CONFIG (environment wins). A wrong value stops start-up
+ * with a message naming the variable and what it expects. Defaults are documented in
+ * docs/configuration.md.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+/** Each key is the environment variable's name; the schema gives type, range and default. */
+const schema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
+    .optional(),
+  BUS_URL: z
+    .string()
+    .regex(/^(memory:|redis:\/\/|rediss:\/\/|nats:\/\/)/, 'expected memory:, redis://… or nats://…')
+    .optional(),
+  /** Comma-separated origins allowed to open WebSockets; `*` allows any. Empty: only non-browser clients and same-host origins. */
+  ALLOWED_ORIGINS: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Admin API key for app servers; admin routes are disabled when unset. At least 24 characters. */
+  ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
+  /** HS256 secret for access tokens; generated and kept in DATA_DIR when unset. */
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
+  /** Allow POST /v1/auth/register. Apps that mint users through the admin API turn it off. */
+  REGISTRATION_OPEN: bool.default(true),
+  /** `normal` survives a killed process; `full` (fsync every commit) also survives power loss. */
+  DURABILITY: z.enum(['normal', 'full']).default('normal'),
+  MAX_FRAME_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  MAX_TEXT_LENGTH: int(1, 1_000_000).default(4000),
+  MAX_CUSTOM_BODY_BYTES: int(16, 1024 * 1024).default(16 * 1024),
+  /** Bytes queued to one socket before it is closed as a slow consumer. */
+  MAX_SEND_QUEUE_BYTES: int(16 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  AUTH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  HEARTBEAT_INTERVAL_MS: int(100, 600_000).default(25_000),
+  /** Login attempts per account per 15 minutes, and per IP. */
+  LOGIN_ATTEMPTS_PER_ACCOUNT: int(1, 10_000).default(10),
+  LOGIN_ATTEMPTS_PER_IP: int(1, 100_000).default(100),
+  /** Set behind a reverse proxy so X-Forwarded-For gives the client IP. */
+  TRUST_PROXY: bool.default(false),
+  SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+});
+
+export type Config = z.infer<typeof schema> & {
+  /** Absolute DATA_DIR. */
+  dataDir: string;
+  /** Parsed ALLOWED_ORIGINS: `'*'` or a list. */
+  allowedOrigins: '*' | string[];
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Source = Record<string, string | number | boolean | undefined>;
+
+/** Validates the given sources; throws ConfigError listing every wrong value. */
+export function loadConfig(env: Source = process.env, overrides: Source = {}): Config {
+  let file: Source = {};
+  const path = env.NATTER_CONFIG;
+  if (typeof path === 'string' && path !== '') {
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8')) as Source;
+    } catch (err) {
+      throw new ConfigError(`NATTER_CONFIG: cannot read ${path} as JSON (${(err as Error).message})`);
+    }
+  }
+  const merged: Source = { ...file };
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  Object.assign(merged, overrides);
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(merged[String(i.path[0])])})`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const origins = c.ALLOWED_ORIGINS.trim();
+  return {
+    ...c,
+    dataDir: resolve(c.DATA_DIR),
+    allowedOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
+  };
+}

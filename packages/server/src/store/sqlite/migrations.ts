@@ -1,0 +1,82 @@
+/**
+ * SQLite schema migrations, numbered and applied in order on start-up inside one transaction
+ * each. Never edit a released migration: add the next number.
+ */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT,
+  display_name TEXT,
+  avatar_url TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT,
+  refresh_hash TEXT NOT NULL,
+  refresh_expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX devices_user ON devices(user_id);
+
+-- One counter for sync versions; bumped once per conversation change.
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+INSERT INTO counters VALUES ('version', 0);
+
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+  title TEXT,
+  direct_key TEXT UNIQUE,
+  last_seq INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE members (
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  state TEXT NOT NULL CHECK (state IN ('active', 'left')),
+  joined_seq INTEGER NOT NULL,
+  left_seq INTEGER,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX members_user ON members(user_id, state);
+
+CREATE TABLE messages (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  client_msg_id TEXT,
+  reply_to TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+
+CREATE TABLE device_cursors (
+  device_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  acked_seq INTEGER NOT NULL,
+  PRIMARY KEY (device_id, conversation_id)
+) STRICT, WITHOUT ROWID;
+`,
+  },
+];

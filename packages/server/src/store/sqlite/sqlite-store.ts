@@ -1,0 +1,582 @@
+/**
+ * The embedded Store: one SQLite file in WAL mode through better-sqlite3. better-sqlite3 is
+ * synchronous, so each method runs its transaction to completion on the event loop; the async
+ * signature is for parity with the PostgreSQL store. With DURABILITY=normal a committed
+ * transaction is in the WAL (survives a killed process); with `full` it is fsynced (survives
+ * power loss).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Conversation, MemberRole, Message, MessageType, SystemBody } from '@natter/protocol';
+import type {
+  AppendOutcome,
+  ConversationState,
+  CursorOutcome,
+  DeviceRecord,
+  MembershipChange,
+  MembershipOutcome,
+  NewConversation,
+  NewDevice,
+  NewMessage,
+  NewUser,
+  PageQuery,
+  RotateOutcome,
+  Store,
+  SyncPage,
+  UserRecord,
+} from '../store.js';
+import { migrations } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' (tests of pure logic only). */
+  path: string;
+  durability: 'normal' | 'full';
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string | null;
+  display_name: string | null;
+  avatar_url: string | null;
+  created_at: number;
+}
+interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string | null;
+  refresh_hash: string;
+  refresh_expires_at: number;
+  created_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+}
+interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  sender_id: string;
+  type: string;
+  body: string;
+  client_msg_id: string | null;
+  reply_to: string | null;
+  created_at: number;
+}
+interface ViewRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  last_seq: number;
+  created_at: number;
+  role: MemberRole;
+  state: 'active' | 'left';
+  joined_seq: number;
+  left_seq: number | null;
+  read_seq: number;
+  v: number;
+}
+
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+  createdAt: r.created_at,
+});
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  refreshHash: r.refresh_hash,
+  refreshExpiresAt: r.refresh_expires_at,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  revokedAt: r.revoked_at,
+});
+export const toMessage = (r: MessageRow): Message => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  seq: r.seq,
+  senderId: r.sender_id,
+  type: r.type as MessageType,
+  body: JSON.parse(r.body) as unknown,
+  clientMsgId: r.client_msg_id,
+  replyTo: r.reply_to,
+  createdAt: r.created_at,
+});
+
+const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private closed = false;
+  private readonly s;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.s = {
+      nextVersion: db.prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
+      currentVersion: db.prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
+      insertUser: db.prepare(
+        `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
+         VALUES (@id, @username, @usernameKey, @passwordHash, @displayName, @avatarUrl, @createdAt) ON CONFLICT (username_key) DO NOTHING`,
+      ),
+      userById: db.prepare<[string], UserRow>(`SELECT * FROM users WHERE id = ?`),
+      userByKey: db.prepare<[string], UserRow>(`SELECT * FROM users WHERE username_key = ?`),
+      insertDevice: db.prepare(
+        `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
+         VALUES (@id, @userId, @name, @refreshHash, @refreshExpiresAt, @createdAt, @createdAt)`,
+      ),
+      deviceById: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE id = ?`),
+      devicesOfUser: db.prepare<[string], DeviceRow>(
+        `SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id`,
+      ),
+      rotate: db.prepare(`UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ? WHERE id = ?`),
+      revoke: db.prepare(`UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`),
+      insertConversation: db.prepare(
+        `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
+         VALUES (@id, @kind, @title, @directKey, 0, @version, @createdBy, @createdAt)`,
+      ),
+      conversation: db.prepare<[string], { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
+        `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = ?`,
+      ),
+      conversationByDirectKey: db.prepare<[string], { id: string }>(`SELECT id FROM conversations WHERE direct_key = ?`),
+      activeMembers: db.prepare<[string], { user_id: string; role: MemberRole }>(
+        `SELECT user_id, role FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
+      ),
+      member: db.prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number }>(
+        `SELECT role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
+      ),
+      upsertMember: db.prepare(
+        `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
+         VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, @version)
+         ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
+           joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version`,
+      ),
+      memberLeft: db.prepare(
+        `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
+      ),
+      setRole: db.prepare(`UPDATE members SET role = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
+      bumpSeq: db.prepare<[number, string], { last_seq: number }>(
+        `UPDATE conversations SET last_seq = last_seq + 1, version = ? WHERE id = ? RETURNING last_seq`,
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
+         VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)`,
+      ),
+      messageByClientId: db.prepare<[string, string], MessageRow>(`SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?`),
+      messageById: db.prepare<[string], MessageRow>(`SELECT * FROM messages WHERE id = ?`),
+      readAtLeast: db.prepare(`UPDATE members SET read_seq = max(read_seq, ?) WHERE conversation_id = ? AND user_id = ?`),
+      messagesAfter: db.prepare<[string, number, number, number], MessageRow>(
+        `SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      ),
+      messagesBefore: db.prepare<[string, number, number, number], MessageRow>(
+        `SELECT * FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      view: db.prepare<[string, string], ViewRow>(
+        `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.version AS v
+         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.user_id = ?`,
+      ),
+      activeConversationIds: db.prepare<[string], { conversation_id: string }>(
+        `SELECT conversation_id FROM members WHERE user_id = ? AND state = 'active'`,
+      ),
+      changes: db.prepare<[string, number, number], ViewRow>(
+        `SELECT * FROM (
+           SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
+                  CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
+           FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
+         WHERE v > ? ORDER BY v LIMIT ?`,
+      ),
+      cursor: db.prepare<[string, string], { acked_seq: number }>(
+        `SELECT acked_seq FROM device_cursors WHERE device_id = ? AND conversation_id = ?`,
+      ),
+      upsertCursor: db.prepare(
+        `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES (?, ?, ?)
+         ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)`,
+      ),
+      setRead: db.prepare(`UPDATE members SET read_seq = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const applied = new Set(
+      this.db.prepare<[], { version: number }>(`SELECT version FROM schema_migrations`).all().map((r) => r.version),
+    );
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare(`INSERT INTO schema_migrations VALUES (?, ?, ?)`).run(m.version, m.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  // --- accounts -----------------------------------------------------------------------------
+
+  async createUser(user: NewUser): Promise<UserRecord | null> {
+    const r = this.s.insertUser.run({ ...user, usernameKey: user.username.toLowerCase() });
+    if (r.changes === 0) return null;
+    return toUser(this.s.userById.get(user.id)!);
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const r = this.s.userById.get(id);
+    return r ? toUser(r) : null;
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | null> {
+    const r = this.s.userByKey.get(username.toLowerCase());
+    return r ? toUser(r) : null;
+  }
+
+  async existingUserIds(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => this.s.userById.get(id) !== undefined);
+  }
+
+  async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
+    const sets: string[] = [];
+    const values: (string | null)[] = [];
+    if (patch.displayName !== undefined) (sets.push('display_name = ?'), values.push(patch.displayName));
+    if (patch.avatarUrl !== undefined) (sets.push('avatar_url = ?'), values.push(patch.avatarUrl));
+    if (sets.length > 0) this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    return this.getUser(id);
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    this.db.prepare(`UPDATE users SET password_hash = ? WHERE id = ?`).run(hash, id);
+  }
+
+  // --- devices ------------------------------------------------------------------------------
+
+  async createDevice(device: NewDevice): Promise<DeviceRecord> {
+    this.s.insertDevice.run(device);
+    return toDevice(this.s.deviceById.get(device.id)!);
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const r = this.s.deviceById.get(id);
+    return r ? toDevice(r) : null;
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    return this.s.devicesOfUser.all(userId).map(toDevice);
+  }
+
+  async rotateRefresh(
+    deviceId: string,
+    presentedHash: string,
+    next: { hash: string; expiresAt: number },
+    now: number,
+  ): Promise<RotateOutcome> {
+    return this.db
+      .transaction((): RotateOutcome => {
+        const row = this.s.deviceById.get(deviceId);
+        if (!row) return { kind: 'unknown' };
+        if (row.revoked_at !== null) return { kind: 'revoked' };
+        if (row.refresh_hash !== presentedHash) {
+          this.s.revoke.run(now, deviceId, row.user_id);
+          return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
+        }
+        if (row.refresh_expires_at <= now) return { kind: 'expired' };
+        this.s.rotate.run(next.hash, next.expiresAt, now, deviceId);
+        return { kind: 'rotated', device: toDevice(this.s.deviceById.get(deviceId)!) };
+      })
+      .immediate();
+  }
+
+  async revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean> {
+    return this.s.revoke.run(now, deviceId, userId).changes > 0;
+  }
+
+  async revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const ids = this.s.devicesOfUser.all(userId).map((d) => d.id).filter((id) => id !== keep);
+        for (const id of ids) this.s.revoke.run(now, id, userId);
+        return ids;
+      })
+      .immediate();
+  }
+
+  // --- conversations ------------------------------------------------------------------------
+
+  private appendSystem(conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Message {
+    const version = this.s.nextVersion.get()!.value;
+    const seq = this.s.bumpSeq.get(version, conversationId)!.last_seq;
+    const text = JSON.stringify(body);
+    this.s.insertMessage.run({
+      conversationId,
+      seq,
+      id: entryId,
+      senderId: by,
+      type: 'system',
+      body: text,
+      clientMsgId: null,
+      replyTo: null,
+      createdAt: now,
+    });
+    return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
+  }
+
+  private insertConversation(conv: NewConversation, key: string | null): void {
+    const version = this.s.nextVersion.get()!.value;
+    this.s.insertConversation.run({
+      id: conv.id,
+      kind: conv.kind,
+      title: conv.title,
+      directKey: key,
+      version,
+      createdBy: conv.createdBy,
+      createdAt: conv.createdAt,
+    });
+    const body: SystemBody = {
+      event: 'conversation.created',
+      by: conv.createdBy,
+      title: conv.title,
+      members: conv.members.map((m) => m.userId),
+    };
+    const entry = this.appendSystem(conv.id, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
+    for (const m of conv.members) {
+      this.s.upsertMember.run({ conversationId: conv.id, userId: m.userId, role: m.role, seq: entry.seq, version });
+    }
+  }
+
+  async createConversation(conv: NewConversation): Promise<ConversationState> {
+    return this.db
+      .transaction(() => {
+        this.insertConversation(conv, null);
+        return this.state(conv.id)!;
+      })
+      .immediate();
+  }
+
+  async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
+    const key = directKey(a, b);
+    return this.db
+      .transaction(() => {
+        const existing = this.s.conversationByDirectKey.get(key);
+        if (existing) return this.state(existing.id)!;
+        const conv = make();
+        this.insertConversation(conv, key);
+        return this.state(conv.id)!;
+      })
+      .immediate();
+  }
+
+  private state(id: string): ConversationState | null {
+    const c = this.s.conversation.get(id);
+    if (!c) return null;
+    return {
+      id: c.id,
+      kind: c.kind,
+      title: c.title,
+      lastSeq: c.last_seq,
+      createdAt: c.created_at,
+      members: this.s.activeMembers.all(id).map((m) => ({ userId: m.user_id, role: m.role })),
+    };
+  }
+
+  async getConversationState(id: string): Promise<ConversationState | null> {
+    return this.state(id);
+  }
+
+  private view(r: ViewRow): Conversation {
+    const active = r.state === 'active';
+    return {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      lastSeq: active ? r.last_seq : (r.left_seq ?? r.joined_seq),
+      createdAt: r.created_at,
+      members: active ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : [],
+      membership: { role: r.role, state: r.state, joinedSeq: r.joined_seq, leftSeq: r.left_seq, readSeq: r.read_seq },
+    };
+  }
+
+  async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
+    const r = this.s.view.get(id, userId);
+    return r ? this.view(r) : null;
+  }
+
+  async activeConversationIds(userId: string): Promise<string[]> {
+    return this.s.activeConversationIds.all(userId).map((r) => r.conversation_id);
+  }
+
+  async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
+    return this.db
+      .transaction((): MembershipOutcome => {
+        const conv = this.s.conversation.get(conversationId);
+        const actorId = change.kind === 'leave' ? change.userId : change.by;
+        const actor = conv ? this.s.member.get(conversationId, actorId) : undefined;
+        if (!conv || !actor || actor.state !== 'active') return { kind: 'not_found' };
+        if (conv.kind === 'direct') return { kind: 'forbidden' };
+        const canManage = actor.role === 'owner' || actor.role === 'admin';
+
+        switch (change.kind) {
+          case 'add': {
+            if (!canManage) return { kind: 'forbidden' };
+            const fresh = [...new Set(change.userIds)].filter((u) => this.s.member.get(conversationId, u)?.state !== 'active');
+            if (fresh.length === 0) return { kind: 'noop', conversation: this.state(conversationId)! };
+            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.joined', by: change.by, userIds: fresh }, now);
+            const version = this.s.nextVersion.get()!.value;
+            for (const userId of fresh) {
+              this.s.upsertMember.run({ conversationId, userId, role: 'member', seq: entry.seq, version });
+            }
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: fresh };
+          }
+          case 'remove': {
+            if (!canManage) return { kind: 'forbidden' };
+            const target = this.s.member.get(conversationId, change.userId);
+            if (!target || target.state !== 'active') return { kind: 'noop', conversation: this.state(conversationId)! };
+            if (change.userId === change.by) return { kind: 'forbidden' };
+            if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
+            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
+            const version = this.s.nextVersion.get()!.value;
+            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId] };
+          }
+          case 'leave': {
+            const entry = this.appendSystem(conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
+            const version = this.s.nextVersion.get()!.value;
+            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
+            if (actor.role === 'owner') {
+              // A group keeps an owner: the longest-standing admin, else the longest-standing member.
+              const rest = this.s.activeMembers.all(conversationId);
+              const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
+              if (heir) this.s.setRole.run('owner', version, conversationId, heir.user_id);
+            }
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId] };
+          }
+        }
+      })
+      .immediate();
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+
+  async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
+    return this.db
+      .transaction(() => {
+        const membersOf = new Map<string, string[]>();
+        return batch.map((m): AppendOutcome => {
+          const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
+          if (prior) {
+            const same =
+              prior.conversation_id === m.conversationId &&
+              prior.type === m.type &&
+              prior.body === m.body &&
+              prior.reply_to === m.replyTo;
+            return same ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+          }
+          const member = this.s.member.get(m.conversationId, m.senderId);
+          if (!member || member.state !== 'active') return { kind: 'not_found' };
+          if (m.replyTo !== null) {
+            const target = this.s.messageById.get(m.replyTo);
+            if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) return { kind: 'bad_reply' };
+          }
+          const version = this.s.nextVersion.get()!.value;
+          const seq = this.s.bumpSeq.get(version, m.conversationId)!.last_seq;
+          this.s.insertMessage.run({ ...m, seq });
+          this.s.readAtLeast.run(seq, m.conversationId, m.senderId);
+          let memberIds = membersOf.get(m.conversationId);
+          if (!memberIds) {
+            memberIds = this.s.activeMembers.all(m.conversationId).map((r) => r.user_id);
+            membersOf.set(m.conversationId, memberIds);
+          }
+          const message: Message = {
+            id: m.id,
+            conversationId: m.conversationId,
+            seq,
+            senderId: m.senderId,
+            type: m.type,
+            body: JSON.parse(m.body) as unknown,
+            clientMsgId: m.clientMsgId,
+            replyTo: m.replyTo,
+            createdAt: m.createdAt,
+          };
+          return { kind: 'stored', message, memberIds };
+        });
+      })
+      .immediate();
+  }
+
+  async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
+    return this.db.transaction(() => {
+      const r = this.s.view.get(conversationId, userId);
+      if (!r) return null;
+      const lo = r.joined_seq;
+      const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+      if (q.before !== undefined) {
+        const rows = this.s.messagesBefore.all(conversationId, q.before, lo, q.limit + 1);
+        const hasMore = rows.length > q.limit;
+        return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
+      }
+      const after = Math.max(q.after ?? 0, lo - 1);
+      const rows = this.s.messagesAfter.all(conversationId, after, hi, q.limit + 1);
+      const hasMore = rows.length > q.limit;
+      return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
+    })();
+  }
+
+  // --- cursors ------------------------------------------------------------------------------
+
+  private visibleLast(conversationId: string, userId: string): number | null {
+    const r = this.s.view.get(conversationId, userId);
+    if (!r) return null;
+    return r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+  }
+
+  async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    return this.db
+      .transaction((): CursorOutcome => {
+        const last = this.visibleLast(conversationId, userId);
+        if (last === null) return { kind: 'not_found' };
+        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+        this.s.upsertCursor.run(deviceId, conversationId, seq);
+        return { kind: 'ok', seq: this.s.cursor.get(deviceId, conversationId)!.acked_seq };
+      })
+      .immediate();
+  }
+
+  async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    return this.db
+      .transaction((): CursorOutcome => {
+        const last = this.visibleLast(conversationId, userId);
+        if (last === null) return { kind: 'not_found' };
+        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+        const m = this.s.member.get(conversationId, userId)!;
+        if (seq <= m.read_seq) return { kind: 'ok', seq: m.read_seq };
+        this.s.setRead.run(seq, this.s.nextVersion.get()!.value, conversationId, userId);
+        return { kind: 'ok', seq };
+      })
+      .immediate();
+  }
+
+  // --- sync ---------------------------------------------------------------------------------
+
+  async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
+    return this.db.transaction((): SyncPage => {
+      const rows = this.s.changes.all(userId, sinceVersion, limit + 1);
+      const hasMore = rows.length > limit;
+      const page = rows.slice(0, limit);
+      const version = hasMore ? page[page.length - 1]!.v : this.s.currentVersion.get()!.value;
+      return { conversations: page.map((r) => this.view(r)), version: Math.max(version, sinceVersion), hasMore };
+    })();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The Store: everything Natter keeps. Async so that SQLite (embedded) and PostgreSQL
+ * (cluster) implement it alike; both must pass `runStoreContract` in contract.ts.
+ *
+ * Guarantees every implementation gives:
+ * - Each method is one transaction: it either happens whole or not at all.
+ * - When a write method's promise resolves, the write is durable at the configured level.
+ * - Conversation logs are gap-free: entries get seq lastSeq+1, lastSeq+2, … in commit order.
+ * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
+ */
+import type { Conversation, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
+
+export interface UserRecord extends PublicUser {
+  passwordHash: string | null;
+  createdAt: number;
+}
+
+export interface DeviceRecord {
+  id: string;
+  userId: string;
+  name: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  refreshHash: string;
+  refreshExpiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface NewUser {
+  id: string;
+  username: string;
+  passwordHash: string | null;
+  displayName: string | null;
+  avatarUrl: string | null;
+  createdAt: number;
+}
+
+export interface NewDevice {
+  id: string;
+  userId: string;
+  name: string | null;
+  refreshHash: string;
+  refreshExpiresAt: number;
+  createdAt: number;
+}
+
+/** Outcome of presenting a refresh token hash for rotation. */
+export type RotateOutcome =
+  | { kind: 'rotated'; device: DeviceRecord }
+  /** The hash is not the current one: an old token was replayed. The device is now revoked. */
+  | { kind: 'reused'; device: DeviceRecord }
+  | { kind: 'expired' }
+  | { kind: 'revoked' }
+  | { kind: 'unknown' };
+
+/** One send in a group-committed batch. The sender is the authenticated user. */
+export interface NewMessage {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  type: Exclude<MessageType, 'system'>;
+  /** JSON text of the body, exactly as it will be stored and served. */
+  body: string;
+  clientMsgId: string;
+  replyTo: string | null;
+  createdAt: number;
+}
+
+export type AppendOutcome =
+  | { kind: 'stored'; message: Message; memberIds: string[] }
+  /** The same clientMsgId was stored before with the same content: the original. */
+  | { kind: 'duplicate'; message: Message }
+  /** The clientMsgId was used before for different content. */
+  | { kind: 'conflict' }
+  /** The conversation does not exist or the sender is not an active member. */
+  | { kind: 'not_found' }
+  /** replyTo names no message of this conversation the sender can see. */
+  | { kind: 'bad_reply' };
+
+export interface NewConversation {
+  id: string;
+  kind: ConversationKind;
+  title: string | null;
+  createdBy: string;
+  /** Includes the creator. */
+  members: { userId: string; role: MemberRole }[];
+  /** The system entry at seq 1. */
+  createdMessageId: string;
+  createdAt: number;
+}
+
+export type MembershipChange =
+  | { kind: 'add'; userIds: string[]; by: string }
+  | { kind: 'remove'; userId: string; by: string }
+  | { kind: 'leave'; userId: string };
+
+export type MembershipOutcome =
+  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[] }
+  | { kind: 'not_found' }
+  | { kind: 'forbidden' }
+  /** Nothing to do (adding members who are all already in, removing a non-member). */
+  | { kind: 'noop'; conversation: ConversationState };
+
+/** The conversation as the server sees it, without any one user's view. */
+export interface ConversationState {
+  id: string;
+  kind: ConversationKind;
+  title: string | null;
+  lastSeq: number;
+  createdAt: number;
+  /** Active members with roles. */
+  members: { userId: string; role: MemberRole }[];
+}
+
+export interface PageQuery {
+  after?: number;
+  before?: number;
+  limit: number;
+}
+
+export type CursorOutcome =
+  | { kind: 'ok'; seq: number }
+  /** Not a member (or no such conversation). */
+  | { kind: 'not_found' }
+  /** The seq is beyond what the user can see. */
+  | { kind: 'invalid_position'; lastSeq: number };
+
+export interface SyncPage {
+  conversations: Conversation[];
+  /** The version to resume from. */
+  version: number;
+  hasMore: boolean;
+}
+
+export interface Store {
+  /** Releases connections and files. Idempotent. */
+  close(): Promise<void>;
+
+  // --- accounts ---------------------------------------------------------------------------
+  /** Returns null when the username is taken (case-insensitively). */
+  createUser(user: NewUser): Promise<UserRecord | null>;
+  getUser(id: string): Promise<UserRecord | null>;
+  getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** Returns the users among `ids` that exist. */
+  existingUserIds(ids: string[]): Promise<string[]>;
+  updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null>;
+  setPasswordHash(id: string, hash: string): Promise<void>;
+
+  // --- devices (sessions) -----------------------------------------------------------------
+  createDevice(device: NewDevice): Promise<DeviceRecord>;
+  getDevice(id: string): Promise<DeviceRecord | null>;
+  /** Not revoked, newest first. */
+  listDevices(userId: string): Promise<DeviceRecord[]>;
+  /**
+   * Atomically swaps the refresh hash if `presentedHash` is the current one and the device is
+   * live. A non-current hash revokes the device (refresh token reuse means theft).
+   */
+  rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome>;
+  /** Returns false when there was no such live device of that user. */
+  revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean>;
+  /** Revokes all of a user's devices except `keep`; returns the revoked ids. */
+  revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]>;
+
+  // --- conversations ----------------------------------------------------------------------
+  /** Creates the conversation with its `conversation.created` entry at seq 1. */
+  createConversation(conv: NewConversation): Promise<ConversationState>;
+  /**
+   * The direct conversation of a pair, created with its first entry if it did not exist.
+   * Exactly one per pair, however many callers race.
+   */
+  openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState>;
+  getConversationState(id: string): Promise<ConversationState | null>;
+  /** The user's view; null when the user never was a member (or it does not exist). */
+  getConversationForUser(id: string, userId: string): Promise<Conversation | null>;
+  /** Conversation ids where the user is an active member (used to route live delivery). */
+  activeConversationIds(userId: string): Promise<string[]>;
+  /** Applies a membership change with its system entry, checking the actor's role. */
+  changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome>;
+
+  // --- messages ---------------------------------------------------------------------------
+  /**
+   * Group commit: stores a batch of sends in one transaction, in array order. Outcomes are
+   * per item and in the same order. Membership is checked inside the transaction.
+   */
+  appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]>;
+  /**
+   * Entries visible to the user: within [joinedSeq, leftSeq ?? lastSeq]. `after` returns the
+   * oldest entries above it; `before` the newest below it; always ascending.
+   * Null when the user never was a member.
+   */
+  getMessages(conversationId: string, userId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null>;
+
+  // --- cursors ----------------------------------------------------------------------------
+  /** Moves the device's delivery cursor forward (never back) and returns it. */
+  ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome>;
+  /** Moves the user's read cursor forward (never back) and returns it. */
+  markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome>;
+
+  // --- sync -------------------------------------------------------------------------------
+  /** Conversations of the user whose view changed after `sinceVersion`, oldest change first. */
+  changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage>;
+}
