@@ -1,0 +1,28 @@
+/**
+ * The Bus: fan-out between Natter processes. Four methods and one handler, so a backend
+ * (in-process, Redis, NATS) is small to write. Every implementation passes runBusContract.
+ *
+ * Guarantees:
+ * - A payload published to a topic reaches every process subscribed to that topic at the
+ *   time of publishing (at most once: the bus is for live delivery; catch-up is the Store's
+ *   job through sync).
+ * - Payloads published by one process are delivered to each subscriber in publish order.
+ * - A process receives only topics it subscribed to.
+ */
+export type BusHandler = (topic: string, payload: string) => void;
+
+export interface Bus {
+  publish(topic: string, payload: string): Promise<void>;
+  /** Idempotent; resolves once the subscription is active. */
+  subscribe(topic: string): Promise<void>;
+  /** Idempotent. */
+  unsubscribe(topic: string): Promise<void>;
+  /** The one handler for everything this process receives. */
+  onMessage(handler: BusHandler): void;
+  close(): Promise<void>;
+}
+
+/** Topic of everything addressed to one user's devices. */
+export const userTopic = (userId: string) => `u:${userId}`;
+/** Topic of one conversation's log entries. */
+export const conversationTopic = (conversationId: string) => `c:${conversationId}`;

@@ -1,0 +1,75 @@
+/**
+ * In-process Bus. Single node only — unless several Natter nodes in one process share one
+ * MemoryBroker, which is how cluster logic is tested without Redis. Delivery is synchronous
+ * within publish(), so ordering is trivially kept.
+ */
+import type { Bus, BusHandler } from '../bus.js';
+
+export class MemoryBroker {
+  private readonly topics = new Map<string, Set<MemoryBus>>();
+
+  attach(): MemoryBus {
+    return new MemoryBus(this);
+  }
+
+  /** @internal */
+  add(topic: string, bus: MemoryBus): void {
+    let set = this.topics.get(topic);
+    if (!set) this.topics.set(topic, (set = new Set()));
+    set.add(bus);
+  }
+
+  /** @internal */
+  remove(topic: string, bus: MemoryBus): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    set.delete(bus);
+    if (set.size === 0) this.topics.delete(topic);
+  }
+
+  /** @internal */
+  deliver(topic: string, payload: string): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    for (const bus of set) bus.receive(topic, payload);
+  }
+}
+
+export class MemoryBus implements Bus {
+  private handler: BusHandler = () => {};
+  private readonly subscribed = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly broker: MemoryBroker = new MemoryBroker()) {}
+
+  async publish(topic: string, payload: string): Promise<void> {
+    if (this.closed) throw new Error('bus closed');
+    this.broker.deliver(topic, payload);
+  }
+
+  async subscribe(topic: string): Promise<void> {
+    if (this.closed || this.subscribed.has(topic)) return;
+    this.subscribed.add(topic);
+    this.broker.add(topic, this);
+  }
+
+  async unsubscribe(topic: string): Promise<void> {
+    if (!this.subscribed.delete(topic)) return;
+    this.broker.remove(topic, this);
+  }
+
+  onMessage(handler: BusHandler): void {
+    this.handler = handler;
+  }
+
+  /** @internal */
+  receive(topic: string, payload: string): void {
+    this.handler(topic, payload);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.subscribed) this.broker.remove(t, this);
+    this.subscribed.clear();
+  }
+}

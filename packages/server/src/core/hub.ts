@@ -1,0 +1,162 @@
+/**
+ * The hub: this process's registry of authenticated connections, indexed by user and by
+ * conversation, and the bridge to the Bus. Core services publish through it; it writes what
+ * arrives from the Bus to local connections — the same encoded bytes to every recipient.
+ *
+ * Routing: the process subscribes to `u:<user>` for each user it serves and to `c:<conv>` for
+ * each conversation one of those users is an active member of, so it receives only traffic for
+ * the users it serves.
+ */
+import { CLOSE_CODES, encodeFrame, type Conversation } from '@natter/protocol';
+import { conversationTopic, userTopic, type Bus } from '../bus/bus.js';
+import type { Store } from '../store/store.js';
+import type { Connection } from './connection.js';
+
+export interface Attachment {
+  readonly conn: Connection;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly conversations: Set<string>;
+}
+
+/** Events addressed to a user, carried on the user's topic. */
+export type UserEvent =
+  | { k: 'joined'; conversation: Conversation }
+  | { k: 'left'; conversation: Conversation }
+  | { k: 'revoke'; deviceIds: string[] }
+  | { k: 'frame'; frame: string };
+
+export class Hub {
+  private readonly byUser = new Map<string, Set<Attachment>>();
+  private readonly byConversation = new Map<string, Set<Attachment>>();
+  /** Conversations left while an attachment was loading its list; see attach(). */
+  private readonly pendingLeaves = new Map<Attachment, Set<string>>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: Store,
+  ) {
+    bus.onMessage((topic, payload) => this.receive(topic, payload));
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  async attach(conn: Connection, userId: string, deviceId: string): Promise<Attachment> {
+    const a: Attachment = { conn, userId, deviceId, conversations: new Set() };
+    let mine = this.byUser.get(userId);
+    if (!mine) {
+      this.byUser.set(userId, (mine = new Set()));
+      await this.bus.subscribe(userTopic(userId));
+    }
+    mine.add(a);
+    // Joins that arrive while the list loads are applied directly; leaves are remembered so a
+    // list read before the leave committed cannot re-add the conversation.
+    this.pendingLeaves.set(a, new Set());
+    try {
+      const ids = await this.store.activeConversationIds(userId);
+      const left = this.pendingLeaves.get(a)!;
+      for (const id of ids) if (!left.has(id)) await this.join(a, id);
+    } finally {
+      this.pendingLeaves.delete(a);
+    }
+    return a;
+  }
+
+  async detach(a: Attachment): Promise<void> {
+    const mine = this.byUser.get(a.userId);
+    if (!mine?.delete(a)) return;
+    this.pendingLeaves.delete(a);
+    if (mine.size === 0) {
+      this.byUser.delete(a.userId);
+      await this.bus.unsubscribe(userTopic(a.userId));
+    }
+    for (const id of a.conversations) await this.leave(a, id);
+  }
+
+  /** Publishes a conversation log entry (already encoded as a `message` frame). */
+  publishEntry(conversationId: string, frame: string): Promise<void> {
+    return this.bus.publish(conversationTopic(conversationId), frame);
+  }
+
+  publishToUser(userId: string, event: UserEvent): Promise<void> {
+    return this.bus.publish(userTopic(userId), JSON.stringify(event));
+  }
+
+  private async join(a: Attachment, conversationId: string): Promise<void> {
+    if (a.conversations.has(conversationId) || !this.byUser.get(a.userId)?.has(a)) return;
+    a.conversations.add(conversationId);
+    let set = this.byConversation.get(conversationId);
+    if (!set) {
+      this.byConversation.set(conversationId, (set = new Set()));
+      set.add(a);
+      await this.bus.subscribe(conversationTopic(conversationId));
+    } else {
+      set.add(a);
+    }
+  }
+
+  private async leave(a: Attachment, conversationId: string): Promise<void> {
+    a.conversations.delete(conversationId);
+    const set = this.byConversation.get(conversationId);
+    if (!set?.delete(a)) return;
+    if (set.size === 0) {
+      this.byConversation.delete(conversationId);
+      await this.bus.unsubscribe(conversationTopic(conversationId));
+    }
+  }
+
+  private receive(topic: string, payload: string): void {
+    if (topic.startsWith('c:')) {
+      const set = this.byConversation.get(topic.slice(2));
+      if (set) for (const a of set) a.conn.send(payload);
+      return;
+    }
+    if (topic.startsWith('u:')) {
+      const set = this.byUser.get(topic.slice(2));
+      if (!set) return;
+      let event: UserEvent;
+      try {
+        event = JSON.parse(payload) as UserEvent;
+      } catch {
+        return;
+      }
+      this.applyUserEvent([...set], event);
+    }
+  }
+
+  private applyUserEvent(attachments: Attachment[], event: UserEvent): void {
+    switch (event.k) {
+      case 'joined': {
+        const frame = encodeFrame({ type: 'conversation', conversation: event.conversation });
+        for (const a of attachments) {
+          void this.join(a, event.conversation.id);
+          a.conn.send(frame);
+        }
+        return;
+      }
+      case 'left': {
+        const frame = encodeFrame({ type: 'conversation', conversation: event.conversation });
+        for (const a of attachments) {
+          this.pendingLeaves.get(a)?.add(event.conversation.id);
+          void this.leave(a, event.conversation.id);
+          a.conn.send(frame);
+        }
+        return;
+      }
+      case 'revoke': {
+        const ids = new Set(event.deviceIds);
+        for (const a of attachments) {
+          if (ids.has(a.deviceId)) a.conn.close(CLOSE_CODES.device_revoked, 'device revoked');
+        }
+        return;
+      }
+      case 'frame':
+        for (const a of attachments) a.conn.send(event.frame);
+        return;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Brute-force protection for logins: failures are counted per account and per client IP over
+ * a window; while either is over its limit, attempts are refused before any password check.
+ * In-process counters here; a cluster passes a shared (Redis) limiter with the same interface.
+ */
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { NatterError } from '@natter/protocol';
+
+export interface LoginLimiter {
+  /** Throws `rate_limited` when the account or IP is locked out. */
+  check(account: string, ip: string): Promise<void>;
+  recordFailure(account: string, ip: string): Promise<void>;
+  recordSuccess(account: string): Promise<void>;
+}
+
+export class FlexibleLoginLimiter implements LoginLimiter {
+  constructor(
+    private readonly perAccount: RateLimiterAbstract,
+    private readonly perIp: RateLimiterAbstract,
+    private readonly limits: { account: number; ip: number },
+  ) {}
+
+  static inMemory(limits: { account: number; ip: number }, windowSeconds = 900): FlexibleLoginLimiter {
+    return new FlexibleLoginLimiter(
+      new RateLimiterMemory({ keyPrefix: 'login_acct', points: limits.account, duration: windowSeconds }),
+      new RateLimiterMemory({ keyPrefix: 'login_ip', points: limits.ip, duration: windowSeconds }),
+      limits,
+    );
+  }
+
+  async check(account: string, ip: string): Promise<void> {
+    const [a, i] = await Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]);
+    const blocked = [
+      a && a.consumedPoints >= this.limits.account ? a.msBeforeNext : 0,
+      i && i.consumedPoints >= this.limits.ip ? i.msBeforeNext : 0,
+    ];
+    const wait = Math.max(...blocked);
+    if (wait > 0) {
+      throw new NatterError('rate_limited', 'too many failed login attempts', { retryAfterMs: wait });
+    }
+  }
+
+  async recordFailure(account: string, ip: string): Promise<void> {
+    // penalty() adds points without rejecting, so the counters keep counting past the limit.
+    await Promise.all([this.perAccount.penalty(account.toLowerCase(), 1), this.perIp.penalty(ip, 1)]);
+  }
+
+  async recordSuccess(account: string): Promise<void> {
+    await this.perAccount.delete(account.toLowerCase());
+  }
+}

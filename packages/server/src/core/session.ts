@@ -1,0 +1,171 @@
+/**
+ * One client connection's protocol state machine: it waits for `auth` (with a deadline), then
+ * dispatches request frames to the services and answers each request that carries an `id`.
+ * Transports hand it decoded frames; it writes frames back through the Connection.
+ */
+import {
+  CLOSE_CODES,
+  encodeFrame,
+  NatterError,
+  PROTOCOL_VERSION,
+  toErrorBody,
+  type ClientFrame,
+  type DecodeResult,
+  type RequestId,
+} from '@natter/protocol';
+import type { Accounts } from './accounts.js';
+import type { Clock } from './clock.js';
+import type { Connection } from './connection.js';
+import type { Attachment, Hub } from './hub.js';
+import type { Messaging } from './messaging.js';
+
+export interface SessionHooks {
+  /** Called for every frame handled, with its type and outcome (for metrics). */
+  onFrame(type: string, errorCode: string | null, ms: number): void;
+  /** Called for anything unexpected (logged by the server; the client sees `internal`). */
+  onError(err: unknown): void;
+}
+
+export interface SessionDeps {
+  accounts: Accounts;
+  messaging: Messaging;
+  hub: Hub;
+  clock: Clock;
+  authTimeoutMs: number;
+  heartbeatSeconds: number;
+  hooks: SessionHooks;
+}
+
+type State =
+  | { kind: 'awaiting_auth'; deadline: { cancel(): void } }
+  | { kind: 'authenticating' }
+  | { kind: 'open'; attachment: Attachment }
+  | { kind: 'closed' };
+
+export class Session {
+  private state: State;
+  /** Frames that arrive while `auth` is being checked wait for it, so clients may pipeline. */
+  private authDone: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly deps: SessionDeps,
+  ) {
+    const deadline = deps.clock.setTimeout(() => {
+      if (this.state.kind === 'awaiting_auth' || this.state.kind === 'authenticating') {
+        this.conn.close(CLOSE_CODES.auth_timeout, 'authentication timeout');
+      }
+    }, deps.authTimeoutMs);
+    this.state = { kind: 'awaiting_auth', deadline };
+  }
+
+  get userId(): string | null {
+    return this.state.kind === 'open' ? this.state.attachment.userId : null;
+  }
+
+  /** Handles one decoded frame. Never throws. */
+  async handle(decoded: DecodeResult): Promise<void> {
+    if (this.state.kind === 'closed') return;
+    if (!decoded.ok) {
+      this.deps.hooks.onFrame('invalid', decoded.error.code, 0);
+      this.reply(decoded.id, decoded.error);
+      return;
+    }
+    const frame = decoded.frame;
+    const started = performance.now();
+    let code: string | null = null;
+    try {
+      const data = await this.dispatch(frame);
+      if (frame.id !== undefined && data !== undefined) this.conn.send(encodeFrame({ type: 'result', id: frame.id, data }));
+    } catch (err) {
+      if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
+      const body = toErrorBody(err);
+      code = body.code;
+      this.conn.send(encodeFrame(frame.id === undefined ? { type: 'error', error: body } : { type: 'error', id: frame.id, error: body }));
+    } finally {
+      this.deps.hooks.onFrame(frame.type, code, performance.now() - started);
+    }
+  }
+
+  private reply(id: RequestId | undefined, error: NatterError): void {
+    const body = error.toBody();
+    this.conn.send(encodeFrame(id === undefined ? { type: 'error', error: body } : { type: 'error', id, error: body }));
+  }
+
+  private async dispatch(frame: ClientFrame): Promise<unknown> {
+    const state = this.state;
+    if (frame.type === 'auth') {
+      const pending = this.authenticate(frame.token, frame.id);
+      this.authDone = pending.catch(() => undefined);
+      return pending;
+    }
+    if (state.kind === 'authenticating' && this.authDone) await this.authDone;
+    return this.dispatchAuthenticated(frame);
+  }
+
+  private async dispatchAuthenticated(frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<unknown> {
+    const state = this.state;
+    if (frame.type === 'ping') return { time: this.deps.clock.now() };
+    if (state.kind !== 'open') throw new NatterError('not_authenticated', 'send auth first');
+    const { userId, deviceId } = state.attachment;
+    const m = this.deps.messaging;
+    switch (frame.type) {
+      case 'send':
+        return m.send(userId, frame);
+      case 'ack':
+        return m.ack(userId, deviceId, frame.conversationId, frame.seq);
+      case 'read':
+        return m.read(userId, frame.conversationId, frame.seq);
+      case 'sync':
+        return m.sync(userId, frame.since, frame.limit);
+      case 'messages':
+        return m.messages(userId, frame);
+      case 'conversation.direct':
+        return m.openDirect(userId, frame.userId);
+      case 'conversation.create':
+        return m.createGroup(userId, frame.title ?? null, frame.members);
+      case 'conversation.get':
+        return m.getConversation(userId, frame.conversationId);
+      case 'conversation.addMembers':
+        return m.changeMembership(frame.conversationId, { kind: 'add', userIds: frame.userIds, by: userId });
+      case 'conversation.removeMember':
+        return m.changeMembership(frame.conversationId, { kind: 'remove', userId: frame.userId, by: userId });
+      case 'conversation.leave':
+        return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
+    }
+  }
+
+  private async authenticate(token: string, id: RequestId | undefined): Promise<unknown> {
+    if (this.state.kind !== 'awaiting_auth') throw new NatterError('already_authenticated', 'this connection is already authenticated');
+    const deadline = this.state.deadline;
+    this.state = { kind: 'authenticating' };
+    let claims;
+    try {
+      claims = await this.deps.accounts.authenticate(token);
+    } catch (err) {
+      deadline.cancel();
+      this.state = { kind: 'closed' };
+      const body = toErrorBody(err);
+      this.conn.send(encodeFrame(id === undefined ? { type: 'error', error: body } : { type: 'error', id, error: body }));
+      this.conn.close(body.code === 'device_revoked' ? CLOSE_CODES.device_revoked : CLOSE_CODES.auth_failed, body.code);
+      if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
+      return undefined;
+    }
+    deadline.cancel();
+    const attachment = await this.deps.hub.attach(this.conn, claims.userId, claims.deviceId);
+    if ((this.state as State).kind === 'closed') {
+      await this.deps.hub.detach(attachment);
+      return undefined;
+    }
+    this.state = { kind: 'open', attachment };
+    return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
+  }
+
+  /** The transport calls this once when the connection is gone. */
+  async closed(): Promise<void> {
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    if (state.kind === 'awaiting_auth') state.deadline.cancel();
+    if (state.kind === 'open') await this.deps.hub.detach(state.attachment);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * REST API under /v1 (documented in docs/api.md). Clients authenticate with
+ * `Authorization: Bearer <access token>`; app servers use `X-Admin-Key` on /v1/admin.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { LIMITS, NatterError, objectId } from '@natter/protocol';
+import type { Accounts } from '../core/accounts.js';
+import type { AccessClaims } from '../core/tokens.js';
+import type { Messaging } from '../core/messaging.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
+import { parse } from './validate.js';
+
+export interface RouteDeps {
+  accounts: Accounts;
+  messaging: Messaging;
+  adminApiKey: string | undefined;
+  registrationOpen: boolean;
+}
+
+const username = z
+  .string()
+  .min(3)
+  .max(32)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -');
+const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
+const displayName = z.string().trim().min(1).max(64).nullable();
+const avatarUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'http(s) URL')
+  .nullable();
+const deviceName = z.string().max(64).nullable().optional();
+
+const registerBody = z.object({ username, password, displayName: displayName.optional(), deviceName });
+const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(PASSWORD_MAX), deviceName });
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
+const profileBody = z.object({ displayName: displayName.optional(), avatarUrl: avatarUrl.optional() });
+const passwordBody = z.object({ currentPassword: z.string().min(1).max(PASSWORD_MAX), newPassword: password });
+const adminUserBody = z.object({ username, password: password.optional(), displayName: displayName.optional(), avatarUrl: avatarUrl.optional() });
+const mintBody = z.object({ deviceName });
+const idParam = z.object({ id: objectId });
+const groupBody = z.object({ title: z.string().min(1).max(LIMITS.titleLength).optional(), members: z.array(objectId).max(LIMITS.membersPerRequest) });
+const directBody = z.object({ userId: objectId });
+const membersBody = z.object({ userIds: z.array(objectId).min(1).max(LIMITS.membersPerRequest) });
+const seqNum = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const historyQuery = z.object({
+  after: seqNum.optional(),
+  before: seqNum.optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional(),
+});
+const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
+const seqBody = z.object({ seq: seqNum });
+
+function hashKey(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const adminKeyHash = d.adminApiKey ? hashKey(d.adminApiKey) : null;
+
+  async function user(req: FastifyRequest): Promise<AccessClaims> {
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ')) throw new NatterError('invalid_token', 'send Authorization: Bearer <access token>');
+    return d.accounts.authenticate(header.slice(7).trim());
+  }
+
+  function admin(req: FastifyRequest): void {
+    const key = req.headers['x-admin-key'];
+    // Hashing first makes the comparison constant-time whatever the key's length.
+    if (!adminKeyHash || typeof key !== 'string' || !timingSafeEqual(hashKey(key), adminKeyHash)) {
+      throw new NatterError('invalid_api_key', 'missing or wrong X-Admin-Key');
+    }
+  }
+
+  // --- auth ---
+  app.post('/v1/auth/register', async (req, reply) => {
+    if (!d.registrationOpen) throw new NatterError('forbidden', 'registration is closed on this server');
+    const b = parse(registerBody, req.body);
+    const r = await d.accounts.register(b);
+    return reply.status(201).send(r);
+  });
+  app.post('/v1/auth/login', async (req) => d.accounts.login(parse(loginBody, req.body), req.ip));
+  app.post('/v1/auth/refresh', async (req) => d.accounts.refresh(parse(refreshBody, req.body).refreshToken));
+  app.post('/v1/auth/logout', async (req, reply) => {
+    await d.accounts.logout(await user(req));
+    return reply.status(204).send();
+  });
+
+  // --- me ---
+  app.get('/v1/me', async (req) => d.accounts.me((await user(req)).userId));
+  app.patch('/v1/me', async (req) => {
+    const claims = await user(req);
+    return d.accounts.updateProfile(claims.userId, parse(profileBody, req.body));
+  });
+  app.post('/v1/me/password', async (req, reply) => {
+    const claims = await user(req);
+    const b = parse(passwordBody, req.body);
+    await d.accounts.changePassword(claims, b.currentPassword, b.newPassword);
+    return reply.status(204).send();
+  });
+  app.get('/v1/me/devices', async (req) => ({ devices: await d.accounts.listDevices(await user(req)) }));
+  app.delete('/v1/me/devices/:id', async (req, reply) => {
+    const claims = await user(req);
+    await d.accounts.revokeDevice(claims.userId, parse(idParam, req.params, 'params').id);
+    return reply.status(204).send();
+  });
+  app.get('/v1/users/:id', async (req) => {
+    await user(req);
+    return d.accounts.getUser(parse(idParam, req.params, 'params').id);
+  });
+
+  // --- conversations and messages ---
+  app.get('/v1/sync', async (req) => {
+    const claims = await user(req);
+    const q = parse(syncQuery, req.query, 'query');
+    return d.messaging.sync(claims.userId, q.since, q.limit);
+  });
+  app.post('/v1/conversations', async (req, reply) => {
+    const claims = await user(req);
+    const b = parse(groupBody, req.body);
+    return reply.status(201).send(await d.messaging.createGroup(claims.userId, b.title ?? null, b.members));
+  });
+  app.post('/v1/conversations/direct', async (req) => {
+    const claims = await user(req);
+    return d.messaging.openDirect(claims.userId, parse(directBody, req.body).userId);
+  });
+  app.get('/v1/conversations/:id', async (req) => {
+    const claims = await user(req);
+    return d.messaging.getConversation(claims.userId, parse(idParam, req.params, 'params').id);
+  });
+  app.get('/v1/conversations/:id/messages', async (req) => {
+    const claims = await user(req);
+    const { id } = parse(idParam, req.params, 'params');
+    const q = parse(historyQuery, req.query, 'query');
+    return d.messaging.messages(claims.userId, { type: 'messages', conversationId: id, ...q });
+  });
+  app.post('/v1/conversations/:id/members', async (req) => {
+    const claims = await user(req);
+    const { id } = parse(idParam, req.params, 'params');
+    return d.messaging.changeMembership(id, { kind: 'add', userIds: parse(membersBody, req.body).userIds, by: claims.userId });
+  });
+  app.delete('/v1/conversations/:id/members/:userId', async (req) => {
+    const claims = await user(req);
+    const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
+    if (p.userId === claims.userId) return d.messaging.changeMembership(p.id, { kind: 'leave', userId: claims.userId });
+    return d.messaging.changeMembership(p.id, { kind: 'remove', userId: p.userId, by: claims.userId });
+  });
+  app.post('/v1/conversations/:id/read', async (req) => {
+    const claims = await user(req);
+    const { id } = parse(idParam, req.params, 'params');
+    return d.messaging.read(claims.userId, id, parse(seqBody, req.body).seq);
+  });
+
+  // --- admin (app servers) ---
+  app.post('/v1/admin/users', async (req, reply) => {
+    admin(req);
+    return reply.status(201).send(await d.accounts.createUser(parse(adminUserBody, req.body)));
+  });
+  app.post('/v1/admin/users/:id/tokens', async (req, reply) => {
+    admin(req);
+    const { id } = parse(idParam, req.params, 'params');
+    return reply.status(201).send(await d.accounts.mintTokens(id, parse(mintBody, req.body).deviceName ?? null));
+  });
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics for one server process, served at GET /metrics. */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'natter_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly authenticated = new Gauge({ name: 'natter_connections_authenticated', help: 'Authenticated connections', registers: [this.registry] });
+  readonly framesIn = new Counter({ name: 'natter_frames_in_total', help: 'Frames received, by type', labelNames: ['type'], registers: [this.registry] });
+  readonly framesOut = new Counter({ name: 'natter_frames_out_total', help: 'Frames written to connections', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'natter_errors_total', help: 'Errors returned to clients, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly closes = new Counter({ name: 'natter_connection_closes_total', help: 'Connections closed by the server, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly frameLatency = new Histogram({
+    name: 'natter_frame_duration_seconds',
+    help: 'Time to handle a request frame, by type',
+    labelNames: ['type'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly httpLatency = new Histogram({
+    name: 'natter_http_request_duration_seconds',
+    help: 'HTTP request time, by route and status',
+    labelNames: ['route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly commitBatch = new Histogram({
+    name: 'natter_commit_batch_size',
+    help: 'Messages per group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Wires one Natter process together: Store, Bus, core services, HTTP API and the WebSocket
+ * gateway. `startNatter` is what main.ts and the tests call; it returns a handle whose
+ * `close()` shuts down gracefully (stop accepting, close sockets, drain commits, close the store).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { NatterError } from '@natter/protocol';
+import { Accounts } from './core/accounts.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { Hub } from './core/hub.js';
+import { Messaging } from './core/messaging.js';
+import { FlexibleLoginLimiter, type LoginLimiter } from './core/rate-limit.js';
+import { Session } from './core/session.js';
+import { TokenService } from './core/tokens.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory/memory-bus.js';
+import type { Config } from './config.js';
+import { sendError, toHttpError } from './http/errors.js';
+import { registerRoutes } from './http/routes.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import type { Store } from './store/store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { WebSocketGateway } from './transport/websocket.js';
+
+export interface NatterDeps {
+  store?: Store;
+  bus?: Bus;
+  clock?: Clock;
+  logger?: Logger;
+  limiter?: LoginLimiter;
+}
+
+export interface NatterServer {
+  /** http://host:port of the listening server. */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  store: Store;
+  metrics: Metrics;
+  hub: Hub;
+  close(): Promise<void>;
+}
+
+/** The signing secret: from config, else created once and kept in DATA_DIR. */
+export function loadJwtSecret(config: Config): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export function openStore(config: Config): Store {
+  const url = config.DATABASE_URL;
+  if (url === undefined || url.startsWith('sqlite:')) {
+    const path = url ? url.slice('sqlite:'.length) : join(config.dataDir, 'natter.db');
+    return new SqliteStore({ path, durability: config.DURABILITY });
+  }
+  throw new NatterError('unavailable', 'DATABASE_URL: PostgreSQL support is not in this build yet; use sqlite: or leave it unset');
+}
+
+export function openBus(config: Config): Bus {
+  const url = config.BUS_URL;
+  if (url === undefined || url.startsWith('memory:')) return new MemoryBus();
+  throw new NatterError('unavailable', 'BUS_URL: Redis/NATS support is not in this build yet; leave it unset for one process');
+}
+
+export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? openStore(config);
+  const bus = deps.bus ?? openBus(config);
+  const metrics = new Metrics();
+  const hub = new Hub(bus, store);
+  const tokens = new TokenService(loadJwtSecret(config), config.ACCESS_TOKEN_TTL_SECONDS);
+  const limiter =
+    deps.limiter ?? FlexibleLoginLimiter.inMemory({ account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP });
+  const accounts = new Accounts(store, tokens, limiter, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
+    await hub.publishToUser(userId, { k: 'revoke', deviceIds });
+  });
+  const messaging = new Messaging(store, hub, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
+  messaging.committer.onBatch = (n) => metrics.commitBatch.observe(n);
+
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: config.MAX_FRAME_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toHttpError(err);
+    metrics.errors.inc({ code: body.error.code });
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new NatterError('not_found', 'no such route')));
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpLatency.observe({ route: req.routeOptions.url ?? 'unknown', status: reply.statusCode }, reply.elapsedTime / 1000);
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_req, reply) => {
+    metrics.connections.set(gateway.size);
+    metrics.authenticated.set(hub.connectionCount);
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registrationOpen: config.REGISTRATION_OPEN });
+
+  const gateway = new WebSocketGateway(app.server, {
+    path: '/v1/ws',
+    maxFrameBytes: config.MAX_FRAME_BYTES,
+    maxSendQueueBytes: config.MAX_SEND_QUEUE_BYTES,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    allowedOrigins: config.allowedOrigins,
+    maxInFlight: 1024,
+    openSession: (conn) =>
+      new Session(conn, {
+        accounts,
+        messaging,
+        hub,
+        clock,
+        authTimeoutMs: config.AUTH_TIMEOUT_MS,
+        heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
+        hooks: {
+          onFrame(type, code, ms) {
+            metrics.framesIn.inc({ type });
+            metrics.frameLatency.observe({ type }, ms / 1000);
+            if (code) metrics.errors.inc({ code });
+          },
+          onError(err) {
+            logger.error({ err }, 'frame handling failed');
+          },
+        },
+      }),
+    onOpen: () => metrics.connections.inc(),
+    onClose: () => metrics.connections.dec(),
+    onFrameIn: () => {},
+    onFrameOut: () => metrics.framesOut.inc(),
+    onOriginRejected: () => metrics.errors.inc({ code: 'origin_not_allowed' }),
+    onServerClose: (reason) => metrics.closes.inc({ reason }),
+  });
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const port = (app.server.address() as AddressInfo).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  logger.info({ port, dataDir: config.dataDir }, 'natter listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    app,
+    store,
+    metrics,
+    hub,
+    close() {
+      closing ??= (async () => {
+        logger.info('shutting down');
+        const stopped = app.close();
+        await gateway.close();
+        await stopped;
+        await messaging.committer.drained();
+        await bus.close();
+        await store.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}
