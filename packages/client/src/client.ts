@@ -1,0 +1,252 @@
+/**
+ * NatterClient: the SDK's public face. It connects and re-connects by itself, keeps an outbox
+ * so sends survive disconnects, and keeps the local cache in sync — each message is emitted
+ * once, in conversation order.
+ *
+ * @example
+ * ```ts
+ * import WebSocket from 'ws';
+ * import { NatterClient } from '@natter/client';
+ * const client = new NatterClient({ url: 'ws://localhost:8080/v1/ws', token, WebSocket });
+ * client.on('message', (m) => console.log(m.conversationId, m.seq, m.body));
+ * await client.connect();
+ * const chat = await client.openDirect(otherUserId);
+ * await client.sendText(chat.id, 'hello');
+ * ```
+ */
+import type { AuthOk, Conversation, Message, SendResult } from '@natter/protocol';
+import type { BackoffOptions } from './backoff.js';
+import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
+import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { Emitter } from './emitter.js';
+import { Outbox } from './outbox.js';
+import { SyncEngine } from './sync.js';
+
+export interface NatterClientOptions {
+  /** The server's WebSocket URL, e.g. `wss://chat.example.com/v1/ws`. */
+  url: string;
+  /** An access token, or a function returning a fresh one (called on every connect). */
+  token: string | (() => string | Promise<string>);
+  /** WebSocket implementation; the global one by default (pass the `ws` package in Node 20). */
+  WebSocket?: WebSocketFactory;
+  /** Where conversations, messages, the sync token and the outbox are kept. */
+  cache?: ClientCache;
+  requestTimeoutMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  pingIntervalMs?: number;
+}
+
+export interface ClientEvents extends Record<string, unknown> {
+  /** Connection state changes: connecting, online, offline (with retry delay), closed. */
+  state: ConnectionState;
+  /** A log entry shown for the first time, in seq order per conversation. */
+  message: Message;
+  /** A conversation was added, changed, or left. */
+  conversation: Conversation;
+  /** A full sync after (re)connecting finished. */
+  synced: void;
+  /** A background failure (sync or delivery); the client keeps going. */
+  error: unknown;
+}
+
+export interface SendOptions {
+  /** Supply your own idempotency key; generated when omitted. */
+  clientMsgId?: string;
+  replyTo?: string;
+}
+
+function newClientMsgId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+}
+
+export class NatterClient extends Emitter<ClientEvents> {
+  readonly cache: ClientCache;
+  private readonly conn: Connection;
+  private readonly sync: SyncEngine;
+  private readonly outbox: Outbox;
+  private session: AuthOk | null = null;
+  private syncedOnce = false;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(options: NatterClientOptions) {
+    super();
+    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
+    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package in Node)');
+    this.cache = options.cache ?? new MemoryCache();
+    this.conn = new Connection({
+      url: options.url,
+      token: options.token,
+      WebSocket: WS,
+      backoff: { initialMs: 250, maxMs: 10_000, ...options.backoff },
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
+      onState: (s) => this.emit('state', s),
+      onPush: (frame) => {
+        if (frame.type === 'message') this.sync.onPushMessage(frame.message);
+        else this.sync.onPushConversation(frame.conversation);
+      },
+      onOnline: (session) => this.whenOnline(session),
+    });
+    this.sync = new SyncEngine(this.conn, this.cache, {
+      message: (m) => this.emit('message', m),
+      conversation: (c) => this.emit('conversation', c),
+      error: (e) => this.emit('error', e),
+    });
+    this.outbox = new Outbox(this.conn, this.cache);
+  }
+
+  get state(): ConnectionState {
+    return this.conn.current;
+  }
+
+  /** The authenticated user, once online. */
+  get userId(): string | null {
+    return this.session?.userId ?? null;
+  }
+
+  get deviceId(): string | null {
+    return this.session?.deviceId ?? null;
+  }
+
+  /** Starts connecting; resolves once online and the first sync has finished. */
+  async connect(): Promise<void> {
+    this.conn.start();
+    await this.conn.waitOnline();
+    await this.synced();
+  }
+
+  /** Closes the connection; pending sends stay in the cache's outbox for next time. */
+  close(): void {
+    this.conn.stop();
+    this.sync.dispose();
+    this.outbox.dispose();
+  }
+
+  /** Simulates a network failure (the client reconnects by itself). For tests and demos. */
+  dropConnection(): void {
+    this.conn.drop();
+  }
+
+  private whenOnline(session: AuthOk): void {
+    this.session = session;
+    void (async () => {
+      try {
+        await this.outbox.flush();
+        await this.sync.syncAll();
+        this.syncedOnce = true;
+        const w = this.syncWaiters;
+        this.syncWaiters = [];
+        for (const f of w) f();
+        this.emit('synced', undefined);
+      } catch (err) {
+        // Disconnected mid-sync: the next online runs it again.
+        this.emit('error', err);
+      }
+    })();
+  }
+
+  /** Resolves once the first sync has completed. */
+  private synced(): Promise<void> {
+    if (this.syncedOnce) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Pulls everything that changed and waits until it is applied. */
+  async syncNow(): Promise<void> {
+    await this.conn.waitOnline();
+    await this.sync.syncAll();
+    await this.sync.idle();
+  }
+
+  /** Waits until live deliveries and gap fills already under way are applied. */
+  idle(): Promise<void> {
+    return this.sync.idle();
+  }
+
+  /** Sends a text message; resolves when the server has stored it (retrying across disconnects). */
+  sendText(conversationId: string, text: string, options: SendOptions & { mentions?: string[] } = {}): Promise<SendResult> {
+    const body = options.mentions ? { text, mentions: options.mentions } : { text };
+    return this.send(conversationId, 'text', body, options);
+  }
+
+  /** Sends a custom JSON message. */
+  sendCustom(conversationId: string, data: unknown, options: SendOptions = {}): Promise<SendResult> {
+    return this.send(conversationId, 'custom', data, options);
+  }
+
+  private send(conversationId: string, msgType: 'text' | 'custom', body: unknown, options: SendOptions): Promise<SendResult> {
+    const item: PendingSend = {
+      clientMsgId: options.clientMsgId ?? newClientMsgId(),
+      conversationId,
+      msgType,
+      body,
+      createdAt: Date.now(),
+      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+    };
+    return this.outbox.send(item);
+  }
+
+  /** Sends still waiting for the server. */
+  pendingSends(): Promise<PendingSend[]> {
+    return this.outbox.pending();
+  }
+
+  /** Resolves when a send queued earlier (possibly by a previous run) is stored. */
+  waitForSend(clientMsgId: string): Promise<SendResult> {
+    return this.outbox.wait(clientMsgId);
+  }
+
+  private async rpc<T>(f: () => Promise<T>): Promise<T> {
+    await this.conn.waitOnline();
+    return f();
+  }
+
+  openDirect(userId: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.direct', userId }));
+  }
+
+  createGroup(input: { title?: string; members: string[] }): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.create', ...input }));
+  }
+
+  getConversation(conversationId: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.get', conversationId }));
+  }
+
+  addMembers(conversationId: string, userIds: string[]): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.addMembers', conversationId, userIds }));
+  }
+
+  removeMember(conversationId: string, userId: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.removeMember', conversationId, userId }));
+  }
+
+  leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.leave', conversationId }));
+  }
+
+  /** Marks the conversation read up to `seq` (for this user on every device). */
+  markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
+    return this.rpc(() => this.conn.request({ type: 'read', conversationId, seq }));
+  }
+
+  /** Loads older history before the oldest cached entry; returns what was added. */
+  async loadOlder(conversationId: string, limit = 50): Promise<Message[]> {
+    const have = await this.cache.getMessages(conversationId);
+    const before = have[0]?.seq ?? (await this.cache.getLastSeq(conversationId)) + 1;
+    const page = await this.rpc(() => this.conn.request({ type: 'messages', conversationId, before, limit }));
+    await this.cache.prependMessages(conversationId, page.messages);
+    return page.messages;
+  }
+
+  /** The cached messages of a conversation, in order. */
+  messages(conversationId: string): Promise<Message[]> {
+    return this.cache.getMessages(conversationId);
+  }
+
+  conversations(): Promise<Conversation[]> {
+    return this.cache.listConversations();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The socket under the SDK: connects, authenticates with the first frame, correlates requests
+ * with responses by id, checks liveness with `ping` frames, and reconnects with exponential
+ * backoff and full jitter after anything but a "do not reconnect" close (3500–3999, unless a
+ * token provider can give a fresh token).
+ */
+import {
+  decodeServerFrame,
+  ERROR_CODES,
+  isErrorCode,
+  shouldReconnect,
+  type AuthOk,
+  type ClientFrame,
+  type ErrorBody,
+  type ResultData,
+  type ServerFrame,
+} from '@natter/protocol';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+/** The part of the WebSocket API the SDK uses: browsers' WebSocket and the `ws` package both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type WebSocketFactory = new (url: string) => WebSocketLike;
+
+export type ConnectionState =
+  | { status: 'idle' }
+  | { status: 'connecting'; attempt: number }
+  | { status: 'online'; session: AuthOk }
+  | { status: 'offline'; retryInMs: number; lastClose: number | null }
+  | { status: 'closed'; reason: string };
+
+/** An error answered by the server, or a local failure (`timeout`, `disconnected`). */
+export class NatterClientError extends Error {
+  override readonly name = 'NatterClientError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+  static from(body: ErrorBody): NatterClientError {
+    const retryable = isErrorCode(body.code) ? ERROR_CODES[body.code].retryable : body.retryable;
+    return new NatterClientError(body.code, body.message, retryable, body.details);
+  }
+}
+
+export interface ConnectionOptions {
+  url: string;
+  token: string | (() => string | Promise<string>);
+  WebSocket: WebSocketFactory;
+  backoff: BackoffOptions;
+  requestTimeoutMs: number;
+  /** Liveness ping interval; defaults to the server's heartbeat. */
+  pingIntervalMs?: number;
+  onState(state: ConnectionState): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' }>): void;
+  /** Called after each successful auth, before requests queued by the app go out. */
+  onOnline(session: AuthOk): void;
+}
+
+interface Pending {
+  resolve(data: unknown): void;
+  reject(err: NatterClientError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type Requestable = Exclude<ClientFrame, { type: 'auth' }>;
+type Without<F> = F extends unknown ? Omit<F, 'id'> : never;
+
+export class Connection {
+  private ws: WebSocketLike | null = null;
+  private state: ConnectionState = { status: 'idle' };
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
+  private onlineWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: ConnectionOptions) {}
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (this.ws || this.retryTimer) return;
+    this.open();
+  }
+
+  stop(reason = 'closed by client'): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.clearPing();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close(1000, 'bye');
+    }
+    this.failPending('disconnected');
+    this.setState({ status: 'closed', reason });
+  }
+
+  /** Drops the socket as if the network failed (tests and liveness checks use it). */
+  drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.close(4000, 'dropped by client');
+    this.handleClose(ws, 1006);
+  }
+
+  /** Resolves when online (now or later). */
+  waitOnline(): Promise<void> {
+    if (this.state.status === 'online') return Promise.resolve();
+    return new Promise((resolve) => this.onlineWaiters.push(resolve));
+  }
+
+  /** Sends a request and resolves with its `result.data`. Fails fast when not online. */
+  request<F extends Without<Requestable>>(frame: F): Promise<ResultData[F['type']]> {
+    const ws = this.ws;
+    if (!ws || this.state.status !== 'online') {
+      return Promise.reject(new NatterClientError('disconnected', 'not connected', true));
+    }
+    return this.rawRequest(ws, frame as Record<string, unknown>) as Promise<ResultData[F['type']]>;
+  }
+
+  /** Sends a frame that needs no answer (acks). Dropped silently when offline. */
+  notify(frame: Without<Requestable>): void {
+    if (this.ws && this.state.status === 'online') this.ws.send(JSON.stringify(frame));
+  }
+
+  private rawRequest(ws: WebSocketLike, frame: Record<string, unknown>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new NatterClientError('timeout', `no answer to ${String(frame.type)} within ${this.o.requestTimeoutMs} ms`, true));
+      }, this.o.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      try {
+        ws.send(JSON.stringify({ ...frame, id }));
+      } catch {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new NatterClientError('disconnected', 'socket not writable', true));
+      }
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    this.o.onState(state);
+    if (state.status === 'online') {
+      const w = this.onlineWaiters;
+      this.onlineWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private open(): void {
+    this.setState({ status: 'connecting', attempt: this.attempt });
+    let ws: WebSocketLike;
+    try {
+      ws = new this.o.WebSocket(this.o.url);
+    } catch {
+      this.scheduleRetry(null);
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (ev) => this.handleMessage(ev.data);
+    ws.onclose = (ev) => this.handleClose(ws, ev.code);
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+    ws.onopen = () => void this.authenticate(ws);
+  }
+
+  private async authenticate(ws: WebSocketLike): Promise<void> {
+    try {
+      const token = typeof this.o.token === 'function' ? await this.o.token() : this.o.token;
+      if (this.ws !== ws) return;
+      const session = (await this.rawRequest(ws, { type: 'auth', token })) as AuthOk;
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.startPing(ws, this.o.pingIntervalMs ?? session.heartbeatSeconds * 1000);
+      this.setState({ status: 'online', session });
+      this.o.onOnline(session);
+    } catch {
+      // The server closes the socket after a failed auth; handleClose decides what next.
+      if (this.ws === ws && ws.readyState === 1) ws.close(4001, 'auth failed');
+    }
+  }
+
+  private handleMessage(data: unknown): void {
+    const text = typeof data === 'string' ? data : String(data);
+    const frame = decodeServerFrame(text);
+    if (!frame) return;
+    switch (frame.type) {
+      case 'result':
+      case 'error': {
+        if (typeof frame.id !== 'number') return;
+        const p = this.pending.get(frame.id);
+        if (!p) return;
+        this.pending.delete(frame.id);
+        clearTimeout(p.timer);
+        if (frame.type === 'result') p.resolve(frame.data);
+        else p.reject(NatterClientError.from(frame.error));
+        return;
+      }
+      case 'message':
+      case 'conversation':
+        this.o.onPush(frame);
+        return;
+    }
+  }
+
+  private handleClose(ws: WebSocketLike, code: number): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    ws.onclose = null;
+    ws.onmessage = null;
+    this.clearPing();
+    this.failPending('disconnected');
+    if (this.stopped) return;
+    const canRefresh = typeof this.o.token === 'function';
+    if (!shouldReconnect(code) && !canRefresh) {
+      this.setState({ status: 'closed', reason: `server closed the connection (${code})` });
+      return;
+    }
+    this.scheduleRetry(code);
+  }
+
+  private scheduleRetry(lastClose: number | null): void {
+    const delay = backoffDelay(this.attempt++, this.o.backoff);
+    this.setState({ status: 'offline', retryInMs: delay, lastClose });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.open();
+    }, delay);
+  }
+
+  private startPing(ws: WebSocketLike, every: number): void {
+    this.clearPing();
+    this.pingTimer = setInterval(() => {
+      this.rawRequest(ws, { type: 'ping' }).catch((err: NatterClientError) => {
+        if (err.code === 'timeout' && this.ws === ws) this.drop();
+      });
+    }, Math.max(every, 1000));
+  }
+
+  private clearPing(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  private failPending(code: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new NatterClientError(code, 'connection lost before an answer', true));
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The sync engine: keeps the cache's copy of each conversation log gap-free and in order.
+ * Work for one conversation is serialised, so live pushes, gap fills and catch-up never
+ * interleave. Live entries that continue the log are applied at once; an entry beyond the
+ * next expected seq triggers a fetch of the missing ones (gap fill); entries already held are
+ * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
+ * stored token, in bounded pages.
+ */
+import type { Conversation, Message } from '@natter/protocol';
+import type { ClientCache } from './cache.js';
+import type { Connection } from './connection.js';
+
+const PAGE = 200;
+
+export interface SyncSink {
+  message(m: Message): void;
+  conversation(c: Conversation): void;
+  error(err: unknown): void;
+}
+
+export class SyncEngine {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly acks = new Map<string, number>();
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly cache: ClientCache,
+    private readonly sink: SyncSink,
+    private readonly ackDelayMs = 50,
+  ) {}
+
+  /** Runs `task` after everything already queued for this conversation. */
+  private serial(conversationId: string, task: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(conversationId) ?? Promise.resolve();
+    const next = prev.then(task).catch((err: unknown) => this.sink.error(err));
+    this.chains.set(conversationId, next);
+    void next.then(() => {
+      if (this.chains.get(conversationId) === next) this.chains.delete(conversationId);
+    });
+    return next;
+  }
+
+  /** Pulls every change since the stored token. Throws if the connection drops midway. */
+  async syncAll(): Promise<void> {
+    let token = await this.cache.getSyncToken();
+    for (;;) {
+      const page = await this.conn.request({ type: 'sync', since: token, limit: 100 });
+      const failures: unknown[] = [];
+      await Promise.all(
+        page.conversations.map((c) =>
+          this.serial(c.id, async () => {
+            try {
+              await this.applyConversation(c);
+            } catch (err) {
+              failures.push(err);
+            }
+          }),
+        ),
+      );
+      // The token moves only once the page's conversations are caught up, so an interrupted
+      // sync is simply repeated.
+      if (failures.length > 0) throw failures[0];
+      token = page.token;
+      await this.cache.setSyncToken(token);
+      if (!page.hasMore) return;
+    }
+  }
+
+  onPushConversation(c: Conversation): void {
+    void this.serial(c.id, () => this.applyConversation(c));
+  }
+
+  onPushMessage(m: Message): void {
+    void this.serial(m.conversationId, async () => {
+      let conv = await this.cache.getConversation(m.conversationId);
+      if (!conv) {
+        conv = await this.conn.request({ type: 'conversation.get', conversationId: m.conversationId });
+        await this.putConversation(conv);
+      }
+      const last = await this.cache.getLastSeq(m.conversationId);
+      if (m.seq <= last) return; // already shown
+      if (m.seq === last + 1) await this.apply(conv, [m]);
+      else await this.catchUp(conv, m.seq);
+    });
+  }
+
+  /** Waits until all queued per-conversation work is done. */
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+
+  private async putConversation(c: Conversation): Promise<void> {
+    await this.cache.putConversation(c);
+    this.sink.conversation(c);
+  }
+
+  private async applyConversation(c: Conversation): Promise<void> {
+    await this.putConversation(c);
+    await this.catchUp(c, c.lastSeq);
+  }
+
+  /** Fetches entries after the cached last seq up to `target`, in pages. */
+  private async catchUp(c: Conversation, target: number): Promise<void> {
+    let last = await this.cache.getLastSeq(c.id);
+    while (last < target) {
+      const page = await this.conn.request({ type: 'messages', conversationId: c.id, after: last, limit: PAGE });
+      if (page.messages.length === 0) return;
+      await this.apply(c, page.messages);
+      const now = await this.cache.getLastSeq(c.id);
+      if (now === last) return;
+      last = now;
+      if (!page.hasMore) return;
+    }
+  }
+
+  /** Appends the entries that continue the log; skips ones already held. */
+  private async apply(c: Conversation, messages: Message[]): Promise<void> {
+    let last = await this.cache.getLastSeq(c.id);
+    const leftSeq = c.membership.state === 'left' ? c.membership.leftSeq : null;
+    const fresh: Message[] = [];
+    for (const m of messages) {
+      if (m.seq <= last) continue;
+      if (m.seq !== last + 1) break;
+      if (leftSeq !== null && m.seq > leftSeq) break;
+      fresh.push(m);
+      last = m.seq;
+    }
+    if (fresh.length === 0) return;
+    await this.cache.appendMessages(c.id, fresh);
+    for (const m of fresh) this.sink.message(m);
+    this.scheduleAck(c.id, last);
+    if (fresh.some((m) => m.type === 'system')) {
+      // Membership changed: refresh our view of the conversation (members, roles, state).
+      try {
+        const updated = await this.conn.request({ type: 'conversation.get', conversationId: c.id });
+        await this.putConversation(updated);
+      } catch {
+        // offline: the next sync brings it
+      }
+    }
+  }
+
+  private scheduleAck(conversationId: string, seq: number): void {
+    this.acks.set(conversationId, Math.max(seq, this.acks.get(conversationId) ?? 0));
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      for (const [conversationId, s] of this.acks) this.conn.notify({ type: 'ack', conversationId, seq: s });
+      this.acks.clear();
+    }, this.ackDelayMs);
+  }
+
+  dispose(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+  }
+}
