@@ -31,3 +31,140 @@ describe('messaging over the socket', () => {
     b.close();
   });
 });
+
+describe('bad input changes nothing', () => {
+  async function setup() {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const eve = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const e = await RawClient.authed(t.wsUrl, eve.accessToken);
+    const conv = (await a.request({ type: 'conversation.direct', userId: bob.userId })).data;
+    await a.request({ type: 'send', conversationId: conv.id, clientMsgId: 'x1', msgType: 'text', body: { text: 'secret' } });
+    return { alice, bob, eve, a, e, conv };
+  }
+  const lastSeq = async (c: RawClient, id: string) => (await c.request({ type: 'conversation.get', conversationId: id })).data.lastSeq;
+
+  it('answers not_found alike for a conversation one is not in and one that does not exist', async () => {
+    const { e, a, conv } = await setup();
+    const foreign = await e.request({ type: 'send', conversationId: conv.id, clientMsgId: 'e1', msgType: 'text', body: { text: 'hi' } });
+    const missing = await e.request({ type: 'send', conversationId: 'c_doesnotexist', clientMsgId: 'e2', msgType: 'text', body: { text: 'hi' } });
+    expect(foreign.error).toEqual(missing.error);
+    expect(foreign.error.code).toBe('not_found');
+    for (const frame of [
+      { type: 'messages', conversationId: conv.id, after: 0 },
+      { type: 'conversation.get', conversationId: conv.id },
+      { type: 'ack', conversationId: conv.id, seq: 1 },
+      { type: 'read', conversationId: conv.id, seq: 1 },
+      { type: 'conversation.addMembers', conversationId: conv.id, userIds: [conv.members[0]] },
+      { type: 'conversation.leave', conversationId: conv.id },
+    ]) {
+      expect((await e.request(frame)).error.code, frame.type).toBe('not_found');
+    }
+    const r = await fetch(`${t.url}/v1/conversations/${conv.id}/messages`, { headers: { authorization: `Bearer ${(await register(t.url)).accessToken}` } });
+    expect(r.status).toBe(404);
+    expect(await lastSeq(a, conv.id)).toBe(2);
+  });
+
+  it('ignores a forged sender: the sender is always the authenticated user', async () => {
+    const { a, alice, bob, conv } = await setup();
+    const r = await a.request({ type: 'send', conversationId: conv.id, clientMsgId: 'f1', msgType: 'text', body: { text: 'me?' }, senderId: bob.userId });
+    expect(r.type).toBe('result');
+    const page = await a.request({ type: 'messages', conversationId: conv.id, after: r.data.seq - 1 });
+    expect(page.data.messages[0].senderId).toBe(alice.userId);
+  });
+
+  it('rejects oversized and malformed bodies with stable codes', async () => {
+    const { a, conv } = await setup();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ msgType: 'text', body: { text: 'x'.repeat(4001) } }, 'too_large'],
+      [{ msgType: 'custom', body: { blob: 'x'.repeat(17 * 1024) } }, 'too_large'],
+      [{ msgType: 'text', body: { text: '' } }, 'invalid_request'],
+      [{ msgType: 'text', body: 'plain string' }, 'invalid_request'],
+      [{ msgType: 'text', body: { text: 'a', extra: 1 } }, 'invalid_request'],
+      [{ msgType: 'system', body: { event: 'member.joined' } }, 'invalid_request'],
+      [{ msgType: 'text', body: { text: 'a' }, replyTo: 'm_nosuchmessage' }, 'invalid_request'],
+    ];
+    for (const [i, [extra, code]] of cases.entries()) {
+      const r = await a.request({ type: 'send', conversationId: conv.id, clientMsgId: `bad${i}`, ...extra });
+      expect(r.error?.code, JSON.stringify(extra).slice(0, 60)).toBe(code);
+    }
+    expect(await lastSeq(a, conv.id)).toBe(2);
+  });
+
+  it('rejects negative or huge seqs and page sizes, and acks of seqs never sent', async () => {
+    const { a, conv } = await setup();
+    for (const frame of [
+      { type: 'messages', conversationId: conv.id, after: -1 },
+      { type: 'messages', conversationId: conv.id, before: 1.5 },
+      { type: 'messages', conversationId: conv.id, after: 0, limit: 0 },
+      { type: 'messages', conversationId: conv.id, after: 0, limit: 100_000 },
+      { type: 'messages', conversationId: conv.id, after: 2 ** 60 },
+      { type: 'sync', limit: -5 },
+      { type: 'sync', since: 'not-a-token' },
+      { type: 'ack', conversationId: conv.id, seq: -1 },
+    ]) {
+      expect((await a.request(frame)).error?.code, JSON.stringify(frame)).toBe('invalid_request');
+    }
+    expect((await a.request({ type: 'ack', conversationId: conv.id, seq: 99 })).error.code).toBe('invalid_position');
+    expect((await a.request({ type: 'read', conversationId: conv.id, seq: 3 })).error.code).toBe('invalid_position');
+    expect((await a.request({ type: 'ack', conversationId: conv.id, seq: 2 })).data).toEqual({ seq: 2 });
+    // Cursors never move back.
+    expect((await a.request({ type: 'ack', conversationId: conv.id, seq: 1 })).data).toEqual({ seq: 2 });
+  });
+});
+
+describe('group commit and history', () => {
+  it('stores many concurrent sends in fewer transactions, with one gap-free order', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const clients = await Promise.all([RawClient.authed(t.wsUrl, alice.accessToken), RawClient.authed(t.wsUrl, bob.accessToken)]);
+    const conv = (await clients[0]!.request({ type: 'conversation.create', title: 'busy', members: [bob.userId] })).data;
+    const before = (await t.server.metrics.commitBatch.get()).values.find((v) => v.metricName === 'natter_commit_batch_size_count')?.value ?? 0;
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        clients[i % 2]!.request({ type: 'send', conversationId: conv.id, clientMsgId: `gc${i}`, msgType: 'text', body: { text: `n${i}` } }),
+      ),
+    );
+    const seqs = results.map((r) => r.data.seq).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => i + 2));
+    const after = (await t.server.metrics.commitBatch.get()).values.find((v) => v.metricName === 'natter_commit_batch_size_count')!.value;
+    expect(after - before).toBeLessThan(300);
+    // Each sender's own messages keep the order it sent them in.
+    const page = await clients[0]!.request({ type: 'messages', conversationId: conv.id, after: 1, limit: 200 });
+    const mine = page.data.messages.filter((m: any) => m.senderId === alice.userId).map((m: any) => Number(m.body.text.slice(1)));
+    expect(mine).toEqual([...mine].sort((x, y) => x - y));
+  });
+
+  it('pages history backwards over the socket and over HTTP', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const conv = (await a.request({ type: 'conversation.direct', userId: bob.userId })).data;
+    for (let i = 0; i < 25; i++) await a.request({ type: 'send', conversationId: conv.id, clientMsgId: `h${i}`, msgType: 'text', body: { text: `h${i}` } });
+    const p1 = await a.request({ type: 'messages', conversationId: conv.id, before: 27, limit: 10 });
+    expect(p1.data.messages.map((m: any) => m.seq)).toEqual([17, 18, 19, 20, 21, 22, 23, 24, 25, 26]);
+    expect(p1.data.hasMore).toBe(true);
+    const res = await fetch(`${t.url}/v1/conversations/${conv.id}/messages?before=17&limit=20`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+    const p2 = (await res.json()) as any;
+    expect(p2.messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(p2.hasMore).toBe(false);
+  });
+
+  it('a member added later sees history only from when they joined', async () => {
+    const [alice, bob, carol] = [await register(t.url), await register(t.url), await register(t.url)];
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const c = await RawClient.authed(t.wsUrl, carol.accessToken);
+    const conv = (await a.request({ type: 'conversation.create', members: [bob.userId] })).data;
+    await a.request({ type: 'send', conversationId: conv.id, clientMsgId: 'early', msgType: 'text', body: { text: 'before carol' } });
+    await a.request({ type: 'conversation.addMembers', conversationId: conv.id, userIds: [carol.userId] });
+    const pushed = await c.waitFor((f) => f.type === 'conversation' && f.conversation.id === conv.id);
+    expect(pushed.conversation.membership.joinedSeq).toBe(3);
+    await a.request({ type: 'send', conversationId: conv.id, clientMsgId: 'late', msgType: 'text', body: { text: 'after carol' } });
+    await c.waitFor((f) => f.type === 'message' && f.message.seq === 4);
+    const page = await c.request({ type: 'messages', conversationId: conv.id, after: 0 });
+    expect(page.data.messages.map((m: any) => m.seq)).toEqual([3, 4]);
+    const older = await c.request({ type: 'messages', conversationId: conv.id, before: 3 });
+    expect(older.data.messages).toEqual([]);
+  });
+});
