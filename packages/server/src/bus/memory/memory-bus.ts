@@ -1,12 +1,15 @@
 /**
  * In-process Bus. Single node only — unless several Natter nodes in one process share one
  * MemoryBroker, which is how cluster logic is tested without Redis. Delivery is synchronous
- * within publish(), so ordering is trivially kept.
+ * within publish(); a publish made by a handler during delivery is queued behind the payload
+ * being delivered, so every subscriber still sees each publisher's payloads in publish order.
  */
 import type { Bus, BusHandler } from '../bus.js';
 
 export class MemoryBroker {
   private readonly topics = new Map<string, Set<MemoryBus>>();
+  private readonly queue: [topic: string, payload: string][] = [];
+  private draining = false;
 
   attach(): MemoryBus {
     return new MemoryBus(this);
@@ -29,9 +32,18 @@ export class MemoryBroker {
 
   /** @internal */
   deliver(topic: string, payload: string): void {
-    const set = this.topics.get(topic);
-    if (!set) return;
-    for (const bus of set) bus.receive(topic, payload);
+    this.queue.push([topic, payload]);
+    // Re-entered from a handler: the outer loop delivers it once the current payload is done.
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const set = this.topics.get(next[0]);
+        if (set) for (const bus of set) bus.receive(next[0], next[1]);
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 }
 

@@ -523,7 +523,8 @@ export class SqliteStore implements Store {
       const lo = r.joined_seq;
       const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
       if (q.before !== undefined) {
-        const rows = this.s.messagesBefore.all(conversationId, q.before, lo, q.limit + 1);
+        // Capped at hi + 1: a left member must not page back into entries after leftSeq.
+        const rows = this.s.messagesBefore.all(conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1);
         const hasMore = rows.length > q.limit;
         return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
       }

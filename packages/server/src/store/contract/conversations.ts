@@ -1,0 +1,280 @@
+/** Store contract: conversations and membership. Run through runStoreContract in ../contract.ts. */
+import { describe, expect, it } from 'vitest';
+import type { SystemBody } from '@natter/protocol';
+import { sorted, T0, type StoreHarness } from './harness.js';
+
+export function conversationsContract(t: StoreHarness): void {
+  // --- conversations ------------------------------------------------------------------------
+
+  describe('conversations', () => {
+    it('creates a conversation with its conversation.created entry at seq 1', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const conv = t.newConversation('group', alice, [
+        { userId: alice, role: 'owner' },
+        { userId: bob, role: 'member' },
+      ]);
+      const state = await t.store.createConversation(conv);
+      expect(state).toMatchObject({ id: conv.id, kind: 'group', title: 'Team', lastSeq: 1, createdAt: T0 });
+      expect(state.members).toEqual(
+        expect.arrayContaining([
+          { userId: alice, role: 'owner' },
+          { userId: bob, role: 'member' },
+        ]),
+      );
+      expect(state.members).toHaveLength(2);
+      expect(await t.store.getConversationState(conv.id)).toEqual(state);
+
+      const page = await t.store.getMessages(conv.id, bob, { after: 0, limit: 10 });
+      const created: SystemBody = {
+        event: 'conversation.created',
+        by: alice,
+        title: 'Team',
+        members: [alice, bob],
+      };
+      expect(page).toEqual({
+        messages: [
+          {
+            id: conv.createdMessageId,
+            conversationId: conv.id,
+            seq: 1,
+            senderId: alice,
+            type: 'system',
+            body: created,
+            clientMsgId: null,
+            replyTo: null,
+            createdAt: T0,
+          },
+        ],
+        hasMore: false,
+      });
+
+      const view = await t.store.getConversationForUser(conv.id, bob);
+      expect(view).toMatchObject({ id: conv.id, kind: 'group', title: 'Team', lastSeq: 1, createdAt: T0 });
+      expect(sorted(view!.members)).toEqual(sorted([alice, bob]));
+      expect(view!.membership).toMatchObject({
+        role: 'member',
+        state: 'active',
+        joinedSeq: 1,
+        leftSeq: null,
+      });
+      expect(await t.store.activeConversationIds(bob)).toEqual([conv.id]);
+    });
+
+    it('shows nothing to non-members and of unknown conversations', async () => {
+      const alice = await t.user('alice');
+      const eve = await t.user('eve');
+      const g = await t.group(alice);
+      expect(await t.store.getConversationForUser(g.id, eve)).toBeNull();
+      expect(await t.store.getConversationForUser('missing', alice)).toBeNull();
+      expect(await t.store.getConversationState('missing')).toBeNull();
+      expect(await t.store.activeConversationIds(eve)).toEqual([]);
+    });
+
+    it('openDirect returns the same conversation for (a, b) and (b, a)', async () => {
+      const a = await t.user('alice');
+      const b = await t.user('bob');
+      let made = 0;
+      const make = () => (made++, t.direct(a, b)());
+      const first = await t.store.openDirect(a, b, make);
+      const again = await t.store.openDirect(a, b, make);
+      const reversed = await t.store.openDirect(b, a, make);
+      expect(made).toBe(1);
+      expect(first).toMatchObject({ kind: 'direct', lastSeq: 1 });
+      expect(again.id).toBe(first.id);
+      expect(reversed.id).toBe(first.id);
+      expect(sorted(first.members.map((m) => m.userId))).toEqual(sorted([a, b]));
+    });
+
+    it('openDirect creates exactly one conversation when callers race', async () => {
+      const a = await t.user('alice');
+      const b = await t.user('bob');
+      const c = await t.user('carol');
+      const states = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          i % 2 === 0 ? t.store.openDirect(a, b, t.direct(a, b)) : t.store.openDirect(b, a, t.direct(b, a)),
+        ),
+      );
+      expect(new Set(states.map((s) => s.id)).size).toBe(1);
+      expect(await t.store.activeConversationIds(a)).toEqual([states[0]!.id]);
+      expect(await t.store.activeConversationIds(b)).toEqual([states[0]!.id]);
+      expect((await t.store.getConversationState(states[0]!.id))?.lastSeq).toBe(1);
+      // Another pair gets its own conversation.
+      const other = await t.store.openDirect(a, c, t.direct(a, c));
+      expect(other.id).not.toBe(states[0]!.id);
+    });
+  });
+
+  // --- membership ---------------------------------------------------------------------------
+
+  describe('membership', () => {
+    it('the owner adds members with a member.joined entry', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice);
+      const out = await t.change(g.id, { kind: 'add', userIds: [bob, carol, bob], by: alice });
+      expect(out.kind).toBe('ok');
+      if (out.kind !== 'ok') return;
+      expect(out.entry).toMatchObject({
+        conversationId: g.id,
+        seq: 2,
+        senderId: alice,
+        type: 'system',
+        clientMsgId: null,
+      });
+      expect(out.entry.body).toMatchObject({ event: 'member.joined', by: alice });
+      expect(sorted((out.entry.body as { userIds: string[] }).userIds)).toEqual(sorted([bob, carol]));
+      expect(sorted(out.affected)).toEqual(sorted([bob, carol]));
+      expect(out.conversation.lastSeq).toBe(2);
+      expect(sorted(out.conversation.members.map((m) => m.userId))).toEqual(sorted([alice, bob, carol]));
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership).toMatchObject({
+        role: 'member',
+        state: 'active',
+        joinedSeq: 2,
+        leftSeq: null,
+      });
+      expect(await t.store.activeConversationIds(carol)).toEqual([g.id]);
+    });
+
+    it('an admin may add members; a plain member may not', async () => {
+      const alice = await t.user('alice');
+      const admin = await t.user('adam');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob], [admin]);
+      expect((await t.change(g.id, { kind: 'add', userIds: [carol], by: bob })).kind).toBe('forbidden');
+      expect((await t.store.getConversationState(g.id))?.lastSeq).toBe(1);
+      expect((await t.change(g.id, { kind: 'add', userIds: [carol], by: admin })).kind).toBe('ok');
+    });
+
+    it('adding members who are all in already is a noop', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      const out = await t.change(g.id, { kind: 'add', userIds: [bob, alice], by: alice });
+      expect(out.kind).toBe('noop');
+      expect((await t.store.getConversationState(g.id))?.lastSeq).toBe(1);
+      // Mixed with a newcomer, only the newcomer is added.
+      const carol = await t.user('carol');
+      const mixed = await t.change(g.id, { kind: 'add', userIds: [bob, carol], by: alice });
+      expect(mixed.kind === 'ok' && mixed.affected).toEqual([carol]);
+      expect(mixed.kind === 'ok' && mixed.entry.body).toEqual({
+        event: 'member.joined',
+        by: alice,
+        userIds: [carol],
+      });
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership.joinedSeq).toBe(1);
+    });
+
+    it('non-members and unknown conversations get not_found', async () => {
+      const alice = await t.user('alice');
+      const eve = await t.user('eve');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      expect((await t.change(g.id, { kind: 'add', userIds: [eve], by: eve })).kind).toBe('not_found');
+      expect((await t.change(g.id, { kind: 'remove', userId: bob, by: eve })).kind).toBe('not_found');
+      expect((await t.change(g.id, { kind: 'leave', userId: eve })).kind).toBe('not_found');
+      expect((await t.change('missing', { kind: 'leave', userId: alice })).kind).toBe('not_found');
+    });
+
+    it('removes a member, whose view then stops at leftSeq', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      await t.send(g.id, alice);
+      const out = await t.change(g.id, { kind: 'remove', userId: bob, by: alice });
+      expect(out.kind).toBe('ok');
+      if (out.kind !== 'ok') return;
+      expect(out.entry).toMatchObject({
+        seq: 3,
+        type: 'system',
+        body: { event: 'member.removed', by: alice, userId: bob },
+      });
+      expect(out.affected).toEqual([bob]);
+      expect(out.conversation.members.map((m) => m.userId)).toEqual([alice]);
+      await t.sendMany(g.id, alice, 2);
+      const view = await t.store.getConversationForUser(g.id, bob);
+      expect(view?.membership).toMatchObject({ state: 'left', joinedSeq: 1, leftSeq: 3 });
+      expect(view?.lastSeq).toBe(3);
+      expect(await t.store.activeConversationIds(bob)).toEqual([]);
+      expect((await t.change(g.id, { kind: 'remove', userId: bob, by: alice })).kind).toBe('noop');
+    });
+
+    it('a plain member may not remove anyone, and nobody removes the owner', async () => {
+      const alice = await t.user('alice');
+      const admin = await t.user('adam');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob, carol], [admin]);
+      expect((await t.change(g.id, { kind: 'remove', userId: carol, by: bob })).kind).toBe('forbidden');
+      expect((await t.change(g.id, { kind: 'remove', userId: alice, by: admin })).kind).toBe('forbidden');
+      expect((await t.store.getConversationState(g.id))?.members).toHaveLength(4);
+    });
+
+    it('a member leaves with a member.left entry', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      const out = await t.change(g.id, { kind: 'leave', userId: bob });
+      expect(out.kind).toBe('ok');
+      if (out.kind !== 'ok') return;
+      expect(out.entry).toMatchObject({
+        seq: 2,
+        senderId: bob,
+        type: 'system',
+        body: { event: 'member.left', userId: bob },
+      });
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership).toMatchObject({
+        state: 'left',
+        leftSeq: 2,
+      });
+      expect((await t.change(g.id, { kind: 'leave', userId: bob })).kind).toBe('not_found');
+    });
+
+    it('an owner who leaves hands ownership to a remaining member', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob, carol]);
+      const out = await t.change(g.id, { kind: 'leave', userId: alice });
+      expect(out.kind).toBe('ok');
+      if (out.kind !== 'ok') return;
+      const owners = out.conversation.members.filter((m) => m.role === 'owner');
+      expect(owners).toHaveLength(1);
+      expect([bob, carol]).toContain(owners[0]!.userId);
+      expect((await t.store.getConversationState(g.id))?.members).toEqual(out.conversation.members);
+      // The new owner can manage the group.
+      const dave = await t.user('dave');
+      expect((await t.change(g.id, { kind: 'add', userIds: [dave], by: owners[0]!.userId })).kind).toBe('ok');
+    });
+
+    it('a removed member can be added again and sees history from the new join', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      await t.change(g.id, { kind: 'remove', userId: bob, by: alice });
+      await t.send(g.id, alice);
+      const out = await t.change(g.id, { kind: 'add', userIds: [bob], by: alice });
+      expect(out.kind).toBe('ok');
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership).toMatchObject({
+        state: 'active',
+        joinedSeq: 4,
+        leftSeq: null,
+      });
+      expect((await t.seqs(g.id, bob, { after: 0, limit: 10 })).seqs).toEqual([4]);
+      await t.send(g.id, bob);
+    });
+
+    it('direct conversations forbid membership changes', async () => {
+      const a = await t.user('alice');
+      const b = await t.user('bob');
+      const c = await t.user('carol');
+      const d = await t.store.openDirect(a, b, t.direct(a, b));
+      expect((await t.change(d.id, { kind: 'add', userIds: [c], by: a })).kind).toBe('forbidden');
+      expect((await t.change(d.id, { kind: 'remove', userId: b, by: a })).kind).toBe('forbidden');
+      expect((await t.change(d.id, { kind: 'leave', userId: a })).kind).toBe('forbidden');
+      expect((await t.store.getConversationState(d.id))?.lastSeq).toBe(1);
+    });
+  });
+}
