@@ -11,6 +11,26 @@ function pickId(value: Record<string, unknown>): RequestId | undefined {
   return undefined;
 }
 
+/**
+ * Deepest nesting accepted in a client frame. Real frames (custom bodies included) are far
+ * shallower; a frame nested thousands deep would overflow the stack of every recursive step
+ * after decoding (JSON.stringify when storing or fanning out) and surface as `internal`.
+ */
+export const MAX_FRAME_DEPTH = 64;
+
+/** Whether `value` nests objects/arrays more than `max` levels deep (iterative: no recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, depth] = next;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Parses and validates a client frame. Never throws. */
 export function decodeClientFrame(text: string): DecodeResult {
   let value: unknown;
@@ -24,6 +44,10 @@ export function decodeClientFrame(text: string): DecodeResult {
   }
   const record = value as Record<string, unknown>;
   const id = pickId(record);
+  if (nestedDeeperThan(record, MAX_FRAME_DEPTH)) {
+    const error = new NatterError('invalid_request', `frame: nested more than ${MAX_FRAME_DEPTH} levels deep`);
+    return id === undefined ? { ok: false, error } : { ok: false, error, id };
+  }
   const type = record.type;
   const schema = typeof type === 'string' ? clientFrameSchemas[type as keyof typeof clientFrameSchemas] : undefined;
   if (!schema || !Object.hasOwn(clientFrameSchemas, type as string)) {

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// A blank string is a wrong value, not 0 (which z.coerce would make of it: PORT=" " meant a random port).
+const int = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? Number.NaN : v), z.coerce.number().int().min(min).max(max));
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 /** Each key is the environment variable's name; the schema gives type, range and default. */
@@ -65,6 +67,9 @@ export class ConfigError extends Error {
 
 type Source = Record<string, string | number | boolean | undefined>;
 
+/** Values never echoed in an error message (it goes to stderr and log collectors). */
+const SECRETS = new Set(['ADMIN_API_KEY', 'JWT_SECRET']);
+
 /** Validates the given sources; throws ConfigError listing every wrong value. */
 export function loadConfig(env: Source = process.env, overrides: Source = {}): Config {
   let file: Source = {};
@@ -75,6 +80,11 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
     } catch (err) {
       throw new ConfigError(`NATTER_CONFIG: cannot read ${path} as JSON (${(err as Error).message})`);
     }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+      throw new ConfigError(`NATTER_CONFIG: ${path} must hold a JSON object of settings`);
+    }
+    const unknown = Object.keys(file).filter((k) => !Object.hasOwn(schema.shape, k));
+    if (unknown.length > 0) throw new ConfigError(`NATTER_CONFIG: ${path} has unknown settings: ${unknown.join(', ')}`);
   }
   const merged: Source = { ...file };
   for (const key of Object.keys(schema.shape)) {
@@ -84,7 +94,12 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
   Object.assign(merged, overrides);
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(merged[String(i.path[0])])})`);
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      const value = merged[key];
+      const got = SECRETS.has(key) && typeof value === 'string' ? `${value.length} characters` : JSON.stringify(value);
+      return `  ${i.path.join('.')}: ${i.message} (got ${got})`;
+    });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;

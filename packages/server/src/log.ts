@@ -1,10 +1,11 @@
 /** Structured logs (pino). Secrets are redacted wherever they might appear. */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests pass an in-memory stream to inspect what is logged. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -16,12 +17,15 @@ export function createLogger(level: string): Logger {
         '*.newPassword',
         'token',
         '*.token',
+        'accessToken',
         '*.accessToken',
+        'refreshToken',
         '*.refreshToken',
         'req.headers.authorization',
         'req.headers["x-admin-key"]',
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -101,7 +101,10 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     if (status >= 500) req.log.error({ err }, 'request failed');
     return sendError(reply, err);
   });
-  app.setNotFoundHandler((_req, reply) => sendError(reply, new NatterError('not_found', 'no such route')));
+  app.setNotFoundHandler((_req, reply) => {
+    metrics.errors.inc({ code: 'not_found' });
+    return sendError(reply, new NatterError('not_found', 'no such route'));
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpLatency.observe({ route: req.routeOptions.url ?? 'unknown', status: reply.statusCode }, reply.elapsedTime / 1000);
   });

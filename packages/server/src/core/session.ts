@@ -82,6 +82,10 @@ export class Session {
       const body = toErrorBody(err);
       code = body.code;
       this.conn.send(encodeFrame(frame.id === undefined ? { type: 'error', error: body } : { type: 'error', id: frame.id, error: body }));
+      // A failed auth ends the connection, once the client has been told why.
+      if (frame.type === 'auth' && (this.state as State).kind === 'closed') {
+        this.conn.close(body.code === 'device_revoked' ? CLOSE_CODES.device_revoked : CLOSE_CODES.auth_failed, body.code);
+      }
     } finally {
       this.deps.hooks.onFrame(frame.type, code, performance.now() - started);
     }
@@ -95,7 +99,7 @@ export class Session {
   private async dispatch(frame: ClientFrame): Promise<unknown> {
     const state = this.state;
     if (frame.type === 'auth') {
-      const pending = this.authenticate(frame.token, frame.id);
+      const pending = this.authenticate(frame.token);
       this.authDone = pending.catch(() => undefined);
       return pending;
     }
@@ -135,7 +139,7 @@ export class Session {
     }
   }
 
-  private async authenticate(token: string, id: RequestId | undefined): Promise<unknown> {
+  private async authenticate(token: string): Promise<unknown> {
     if (this.state.kind !== 'awaiting_auth') throw new NatterError('already_authenticated', 'this connection is already authenticated');
     const deadline = this.state.deadline;
     this.state = { kind: 'authenticating' };
@@ -145,11 +149,8 @@ export class Session {
     } catch (err) {
       deadline.cancel();
       this.state = { kind: 'closed' };
-      const body = toErrorBody(err);
-      this.conn.send(encodeFrame(id === undefined ? { type: 'error', error: body } : { type: 'error', id, error: body }));
-      this.conn.close(body.code === 'device_revoked' ? CLOSE_CODES.device_revoked : CLOSE_CODES.auth_failed, body.code);
-      if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
-      return undefined;
+      // handle() answers with the error (so it is counted like any other) and then closes.
+      throw err;
     }
     deadline.cancel();
     const attachment = await this.deps.hub.attach(this.conn, claims.userId, claims.deviceId);
