@@ -1,0 +1,83 @@
+/**
+ * PostgreSQL schema migrations, numbered; applied on start-up under an advisory lock so that
+ * several processes starting at once apply each exactly once. Never edit a released one.
+ */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT,
+  display_name TEXT,
+  avatar_url TEXT,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT,
+  refresh_hash TEXT NOT NULL,
+  refresh_expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX devices_user ON devices(user_id);
+
+-- Sync versions. Taken last in every writing transaction and held to commit, so versions
+-- are increasing in commit order across all processes.
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counters VALUES ('version', 0);
+
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+  title TEXT,
+  direct_key TEXT UNIQUE,
+  last_seq BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE members (
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  state TEXT NOT NULL CHECK (state IN ('active', 'left')),
+  joined_seq BIGINT NOT NULL,
+  left_seq BIGINT,
+  read_seq BIGINT NOT NULL DEFAULT 0,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX members_user ON members(user_id, state);
+
+CREATE TABLE messages (
+  conversation_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  client_msg_id TEXT,
+  reply_to TEXT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+
+CREATE TABLE device_cursors (
+  device_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  acked_seq BIGINT NOT NULL,
+  PRIMARY KEY (device_id, conversation_id)
+);
+`,
+  },
+];

@@ -1,0 +1,125 @@
+/**
+ * PostgresStore: the Store contract against the machine's real PostgreSQL, each test in its
+ * own schema; plus what only a shared database has — several stores (processes) writing one
+ * conversation at once, and migrations racing at start-up.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runStoreContract } from '../contract.js';
+import { PostgresStore } from './postgres-store.js';
+
+export const PG_URL = process.env.NATTER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas: string[] = [];
+const newSchema = () => {
+  const s = `natter_t_${randomBytes(6).toString('hex')}`;
+  schemas.push(s);
+  return s;
+};
+
+afterAll(async () => {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await c.end();
+});
+
+runStoreContract('postgres', async () => {
+  const schema = newSchema();
+  const opened: PostgresStore[] = [];
+  const open = async () => {
+    const s = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 4 });
+    opened.push(s);
+    return s;
+  };
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+    },
+  };
+});
+
+describe('PostgresStore with several processes', () => {
+  it('applies migrations once when processes start together', async () => {
+    const schema = newSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 })));
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    const r = await c.query(`SELECT count(*)::int AS n FROM ${schema}.schema_migrations`);
+    await c.end();
+    expect(r.rows[0].n).toBe(1);
+    for (const s of stores) await s.close();
+  });
+
+  it('keeps seqs gap-free and clientMsgIds unique when several stores write one conversation', async () => {
+    const schema = newSchema();
+    const stores = await Promise.all(Array.from({ length: 3 }, () => PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 4 })));
+    const [a] = stores as [PostgresStore];
+    const now = Date.now();
+    for (const u of ['u1', 'u2']) await a.createUser({ id: u, username: u, passwordHash: null, displayName: null, avatarUrl: null, createdAt: now });
+    await a.createConversation({
+      id: 'c1',
+      kind: 'group',
+      title: null,
+      createdBy: 'u1',
+      members: [
+        { userId: 'u1', role: 'owner' },
+        { userId: 'u2', role: 'member' },
+      ],
+      createdMessageId: 'm0',
+      createdAt: now,
+    });
+    await a.createConversation({
+      id: 'c2',
+      kind: 'group',
+      title: null,
+      createdBy: 'u2',
+      members: [
+        { userId: 'u2', role: 'owner' },
+        { userId: 'u1', role: 'member' },
+      ],
+      createdMessageId: 'm00',
+      createdAt: now,
+    });
+    const msg = (i: number, conv: string, clientMsgId = `k${i}`) => ({
+      id: `m${i}-${randomBytes(4).toString('hex')}`,
+      conversationId: conv,
+      senderId: i % 2 ? 'u1' : 'u2',
+      type: 'text' as const,
+      body: JSON.stringify({ text: `t${clientMsgId}` }),
+      clientMsgId,
+      replyTo: null,
+      createdAt: now,
+    });
+    // 3 stores × 20 batches, each batch touching both conversations in opposite orders
+    // (a deadlock trap), and every clientMsgId sent by two stores at once.
+    const jobs: Promise<unknown>[] = [];
+    for (let b = 0; b < 20; b++) {
+      stores.forEach((s, k) => {
+        const batch = Array.from({ length: 5 }, (_, j) => {
+          const i = b * 5 + j;
+          return msg(i, (i + k) % 2 ? 'c1' : 'c2', `k${i}-${(i + k) % 2}`);
+        });
+        jobs.push(s.appendMessages(k % 2 ? batch.reverse() : batch));
+      });
+    }
+    const outcomes = (await Promise.all(jobs)).flat() as { kind: string }[];
+    expect(outcomes.every((o) => o.kind === 'stored' || o.kind === 'duplicate')).toBe(true);
+    for (const conv of ['c1', 'c2']) {
+      const page = await a.getMessages(conv, 'u1', { after: 0, limit: 200 });
+      const seqs = page!.messages.map((m) => m.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      const keys = page!.messages.filter((m) => m.clientMsgId).map((m) => `${m.senderId}/${m.clientMsgId}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+    const stored = outcomes.filter((o) => o.kind === 'stored').length;
+    expect(stored).toBe(200);
+    // Sync sees both conversations, and a second call from the returned version sees nothing.
+    const first = await stores[2]!.changesSince('u1', 0, 10);
+    expect(first.conversations.map((c) => c.id).sort()).toEqual(['c1', 'c2']);
+    expect((await a.changesSince('u1', first.version, 10)).conversations).toEqual([]);
+    for (const s of stores) await s.close();
+  });
+});

@@ -1,0 +1,719 @@
+/**
+ * The cluster Store on PostgreSQL. Same contract as the SQLite store; what differs is how it
+ * stays correct with several Natter processes writing at once:
+ * - Seqs: `UPDATE conversations SET last_seq = last_seq + 1` under the row lock, inside the
+ *   transaction that inserts the entry, so seqs are gap-free (a rollback undoes the bump).
+ * - Lock order: a transaction locks its conversations in id order first and takes the version
+ *   counter last, so concurrent batches never deadlock.
+ * - Sync versions: allocated from one counter row at the end of each writing transaction and
+ *   held to commit, so they increase in commit order and a reader's snapshot never sees a
+ *   version without everything below it.
+ * - Migrations: under an advisory lock, so processes starting together apply each once.
+ */
+import pg from 'pg';
+import type { Conversation, MemberRole, Message, MessageType, SystemBody } from '@natter/protocol';
+import type {
+  AppendOutcome,
+  ConversationState,
+  CursorOutcome,
+  DeviceRecord,
+  MembershipChange,
+  MembershipOutcome,
+  NewConversation,
+  NewDevice,
+  NewMessage,
+  NewUser,
+  PageQuery,
+  RotateOutcome,
+  Store,
+  SyncPage,
+  UserRecord,
+} from '../store.js';
+import { migrations } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Connections per process. */
+  poolMax?: number;
+  /** Schema to use (tests give each run its own). Created if missing. */
+  schema?: string;
+  /** `normal` commits without waiting for the WAL flush on the standby; `full` is synchronous_commit=on (default). */
+  durability?: 'normal' | 'full';
+}
+
+type Q = pg.PoolClient | pg.Pool;
+
+const int8 = (oid: number, format?: string) =>
+  oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+
+interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  sender_id: string;
+  type: string;
+  body: string;
+  client_msg_id: string | null;
+  reply_to: string | null;
+  created_at: number;
+}
+interface ViewRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  last_seq: number;
+  created_at: number;
+  role: MemberRole;
+  state: 'active' | 'left';
+  joined_seq: number;
+  left_seq: number | null;
+  read_seq: number;
+  v: number;
+}
+interface DeviceRow {
+  id: string;
+  user_id: string;
+  name: string | null;
+  refresh_hash: string;
+  refresh_expires_at: number;
+  created_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+}
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string | null;
+  display_name: string | null;
+  avatar_url: string | null;
+  created_at: number;
+}
+
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  displayName: r.display_name,
+  avatarUrl: r.avatar_url,
+  createdAt: r.created_at,
+});
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  refreshHash: r.refresh_hash,
+  refreshExpiresAt: r.refresh_expires_at,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  revokedAt: r.revoked_at,
+});
+const toMessage = (r: MessageRow): Message => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  seq: r.seq,
+  senderId: r.sender_id,
+  type: r.type as MessageType,
+  body: JSON.parse(r.body) as unknown,
+  clientMsgId: r.client_msg_id,
+  replyTo: r.reply_to,
+  createdAt: r.created_at,
+});
+const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
+
+/** Conversations touched by a transaction; each gets one fresh version at commit. */
+class Touched {
+  readonly conversations = new Set<string>();
+  /** conversation → user ids whose member row changed. */
+  readonly members = new Map<string, Set<string>>();
+  conversation(id: string): void {
+    this.conversations.add(id);
+  }
+  member(conversationId: string, userId: string): void {
+    this.conversations.add(conversationId);
+    let s = this.members.get(conversationId);
+    if (!s) this.members.set(conversationId, (s = new Set()));
+    s.add(userId);
+  }
+}
+
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  static async open(o: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = o.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error('schema: lower-case letters, digits and _');
+    if (schema) {
+      const admin = new pg.Client({ connectionString: o.connectionString });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } catch (err) {
+        // Two processes creating it at once: the loser sees a unique violation. It exists now.
+        if ((err as { code?: string }).code !== '23505') throw err;
+      } finally {
+        await admin.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: o.connectionString,
+      max: o.poolMax ?? 10,
+      types: { getTypeParser: int8 } as unknown as pg.CustomTypesConfig,
+      ...(schema && { options: `-c search_path=${schema}` }),
+    });
+    pool.on('error', () => {
+      // Idle client errors (server restart) surface on the next query; do not crash.
+    });
+    if (o.durability === 'normal') {
+      pool.on('connect', (c) => void c.query('SET synchronous_commit = off').catch(() => {}));
+    }
+    const store = new PostgresStore(pool);
+    await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query(`SELECT pg_advisory_lock(hashtext(current_schema() || '.natter_migrations'))`);
+      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+      const applied = new Set((await c.query<{ version: number }>(`SELECT version FROM schema_migrations`)).rows.map((r) => r.version));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(m.sql);
+          await c.query(`INSERT INTO schema_migrations VALUES ($1, $2, $3)`, [m.version, m.name, Date.now()]);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await c.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || '.natter_migrations'))`).catch(() => {});
+      c.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Runs fn in a transaction; retries on deadlock or serialization failure. */
+  private async tx<T>(fn: (c: pg.PoolClient, touched: Touched) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.pool.connect();
+      const touched = new Touched();
+      try {
+        await c.query('BEGIN');
+        const result = await fn(c, touched);
+        await this.stampVersions(c, touched);
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < 5) continue;
+        throw err;
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  /** Takes the version counter last and stamps every touched conversation and member row. */
+  private async stampVersions(c: pg.PoolClient, t: Touched): Promise<void> {
+    if (t.conversations.size === 0) return;
+    const ids = [...t.conversations].sort();
+    const top = (await c.query<{ value: number }>(`UPDATE counters SET value = value + $1 WHERE name = 'version' RETURNING value`, [ids.length]))
+      .rows[0]!.value;
+    const versions = ids.map((_, i) => top - ids.length + 1 + i);
+    await c.query(`UPDATE conversations SET version = v.version FROM unnest($1::text[], $2::bigint[]) AS v(id, version) WHERE conversations.id = v.id`, [
+      ids,
+      versions,
+    ]);
+    const convs: string[] = [];
+    const users: string[] = [];
+    const vs: number[] = [];
+    ids.forEach((id, i) => {
+      for (const u of t.members.get(id) ?? []) {
+        convs.push(id);
+        users.push(u);
+        vs.push(versions[i]!);
+      }
+    });
+    if (convs.length > 0) {
+      await c.query(
+        `UPDATE members SET version = v.version FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(cid, uid, version)
+         WHERE members.conversation_id = v.cid AND members.user_id = v.uid`,
+        [convs, users, vs],
+      );
+    }
+  }
+
+  private async lockConversations(c: pg.PoolClient, ids: string[]): Promise<void> {
+    await c.query(`SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...new Set(ids)]]);
+  }
+
+  // --- accounts -----------------------------------------------------------------------------
+
+  async createUser(u: NewUser): Promise<UserRecord | null> {
+    const r = await this.pool.query<UserRow>(
+      `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+      [u.id, u.username, u.username.toLowerCase(), u.passwordHash, u.displayName, u.avatarUrl, u.createdAt],
+    );
+    return r.rows[0] ? toUser(r.rows[0]) : null;
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const r = await this.pool.query<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
+    return r.rows[0] ? toUser(r.rows[0]) : null;
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | null> {
+    const r = await this.pool.query<UserRow>(`SELECT * FROM users WHERE username_key = $1`, [username.toLowerCase()]);
+    return r.rows[0] ? toUser(r.rows[0]) : null;
+  }
+
+  async existingUserIds(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const r = await this.pool.query<{ id: string }>(`SELECT id FROM users WHERE id = ANY($1::text[])`, [ids]);
+    const found = new Set(r.rows.map((x) => x.id));
+    return ids.filter((id) => found.has(id));
+  }
+
+  async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
+    const r = await this.pool.query<UserRow>(
+      `UPDATE users SET display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
+                        avatar_url = CASE WHEN $4 THEN $5 ELSE avatar_url END
+       WHERE id = $1 RETURNING *`,
+      [id, patch.displayName !== undefined, patch.displayName ?? null, patch.avatarUrl !== undefined, patch.avatarUrl ?? null],
+    );
+    return r.rows[0] ? toUser(r.rows[0]) : null;
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.pool.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
+  }
+
+  // --- devices ------------------------------------------------------------------------------
+
+  async createDevice(d: NewDevice): Promise<DeviceRecord> {
+    const r = await this.pool.query<DeviceRow>(
+      `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
+      [d.id, d.userId, d.name, d.refreshHash, d.refreshExpiresAt, d.createdAt],
+    );
+    return toDevice(r.rows[0]!);
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const r = await this.pool.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1`, [id]);
+    return r.rows[0] ? toDevice(r.rows[0]) : null;
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    const r = await this.pool.query<DeviceRow>(`SELECT * FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`, [userId]);
+    return r.rows.map(toDevice);
+  }
+
+  async rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome> {
+    return this.tx(async (c): Promise<RotateOutcome> => {
+      const row = (await c.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1 FOR UPDATE`, [deviceId])).rows[0];
+      if (!row) return { kind: 'unknown' };
+      if (row.revoked_at !== null) return { kind: 'revoked' };
+      if (row.refresh_hash !== presentedHash) {
+        await c.query(`UPDATE devices SET revoked_at = $2 WHERE id = $1`, [deviceId, now]);
+        return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
+      }
+      if (row.refresh_expires_at <= now) return { kind: 'expired' };
+      const r = await c.query<DeviceRow>(`UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4 WHERE id = $1 RETURNING *`, [
+        deviceId,
+        next.hash,
+        next.expiresAt,
+        now,
+      ]);
+      return { kind: 'rotated', device: toDevice(r.rows[0]!) };
+    });
+  }
+
+  async revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean> {
+    const r = await this.pool.query(`UPDATE devices SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, [deviceId, userId, now]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]> {
+    const r = await this.pool.query<{ id: string }>(
+      `UPDATE devices SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2) RETURNING id`,
+      [userId, keep, now],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  // --- conversations ------------------------------------------------------------------------
+
+  private async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
+    const seq = (await c.query<{ last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, [conversationId]))
+      .rows[0]!.last_seq;
+    await c.query(
+      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
+       VALUES ($1, $2, $3, $4, 'system', $5, NULL, NULL, $6)`,
+      [conversationId, seq, entryId, by, JSON.stringify(body), now],
+    );
+    t.conversation(conversationId);
+    return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
+  }
+
+  private async insertConversation(c: pg.PoolClient, t: Touched, conv: NewConversation, key: string | null): Promise<boolean> {
+    const r = await c.query(
+      `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
+       VALUES ($1, $2, $3, $4, 0, 0, $5, $6) ON CONFLICT (direct_key) DO NOTHING`,
+      [conv.id, conv.kind, conv.title, key, conv.createdBy, conv.createdAt],
+    );
+    if (r.rowCount === 0) return false;
+    const body: SystemBody = { event: 'conversation.created', by: conv.createdBy, title: conv.title, members: conv.members.map((m) => m.userId) };
+    const entry = await this.appendSystem(c, t, conv.id, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
+    await c.query(
+      `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
+       SELECT $1, u, r, 'active', $2, NULL, $2, 0 FROM unnest($3::text[], $4::text[]) AS x(u, r)`,
+      [conv.id, entry.seq, conv.members.map((m) => m.userId), conv.members.map((m) => m.role)],
+    );
+    for (const m of conv.members) t.member(conv.id, m.userId);
+    return true;
+  }
+
+  async createConversation(conv: NewConversation): Promise<ConversationState> {
+    await this.tx(async (c, t) => {
+      await this.insertConversation(c, t, conv, null);
+    });
+    return (await this.state(this.pool, conv.id))!;
+  }
+
+  async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
+    const key = directKey(a, b);
+    const existing = await this.pool.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
+    if (existing.rows[0]) return (await this.state(this.pool, existing.rows[0].id))!;
+    const conv = make();
+    const created = await this.tx((c, t) => this.insertConversation(c, t, conv, key));
+    if (created) return (await this.state(this.pool, conv.id))!;
+    // Lost the race to another caller: theirs is the one.
+    const theirs = await this.pool.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
+    return (await this.state(this.pool, theirs.rows[0]!.id))!;
+  }
+
+  private async state(q: Q, id: string): Promise<ConversationState | null> {
+    const conv = (await q.query<{ id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
+      `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = $1`,
+      [id],
+    )).rows[0];
+    if (!conv) return null;
+    const members = await q.query<{ user_id: string; role: MemberRole }>(
+      `SELECT user_id, role FROM members WHERE conversation_id = $1 AND state = 'active' ORDER BY joined_seq, user_id`,
+      [id],
+    );
+    return {
+      id: conv.id,
+      kind: conv.kind,
+      title: conv.title,
+      lastSeq: conv.last_seq,
+      createdAt: conv.created_at,
+      members: members.rows.map((m) => ({ userId: m.user_id, role: m.role })),
+    };
+  }
+
+  async getConversationState(id: string): Promise<ConversationState | null> {
+    return this.state(this.pool, id);
+  }
+
+  private async views(q: Q, rows: ViewRow[]): Promise<Conversation[]> {
+    const activeIds = rows.filter((r) => r.state === 'active').map((r) => r.id);
+    const members = new Map<string, string[]>();
+    if (activeIds.length > 0) {
+      const r = await q.query<{ conversation_id: string; user_id: string }>(
+        `SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1::text[]) AND state = 'active' ORDER BY joined_seq, user_id`,
+        [activeIds],
+      );
+      for (const m of r.rows) {
+        let l = members.get(m.conversation_id);
+        if (!l) members.set(m.conversation_id, (l = []));
+        l.push(m.user_id);
+      }
+    }
+    return rows.map((r) => {
+      const active = r.state === 'active';
+      return {
+        id: r.id,
+        kind: r.kind,
+        title: r.title,
+        lastSeq: active ? r.last_seq : (r.left_seq ?? r.joined_seq),
+        createdAt: r.created_at,
+        members: active ? (members.get(r.id) ?? []) : [],
+        membership: { role: r.role, state: r.state, joinedSeq: r.joined_seq, leftSeq: r.left_seq, readSeq: r.read_seq },
+      };
+    });
+  }
+
+  private async viewRow(q: Q, conversationId: string, userId: string): Promise<ViewRow | undefined> {
+    return (
+      await q.query<ViewRow>(
+        `SELECT ${VIEW_COLUMNS}, m.version AS v FROM members m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.conversation_id = $1 AND m.user_id = $2`,
+        [conversationId, userId],
+      )
+    ).rows[0];
+  }
+
+  async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
+    const r = await this.viewRow(this.pool, id, userId);
+    return r ? (await this.views(this.pool, [r]))[0]! : null;
+  }
+
+  async activeConversationIds(userId: string): Promise<string[]> {
+    const r = await this.pool.query<{ conversation_id: string }>(`SELECT conversation_id FROM members WHERE user_id = $1 AND state = 'active'`, [userId]);
+    return r.rows.map((x) => x.conversation_id);
+  }
+
+  async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
+    const outcome = await this.tx(async (c, t): Promise<MembershipOutcome | { kind: 'done'; entry: Message; affected: string[] }> => {
+      await this.lockConversations(c, [conversationId]);
+      const conv = (await c.query<{ kind: string }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
+      const actorId = change.kind === 'leave' ? change.userId : change.by;
+      const member = async (u: string) =>
+        (await c.query<{ role: MemberRole; state: string }>(`SELECT role, state FROM members WHERE conversation_id = $1 AND user_id = $2`, [conversationId, u]))
+          .rows[0];
+      const actor = conv ? await member(actorId) : undefined;
+      if (!conv || !actor || actor.state !== 'active') return { kind: 'not_found' };
+      if (conv.kind === 'direct') return { kind: 'forbidden' };
+      const canManage = actor.role === 'owner' || actor.role === 'admin';
+      const noop = async (): Promise<MembershipOutcome> => ({ kind: 'noop', conversation: (await this.state(c, conversationId))! });
+      switch (change.kind) {
+        case 'add': {
+          if (!canManage) return { kind: 'forbidden' };
+          const fresh: string[] = [];
+          for (const u of new Set(change.userIds)) if ((await member(u))?.state !== 'active') fresh.push(u);
+          if (fresh.length === 0) return noop();
+          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, { event: 'member.joined', by: change.by, userIds: fresh }, now);
+          await c.query(
+            `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
+             SELECT $1, u, 'member', 'active', $2, NULL, $2, 0 FROM unnest($3::text[]) AS u
+             ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
+               left_seq = NULL, read_seq = excluded.read_seq`,
+            [conversationId, entry.seq, fresh],
+          );
+          for (const u of fresh) t.member(conversationId, u);
+          return { kind: 'done', entry, affected: fresh };
+        }
+        case 'remove': {
+          if (!canManage) return { kind: 'forbidden' };
+          const target = await member(change.userId);
+          if (!target || target.state !== 'active') return noop();
+          if (change.userId === change.by) return { kind: 'forbidden' };
+          if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
+          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
+          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);
+          t.member(conversationId, change.userId);
+          return { kind: 'done', entry, affected: [change.userId] };
+        }
+        case 'leave': {
+          const entry = await this.appendSystem(c, t, conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
+          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);
+          t.member(conversationId, change.userId);
+          if (actor.role === 'owner') {
+            const heir = (
+              await c.query<{ user_id: string }>(
+                `SELECT user_id FROM members WHERE conversation_id = $1 AND state = 'active'
+                 ORDER BY (role = 'admin') DESC, joined_seq, user_id LIMIT 1`,
+                [conversationId],
+              )
+            ).rows[0];
+            if (heir) {
+              await c.query(`UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND user_id = $2`, [conversationId, heir.user_id]);
+              t.member(conversationId, heir.user_id);
+            }
+          }
+          return { kind: 'done', entry, affected: [change.userId] };
+        }
+      }
+    });
+    if (outcome.kind !== 'done') return outcome;
+    return { kind: 'ok', entry: outcome.entry, affected: outcome.affected, conversation: (await this.state(this.pool, conversationId))! };
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+
+  async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
+    if (batch.length === 0) return [];
+    return this.tx(async (c, t) => {
+      await this.lockConversations(
+        c,
+        batch.map((m) => m.conversationId),
+      );
+      const membersOf = new Map<string, string[]>();
+      const out: AppendOutcome[] = [];
+      for (const m of batch) {
+        const prior = (await c.query<MessageRow>(`SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2`, [m.senderId, m.clientMsgId])).rows[0];
+        if (prior) {
+          out.push(this.priorOutcome(prior, m));
+          continue;
+        }
+        const member = (
+          await c.query<{ state: string; joined_seq: number }>(`SELECT state, joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2`, [
+            m.conversationId,
+            m.senderId,
+          ])
+        ).rows[0];
+        if (!member || member.state !== 'active') {
+          out.push({ kind: 'not_found' });
+          continue;
+        }
+        if (m.replyTo !== null) {
+          const target = (await c.query<{ conversation_id: string; seq: number }>(`SELECT conversation_id, seq FROM messages WHERE id = $1`, [m.replyTo])).rows[0];
+          if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) {
+            out.push({ kind: 'bad_reply' });
+            continue;
+          }
+        }
+        const seq = (await c.query<{ last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, [m.conversationId]))
+          .rows[0]!.last_seq;
+        const inserted = await c.query(
+          `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
+          [m.conversationId, seq, m.id, m.senderId, m.type, m.body, m.clientMsgId, m.replyTo, m.createdAt],
+        );
+        if (inserted.rowCount === 0) {
+          // Another process stored this clientMsgId first: give the seq back (we hold the row lock).
+          await c.query(`UPDATE conversations SET last_seq = last_seq - 1 WHERE id = $1`, [m.conversationId]);
+          const theirs = (await c.query<MessageRow>(`SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2`, [m.senderId, m.clientMsgId])).rows[0]!;
+          out.push(this.priorOutcome(theirs, m));
+          continue;
+        }
+        await c.query(`UPDATE members SET read_seq = GREATEST(read_seq, $3) WHERE conversation_id = $1 AND user_id = $2`, [m.conversationId, m.senderId, seq]);
+        t.conversation(m.conversationId);
+        let memberIds = membersOf.get(m.conversationId);
+        if (!memberIds) {
+          memberIds = (await c.query<{ user_id: string }>(`SELECT user_id FROM members WHERE conversation_id = $1 AND state = 'active'`, [m.conversationId])).rows.map(
+            (r) => r.user_id,
+          );
+          membersOf.set(m.conversationId, memberIds);
+        }
+        out.push({
+          kind: 'stored',
+          memberIds,
+          message: {
+            id: m.id,
+            conversationId: m.conversationId,
+            seq,
+            senderId: m.senderId,
+            type: m.type,
+            body: JSON.parse(m.body) as unknown,
+            clientMsgId: m.clientMsgId,
+            replyTo: m.replyTo,
+            createdAt: m.createdAt,
+          },
+        });
+      }
+      return out;
+    });
+  }
+
+  private priorOutcome(prior: MessageRow, m: NewMessage): AppendOutcome {
+    const same = prior.conversation_id === m.conversationId && prior.type === m.type && prior.body === m.body && prior.reply_to === m.replyTo;
+    return same ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+  }
+
+  async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
+    const r = await this.viewRow(this.pool, conversationId, userId);
+    if (!r) return null;
+    const lo = r.joined_seq;
+    const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+    if (q.before !== undefined) {
+      const rows = (
+        await this.pool.query<MessageRow>(
+          `SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2 AND seq >= $3 ORDER BY seq DESC LIMIT $4`,
+          [conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1],
+        )
+      ).rows;
+      return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore: rows.length > q.limit };
+    }
+    const after = Math.max(q.after ?? 0, lo - 1);
+    const rows = (
+      await this.pool.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
+        conversationId,
+        after,
+        hi,
+        q.limit + 1,
+      ])
+    ).rows;
+    return { messages: rows.slice(0, q.limit).map(toMessage), hasMore: rows.length > q.limit };
+  }
+
+  // --- cursors ------------------------------------------------------------------------------
+
+  private visibleLast(r: ViewRow | undefined): number | null {
+    if (!r) return null;
+    return r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+  }
+
+  async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    const last = this.visibleLast(await this.viewRow(this.pool, conversationId, userId));
+    if (last === null) return { kind: 'not_found' };
+    if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+    const r = await this.pool.query<{ acked_seq: number }>(
+      `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES ($1, $2, $3)
+       ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = GREATEST(device_cursors.acked_seq, excluded.acked_seq)
+       RETURNING acked_seq`,
+      [deviceId, conversationId, seq],
+    );
+    return { kind: 'ok', seq: r.rows[0]!.acked_seq };
+  }
+
+  async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    return this.tx(async (c, t): Promise<CursorOutcome> => {
+      const row = await this.viewRow(c, conversationId, userId);
+      const last = this.visibleLast(row);
+      if (last === null || !row) return { kind: 'not_found' };
+      if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+      const r = await c.query<{ read_seq: number }>(
+        `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
+        [conversationId, userId, seq],
+      );
+      if (r.rowCount === 0) return { kind: 'ok', seq: Math.max(row.read_seq, seq) > row.read_seq ? seq : row.read_seq };
+      // Only this member's view changed: stamp the member row, not the conversation.
+      t.members.set(conversationId, new Set([userId]));
+      t.conversations.add(conversationId);
+      return { kind: 'ok', seq };
+    });
+  }
+
+  // --- sync ---------------------------------------------------------------------------------
+
+  async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
+    // One statement, one snapshot: the rows and the counter agree.
+    const r = await this.pool.query<ViewRow & { current: number }>(
+      `SELECT * FROM (
+         SELECT ${VIEW_COLUMNS},
+                CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v,
+                (SELECT value FROM counters WHERE name = 'version') AS current
+         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1) x
+       WHERE v > $2 ORDER BY v LIMIT $3`,
+      [userId, sinceVersion, limit + 1],
+    );
+    const hasMore = r.rows.length > limit;
+    const page = r.rows.slice(0, limit);
+    let version: number;
+    if (hasMore) version = page[page.length - 1]!.v;
+    else if (r.rows[0]) version = r.rows[0].current;
+    else version = (await this.pool.query<{ value: number }>(`SELECT value FROM counters WHERE name = 'version'`)).rows[0]!.value;
+    return { conversations: await this.views(this.pool, page), version: Math.max(version, sinceVersion), hasMore };
+  }
+}
