@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { NatterError } from '@natter/protocol';
 import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -90,7 +90,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
 
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Per-request lines are noise at scale; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.MAX_FRAME_BYTES,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
