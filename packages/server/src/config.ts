@@ -22,6 +22,13 @@ const schema = z.object({
     .string()
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<path> or postgres://…')
     .optional(),
+  /** PostgreSQL connections per process (cluster mode). */
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  /** PostgreSQL schema for Natter's tables (created if missing); the server's default search_path when unset. */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+    .optional(),
   BUS_URL: z
     .string()
     .regex(/^(memory:|redis:\/\/|rediss:\/\/|nats:\/\/)/, 'expected memory:, redis://… or nats://…')

@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { WebSocketGateway } from './transport/websocket.js';
 
 export interface NatterDeps {
@@ -57,13 +58,20 @@ export function loadJwtSecret(config: Config): string {
   return secret;
 }
 
-export function openStore(config: Config): Store {
+export async function openStore(config: Config): Promise<Store> {
   const url = config.DATABASE_URL;
   if (url === undefined || url.startsWith('sqlite:')) {
     const path = url ? url.slice('sqlite:'.length) : join(config.dataDir, 'natter.db');
     return new SqliteStore({ path, durability: config.DURABILITY });
   }
-  throw new NatterError('unavailable', 'DATABASE_URL: PostgreSQL support is not in this build yet; use sqlite: or leave it unset');
+  // PostgreSQL always commits synchronously: an acknowledged message must survive a crash of
+  // the database too, not only of a Natter process. Group commit keeps that affordable.
+  return PostgresStore.open({
+    connectionString: url,
+    poolMax: config.DATABASE_POOL_MAX,
+    durability: 'full',
+    ...(config.DATABASE_SCHEMA !== undefined && { schema: config.DATABASE_SCHEMA }),
+  });
 }
 
 export function openBus(config: Config): Bus {
@@ -75,13 +83,16 @@ export function openBus(config: Config): Bus {
 export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? openStore(config);
+  const store = deps.store ?? (await openStore(config));
   const bus = deps.bus ?? openBus(config);
   const metrics = new Metrics();
   const hub = new Hub(bus, store);
   const tokens = new TokenService(loadJwtSecret(config), config.ACCESS_TOKEN_TTL_SECONDS);
   const limiter =
-    deps.limiter ?? FlexibleLoginLimiter.inMemory({ account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP });
+    deps.limiter ??
+    (store instanceof PostgresStore
+      ? FlexibleLoginLimiter.postgres(store.pool, { account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP })
+      : FlexibleLoginLimiter.inMemory({ account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP }));
   const accounts = new Accounts(store, tokens, limiter, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
     await hub.publishToUser(userId, { k: 'revoke', deviceIds });
   });

@@ -3,7 +3,7 @@
  * a window; while either is over its limit, attempts are refused before any password check.
  * In-process counters here; a cluster passes a shared (Redis) limiter with the same interface.
  */
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { NatterError } from '@natter/protocol';
 
 export interface LoginLimiter {
@@ -24,6 +24,19 @@ export class FlexibleLoginLimiter implements LoginLimiter {
     return new FlexibleLoginLimiter(
       new RateLimiterMemory({ keyPrefix: 'login_acct', points: limits.account, duration: windowSeconds }),
       new RateLimiterMemory({ keyPrefix: 'login_ip', points: limits.ip, duration: windowSeconds }),
+      limits,
+    );
+  }
+
+  /**
+   * Counters in PostgreSQL (table `login_limits`, created by the store's migrations), so every
+   * process of a cluster sees the same failures.
+   */
+  static postgres(pool: unknown, limits: { account: number; ip: number }, windowSeconds = 900): FlexibleLoginLimiter {
+    const common = { storeClient: pool, tableName: 'login_limits', tableCreated: true, duration: windowSeconds };
+    return new FlexibleLoginLimiter(
+      new RateLimiterPostgres({ ...common, keyPrefix: 'login_acct', points: limits.account }),
+      new RateLimiterPostgres({ ...common, keyPrefix: 'login_ip', points: limits.ip }),
       limits,
     );
   }

@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../config.js';
 import { startNatter, type NatterDeps, type NatterServer } from '../server.js';
@@ -21,7 +23,11 @@ export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
 export async function startTestServer(overrides: Record<string, string | number | boolean> = {}, deps: NatterDeps = {}): Promise<TestServer> {
   const dataDir = (overrides.DATA_DIR as string | undefined) ?? mkdtempSync(join(tmpdir(), 'natter-test-'));
-  const config = loadConfig({}, { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, ...overrides, DATA_DIR: dataDir });
+  // NATTER_TEST_DATABASE_URL=postgres://… runs the same suites on PostgreSQL, one schema per server.
+  const pgUrl = process.env.NATTER_TEST_DATABASE_URL;
+  const schema = pgUrl && overrides.DATABASE_URL === undefined ? `natter_h_${randomBytes(6).toString('hex')}` : undefined;
+  const db = schema ? { DATABASE_URL: pgUrl!, DATABASE_SCHEMA: schema } : {};
+  const config = loadConfig({}, { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, ...db, ...overrides, DATA_DIR: dataDir });
   const server = await startNatter(config, deps);
   return {
     server,
@@ -31,6 +37,12 @@ export async function startTestServer(overrides: Record<string, string | number 
     async close() {
       await server.close();
       if (overrides.DATA_DIR === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (schema) {
+        const c = new pg.Client({ connectionString: pgUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      }
     },
   };
 }

@@ -80,4 +80,16 @@ CREATE TABLE device_cursors (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'login rate limits shared by all processes',
+    // The table layout rate-limiter-flexible's RateLimiterPostgres expects.
+    sql: `
+CREATE TABLE login_limits (
+  key VARCHAR(255) PRIMARY KEY,
+  points INTEGER NOT NULL DEFAULT 0,
+  expire BIGINT
+);
+`,
+  },
 ];

@@ -138,7 +138,8 @@ class Touched {
 }
 
 export class PostgresStore implements Store {
-  private readonly pool: pg.Pool;
+  /** The connection pool, shared with cluster-wide helpers such as the login rate limiter. */
+  readonly pool: pg.Pool;
   private closed = false;
 
   private constructor(pool: pg.Pool) {
