@@ -84,8 +84,14 @@ export class NatterClient extends Emitter<ClientEvents> {
       ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
       onState: (s) => this.emit('state', s),
       onPush: (frame) => {
-        if (frame.type === 'message') this.sync.onPushMessage(frame.message);
-        else this.sync.onPushConversation(frame.conversation);
+        switch (frame.type) {
+          case 'message':
+            return this.sync.onPushMessage(frame.message);
+          case 'conversation':
+            return this.sync.onPushConversation(frame.conversation);
+          case 'resync':
+            return void this.sync.syncAll().catch((err: unknown) => this.emit('error', err));
+        }
       },
       onOnline: (session) => this.whenOnline(session),
     });

@@ -62,7 +62,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -223,6 +223,7 @@ export class Connection {
       }
       case 'message':
       case 'conversation':
+      case 'resync':
         this.o.onPush(frame);
         return;
     }

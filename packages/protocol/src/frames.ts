@@ -125,4 +125,9 @@ export type ServerFrame =
   /** A new log entry in a conversation the user is a member of. */
   | { type: 'message'; message: Message }
   /** This user's view of a conversation changed: added to it, removed from it. */
-  | { type: 'conversation'; conversation: Conversation };
+  | { type: 'conversation'; conversation: Conversation }
+  /**
+   * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
+   * Nothing is lost — everything is in the store — but it will not arrive by itself.
+   */
+  | { type: 'resync' };

@@ -23,6 +23,7 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly busErrors = new Counter({ name: 'natter_bus_errors_total', help: 'Failed bus operations (publish, subscribe)', registers: [this.registry] });
   readonly commitBatch = new Histogram({
     name: 'natter_commit_batch_size',
     help: 'Messages per group commit',

@@ -87,6 +87,15 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const bus = deps.bus ?? openBus(config);
   const metrics = new Metrics();
   const hub = new Hub(bus, store);
+  let lastBusWarning = 0;
+  hub.onBusError = (err) => {
+    metrics.busErrors.inc();
+    // One line per few seconds is enough to tell an operator the bus is down.
+    if (Date.now() - lastBusWarning > 5000) {
+      lastBusWarning = Date.now();
+      logger.warn({ err }, 'bus operation failed; live delivery degraded, clients will resync');
+    }
+  };
   const tokens = new TokenService(loadJwtSecret(config), config.ACCESS_TOKEN_TTL_SECONDS);
   const limiter =
     deps.limiter ??

@@ -26,3 +26,16 @@ export interface Bus {
 export const userTopic = (userId: string) => `u:${userId}`;
 /** Topic of one conversation's log entries. */
 export const conversationTopic = (conversationId: string) => `c:${conversationId}`;
+
+/**
+ * Optional capability of buses that can lose their connection (Redis, NATS): the handler runs
+ * each time the bus is connected again after an outage. Payloads published meanwhile were not
+ * delivered, so the hub tells its clients to sync.
+ */
+export interface ReconnectingBus {
+  onReconnect(handler: () => void): void;
+}
+
+export function isReconnectingBus(bus: Bus): bus is Bus & ReconnectingBus {
+  return typeof (bus as Partial<ReconnectingBus>).onReconnect === 'function';
+}

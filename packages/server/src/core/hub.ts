@@ -8,7 +8,7 @@
  * the users it serves.
  */
 import { CLOSE_CODES, encodeFrame, type Conversation } from '@natter/protocol';
-import { conversationTopic, userTopic, type Bus } from '../bus/bus.js';
+import { conversationTopic, isReconnectingBus, userTopic, type Bus } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import type { Connection } from './connection.js';
 
@@ -37,6 +37,40 @@ export class Hub {
     private readonly store: Store,
   ) {
     bus.onMessage((topic, payload) => this.receive(topic, payload));
+    if (isReconnectingBus(bus)) bus.onReconnect(() => void this.recover());
+  }
+
+  /** Called with every failed bus operation (the bus is down); the hub carries on without it. */
+  onBusError: (err: unknown) => void = () => {};
+
+  /**
+   * After a bus outage: subscribe again to everything this process serves (subscriptions that
+   * failed during the outage were never made), then tell every client to sync what it missed.
+   */
+  private async recover(): Promise<void> {
+    const topics = [...[...this.byUser.keys()].map(userTopic), ...[...this.byConversation.keys()].map(conversationTopic)];
+    await Promise.all(topics.map((t) => this.bus.subscribe(t).catch((err: unknown) => this.onBusError(err))));
+    this.broadcast(encodeFrame({ type: 'resync' }));
+    // Revocations published during the outage were lost too: check every device here.
+    for (const set of this.byUser.values()) {
+      for (const a of set) {
+        const device = await this.store.getDevice(a.deviceId).catch(() => null);
+        if (device?.revokedAt != null) a.conn.close(CLOSE_CODES.device_revoked, 'device revoked');
+      }
+    }
+  }
+
+  private async subscribe(topic: string): Promise<void> {
+    await this.bus.subscribe(topic).catch((err: unknown) => this.onBusError(err));
+  }
+
+  private async unsubscribe(topic: string): Promise<void> {
+    await this.bus.unsubscribe(topic).catch((err: unknown) => this.onBusError(err));
+  }
+
+  /** Writes one frame to every local connection. */
+  broadcast(frame: string): void {
+    for (const set of this.byUser.values()) for (const a of set) a.conn.send(frame);
   }
 
   get connectionCount(): number {
@@ -50,7 +84,7 @@ export class Hub {
     let mine = this.byUser.get(userId);
     if (!mine) {
       this.byUser.set(userId, (mine = new Set()));
-      await this.bus.subscribe(userTopic(userId));
+      await this.subscribe(userTopic(userId));
     }
     mine.add(a);
     // Joins that arrive while the list loads are applied directly; leaves are remembered so a
@@ -72,18 +106,22 @@ export class Hub {
     this.pendingLeaves.delete(a);
     if (mine.size === 0) {
       this.byUser.delete(a.userId);
-      await this.bus.unsubscribe(userTopic(a.userId));
+      await this.unsubscribe(userTopic(a.userId));
     }
     for (const id of a.conversations) await this.leave(a, id);
   }
 
-  /** Publishes a conversation log entry (already encoded as a `message` frame). */
-  publishEntry(conversationId: string, frame: string): Promise<void> {
-    return this.bus.publish(conversationTopic(conversationId), frame);
+  /**
+   * Publishes a conversation log entry (already encoded as a `message` frame). Never throws:
+   * the entry is already stored, so when the bus is down recipients get it through sync.
+   */
+  async publishEntry(conversationId: string, frame: string): Promise<void> {
+    await this.bus.publish(conversationTopic(conversationId), frame).catch((err: unknown) => this.onBusError(err));
   }
 
-  publishToUser(userId: string, event: UserEvent): Promise<void> {
-    return this.bus.publish(userTopic(userId), JSON.stringify(event));
+  /** Publishes an event to a user's devices on every process. Never throws (see publishEntry). */
+  async publishToUser(userId: string, event: UserEvent): Promise<void> {
+    await this.bus.publish(userTopic(userId), JSON.stringify(event)).catch((err: unknown) => this.onBusError(err));
   }
 
   private async join(a: Attachment, conversationId: string): Promise<void> {
@@ -93,7 +131,7 @@ export class Hub {
     if (!set) {
       this.byConversation.set(conversationId, (set = new Set()));
       set.add(a);
-      await this.bus.subscribe(conversationTopic(conversationId));
+      await this.subscribe(conversationTopic(conversationId));
     } else {
       set.add(a);
     }
@@ -105,7 +143,7 @@ export class Hub {
     if (!set?.delete(a)) return;
     if (set.size === 0) {
       this.byConversation.delete(conversationId);
-      await this.bus.unsubscribe(conversationTopic(conversationId));
+      await this.unsubscribe(conversationTopic(conversationId));
     }
   }
 

@@ -11,6 +11,7 @@
  * - Migrations: under an advisory lock, so processes starting together apply each once.
  */
 import pg from 'pg';
+import { NatterError } from '@natter/protocol';
 import type { Conversation, MemberRole, Message, MessageType, SystemBody } from '@natter/protocol';
 import type {
   AppendOutcome,
@@ -118,6 +119,17 @@ const toMessage = (r: MessageRow): Message => ({
   replyTo: r.reply_to,
   createdAt: r.created_at,
 });
+/** PostgreSQL unreachable or shutting down: clients should retry, and the outbox does. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+function unavailable(err: unknown): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  const message = (err as Error | null)?.message ?? '';
+  if ((code && CONNECTION_ERRORS.has(code)) || /Connection terminated|connection timeout|not queryable/i.test(message)) {
+    return new NatterError('unavailable', 'the database is unavailable; retry shortly', undefined, { cause: err });
+  }
+  return err;
+}
+
 const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
 
@@ -164,6 +176,8 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: o.connectionString,
       max: o.poolMax ?? 10,
+      // Fail fast while the database is down instead of queueing requests forever.
+      connectionTimeoutMillis: 3000,
       types: { getTypeParser: int8 } as unknown as pg.CustomTypesConfig,
       ...(schema && { options: `-c search_path=${schema}` }),
     });
@@ -208,10 +222,23 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
   /** Runs fn in a transaction; retries on deadlock or serialization failure. */
   private async tx<T>(fn: (c: pg.PoolClient, touched: Touched) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const c = await this.pool.connect();
+      let c: pg.PoolClient;
+      try {
+        c = await this.pool.connect();
+      } catch (err) {
+        throw unavailable(err);
+      }
       const touched = new Touched();
       try {
         await c.query('BEGIN');
@@ -223,7 +250,7 @@ export class PostgresStore implements Store {
         await c.query('ROLLBACK').catch(() => {});
         const code = (err as { code?: string }).code;
         if ((code === '40P01' || code === '40001') && attempt < 5) continue;
-        throw err;
+        throw unavailable(err);
       } finally {
         c.release();
       }
@@ -267,7 +294,7 @@ export class PostgresStore implements Store {
   // --- accounts -----------------------------------------------------------------------------
 
   async createUser(u: NewUser): Promise<UserRecord | null> {
-    const r = await this.pool.query<UserRow>(
+    const r = await this.query<UserRow>(
       `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username_key) DO NOTHING RETURNING *`,
       [u.id, u.username, u.username.toLowerCase(), u.passwordHash, u.displayName, u.avatarUrl, u.createdAt],
@@ -276,24 +303,24 @@ export class PostgresStore implements Store {
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
-    const r = await this.pool.query<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
+    const r = await this.query<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]);
     return r.rows[0] ? toUser(r.rows[0]) : null;
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | null> {
-    const r = await this.pool.query<UserRow>(`SELECT * FROM users WHERE username_key = $1`, [username.toLowerCase()]);
+    const r = await this.query<UserRow>(`SELECT * FROM users WHERE username_key = $1`, [username.toLowerCase()]);
     return r.rows[0] ? toUser(r.rows[0]) : null;
   }
 
   async existingUserIds(ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const r = await this.pool.query<{ id: string }>(`SELECT id FROM users WHERE id = ANY($1::text[])`, [ids]);
+    const r = await this.query<{ id: string }>(`SELECT id FROM users WHERE id = ANY($1::text[])`, [ids]);
     const found = new Set(r.rows.map((x) => x.id));
     return ids.filter((id) => found.has(id));
   }
 
   async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
-    const r = await this.pool.query<UserRow>(
+    const r = await this.query<UserRow>(
       `UPDATE users SET display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
                         avatar_url = CASE WHEN $4 THEN $5 ELSE avatar_url END
        WHERE id = $1 RETURNING *`,
@@ -303,13 +330,13 @@ export class PostgresStore implements Store {
   }
 
   async setPasswordHash(id: string, hash: string): Promise<void> {
-    await this.pool.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
+    await this.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
   }
 
   // --- devices ------------------------------------------------------------------------------
 
   async createDevice(d: NewDevice): Promise<DeviceRecord> {
-    const r = await this.pool.query<DeviceRow>(
+    const r = await this.query<DeviceRow>(
       `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
       [d.id, d.userId, d.name, d.refreshHash, d.refreshExpiresAt, d.createdAt],
@@ -318,12 +345,12 @@ export class PostgresStore implements Store {
   }
 
   async getDevice(id: string): Promise<DeviceRecord | null> {
-    const r = await this.pool.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1`, [id]);
+    const r = await this.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1`, [id]);
     return r.rows[0] ? toDevice(r.rows[0]) : null;
   }
 
   async listDevices(userId: string): Promise<DeviceRecord[]> {
-    const r = await this.pool.query<DeviceRow>(`SELECT * FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`, [userId]);
+    const r = await this.query<DeviceRow>(`SELECT * FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`, [userId]);
     return r.rows.map(toDevice);
   }
 
@@ -348,12 +375,12 @@ export class PostgresStore implements Store {
   }
 
   async revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean> {
-    const r = await this.pool.query(`UPDATE devices SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, [deviceId, userId, now]);
+    const r = await this.query(`UPDATE devices SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, [deviceId, userId, now]);
     return (r.rowCount ?? 0) > 0;
   }
 
   async revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]> {
-    const r = await this.pool.query<{ id: string }>(
+    const r = await this.query<{ id: string }>(
       `UPDATE devices SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2) RETURNING id`,
       [userId, keep, now],
     );
@@ -401,13 +428,13 @@ export class PostgresStore implements Store {
 
   async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
     const key = directKey(a, b);
-    const existing = await this.pool.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
+    const existing = await this.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
     if (existing.rows[0]) return (await this.state(this.pool, existing.rows[0].id))!;
     const conv = make();
     const created = await this.tx((c, t) => this.insertConversation(c, t, conv, key));
     if (created) return (await this.state(this.pool, conv.id))!;
     // Lost the race to another caller: theirs is the one.
-    const theirs = await this.pool.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
+    const theirs = await this.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
     return (await this.state(this.pool, theirs.rows[0]!.id))!;
   }
 
@@ -479,7 +506,7 @@ export class PostgresStore implements Store {
   }
 
   async activeConversationIds(userId: string): Promise<string[]> {
-    const r = await this.pool.query<{ conversation_id: string }>(`SELECT conversation_id FROM members WHERE user_id = $1 AND state = 'active'`, [userId]);
+    const r = await this.query<{ conversation_id: string }>(`SELECT conversation_id FROM members WHERE user_id = $1 AND state = 'active'`, [userId]);
     return r.rows.map((x) => x.conversation_id);
   }
 
@@ -639,7 +666,7 @@ export class PostgresStore implements Store {
     const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
     if (q.before !== undefined) {
       const rows = (
-        await this.pool.query<MessageRow>(
+        await this.query<MessageRow>(
           `SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2 AND seq >= $3 ORDER BY seq DESC LIMIT $4`,
           [conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1],
         )
@@ -648,7 +675,7 @@ export class PostgresStore implements Store {
     }
     const after = Math.max(q.after ?? 0, lo - 1);
     const rows = (
-      await this.pool.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
+      await this.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
         conversationId,
         after,
         hi,
@@ -669,7 +696,7 @@ export class PostgresStore implements Store {
     const last = this.visibleLast(await this.viewRow(this.pool, conversationId, userId));
     if (last === null) return { kind: 'not_found' };
     if (seq > last) return { kind: 'invalid_position', lastSeq: last };
-    const r = await this.pool.query<{ acked_seq: number }>(
+    const r = await this.query<{ acked_seq: number }>(
       `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES ($1, $2, $3)
        ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = GREATEST(device_cursors.acked_seq, excluded.acked_seq)
        RETURNING acked_seq`,
@@ -700,7 +727,7 @@ export class PostgresStore implements Store {
 
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     // One statement, one snapshot: the rows and the counter agree.
-    const r = await this.pool.query<ViewRow & { current: number }>(
+    const r = await this.query<ViewRow & { current: number }>(
       `SELECT * FROM (
          SELECT ${VIEW_COLUMNS},
                 CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v,
@@ -714,7 +741,7 @@ export class PostgresStore implements Store {
     let version: number;
     if (hasMore) version = page[page.length - 1]!.v;
     else if (r.rows[0]) version = r.rows[0].current;
-    else version = (await this.pool.query<{ value: number }>(`SELECT value FROM counters WHERE name = 'version'`)).rows[0]!.value;
+    else version = (await this.query<{ value: number }>(`SELECT value FROM counters WHERE name = 'version'`)).rows[0]!.value;
     return { conversations: await this.views(this.pool, page), version: Math.max(version, sinceVersion), hasMore };
   }
 }
