@@ -1,0 +1,201 @@
+/**
+ * The checker scenario, independent of what runs the server: SDK clients (some users on two
+ * devices) chat in direct and group conversations while `target.fault()` kills server
+ * processes at random moments, and one device goes offline for a while. At the end every
+ * device syncs and the checker counts lost, duplicated, reordered and divergent messages.
+ */
+import WebSocket from 'ws';
+import type { Message } from '@natter/protocol';
+import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
+import { check, type Ack, type CheckResult } from './checker.js';
+
+export interface ScenarioTarget {
+  /** HTTP base URL (through the load balancer in a cluster). */
+  url: string;
+  /** One fault: kill a process (and bring it back). Resolves when the fault has happened. */
+  fault(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  faults: number;
+  sendsPerDevice: number;
+  seed: number;
+  /** Milliseconds between faults: min + random·spread. */
+  faultGapMs?: { min: number; spread: number };
+  log?: (line: string) => void;
+}
+
+export interface ScenarioResult extends CheckResult {
+  faults: number;
+  faultsDuringTraffic: number;
+  sent: number;
+  acked: number;
+  stored: number;
+}
+
+interface Device {
+  name: string;
+  userId: string;
+  token: string;
+  cache: MemoryCache;
+  client: NatterClient;
+  displayed: Message[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): Promise<ScenarioResult> {
+  let state = o.seed;
+  const rand = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const wsUrl = target.url.replace(/^http/, 'ws') + '/v1/ws';
+  const run = `${o.seed.toString(36)}${Date.now().toString(36)}`;
+
+  async function post(path: string, body: unknown): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(target.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (res.ok) return res.json();
+      if (attempt > 5) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      await sleep(200);
+    }
+  }
+
+  function open(d: Omit<Device, 'client'> & { client?: NatterClient }): Device {
+    const client = new NatterClient({
+      url: wsUrl,
+      token: d.token,
+      WebSocket: WebSocket as unknown as WebSocketFactory,
+      cache: d.cache,
+      backoff: { initialMs: 50, maxMs: 500 },
+      requestTimeoutMs: 3000,
+    });
+    client.on('message', (m) => d.displayed.push(m));
+    return Object.assign(d, { client }) as Device;
+  }
+
+  // Six users; the first two use two devices each.
+  const users: { id: string; username: string; tokens: string[] }[] = [];
+  for (let i = 0; i < 6; i++) {
+    const username = `chk${i}_${run}`.slice(0, 32);
+    const r = await post('/v1/auth/register', { username, password: 'a long enough password' });
+    const tokens = [r.tokens.accessToken as string];
+    if (i < 2) tokens.push((await post('/v1/auth/login', { username, password: 'a long enough password' })).accessToken);
+    users.push({ id: r.user.id, username, tokens });
+  }
+  const devices: Device[] = [];
+  for (const u of users) {
+    u.tokens.forEach((token, k) => devices.push(open({ name: `${u.username.slice(0, 4)}/d${k}`, userId: u.id, token, cache: new MemoryCache(), displayed: [] })));
+  }
+  await Promise.all(devices.map((d) => d.client.connect()));
+  const byUser = (id: string) => devices.find((d) => d.userId === id)!;
+
+  // Three direct conversations and two groups.
+  const members = new Map<string, string[]>();
+  const ids = users.map((u) => u.id);
+  for (const [x, y] of [
+    [0, 1],
+    [2, 3],
+    [0, 4],
+  ] as const) {
+    const c = await byUser(ids[x]!).client.openDirect(ids[y]!);
+    members.set(c.id, [ids[x]!, ids[y]!]);
+  }
+  for (const group of [
+    [0, 1, 2, 3],
+    [1, 3, 4, 5],
+  ]) {
+    const c = await byUser(ids[group[0]!]!).client.createGroup({ title: 'checker', members: group.slice(1).map((i) => ids[i]!) });
+    members.set(c.id, group.map((i) => ids[i]!));
+  }
+  const convsOf = (userId: string) => [...members].filter(([, m]) => m.includes(userId)).map(([c]) => c);
+
+  const acks: Ack[] = [];
+  let sent = 0;
+  let faults = 0;
+  let faultsDuringTraffic = 0;
+  let sending = true;
+  const offlineDevice = devices[devices.length - 1]!;
+
+  // Each device sends with a few requests in flight; the outbox retries across faults.
+  // Sending goes on until every fault has happened under traffic (bounded at 5x the base count).
+  const senders = devices.map(async (d, di) => {
+    const convs = convsOf(d.userId);
+    const inflight = new Set<Promise<void>>();
+    for (let i = 0; i < o.sendsPerDevice || (faults < o.faults && i < o.sendsPerDevice * 5); i++) {
+      if (d === offlineDevice && i === Math.floor(o.sendsPerDevice / 3)) {
+        // This device goes offline for a while (the app is closed), then reopens on its cache.
+        await Promise.all(inflight);
+        d.client.close();
+        await sleep(3000);
+        open(d);
+        await d.client.connect();
+      }
+      const conv = convs[Math.floor(rand() * convs.length)]!;
+      const clientMsgId = `${di}-${i}`;
+      sent++;
+      const p = d.client.sendText(conv, `${d.name} #${i}`, { clientMsgId }).then((r) => {
+        acks.push({ conversationId: conv, clientMsgId, senderId: d.userId, id: r.id, seq: r.seq });
+      });
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= 4) await Promise.race(inflight);
+      if (rand() < 0.5) await sleep(rand() * 40);
+    }
+    await Promise.all(inflight);
+  });
+
+  const gap = o.faultGapMs ?? { min: 300, spread: 900 };
+  const faulter = (async () => {
+    while (sending && faults < o.faults) {
+      await sleep(gap.min + rand() * gap.spread);
+      if (!sending) break;
+      await target.fault();
+      faults++;
+      faultsDuringTraffic++;
+    }
+  })();
+
+  await Promise.all(senders);
+  sending = false;
+  await faulter;
+
+  for (const d of devices) {
+    await d.client.syncNow();
+    await d.client.idle();
+  }
+
+  const serverLogs = new Map<string, Message[]>();
+  for (const conv of members.keys()) {
+    const owner = byUser(members.get(conv)![0]!);
+    const log: Message[] = [];
+    let after = 0;
+    for (;;) {
+      const res = await fetch(`${target.url}/v1/conversations/${conv}/messages?after=${after}&limit=200`, {
+        headers: { authorization: `Bearer ${owner.token}` },
+      });
+      const page = (await res.json()) as { messages: Message[]; hasMore: boolean };
+      log.push(...page.messages);
+      if (!page.hasMore || page.messages.length === 0) break;
+      after = page.messages[page.messages.length - 1]!.seq;
+    }
+    serverLogs.set(conv, log);
+  }
+  for (const d of devices) d.client.close();
+
+  const result = check({
+    acks,
+    devices: devices.map((d) => ({ device: d.name, userId: d.userId, displayed: d.displayed })),
+    members,
+    serverLogs,
+  });
+  const stored = [...serverLogs.values()].reduce((n, l) => n + l.filter((m) => m.type === 'text').length, 0);
+  const summary: ScenarioResult = { ...result, faults, faultsDuringTraffic, sent, acked: acks.length, stored };
+  o.log?.(
+    `checker (seed ${o.seed}): faults=${faults} (during traffic ${faultsDuringTraffic}) sent=${sent} acked=${acks.length} stored=${stored} ` +
+      `checked=${result.checked} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent}`,
+  );
+  if (result.details.length) o.log?.(result.details.join('\n'));
+  return summary;
+}
