@@ -86,6 +86,7 @@ export class Connection {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
   private onlineWaiters: (() => void)[] = [];
+  private tokenRejected = false;
 
   constructor(private readonly o: ConnectionOptions) {}
 
@@ -199,8 +200,10 @@ export class Connection {
       this.startPing(ws, this.o.pingIntervalMs ?? session.heartbeatSeconds * 1000);
       this.setState({ status: 'online', session });
       this.o.onOnline(session);
-    } catch {
-      // The server closes the socket after a failed auth; handleClose decides what next.
+    } catch (err) {
+      // A rejected token will be rejected again: only a token provider can make a retry useful.
+      const code = (err as NatterClientError).code;
+      this.tokenRejected = code === 'invalid_token' || code === 'token_expired' || code === 'device_revoked';
       if (this.ws === ws && ws.readyState === 1) ws.close(4001, 'auth failed');
     }
   }
@@ -238,7 +241,9 @@ export class Connection {
     this.failPending('disconnected');
     if (this.stopped) return;
     const canRefresh = typeof this.o.token === 'function';
-    if (!shouldReconnect(code) && !canRefresh) {
+    const rejected = this.tokenRejected;
+    this.tokenRejected = false;
+    if ((rejected || !shouldReconnect(code)) && !canRefresh) {
       this.setState({ status: 'closed', reason: `server closed the connection (${code})` });
       return;
     }

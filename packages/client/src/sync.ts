@@ -97,7 +97,9 @@ export class SyncEngine {
 
   private async applyConversation(c: Conversation): Promise<void> {
     await this.putConversation(c);
-    await this.catchUp(c, c.lastSeq);
+    // Fetch to the end, not just to c.lastSeq: entries committed since the view was taken may
+    // have been published before this device's server subscribed to the conversation.
+    await this.catchUp(c, c.membership.state === 'active' ? Number.MAX_SAFE_INTEGER : c.lastSeq);
   }
 
   /** Fetches entries after the cached last seq up to `target`, in pages. */

@@ -12,6 +12,8 @@ export const CLOSE_CODES = {
   slow_consumer: 3002,
   /** Unexpected server error on this connection. Reconnect with backoff. */
   internal: 3003,
+  /** The server could not check the credentials because a dependency (the database) is down. Reconnect with backoff. */
+  unavailable: 3004,
   /** No valid `auth` frame before the deadline. Do not reconnect without a token. */
   auth_timeout: 3500,
   /** The token in `auth` was invalid or expired. Refresh the token first. */

@@ -171,3 +171,11 @@ describe('config file (NATTER_CONFIG)', () => {
     expect(err.message).toContain('PROT');
   });
 });
+
+describe('limits that contradict each other', () => {
+  it('refuses a frame limit too small for the largest message the other limits allow', () => {
+    const err = errorFor({ MAX_FRAME_BYTES: '8192', MAX_TEXT_LENGTH: '4000' });
+    expect(err.message).toMatch(/^\s*MAX_FRAME_BYTES: must be at least 24512/m);
+    expect(() => loadConfig({ MAX_FRAME_BYTES: '8192', MAX_TEXT_LENGTH: '1000' })).not.toThrow();
+  });
+});

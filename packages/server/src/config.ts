@@ -110,6 +110,15 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  // A message the limits allow must fit in one frame, or clients would be cut off (1009) and
+  // retry it forever. JSON escaping can make a character take up to 6 bytes; ids and field
+  // names of a send frame take under 512.
+  const frameNeeded = Math.max(c.MAX_TEXT_LENGTH * 6, c.MAX_CUSTOM_BODY_BYTES) + 512;
+  if (frameNeeded > c.MAX_FRAME_BYTES) {
+    throw new ConfigError(
+      `invalid configuration:\n  MAX_FRAME_BYTES: must be at least ${frameNeeded} to carry the largest message MAX_TEXT_LENGTH and MAX_CUSTOM_BODY_BYTES allow (got ${c.MAX_FRAME_BYTES})`,
+    );
+  }
   const origins = c.ALLOWED_ORIGINS.trim();
   return {
     ...c,

@@ -169,11 +169,10 @@ export class Hub {
   private applyUserEvent(attachments: Attachment[], event: UserEvent): void {
     switch (event.k) {
       case 'joined': {
+        // Tell the client only once the subscription is active: it then fetches everything up
+        // to now, and everything later arrives live — nothing falls in between.
         const frame = encodeFrame({ type: 'conversation', conversation: event.conversation });
-        for (const a of attachments) {
-          void this.join(a, event.conversation.id);
-          a.conn.send(frame);
-        }
+        for (const a of attachments) void this.join(a, event.conversation.id).then(() => a.conn.send(frame));
         return;
       }
       case 'left': {

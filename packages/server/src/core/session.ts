@@ -84,7 +84,7 @@ export class Session {
       this.conn.send(encodeFrame(frame.id === undefined ? { type: 'error', error: body } : { type: 'error', id: frame.id, error: body }));
       // A failed auth ends the connection, once the client has been told why.
       if (frame.type === 'auth' && (this.state as State).kind === 'closed') {
-        this.conn.close(body.code === 'device_revoked' ? CLOSE_CODES.device_revoked : CLOSE_CODES.auth_failed, body.code);
+        this.conn.close(authCloseCode(body.code), body.code);
       }
     } finally {
       this.deps.hooks.onFrame(frame.type, code, performance.now() - started);
@@ -153,7 +153,13 @@ export class Session {
       throw err;
     }
     deadline.cancel();
-    const attachment = await this.deps.hub.attach(this.conn, claims.userId, claims.deviceId);
+    let attachment: Attachment;
+    try {
+      attachment = await this.deps.hub.attach(this.conn, claims.userId, claims.deviceId);
+    } catch (err) {
+      this.state = { kind: 'closed' };
+      throw err;
+    }
     if ((this.state as State).kind === 'closed') {
       await this.deps.hub.detach(attachment);
       return undefined;
@@ -168,5 +174,20 @@ export class Session {
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') await this.deps.hub.detach(state.attachment);
+  }
+}
+
+/** Token problems mean "do not come back with this token"; anything else is worth a retry. */
+function authCloseCode(code: string): number {
+  switch (code) {
+    case 'device_revoked':
+      return CLOSE_CODES.device_revoked;
+    case 'invalid_token':
+    case 'token_expired':
+      return CLOSE_CODES.auth_failed;
+    case 'unavailable':
+      return CLOSE_CODES.unavailable;
+    default:
+      return CLOSE_CODES.internal;
   }
 }

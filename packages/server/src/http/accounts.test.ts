@@ -562,7 +562,7 @@ describe('HTTP hygiene', () => {
   });
 
   it('answers an oversized body with 413 too_large', async () => {
-    const t = await start({ MAX_FRAME_BYTES: 4096 });
+    const t = await start({ MAX_FRAME_BYTES: 4096, MAX_TEXT_LENGTH: 100, MAX_CUSTOM_BODY_BYTES: 1024 });
     const r = await api(t.url, 'POST', '/v1/auth/register', { username: 'big', password: 'x'.repeat(10_000) });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('too_large');

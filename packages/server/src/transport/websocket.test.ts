@@ -241,7 +241,7 @@ describe('Origin check', () => {
 
 describe('hostile and malformed frames', () => {
   it('closes a connection sending a frame over MAX_FRAME_BYTES with 1009; everyone else keeps working', async () => {
-    const t = await start({ MAX_FRAME_BYTES: 1024 });
+    const t = await start({ MAX_FRAME_BYTES: 1024, MAX_TEXT_LENGTH: 1, MAX_CUSTOM_BODY_BYTES: 16 });
     const u = await register(t.url);
     const bystander = await authed(t.wsUrl, u.accessToken);
     const c = await authed(t.wsUrl, u.accessToken);
@@ -405,7 +405,7 @@ describe('revocation closes live sockets', () => {
 
 describe('slow consumer', () => {
   it('closes a socket that stops reading once its queue passes MAX_SEND_QUEUE_BYTES; others are served', async () => {
-    const t = await start({ MAX_SEND_QUEUE_BYTES: 16 * 1024, MAX_FRAME_BYTES: 1024 * 1024, MAX_TEXT_LENGTH: 200_000 });
+    const t = await start({ MAX_SEND_QUEUE_BYTES: 16 * 1024, MAX_FRAME_BYTES: 2 * 1024 * 1024, MAX_TEXT_LENGTH: 200_000 });
     const u = await register(t.url);
     const peer = await register(t.url);
     const healthy = await authed(t.wsUrl, peer.accessToken);
