@@ -193,7 +193,7 @@ export class PostgresStore implements Store {
   }
 
   private async migrate(): Promise<void> {
-    const c = await this.pool.connect();
+    const c = await this.connect();
     try {
       await c.query(`SELECT pg_advisory_lock(hashtext(current_schema() || '.natter_migrations'))`);
       await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
@@ -222,6 +222,21 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
+  private readonly guarded = new WeakSet<pg.PoolClient>();
+
+  /**
+   * A checked-out client emits 'error' when its connection breaks (database restart); without
+   * a listener that would crash the process. The query in flight fails anyway, so ignore it.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const c = await this.pool.connect();
+    if (!this.guarded.has(c)) {
+      this.guarded.add(c);
+      c.on('error', () => {});
+    }
+    return c;
+  }
+
   private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, values);
@@ -234,8 +249,9 @@ export class PostgresStore implements Store {
   private async tx<T>(fn: (c: pg.PoolClient, touched: Touched) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let c: pg.PoolClient;
+      let released = false;
       try {
-        c = await this.pool.connect();
+        c = await this.connect();
       } catch (err) {
         throw unavailable(err);
       }
@@ -249,10 +265,14 @@ export class PostgresStore implements Store {
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {});
         const code = (err as { code?: string }).code;
+        const mapped = unavailable(err);
+        // A client whose connection broke must not go back to the pool.
+        c.release(mapped instanceof NatterError ? (err as Error) : undefined);
+        released = true;
         if ((code === '40P01' || code === '40001') && attempt < 5) continue;
-        throw unavailable(err);
+        throw mapped;
       } finally {
-        c.release();
+        if (!released) c.release();
       }
     }
   }

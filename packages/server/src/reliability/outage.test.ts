@@ -1,0 +1,130 @@
+/**
+ * Failure behaviour of a two-process cluster when a dependency goes away for OUTAGE_MS
+ * (30 s by default), each on its own private instance so the shared services are untouched:
+ * - PostgreSQL down: sends fail as `unavailable` and the SDK outbox retries them; nothing is
+ *   acknowledged that was not stored; afterwards 0 lost, 0 duplicated.
+ * - Redis / NATS down: no process crashes, sends are still stored and acknowledged, live
+ *   delivery between processes pauses and resumes by itself (clients are told to resync).
+ * The checker scenario runs throughout; all four counts must be 0.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryBroker } from '../bus/memory/memory-bus.js';
+import { startTestServer, type TestServer } from '../test-support/harness.js';
+import { Balancer } from './balancer.js';
+import { OwnDaemon, OwnPostgres } from './own-services.js';
+import { runScenario, type ScenarioResult } from './scenario.js';
+
+const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 30_000);
+const SHARED_PG = process.env.NATTER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+async function cluster(nodes: () => Promise<TestServer>[]): Promise<{ servers: TestServer[]; balancer: Balancer }> {
+  const servers = await Promise.all(nodes());
+  const balancer = new Balancer(servers.map((s) => s.server.port));
+  await balancer.start();
+  cleanups.push(async () => {
+    await balancer.stop();
+    for (const s of servers) await s.close();
+  });
+  return { servers, balancer };
+}
+
+function expectClean(r: ScenarioResult): void {
+  expect(r.faults).toBe(1);
+  expect(r.acked).toBe(r.sent);
+  expect(r.checked).toBeGreaterThan(500);
+  expect({ lost: r.lost, duplicated: r.duplicated, reordered: r.reordered, divergent: r.divergent }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    reordered: 0,
+    divergent: 0,
+  });
+}
+
+describe('PostgreSQL outage', () => {
+  it(`acknowledges nothing falsely while PostgreSQL is down for ${OUTAGE_MS / 1000} s and loses nothing`, { timeout: OUTAGE_MS + 120_000 }, async () => {
+    const db = new OwnPostgres();
+    cleanups.push(() => db.destroy());
+    await db.init();
+    const broker = new MemoryBroker();
+    const jwt = randomBytes(32).toString('hex');
+    const { servers, balancer } = await cluster(() =>
+      [0, 1].map(() => startTestServer({ DATABASE_URL: db.url, JWT_SECRET: jwt, DATABASE_POOL_MAX: 5 }, { bus: broker.attach() })),
+    );
+    let healthyDuringOutage = 0;
+    let ackedDuringOutage = -1;
+    let acksAtStop = 0;
+    const result = await runScenario(
+      {
+        url: balancer.url,
+        async fault() {
+          acksAtStop = Number(await servers[0]!.server.metrics.commitBatch.get().then((m) => m.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0));
+          await db.stop();
+          const until = Date.now() + OUTAGE_MS;
+          while (Date.now() < until) {
+            // The processes keep serving: health checks answer throughout.
+            for (const s of servers) if ((await fetch(`${s.url}/healthz`)).ok) healthyDuringOutage++;
+            await sleep(1000);
+          }
+          const now = Number(await servers[0]!.server.metrics.commitBatch.get().then((m) => m.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0));
+          ackedDuringOutage = now - acksAtStop;
+          await db.start();
+        },
+      },
+      { faults: 1, sendsPerDevice: 120, seed: Date.now() % 1_000_000, faultGapMs: { min: 1500, spread: 500 }, log: (l) => console.log(`[pg outage] ${l}`) },
+    );
+    console.log(`[pg outage] health answers during outage: ${healthyDuringOutage}; commits during outage: ${ackedDuringOutage}`);
+    expect(healthyDuringOutage).toBeGreaterThan(0);
+    expect(ackedDuringOutage).toBe(0);
+    expectClean(result);
+  });
+});
+
+describe.each(['redis', 'nats'] as const)('%s outage', (kind) => {
+  it(`keeps storing and resumes live delivery by itself after ${kind} is down for ${OUTAGE_MS / 1000} s`, { timeout: OUTAGE_MS + 120_000 }, async () => {
+    const daemon = new OwnDaemon(kind);
+    cleanups.push(() => daemon.destroy());
+    await daemon.start();
+    const schema = `natter_o_${randomBytes(6).toString('hex')}`;
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: SHARED_PG });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    });
+    const jwt = randomBytes(32).toString('hex');
+    const { servers, balancer } = await cluster(() =>
+      [0, 1].map(() => startTestServer({ DATABASE_URL: SHARED_PG, DATABASE_SCHEMA: schema, BUS_URL: daemon.url, JWT_SECRET: jwt })),
+    );
+    let storedDuringOutage = 0;
+    const result = await runScenario(
+      {
+        url: balancer.url,
+        async fault() {
+          const before = await countStored(servers[0]!);
+          await daemon.stop();
+          await sleep(OUTAGE_MS);
+          storedDuringOutage = (await countStored(servers[0]!)) - before;
+          await daemon.start();
+        },
+      },
+      { faults: 1, sendsPerDevice: 150, seed: Date.now() % 1_000_000, faultGapMs: { min: 1500, spread: 500 }, log: (l) => console.log(`[${kind} outage] ${l}`) },
+    );
+    const busErrors = (await servers[0]!.server.metrics.busErrors.get()).values[0]?.value ?? 0;
+    console.log(`[${kind} outage] commits during outage: ${storedDuringOutage}; bus errors counted: ${busErrors}`);
+    expect(storedDuringOutage).toBeGreaterThan(0);
+    expectClean(result);
+  });
+});
+
+async function countStored(t: TestServer): Promise<number> {
+  const m = await t.server.metrics.commitBatch.get();
+  return m.values.find((v) => v.metricName === 'natter_commit_batch_size_count')?.value ?? 0;
+}
