@@ -6,7 +6,7 @@
  */
 import type { SendResult } from '@natter/protocol';
 import type { ClientCache, PendingSend } from './cache.js';
-import { NatterClientError, type Connection } from './connection.js';
+import type { Connection, NatterClientError } from './connection.js';
 
 interface Waiter {
   resolve(r: SendResult): void;

@@ -250,11 +250,19 @@ export class SqliteStore implements Store {
   }
 
   async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
-    const sets: string[] = [];
-    const values: (string | null)[] = [];
-    if (patch.displayName !== undefined) (sets.push('display_name = ?'), values.push(patch.displayName));
-    if (patch.avatarUrl !== undefined) (sets.push('avatar_url = ?'), values.push(patch.avatarUrl));
-    if (sets.length > 0) this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    this.db
+      .prepare(
+        `UPDATE users SET display_name = CASE WHEN @setName THEN @displayName ELSE display_name END,
+                          avatar_url = CASE WHEN @setAvatar THEN @avatarUrl ELSE avatar_url END
+         WHERE id = @id`,
+      )
+      .run({
+        id,
+        setName: patch.displayName !== undefined ? 1 : 0,
+        displayName: patch.displayName ?? null,
+        setAvatar: patch.avatarUrl !== undefined ? 1 : 0,
+        avatarUrl: patch.avatarUrl ?? null,
+      });
     return this.getUser(id);
   }
 
