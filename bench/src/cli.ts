@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench -- [options]`: starts each target on loopback, drives it with the lean
+ * generator, prints one JSON line per run on stdout (progress goes to stderr), then a markdown
+ * table of medians. Targets alternate within each repetition (A B C D, A B C D, …) so that
+ * drifts in the shared machine's load hit them alike.
+ *
+ *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
+ *   --workloads a,b          fanout,direct,idle,catchup,storm (default: all)
+ *   --targets a,b            natter,socketio,mosquitto,ws-floor (default: all)
+ *   --reps N                 repetitions (default 3)
+ *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost
+ *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
+ *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
+ *   --duration S --warmup S  seconds per fan-out trial / direct run
+ *   --natter head|worktree   run a private build of the committed HEAD (default) or packages/server/dist
+ *   --md FILE --json FILE    also write the summary / the JSON lines to files
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { median } from './lib/hist.js';
+import { installCleanup, killAll } from './lib/proc.js';
+import { markdown } from './report.js';
+import { connectorFor, startTarget } from './targets/index.js';
+import { prepareNatter } from './lib/natter-build.js';
+import { natterBuild } from './targets/natter.js';
+import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
+import type { RunRecord } from './workloads/common.js';
+import { directRooms, runDirect } from './workloads/direct.js';
+import { FanoutSession, findMax } from './workloads/fanout.js';
+
+const WORKLOADS = ['fanout', 'direct', 'idle', 'catchup', 'storm'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+const { values: a } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workloads: { type: 'string' },
+    targets: { type: 'string' },
+    reps: { type: 'string' },
+    'find-max': { type: 'boolean', default: false },
+    rate: { type: 'string' },
+    fanout: { type: 'string' },
+    pairs: { type: 'string' },
+    idle: { type: 'string' },
+    'idle-workers': { type: 'string' },
+    catchup: { type: 'string' },
+    storm: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    size: { type: 'string' },
+    natter: { type: 'string' },
+    md: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+const quick = a.quick;
+const list = <T extends string>(v: string | undefined, all: readonly T[]): T[] => {
+  if (!v) return [...all];
+  const items = v.split(',').map((s) => s.trim()) as T[];
+  for (const i of items) if (!all.includes(i)) throw new Error(`unknown ${i}; expected one of ${all.join(', ')}`);
+  return items;
+};
+const pairsOf = (v: string): [number, number][] =>
+  v.split(',').map((s) => {
+    const [x, y] = s.split('x').map(Number);
+    if (!x || !y) throw new Error(`expected NxM, got ${s}`);
+    return [x, y];
+  });
+
+const opts = {
+  workloads: list<Workload>(a.workloads, WORKLOADS),
+  targets: list<TargetName>(a.targets, TARGETS),
+  reps: Number(a.reps ?? (quick ? 1 : 3)),
+  findMax: a['find-max'],
+  rate: Number(a.rate ?? (quick ? 200 : 500)),
+  fanout: pairsOf(a.fanout ?? (quick ? '200x20' : '1000x20,2000x200')),
+  pairs: Number(a.pairs ?? (quick ? 20 : 100)),
+  idle: Number(a.idle ?? (quick ? 1000 : 15000)),
+  idleWorkers: Number(a['idle-workers'] ?? (quick ? 1 : 4)),
+  catchup: pairsOf(a.catchup ?? (quick ? '2000x20' : '10000x100'))[0]!,
+  storm: Number(a.storm ?? (quick ? 300 : 10000)),
+  durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
+  warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
+  size: Number(a.size ?? 64),
+  natter: (a.natter ?? 'head') as 'head' | 'worktree',
+};
+if (opts.natter !== 'head' && opts.natter !== 'worktree') throw new Error('--natter: head or worktree');
+
+const records: RunRecord[] = [];
+const versions = new Map<string, string>();
+
+function emit(r: RunRecord): void {
+  records.push(r);
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Starts each target, runs `body` rep by rep alternating targets, and stops them all. */
+async function alternate(
+  workload: Workload,
+  names: TargetName[],
+  prepare: (t: RunningTarget) => Promise<void>,
+  body: (t: RunningTarget, rep: number) => Promise<void>,
+): Promise<void> {
+  const started: RunningTarget[] = [];
+  try {
+    for (const name of names) {
+      progress(`${workload}: starting ${name}`);
+      const t = await startTarget(name);
+      started.push(t);
+      versions.set(name, t.version);
+      await prepare(t);
+    }
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const t of started) {
+        progress(`${workload}: rep ${rep} ${t.name}`);
+        await body(t, rep);
+      }
+    }
+  } finally {
+    for (const t of started) await t.stop().catch(() => undefined);
+  }
+}
+
+async function fanout(clients: number, groupSize: number): Promise<void> {
+  const config = `${clients}x${groupSize}`;
+  const rooms = FanoutSession.roomMembers({ clients, groupSize });
+  const keys = new Map<TargetName, string[]>();
+  const lastMax = new Map<TargetName, number>();
+  await alternate(
+    'fanout',
+    opts.targets,
+    async (t) => {
+      keys.set(t.name, await t.setup(clients, rooms, 'group'));
+    },
+    async (t, rep) => {
+      const session = new FanoutSession(t, connectorFor(t.endpoint()), keys.get(t.name)!, {
+        clients,
+        groupSize,
+        warmupS: opts.warmupS,
+        durationS: opts.durationS,
+        size: opts.size,
+        drainS: 5,
+        maxUnacked: 256,
+      });
+      await session.open();
+      try {
+        const base = { workload: 'fanout', config, target: t.name, rep };
+        if (!opts.findMax) {
+          const r = await session.run(opts.rate);
+          emit({ ...base, ...r });
+          return;
+        }
+        // Start low enough (10k deliveries/s, or a quarter of the last maximum) and climb by 1.5×.
+        const prev = lastMax.get(t.name);
+        const startRate = Math.max(1, Math.round(prev ? prev / 4 : 10_000 / groupSize));
+        const { best, steps } = await findMax(session, { startRate, factor: 1.5, maxSteps: 14, p99LimitMs: 100 }, opts.durationS, (s) =>
+          progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
+        );
+        if (best) lastMax.set(t.name, best.rate);
+        const r = best ?? steps[0]!;
+        emit({ ...base, ...r, steps: steps.length, maxFound: best !== null });
+      } finally {
+        session.close();
+      }
+    },
+  );
+}
+
+async function direct(pairs: number): Promise<void> {
+  const rooms = directRooms(pairs);
+  const keys = new Map<TargetName, string[]>();
+  await alternate(
+    'direct',
+    opts.targets,
+    async (t) => {
+      keys.set(t.name, await t.setup(2 * pairs, rooms, 'direct'));
+    },
+    async (t, rep) => {
+      const r = await runDirect(t, connectorFor(t.endpoint()), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
+      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...r });
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  if (opts.targets.includes('natter')) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
+  const started = new Date();
+  progress(`bench: ${JSON.stringify(opts)}`);
+  for (const w of opts.workloads) {
+    switch (w) {
+      case 'fanout':
+        for (const [c, s] of opts.fanout) await fanout(c, s);
+        break;
+      case 'direct':
+        await direct(opts.pairs);
+        break;
+      case 'idle':
+      case 'catchup':
+      case 'storm':
+        progress(`${w}: not implemented yet`);
+        break;
+    }
+  }
+  const header = [
+    `Run ${started.toISOString()} – ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    `Options: ${JSON.stringify(opts)}`,
+    `Versions: ${[...versions].map(([k, v]) => `${k}: ${v}`).join('; ')}`,
+    'Natter cluster mode is not benchmarked yet (single process only).',
+    '',
+  ].join('\n');
+  const md = header + '\n' + markdown(records);
+  process.stdout.write('\n' + md + '\n');
+  if (a.md) writeFileSync(a.md, md);
+  if (a.json) writeFileSync(a.json, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  void median;
+}
+
+main().then(
+  () => {
+    killAll();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);

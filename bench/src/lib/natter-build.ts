@@ -1,0 +1,54 @@
+/**
+ * Which Natter build the bench runs. By default a private build of the committed HEAD: its
+ * protocol and server sources are exported with `git archive` into bench/.natter/<commit>/ and
+ * compiled there, so the run measures a known commit and is not disturbed by edits or
+ * rebuilds in the work tree while it runs. `--natter worktree` runs packages/server/dist as it
+ * is instead (build it first), for measuring uncommitted changes.
+ */
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
+
+export interface NatterBuild {
+  main: string;
+  /** e.g. "commit 9877a56" or "work tree (uncommitted changes)". */
+  describe: string;
+}
+
+export function prepareNatter(mode: 'head' | 'worktree', log: (m: string) => void): NatterBuild {
+  if (mode === 'worktree') {
+    const main = join(REPO, 'packages/server/dist/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -b)`);
+    const dirty = execSync('git status --porcelain packages/server packages/protocol', { cwd: REPO, encoding: 'utf8' }).trim() !== '';
+    const head = execSync('git rev-parse --short HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
+    return { main, describe: `work tree at ${head}${dirty ? ' with uncommitted changes' : ''}` };
+  }
+  const commit = execSync('git rev-parse --short=12 HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
+  const dir = join(REPO, 'bench/.natter', commit);
+  const main = join(dir, 'packages/server/dist/main.js');
+  if (!existsSync(main)) {
+    log(`building natter at ${commit} into ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execSync(`git archive HEAD tsconfig.base.json packages/protocol packages/server | tar -x -C ${JSON.stringify(dir)}`, { cwd: REPO });
+    // Dependencies resolve from the repository's node_modules further up, except the
+    // workspace package itself, which must be this snapshot's copy.
+    mkdirSync(join(dir, 'node_modules/@natter'), { recursive: true });
+    symlinkSync('../../packages/protocol', join(dir, 'node_modules/@natter/protocol'));
+    if (existsSync(join(REPO, 'packages/server/node_modules'))) {
+      symlinkSync(join(REPO, 'packages/server/node_modules'), join(dir, 'packages/server/node_modules'));
+    }
+    try {
+      execFileSync(process.execPath, [TSC, '-b', join(dir, 'packages/server')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const out = (err as { stdout?: Buffer }).stdout?.toString() ?? '';
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`building natter at ${commit} failed:\n${out.slice(0, 4000)}`);
+    }
+  }
+  return { main, describe: `commit ${commit.slice(0, 9)}` };
+}

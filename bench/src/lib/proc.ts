@@ -1,0 +1,143 @@
+/**
+ * Child processes and what the kernel says about them. Every child the bench starts goes
+ * through `spawnChild`, which remembers it, so `killAll` (run on exit, on signals and on
+ * failure) leaves nothing behind. CPU and RSS come from /proc, so they work for any process
+ * (Node servers and Mosquitto alike).
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const children = new Set<ChildProcess>();
+
+/** Starts a tracked child. Its stderr is kept (last 8 KB) for error messages. */
+export function spawnChild(command: string, args: string[], options: SpawnOptions & { name: string }): ChildProcess & { stderrTail: () => string } {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options }) as ChildProcess & { stderrTail: () => string };
+  children.add(child);
+  let tail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString('utf8')).slice(-8192);
+  });
+  child.stderrTail = () => tail;
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Sends `signal`, then SIGKILL after `graceMs`; resolves once the child has exited. */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Kills every child still running (synchronous: usable from an 'exit' handler). */
+export function killAll(): void {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  children.clear();
+}
+
+let installed = false;
+/** Makes sure children die with us: on normal exit, Ctrl-C, SIGTERM and crashes. */
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const CLK_TCK = 100;
+
+/** Total CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Measures a process's CPU use (in % of one core) between `start()` and `stop()`. */
+export class CpuMeter {
+  private t0 = 0;
+  private c0 = 0;
+  constructor(private readonly pid: number) {}
+  start(): void {
+    this.t0 = performance.now();
+    this.c0 = cpuSeconds(this.pid);
+  }
+  stop(): number {
+    const wall = (performance.now() - this.t0) / 1000;
+    return wall > 0 ? (100 * (cpuSeconds(this.pid) - this.c0)) / wall : 0;
+  }
+}
+
+/** The generator's own CPU (process.cpuUsage), in % of one core, over a window. */
+export class SelfCpuMeter {
+  private t0 = 0;
+  private c0: NodeJS.CpuUsage = { user: 0, system: 0 };
+  start(): void {
+    this.t0 = performance.now();
+    this.c0 = process.cpuUsage();
+  }
+  stop(): number {
+    const d = process.cpuUsage(this.c0);
+    const wallUs = (performance.now() - this.t0) * 1000;
+    return wallUs > 0 ? (100 * (d.user + d.system)) / wallUs : 0;
+  }
+}
+
+/** Polls `url` until it answers 2xx, the child dies, or the deadline passes. */
+export async function waitHttp(url: string, child: ChildProcess & { stderrTail?: () => string }, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`process exited (${child.exitCode ?? child.signalCode}) during start: ${child.stderrTail?.() ?? ''}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

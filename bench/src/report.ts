@@ -1,0 +1,163 @@
+/**
+ * Turns the run records into the markdown summary: per workload and size, the median of each
+ * figure over the repetitions for each target, the ratio to ws-floor (median of the per-
+ * repetition ratios, since each repetition measured the two back to back), and the issue's
+ * targets marked met or missed.
+ */
+import { median } from './lib/hist.js';
+import type { RunRecord } from './workloads/common.js';
+
+/** Which figures each workload's table shows, the headline first (the one ratios are taken of). */
+const COLUMNS: Record<string, { key: string; label: string }[]> = {
+  fanout: [
+    { key: 'deliveredPerS', label: 'delivered msgs/s' },
+    { key: 'rate', label: 'publish rate msgs/s' },
+    { key: 'p50Ms', label: 'p50 ms' },
+    { key: 'p99Ms', label: 'p99 ms' },
+    { key: 'maxMs', label: 'max ms' },
+    { key: 'lost', label: 'lost' },
+    { key: 'duplicated', label: 'dup' },
+    { key: 'genCpu', label: 'generator CPU %' },
+    { key: 'serverCpu', label: 'server CPU %' },
+    { key: 'serverRssMB', label: 'server RSS MB' },
+  ],
+  direct: [
+    { key: 'roundTripsPerS', label: 'round trips/s' },
+    { key: 'p50Ms', label: 'p50 ms' },
+    { key: 'p99Ms', label: 'p99 ms' },
+    { key: 'maxMs', label: 'max ms' },
+    { key: 'lost', label: 'lost' },
+    { key: 'genCpu', label: 'generator CPU %' },
+    { key: 'serverCpu', label: 'server CPU %' },
+  ],
+  idle: [
+    { key: 'rssPerConnKB', label: 'RSS/conn KB' },
+    { key: 'connected', label: 'connected' },
+    { key: 'connectPerS', label: 'connects/s' },
+    { key: 'idleCpu', label: 'idle server CPU %' },
+    { key: 'serverRssMB', label: 'server RSS MB' },
+    { key: 'genCpuMax', label: 'busiest generator CPU %' },
+  ],
+  catchup: [
+    { key: 'catchupMs', label: 'catch-up ms' },
+    { key: 'messages', label: 'messages' },
+    { key: 'bytesIn', label: 'bytes in' },
+    { key: 'bytesOut', label: 'bytes out' },
+    { key: 'requests', label: 'requests' },
+    { key: 'gaps', label: 'gaps' },
+    { key: 'genCpu', label: 'generator CPU %' },
+  ],
+  storm: [
+    { key: 'syncedMs', label: 'all back+synced ms' },
+    { key: 'downMs', label: 'restart ms' },
+    { key: 'backMs', label: 'all authenticated ms' },
+    { key: 'clients', label: 'clients' },
+    { key: 'synced', label: 'synced' },
+    { key: 'lost', label: 'lost' },
+    { key: 'duplicated', label: 'dup msgs' },
+    { key: 'redelivered', label: 'wire re-deliveries' },
+    { key: 'genCpu', label: 'generator CPU %' },
+  ],
+};
+
+/** Lower is better for these headline figures (ratios are then reported as target / floor). */
+const LOWER_IS_BETTER = new Set(['rssPerConnKB', 'catchupMs', 'syncedMs']);
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  return String(Math.round(v * 100) / 100);
+}
+
+function num(r: RunRecord, key: string): number {
+  const v = r[key];
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+export interface Check {
+  what: string;
+  met: boolean | null;
+  detail: string;
+}
+
+/** Median over reps of target/floor for `key`, pairing runs by rep. */
+export function pairedRatio(records: RunRecord[], workload: string, config: string, target: string, versus: string, key: string): number {
+  const ratios: number[] = [];
+  const mine = records.filter((r) => r.workload === workload && r.config === config && r.target === target);
+  for (const r of mine) {
+    const other = records.find((o) => o.workload === workload && o.config === config && o.target === versus && o.rep === r.rep);
+    if (other && num(other, key) > 0) ratios.push(num(r, key) / num(other, key));
+  }
+  return median(ratios);
+}
+
+function med(records: RunRecord[], workload: string, config: string, target: string, key: string): number {
+  return median(records.filter((r) => r.workload === workload && r.config === config && r.target === target).map((r) => num(r, key)).filter(Number.isFinite));
+}
+
+/** The issue's targets, evaluated on whatever of them this run measured. */
+export function checks(records: RunRecord[]): Check[] {
+  const out: Check[] = [];
+  const has = (w: string, c: string, t: string) => records.some((r) => r.workload === w && r.config === c && r.target === t);
+  for (const config of ['1000x20', '2000x200']) {
+    if (has('fanout', config, 'natter') && has('fanout', config, 'ws-floor')) {
+      const ratio = pairedRatio(records, 'fanout', config, 'natter', 'ws-floor', 'deliveredPerS');
+      out.push({ what: `fanout ${config}: natter ≥ 0.75× ws-floor`, met: ratio >= 0.75, detail: `${fmt(ratio)}×` });
+    }
+  }
+  if (has('direct', '100', 'natter') && has('direct', '100', 'ws-floor')) {
+    const ratio = pairedRatio(records, 'direct', '100', 'natter', 'ws-floor', 'roundTripsPerS');
+    out.push({ what: 'direct 100 pairs: natter ≥ 0.8× ws-floor', met: ratio >= 0.8, detail: `${fmt(ratio)}×` });
+  }
+  if (has('direct', '100', 'natter') && has('direct', '100', 'socketio')) {
+    const n = med(records, 'direct', '100', 'natter', 'p99Ms');
+    const s = med(records, 'direct', '100', 'socketio', 'p99Ms');
+    out.push({ what: "direct 100 pairs: natter p99 ≤ Socket.IO's", met: n <= s, detail: `${fmt(n)} ms vs ${fmt(s)} ms` });
+  }
+  if (has('idle', '15000', 'natter') && has('idle', '15000', 'ws-floor')) {
+    const ratio = pairedRatio(records, 'idle', '15000', 'natter', 'ws-floor', 'rssPerConnKB');
+    out.push({ what: 'idle 15,000: natter RSS/conn ≤ 1.2× ws-floor', met: ratio <= 1.2, detail: `${fmt(ratio)}×` });
+  }
+  if (has('catchup', '10000x100', 'natter')) {
+    const ms = med(records, 'catchup', '10000x100', 'natter', 'catchupMs');
+    out.push({ what: 'catch-up 10,000 msgs / 100 conversations < 1 s', met: ms < 1000, detail: `${fmt(ms)} ms` });
+  }
+  if (has('storm', '10000', 'natter')) {
+    const runs = records.filter((r) => r.workload === 'storm' && r.config === '10000' && r.target === 'natter');
+    const allBack = runs.every((r) => r.synced === r.clients && r.lost === 0);
+    const ms = med(records, 'storm', '10000', 'natter', 'syncedMs');
+    out.push({ what: 'storm 10,000: all back and synced, 0 lost', met: allBack, detail: `${fmt(ms)} ms, lost ${runs.map((r) => r.lost).join('/')}` });
+  }
+  return out;
+}
+
+export function markdown(records: RunRecord[]): string {
+  const lines: string[] = [];
+  const keys = [...new Set(records.map((r) => `${r.workload}|${r.config}`))];
+  for (const key of keys) {
+    const [workload, config] = key.split('|') as [string, string];
+    const cols = COLUMNS[workload] ?? [];
+    const rows = records.filter((r) => r.workload === workload && r.config === config);
+    const targets = [...new Set(rows.map((r) => r.target))];
+    const reps = new Set(rows.map((r) => r.rep)).size;
+    const headline = cols[0]!;
+    const floor = targets.includes('ws-floor') && workload !== 'catchup' && workload !== 'storm';
+    lines.push(`### ${workload} ${config} (median of ${reps} run${reps > 1 ? 's' : ''})`, '');
+    lines.push(`| target | ${cols.map((c) => c.label).join(' | ')}${floor ? ` | ${headline.label} vs ws-floor |` : ' |'}`);
+    lines.push(`|---|${cols.map(() => '---:').join('|')}${floor ? '|---:|' : '|'}`);
+    for (const t of targets) {
+      const cells = cols.map((c) => fmt(med(records, workload, config, t, c.key)));
+      const ratio = floor ? ` | ${fmt(pairedRatio(records, workload, config, t, 'ws-floor', headline.key))}×` : '';
+      lines.push(`| ${t} | ${cells.join(' | ')}${ratio} |`);
+    }
+    if (LOWER_IS_BETTER.has(headline.key) && floor) lines.push('', `(${headline.label}: lower is better; the ratio is target / ws-floor.)`);
+    lines.push('');
+  }
+  const cs = checks(records);
+  if (cs.length > 0) {
+    lines.push('### Targets from the issue', '', '| target | result | met |', '|---|---:|---|');
+    for (const c of cs) lines.push(`| ${c.what} | ${c.detail} | ${c.met === null ? '–' : c.met ? 'met' : '**missed**'} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,30 @@
+/** Starting a target by name, and opening lean clients to it from an Endpoint. */
+import { natterConnect, NatterTarget } from './natter.js';
+import { mqttConnect, MosquittoTarget, socketIoConnect, startSocketIo, startWsFloor, wsFloorConnect } from './peers.js';
+import type { Connect, Endpoint, RunningTarget, TargetName } from './target.js';
+
+export function startTarget(name: TargetName): Promise<RunningTarget> {
+  switch (name) {
+    case 'natter':
+      return NatterTarget.start();
+    case 'socketio':
+      return startSocketIo();
+    case 'mosquitto':
+      return MosquittoTarget.start();
+    case 'ws-floor':
+      return startWsFloor();
+  }
+}
+
+export function connectorFor(e: Endpoint): Connect {
+  switch (e.target) {
+    case 'natter':
+      return natterConnect(e);
+    case 'socketio':
+      return socketIoConnect(e);
+    case 'mosquitto':
+      return mqttConnect(e);
+    case 'ws-floor':
+      return wsFloorConnect(e);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Natter as a target: the real server (packages/server/dist/main.js) in its default single-
+ * process configuration with durable SQLite in a fresh data directory. Users and tokens are
+ * made through the admin API (no password hashing), conversations through REST.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import type { NatterBuild } from '../lib/natter-build.js';
+import { forEachLimit } from '../lib/pool.js';
+import { freePort, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
+import { NatterWs } from './natter-ws.js';
+import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
+
+const SERVER_PKG = fileURLToPath(new URL('../../../packages/server/package.json', import.meta.url));
+
+/** The server build to run (see lib/natter-build.ts); set once by the CLI. */
+export const natterBuild: NatterBuild = { main: '', describe: 'not prepared' };
+
+export interface NatterUser {
+  id: string;
+  token: string;
+}
+
+export class NatterTarget implements RunningTarget {
+  readonly name = 'natter' as const;
+  readonly version: string;
+  users: NatterUser[] = [];
+  private child!: ChildProcess & { stderrTail: () => string };
+  private readonly adminKey = randomBytes(24).toString('base64url');
+
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+  ) {
+    const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
+    this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, SQLite, default durability)`;
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<NatterTarget> {
+    const t = new NatterTarget(await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
+    await t.launch();
+    return t;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/v1/ws`;
+  }
+
+  /** Starts the server process on this target's port and data directory. */
+  async launch(): Promise<void> {
+    this.child = spawnChild(process.execPath, [natterBuild.main], {
+      name: 'natter',
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        DATA_DIR: this.dataDir,
+        ADMIN_API_KEY: this.adminKey,
+        // Tokens are minted once per target and reused across repetitions and restarts.
+        ACCESS_TOKEN_TTL_SECONDS: '86400',
+        ...this.env,
+      },
+    });
+    await waitHttp(`${this.url}/healthz`, this.child);
+  }
+
+  /** Stops the process (SIGTERM: graceful, closes every socket; SIGKILL: a crash). */
+  async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await stopChild(this.child, signal, 15_000);
+  }
+
+  endpoint(): Endpoint {
+    return { target: 'natter', host: '127.0.0.1', port: this.port, tokens: this.users.map((u) => u.token) };
+  }
+
+  private async http<T>(method: string, path: string, body: unknown, auth: { admin: true } | { token: string }): Promise<T> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if ('admin' in auth) headers['x-admin-key'] = this.adminKey;
+    else headers.authorization = `Bearer ${auth.token}`;
+    const res = await fetch(`${this.url}${path}`, { method, headers, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** Makes users until there are `n`, each with one device token. */
+  async ensureUsers(n: number): Promise<void> {
+    const start = this.users.length;
+    if (n <= start) return;
+    const made = new Array<NatterUser>(n - start);
+    const tag = randomBytes(3).toString('hex');
+    await forEachLimit(n - start, 24, async (k) => {
+      const user = await this.http<{ id: string }>('POST', '/v1/admin/users', { username: `b${tag}_${start + k}` }, { admin: true });
+      const tokens = await this.http<{ accessToken: string }>('POST', `/v1/admin/users/${user.id}/tokens`, { deviceName: 'bench' }, { admin: true });
+      made[k] = { id: user.id, token: tokens.accessToken };
+    });
+    this.users.push(...made);
+  }
+
+  /** One more device (token) for an existing user. */
+  async mintToken(user: number): Promise<string> {
+    const u = this.users[user]!;
+    return (await this.http<{ accessToken: string }>('POST', `/v1/admin/users/${u.id}/tokens`, { deviceName: 'bench-2' }, { admin: true })).accessToken;
+  }
+
+  async setup(users: number, rooms: number[][], kind: 'group' | 'direct'): Promise<string[]> {
+    await this.ensureUsers(users);
+    const ids = new Array<string>(rooms.length);
+    await forEachLimit(rooms.length, 8, async (r) => {
+      const members = rooms[r]!;
+      const owner = this.users[members[0]!]!;
+      if (kind === 'direct') {
+        if (members.length !== 2) throw new Error('a direct conversation has two members');
+        const c = await this.http<{ id: string }>('POST', '/v1/conversations/direct', { userId: this.users[members[1]!]!.id }, { token: owner.token });
+        ids[r] = c.id;
+      } else {
+        const others = members.slice(1).map((m) => this.users[m]!.id);
+        const c = await this.http<{ id: string }>('POST', '/v1/conversations', { title: `bench ${r}`, members: others }, { token: owner.token });
+        ids[r] = c.id;
+      }
+    });
+    return ids;
+  }
+
+  async stop(): Promise<void> {
+    await this.halt('SIGTERM');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Lean Natter clients for load: auth, then publishes and deliveries on the fast path. */
+export function natterConnect(e: Endpoint): Connect {
+  const url = `ws://${e.host}:${e.port}/v1/ws`;
+  return async (user: number, _rooms: string[], h: Handlers, localAddress?: string): Promise<BenchClient> => {
+    const token = e.tokens?.[user];
+    if (!token) throw new Error(`natter: no token for user ${user}`);
+    // Membership was set up through REST; the server routes the user's conversations at auth.
+    const { conn } = await NatterWs.open(url, token, { lean: h, ...(localAddress !== undefined && { localAddress }) });
+    return {
+      publish: (room, text, ack, clientMsgId) => conn.send(room, text, ack, clientMsgId),
+      close: () => conn.close(),
+    };
+  };
+}

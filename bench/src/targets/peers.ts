@@ -1,0 +1,253 @@
+/**
+ * The peers Natter is compared with, each started on loopback in its own process:
+ * `ws-floor` (peers/ws-floor-server.ts), `socketio` (peers/socketio-server.ts) and `mosquitto`
+ * (Debian's broker with a generated config), and their lean clients.
+ */
+import { execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MqttClient } from 'mqtt';
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
+import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget, TargetName } from './target.js';
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+function pkgVersion(name: string): string {
+  const path = fileURLToPath(new URL(`../../../node_modules/${name}/package.json`, import.meta.url));
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+/** A Node peer server from dist/peers/. */
+class NodePeer implements RunningTarget {
+  private constructor(
+    readonly name: TargetName,
+    readonly version: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(name: 'ws-floor' | 'socketio'): Promise<NodePeer> {
+    const port = await freePort();
+    const script = fileURLToPath(new URL(`../peers/${name}-server.js`, import.meta.url));
+    const child = spawnChild(process.execPath, [script], { name, env: { ...process.env, PORT: String(port) } });
+    await waitHttp(`http://127.0.0.1:${port}/healthz`, child);
+    const version = name === 'ws-floor' ? `ws ${pkgVersion('ws')}` : `socket.io ${pkgVersion('socket.io')}`;
+    return new NodePeer(name, `${version} (node ${process.version})`, port, child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  endpoint(): Endpoint {
+    return { target: this.name, host: '127.0.0.1', port: this.port };
+  }
+
+  async setup(_users: number, rooms: number[][]): Promise<string[]> {
+    return rooms.map((_, i) => `g${i}`);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+}
+
+export const startWsFloor = () => NodePeer.start('ws-floor');
+export const startSocketIo = () => NodePeer.start('socketio');
+
+function waitTcp(port: number, child: ChildProcess & { stderrTail?: () => string }, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const attempt = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const s = createConnection({ port, host: '127.0.0.1' });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', reject);
+    });
+  return (async () => {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${child.stderrTail?.() ?? ''}`);
+      try {
+        return await attempt();
+      } catch {
+        if (Date.now() > deadline) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
+        await sleep(20);
+      }
+    }
+  })();
+}
+
+/** Debian's Mosquitto on its own port and config (the system one on 1883 is left alone). */
+export class MosquittoTarget implements RunningTarget {
+  readonly name = 'mosquitto' as const;
+  private constructor(
+    readonly version: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  static async start(): Promise<MosquittoTarget> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
+    const conf = join(dir, 'mosquitto.conf');
+    // Defaults otherwise (max_inflight_messages 20, max_queued_messages 1000). TCP_NODELAY is
+    // on, as every Node server here has it: without it Nagle adds tens of ms to small messages.
+    writeFileSync(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join(
+        '\n',
+      ),
+    );
+    const child = spawnChild(MOSQUITTO, ['-c', conf], { name: 'mosquitto' });
+    await waitTcp(port, child);
+    let version = 'mosquitto';
+    try {
+      version = execFileSync(MOSQUITTO, ['-h'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+    } catch (err) {
+      // `mosquitto -h` exits 3 after printing its usage
+      const out = (err as { stdout?: string }).stdout;
+      if (out) version = out.split('\n')[0]!.trim();
+    }
+    return new MosquittoTarget(`${version}, mqtt.js ${pkgVersion('mqtt')} clients, QoS 1`, port, child, dir);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  endpoint(): Endpoint {
+    return { target: 'mosquitto', host: '127.0.0.1', port: this.port };
+  }
+
+  async setup(_users: number, rooms: number[][]): Promise<string[]> {
+    return rooms.map((_, i) => `b/g${i}`);
+  }
+
+  async stop(): Promise<void> {
+    await stopChild(this.child);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function wsFloorConnect(e: Endpoint): Connect {
+  const url = `ws://${e.host}:${e.port}/`;
+  return (_user: number, rooms: string[], h: Handlers, localAddress?: string) =>
+    new Promise<BenchClient>((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        handshakeTimeout: 30_000,
+        ...(localAddress !== undefined && { localAddress }),
+      });
+      let joined = 0;
+      let ready = false;
+      const client: BenchClient = {
+        publish(room, text, ack) {
+          ws.send(`P${room}\n${text}`);
+          h.onAck(ack);
+        },
+        close: () => ws.close(1000),
+      };
+      ws.on('message', (data: Buffer) => {
+        if (ready) h.onDelivery(data);
+        else if (++joined === rooms.length) {
+          ready = true;
+          resolve(client);
+        }
+      });
+      ws.on('open', () => {
+        if (rooms.length === 0) {
+          ready = true;
+          resolve(client);
+        }
+        for (const room of rooms) ws.send(`J${room}`);
+      });
+      ws.on('error', (err) => {
+        if (!ready) reject(err);
+      });
+      ws.on('close', () => {
+        if (!ready) reject(new Error('closed before ready'));
+        h.onClose?.();
+      });
+    });
+}
+
+export function socketIoConnect(e: Endpoint): Connect {
+  const url = `http://${e.host}:${e.port}`;
+  return (_user: number, rooms: string[], h: Handlers, localAddress?: string) =>
+    new Promise<BenchClient>((resolve, reject) => {
+      const socket = io(url, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        timeout: 30_000,
+        ...(localAddress !== undefined && { localAddress }),
+      });
+      let ready = false;
+      socket.on('m', (text: string) => h.onDelivery(text));
+      socket.on('connect', () => {
+        socket.emit('join', rooms, () => {
+          ready = true;
+          resolve({
+            publish(room, text, ack) {
+              socket.emit('pub', room, text, () => h.onAck(ack));
+            },
+            close: () => socket.disconnect(),
+          });
+        });
+      });
+      socket.on('connect_error', (err) => {
+        if (!ready) reject(err);
+      });
+      socket.on('disconnect', () => h.onClose?.());
+    });
+}
+
+export function mqttConnect(e: Endpoint): Connect {
+  let seq = 0;
+  return (user: number, rooms: string[], h: Handlers, localAddress?: string) =>
+    new Promise<BenchClient>((resolve, reject) => {
+      const client = new MqttClient(
+        () => createConnection({ port: e.port, host: e.host, noDelay: true, ...(localAddress !== undefined && { localAddress }) }),
+        { protocolVersion: 4, clean: true, reconnectPeriod: 0, keepalive: 60, clientId: `b${process.pid}_${user}_${seq++}`, connectTimeout: 30_000 },
+      );
+      let ready = false;
+      client.on('message', (_topic, payload) => h.onDelivery(payload));
+      client.on('connect', () => {
+        const done = (err?: Error | null) => {
+          if (err) {
+            reject(err);
+            return;
+          }
+          ready = true;
+          resolve({
+            publish(room, text, ack) {
+              client.publish(room, text, { qos: 1 }, (perr) => {
+                if (perr) h.onError?.(perr.message);
+                else h.onAck(ack);
+              });
+            },
+            close: () => void client.end(true),
+          });
+        };
+        if (rooms.length === 0) done();
+        else client.subscribe(rooms, { qos: 1 }, (err) => done(err));
+      });
+      client.on('error', (err) => {
+        if (!ready) reject(err);
+      });
+      client.on('close', () => {
+        if (!ready) reject(new Error('closed before ready'));
+        h.onClose?.();
+      });
+    });
+}

@@ -1,0 +1,332 @@
+/**
+ * Fan-out: C clients in groups of S, one publisher per group, publishing at a target total
+ * rate (messages/s; deliveries/s is S times that, every member receives each message, the
+ * sender included). Measures deliveries/s, send→receive latency on the generator's clock, and
+ * counts every (message, member) pair: lost (an acknowledged message some member never got
+ * within the drain time) and duplicated (a member got it twice). `findMax` raises the rate
+ * until p99 > 100 ms, anything is lost, or the publishers cannot send at the rate asked.
+ */
+import { Histogram } from '../lib/hist.js';
+import { nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
+import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
+import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
+import { closeAll, connectAll, round } from './common.js';
+
+export interface FanoutOptions {
+  clients: number;
+  groupSize: number;
+  warmupS: number;
+  durationS: number;
+  /** Body text size in characters. */
+  size: number;
+  /** Longest wait after the last send for deliveries to arrive. */
+  drainS: number;
+  /** Unacknowledged sends per publisher before it holds back (backpressure). */
+  maxUnacked: number;
+}
+
+export interface TrialResult {
+  [k: string]: number | boolean;
+  rate: number;
+  sentPerS: number;
+  deliveredPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  lost: number;
+  duplicated: number;
+  unacked: number;
+  errors: number;
+  held: number;
+  genCpu: number;
+  serverCpu: number;
+  serverRssMB: number;
+}
+
+let runSeq = 0;
+
+/** Clients connected to one target, grouped; trials run on them one after another. */
+export class FanoutSession {
+  private clients: BenchClient[] = [];
+  private readonly groups: number;
+  private readonly S: number;
+  /** Per publisher (group): message numbers start here in the current trial. */
+  private readonly base: number[];
+  private readonly next: number[];
+  private trial: Trial | null = null;
+  private readonly runTag = `${process.pid.toString(36)}${(runSeq++).toString(36)}`;
+
+  constructor(
+    private readonly target: RunningTarget,
+    private readonly connect: Connect,
+    private readonly rooms: string[],
+    private readonly o: FanoutOptions,
+  ) {
+    this.S = o.groupSize;
+    this.groups = Math.floor(o.clients / o.groupSize);
+    this.base = new Array<number>(this.groups).fill(0);
+    this.next = new Array<number>(this.groups).fill(0);
+  }
+
+  /** Members of group g are clients g*S … g*S+S-1; the first is the publisher and owner. */
+  static roomMembers(o: Pick<FanoutOptions, 'clients' | 'groupSize'>): number[][] {
+    const groups = Math.floor(o.clients / o.groupSize);
+    return Array.from({ length: groups }, (_, g) => Array.from({ length: o.groupSize }, (_, m) => g * o.groupSize + m));
+  }
+
+  async open(): Promise<void> {
+    const S = this.S;
+    const mark: Mark = { sender: 0, n: 0, t: 0 };
+    this.clients = await connectAll(
+      this.connect,
+      this.groups * S,
+      (i) => [this.rooms[Math.floor(i / S)]!],
+      (i) => {
+        const g = Math.floor(i / S);
+        const member = i % S;
+        return {
+          onDelivery: (payload) => {
+            const ok = typeof payload === 'string' ? readMarkStr(payload, mark) : readMarkBuf(payload, mark);
+            if (ok) this.trial?.delivered(g, member, mark);
+          },
+          onAck: (ack) => this.trial?.acked(g, ack),
+          onError: (detail) => this.trial?.error(detail),
+        };
+      },
+      { concurrency: 64, spread: 4 },
+    );
+  }
+
+  close(): void {
+    closeAll(this.clients);
+    this.clients = [];
+  }
+
+  /** One trial at `rate` messages/s in total. */
+  async run(rate: number): Promise<TrialResult> {
+    const o = this.o;
+    const perPub = Math.ceil((rate / this.groups) * (o.warmupS + o.durationS)) + 8;
+    for (let g = 0; g < this.groups; g++) this.base[g] = this.next[g]!;
+    const trial = new Trial(this.groups, this.S, perPub, this.base);
+    this.trial = trial;
+    const serverCpu = new CpuMeter(this.target.pid);
+    const genCpu = new SelfCpuMeter();
+
+    const t0 = nowUs();
+    const measureFrom = t0 + o.warmupS * 1e6;
+    const end = measureFrom + o.durationS * 1e6;
+    trial.windowFrom = measureFrom;
+    trial.windowTo = end;
+    let sent = 0;
+    let rr = 0;
+    let measuring = false;
+    let sentAtMeasure = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = nowUs();
+        if (!measuring && now >= measureFrom) {
+          measuring = true;
+          sentAtMeasure = sent;
+          serverCpu.start();
+          genCpu.start();
+        }
+        if (now >= end) {
+          resolve();
+          return;
+        }
+        let due = Math.floor(((now - t0) / 1e6) * rate) - sent;
+        // Each tick sends what the schedule says is due, round-robin over publishers; a
+        // publisher with too many unacknowledged sends is skipped (held) rather than flooding.
+        let skips = 0;
+        while (due > 0 && skips < this.groups) {
+          const g = rr;
+          rr = (rr + 1) % this.groups;
+          const idx = this.next[g]! - this.base[g]!;
+          if (idx >= perPub || trial.unackedOf(g) >= o.maxUnacked) {
+            skips++;
+            trial.held++;
+            continue;
+          }
+          skips = 0;
+          const n = this.next[g]!;
+          this.next[g] = n + 1;
+          trial.sentAt(g, idx);
+          this.clients[g * this.S]!.publish(this.rooms[g]!, markText(g, n, nowUs(), o.size), n, `${this.runTag}-${g}-${n}`);
+          sent++;
+          due--;
+        }
+        setTimeout(tick, 2);
+      };
+      tick();
+    });
+    const sentInWindow = sent - sentAtMeasure;
+    const gen = genCpu.stop();
+    const srv = serverCpu.stop();
+    // Drain: wait until every acknowledged message has reached every member, or nothing moves.
+    const drainEnd = Date.now() + o.drainS * 1000;
+    let last = -1;
+    let still = 0;
+    while (Date.now() < drainEnd) {
+      const missing = trial.missing();
+      if (missing === 0 && trial.unacked() === 0) break;
+      if (missing === last) {
+        if (++still >= 20) break;
+      } else still = 0;
+      last = missing;
+      await sleep(100);
+    }
+    this.trial = null;
+    const lat = trial.hist.summaryMs();
+    return {
+      rate,
+      sentPerS: round(sentInWindow / o.durationS),
+      deliveredPerS: round(trial.inWindow / o.durationS),
+      p50Ms: lat.p50,
+      p99Ms: lat.p99,
+      maxMs: lat.max,
+      lost: trial.missing(),
+      duplicated: trial.duplicated,
+      unacked: trial.unacked(),
+      errors: trial.errors,
+      held: trial.held,
+      genCpu: round(gen),
+      serverCpu: round(srv),
+      serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
+    };
+  }
+}
+
+/** The ledger of one trial: per publisher and message, who got it and whether it was acked. */
+class Trial {
+  readonly hist = new Histogram();
+  windowFrom = 0;
+  windowTo = 0;
+  inWindow = 0;
+  duplicated = 0;
+  errors = 0;
+  held = 0;
+  private readonly counts: Uint8Array[];
+  private readonly ackedFlags: Uint8Array[];
+  private readonly sentN: number[];
+  private readonly ackedN: number[];
+  private firstError = '';
+
+  constructor(
+    groups: number,
+    private readonly S: number,
+    private readonly perPub: number,
+    private readonly base: number[],
+  ) {
+    this.counts = Array.from({ length: groups }, () => new Uint8Array(perPub * S));
+    this.ackedFlags = Array.from({ length: groups }, () => new Uint8Array(perPub));
+    this.sentN = new Array<number>(groups).fill(0);
+    this.ackedN = new Array<number>(groups).fill(0);
+  }
+
+  sentAt(g: number, idx: number): void {
+    this.sentN[g] = Math.max(this.sentN[g]!, idx + 1);
+  }
+
+  acked(g: number, n: number): void {
+    const idx = n - this.base[g]!;
+    if (idx < 0 || idx >= this.perPub || this.ackedFlags[g]![idx]) return;
+    this.ackedFlags[g]![idx] = 1;
+    this.ackedN[g]!++;
+  }
+
+  error(detail: string): void {
+    if (this.errors++ === 0) this.firstError = detail;
+  }
+
+  get firstErrorDetail(): string {
+    return this.firstError;
+  }
+
+  unackedOf(g: number): number {
+    return this.sentN[g]! - this.ackedN[g]!;
+  }
+
+  unacked(): number {
+    let u = 0;
+    for (let g = 0; g < this.sentN.length; g++) u += this.unackedOf(g);
+    return u;
+  }
+
+  delivered(g: number, member: number, mark: Mark): void {
+    // A publisher's marker names its group; anything else would be a misroute.
+    if (mark.sender !== g) {
+      this.errors++;
+      return;
+    }
+    const idx = mark.n - this.base[g]!;
+    if (idx < 0 || idx >= this.perPub) return;
+    const at = idx * this.S + member;
+    const c = this.counts[g]!;
+    if (c[at]! > 0) {
+      this.duplicated++;
+      if (c[at]! < 255) c[at]!++;
+      return;
+    }
+    c[at] = 1;
+    const now = nowUs();
+    if (now >= this.windowFrom && now <= this.windowTo) this.inWindow++;
+    if (mark.t >= this.windowFrom && mark.t <= this.windowTo) this.hist.record(now - mark.t);
+  }
+
+  /** (message, member) pairs of acknowledged messages not delivered. */
+  missing(): number {
+    let m = 0;
+    for (let g = 0; g < this.sentN.length; g++) {
+      const flags = this.ackedFlags[g]!;
+      const c = this.counts[g]!;
+      for (let i = 0; i < this.sentN[g]!; i++) {
+        if (!flags[i]) continue;
+        for (let k = i * this.S, e = k + this.S; k < e; k++) if (c[k] === 0) m++;
+      }
+    }
+    return m;
+  }
+}
+
+export interface FindMaxOptions {
+  startRate: number;
+  factor: number;
+  maxSteps: number;
+  p99LimitMs: number;
+}
+
+/** Whether a trial kept up: p99 within the limit, nothing lost, and the rate actually sent. */
+export function passed(r: TrialResult, o: FindMaxOptions, durationS: number): boolean {
+  return r.p99Ms <= o.p99LimitMs && r.lost === 0 && r.unacked === 0 && r.sentPerS >= 0.95 * r.rate && r.deliveredPerS > 0 && durationS > 0;
+}
+
+/**
+ * Raises the rate by `factor` while trials pass, then tries one rate between the last pass and
+ * the first failure. Returns the best passing trial (or the first, failed, one) and all steps.
+ */
+export async function findMax(session: FanoutSession, o: FindMaxOptions, durationS: number, log: (r: TrialResult) => void): Promise<{ best: TrialResult | null; steps: TrialResult[] }> {
+  const steps: TrialResult[] = [];
+  let best: TrialResult | null = null;
+  let rate = o.startRate;
+  let failedAt = 0;
+  for (let i = 0; i < o.maxSteps; i++) {
+    const r = await session.run(Math.round(rate));
+    r.passed = passed(r, o, durationS);
+    steps.push(r);
+    log(r);
+    if (!r.passed) {
+      failedAt = rate;
+      break;
+    }
+    best = r;
+    rate *= o.factor;
+  }
+  if (best && failedAt > 0) {
+    const r = await session.run(Math.round(Math.sqrt(best.rate * failedAt)));
+    r.passed = passed(r, o, durationS);
+    steps.push(r);
+    log(r);
+    if (r.passed && r.deliveredPerS > best.deliveredPerS) best = r;
+  }
+  return { best, steps };
+}
