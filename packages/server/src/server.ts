@@ -18,7 +18,9 @@ import { Session } from './core/session.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory/memory-bus.js';
-import type { Config } from './config.js';
+import { NatsBus } from './bus/nats/nats-bus.js';
+import { RedisBus } from './bus/redis/redis-bus.js';
+import { ConfigError, type Config } from './config.js';
 import { sendError, toHttpError } from './http/errors.js';
 import { registerRoutes } from './http/routes.js';
 import { createLogger, type Logger } from './log.js';
@@ -74,17 +76,21 @@ export async function openStore(config: Config): Promise<Store> {
   });
 }
 
-export function openBus(config: Config): Bus {
+/** BUS_URL: unset or `memory:` (one process), `redis://`/`rediss://`, or `nats://`. */
+export async function openBus(config: Config, logger?: Logger): Promise<Bus> {
   const url = config.BUS_URL;
   if (url === undefined || url.startsWith('memory:')) return new MemoryBus();
-  throw new NatterError('unavailable', 'BUS_URL: Redis/NATS support is not in this build yet; leave it unset for one process');
+  // The URL may hold a password: the buses log state changes only, never the URL.
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return RedisBus.connect(url, { logger });
+  if (url.startsWith('nats://')) return NatsBus.connect(url, { logger });
+  throw new ConfigError('invalid configuration:\n  BUS_URL: expected memory:, redis://, rediss:// or nats://');
 }
 
 export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
   const store = deps.store ?? (await openStore(config));
-  const bus = deps.bus ?? openBus(config);
+  const bus = deps.bus ?? (await openBus(config, logger));
   const metrics = new Metrics();
   const hub = new Hub(bus, store);
   let lastBusWarning = 0;

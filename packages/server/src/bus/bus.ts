@@ -12,10 +12,19 @@
 export type BusHandler = (topic: string, payload: string) => void;
 
 export interface Bus {
+  /**
+   * Resolves once the backend has taken the payload. Rejects (BusUnavailableError, code
+   * `unavailable`, for the networked backends) when it cannot say so, promptly when the broker
+   * is unreachable; a rejected payload is never resent, though it may still have been delivered.
+   */
   publish(topic: string, payload: string): Promise<void>;
-  /** Idempotent; resolves once the subscription is active. */
+  /**
+   * Idempotent; resolves once the subscription is active. A networked backend that cannot reach
+   * its broker rejects, but keeps the topic and subscribes it when the connection is back, as it
+   * does for every topic subscribed before an outage, until unsubscribe().
+   */
   subscribe(topic: string): Promise<void>;
-  /** Idempotent. */
+  /** Idempotent; delivery of the topic stops at once. Does not fail for want of a broker. */
   unsubscribe(topic: string): Promise<void>;
   /** The one handler for everything this process receives. */
   onMessage(handler: BusHandler): void;

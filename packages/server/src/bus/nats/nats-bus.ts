@@ -19,8 +19,9 @@
  * - subscribe() fails the same way, but the subscription stays registered: nats.js sends it,
  *   with all the others, as soon as it reconnects, until unsubscribe(). unsubscribe() never fails.
  * - The client reconnects forever (`maxReconnectAttempts: -1`), every `reconnectDelayMs`.
- * - A connection that stays open but stops answering fails calls after `timeoutMs`, and is
- *   declared stale by nats.js after `pingIntervalMs` × 2 and reconnected.
+ * - A connection that stays open but stops answering fails calls after `timeoutMs` (such a
+ *   publish may still be delivered if the server wakes up), and is declared stale by nats.js
+ *   after `pingIntervalMs` × 2 and reconnected.
  *
  * @example
  * const bus = await NatsBus.connect('nats://127.0.0.1:4222', { logger });
@@ -28,8 +29,17 @@
  * await bus.subscribe('c:c_Ab-9_x');
  * await bus.publish('c:c_Ab-9_x', '{"type":"message",…}');
  */
-import { connect, Events, type ConnectionOptions, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
-import type { Bus, BusHandler } from '../bus.js';
+import {
+  connect,
+  DebugEvents,
+  Events,
+  type ConnectionOptions,
+  type Msg,
+  type NatsConnection,
+  type NatsError,
+  type Subscription,
+} from 'nats';
+import type { Bus, BusHandler, ReconnectingBus } from '../bus.js';
 import { BusUnavailableError, errorMessage, type BusLogger } from '../errors.js';
 
 export interface NatsBusOptions {
@@ -76,17 +86,18 @@ export function parseNatsUrl(url: string): Pick<ConnectionOptions, 'servers' | '
   return { servers, ...auth };
 }
 
-export class NatsBus implements Bus {
+export class NatsBus implements Bus, ReconnectingBus {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly logger: BusLogger | undefined;
   private readonly subs = new Map<string, Subscription>();
   private handler: BusHandler = () => {};
+  private reconnected: () => void = () => {};
   private connected = true;
   private closing: Promise<void> | null = null;
   /** The PING/PONG that confirms the calls made in the current tick, once one was made. */
   private batch: Promise<void> | null = null;
-  /** Rejecters of the batches still waiting for their PONG, failed when the connection drops. */
+  /** Calls waiting on the server (PONGs, a drain), settled at once when the connection drops. */
   private readonly waiting = new Set<(err: Error) => void>();
 
   /**
@@ -94,11 +105,15 @@ export class NatsBus implements Bus {
    * @param url `nats://[user:pass@|token@]host[:port]`, several separated by commas for a cluster.
    */
   static async connect(url: string, options: NatsBusOptions = {}): Promise<NatsBus> {
+    if (options.prefix !== undefined && !PREFIX.test(options.prefix)) {
+      throw new Error('NatsBus: prefix must be dot-separated tokens of [A-Za-z0-9_-]');
+    }
+    const target = parseNatsUrl(url);
     let nc: NatsConnection;
     try {
       nc = await connect({
         ...options.nats,
-        ...parseNatsUrl(url),
+        ...target,
         name: options.nats?.name ?? 'natter-bus',
         maxReconnectAttempts: -1,
         reconnectTimeWait: options.reconnectDelayMs ?? 1000,
@@ -117,12 +132,12 @@ export class NatsBus implements Bus {
     options: NatsBusOptions,
   ) {
     this.prefix = options.prefix ?? 'natter';
-    if (!PREFIX.test(this.prefix)) throw new Error(`NatsBus: prefix must be dot-separated tokens of [A-Za-z0-9_-]`);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.logger = options.logger;
     void this.watch();
     void nc.closed().then((err) => {
-      if (err && !this.closing) this.logger?.error({ error: errorMessage(err) }, 'bus: NATS connection closed for good');
+      if (err && !this.closing)
+        this.logger?.error({ error: errorMessage(err) }, 'bus: NATS connection closed for good');
     });
   }
 
@@ -148,7 +163,8 @@ export class NatsBus implements Bus {
       });
       this.subs.set(topic, sub);
     }
-    if (!this.connected) throw new BusUnavailableError('NATS unavailable: subscribed once the connection is back');
+    if (!this.connected)
+      throw new BusUnavailableError('NATS unavailable: subscribed once the connection is back');
     return this.confirm();
   }
 
@@ -165,16 +181,31 @@ export class NatsBus implements Bus {
   }
 
   /**
+   * `handler` runs each time the connection is back after an outage (what was published
+   * meanwhile was not delivered), after nats.js has re-sent the subscriptions.
+   */
+  onReconnect(handler: () => void): void {
+    this.reconnected = handler;
+  }
+
+  /**
    * Drains (messages already received are handled, publishes already made are flushed) and closes;
    * idempotent. Bounded by `timeoutMs`: when NATS is unreachable it just closes.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.connected && !this.nc.isClosed()) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
-        await Promise.race([this.nc.drain().catch(() => {}), timeout]);
-        clearTimeout(timer);
+        // Cut short if the connection drops meanwhile (the drain would wait for a reconnect).
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.waiting.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, this.timeoutMs);
+          this.waiting.add(done);
+          this.nc.drain().then(done, done);
+        });
       }
       if (!this.nc.isClosed()) await this.nc.close();
       this.subs.clear();
@@ -198,7 +229,10 @@ export class NatsBus implements Bus {
         if (err) reject(err);
         else resolve();
       };
-      const timer = setTimeout(() => settle(new BusUnavailableError(`NATS did not confirm within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => settle(new BusUnavailableError(`NATS did not confirm within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
       this.waiting.add(settle);
       queueMicrotask(() => {
         if (this.batch === batch) this.batch = null;
@@ -233,17 +267,30 @@ export class NatsBus implements Bus {
       switch (s.type) {
         case Events.Disconnect:
           this.connected = false;
-          for (const settle of [...this.waiting]) settle(new BusUnavailableError('NATS connection lost before the server confirmed'));
-          if (!this.closing) this.logger?.warn({ server: String(s.data) }, 'bus: NATS connection lost; reconnecting');
+          for (const settle of [...this.waiting])
+            settle(new BusUnavailableError('NATS connection lost before the server confirmed'));
+          if (!this.closing)
+            this.logger?.warn({ server: String(s.data) }, 'bus: NATS connection lost; reconnecting');
           break;
         case Events.Reconnect:
           this.connected = true;
           this.logger?.info({ server: String(s.data) }, 'bus: NATS connection back');
+          if (this.closing) break;
+          try {
+            this.reconnected();
+          } catch (err) {
+            this.logger?.error({ error: errorMessage(err) }, 'bus reconnect handler failed');
+          }
           break;
         case Events.Error:
           this.logger?.warn({ error: String(s.data) }, 'bus: NATS reported an error');
           break;
-        default:
+        case Events.LDM:
+        case Events.Update:
+        case DebugEvents.Reconnecting:
+        case DebugEvents.PingTimer:
+        case DebugEvents.StaleConnection:
+        case DebugEvents.ClientInitiatedReconnect:
           break;
       }
     }

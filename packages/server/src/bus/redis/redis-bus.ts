@@ -17,7 +17,9 @@
  *   bus re-subscribes its own topic set on every reconnect rather than relying on ioredis's
  *   autoResubscribe, which would also revive topics unsubscribed while Redis was down and
  *   forget topics whose subscribe failed during the outage.
- * - A connection that stays open but stops answering fails commands after `commandTimeoutMs`.
+ * - A connection that stays open but stops answering fails commands after `commandTimeoutMs`;
+ *   such a publish may still be delivered if Redis wakes up (a rejection means "not known to be
+ *   delivered", never "certainly not delivered").
  *
  * Redis pub/sub ignores the database number, so channels carry a prefix (`natter:` by default)
  * for deployments sharing a Redis.
@@ -29,7 +31,7 @@
  * await bus.publish('u:u_123', '{"k":"frame","frame":"…"}');
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Bus, BusHandler } from '../bus.js';
+import type { Bus, BusHandler, ReconnectingBus } from '../bus.js';
 import { BusUnavailableError, errorMessage, type BusLogger } from '../errors.js';
 
 export interface RedisBusOptions {
@@ -50,7 +52,7 @@ type Role = 'publisher' | 'subscriber';
 /** Subscribing this many channels per command on reconnect keeps each reply small. */
 const RESUBSCRIBE_CHUNK = 1000;
 
-export class RedisBus implements Bus {
+export class RedisBus implements Bus, ReconnectingBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly prefix: string;
@@ -60,6 +62,9 @@ export class RedisBus implements Bus {
   /** Connections currently lost, so an outage is logged once, not on every retry. */
   private readonly down = new Set<Role>();
   private handler: BusHandler = () => {};
+  private reconnected: () => void = () => {};
+  /** Set when a connection was lost; cleared, and `reconnected` called, once both are back. */
+  private outage = false;
   private closing: Promise<void> | null = null;
 
   /**
@@ -95,9 +100,10 @@ export class RedisBus implements Bus {
     };
     this.pub = new Redis(url, { ...settings, connectionName: 'natter-bus-pub' });
     this.sub = new Redis(url, { ...settings, connectionName: 'natter-bus-sub' });
+    // Registered before watch()'s, so the topics are re-subscribed before `reconnected` runs.
+    this.sub.on('ready', () => this.resubscribe());
     this.watch(this.pub, 'publisher');
     this.watch(this.sub, 'subscriber');
-    this.sub.on('ready', () => this.resubscribe());
     this.sub.on('message', (channel: string, payload: string) => this.receive(channel, payload));
   }
 
@@ -137,6 +143,14 @@ export class RedisBus implements Bus {
 
   onMessage(handler: BusHandler): void {
     this.handler = handler;
+  }
+
+  /**
+   * `handler` runs once both connections are back after either was lost (what was published
+   * meanwhile was not delivered), after the bus has re-sent its subscriptions.
+   */
+  onReconnect(handler: () => void): void {
+    this.reconnected = handler;
   }
 
   /** Quits both connections; idempotent. Nothing is delivered once close() was called. */
@@ -179,10 +193,19 @@ export class RedisBus implements Bus {
     conn.on('close', () => {
       if (this.closing || this.down.has(role)) return;
       this.down.add(role);
+      this.outage = true;
       this.logger?.warn({ role }, 'bus: Redis connection lost; reconnecting');
     });
     conn.on('ready', () => {
       if (this.down.delete(role)) this.logger?.info({ role }, 'bus: Redis connection back');
+      if (this.outage && this.down.size === 0 && !this.closing) {
+        this.outage = false;
+        try {
+          this.reconnected();
+        } catch (err) {
+          this.logger?.error({ error: errorMessage(err) }, 'bus reconnect handler failed');
+        }
+      }
     });
   }
 }
