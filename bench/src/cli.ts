@@ -13,22 +13,25 @@
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
  *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
  *   --duration S --warmup S  seconds per fan-out trial / direct run
+ *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --natter head|worktree   run a private build of the committed HEAD (default) or packages/server/dist
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { median } from './lib/hist.js';
 import { installCleanup, killAll } from './lib/proc.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBuild } from './targets/natter.js';
+import { natterBuild, type NatterTarget } from './targets/natter.js';
 import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
 import { FanoutSession, findMax } from './workloads/fanout.js';
+import { runIdle } from './workloads/idle.js';
+import { prepareCatchup, runCatchup } from './workloads/catchup.js';
+import { runStorm } from './workloads/storm.js';
 
 const WORKLOADS = ['fanout', 'direct', 'idle', 'catchup', 'storm'] as const;
 type Workload = (typeof WORKLOADS)[number];
@@ -47,6 +50,7 @@ const { values: a } = parseArgs({
     'idle-workers': { type: 'string' },
     catchup: { type: 'string' },
     storm: { type: 'string' },
+    'storm-kill': { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     size: { type: 'string' },
@@ -86,6 +90,7 @@ const opts = {
   warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
   size: Number(a.size ?? 64),
   natter: (a.natter ?? 'head') as 'head' | 'worktree',
+  stormSignal: (a['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
 };
 if (opts.natter !== 'head' && opts.natter !== 'worktree') throw new Error('--natter: head or worktree');
 
@@ -189,6 +194,62 @@ async function direct(pairs: number): Promise<void> {
   );
 }
 
+async function idle(n: number): Promise<void> {
+  await alternate(
+    'idle',
+    opts.targets,
+    async (t) => {
+      const t0 = performance.now();
+      await t.setup(n, [], 'group');
+      if (t.name === 'natter') progress(`idle: ${n} natter users made in ${Math.round(performance.now() - t0)} ms`);
+    },
+    async (t, rep) => {
+      const r = await runIdle(t, { connections: n, workers: opts.idleWorkers, settleS: quick ? 1 : 3, idleS: quick ? 2 : 10 });
+      emit({ workload: 'idle', config: String(n), target: t.name, rep, ...r });
+    },
+  );
+}
+
+async function catchup(messages: number, conversations: number): Promise<void> {
+  if (!opts.targets.includes('natter')) return;
+  const o = { messages, conversations, size: opts.size };
+  let state: Awaited<ReturnType<typeof prepareCatchup>> | null = null;
+  await alternate(
+    'catchup',
+    ['natter'],
+    async (t) => {
+      state = await prepareCatchup(t as NatterTarget, o);
+    },
+    async (t, rep) => {
+      const r = await runCatchup(t as NatterTarget, state!.device, state!.conversations, o);
+      emit({ workload: 'catchup', config: `${messages}x${conversations}`, target: 'natter', rep, ...r });
+    },
+  );
+}
+
+async function storm(clients: number): Promise<void> {
+  if (!opts.targets.includes('natter')) return;
+  const groupSize = 10;
+  const o = { clients, groupSize, signal: opts.stormSignal, timeoutS: 120, size: opts.size };
+  let conversations: string[] = [];
+  await alternate(
+    'storm',
+    ['natter'],
+    async (t) => {
+      const t0 = performance.now();
+      const rooms = Array.from({ length: Math.ceil(clients / groupSize) }, (_, g) =>
+        Array.from({ length: Math.min(groupSize, clients - g * groupSize) }, (_, m) => g * groupSize + m),
+      );
+      conversations = await t.setup(clients, rooms, 'group');
+      progress(`storm: ${clients} users in ${rooms.length} groups made in ${Math.round(performance.now() - t0)} ms`);
+    },
+    async (t, rep) => {
+      const r = await runStorm(t as NatterTarget, conversations, o);
+      emit({ workload: 'storm', config: String(clients), target: 'natter', rep, ...r });
+    },
+  );
+}
+
 async function main(): Promise<void> {
   installCleanup();
   if (opts.targets.includes('natter')) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
@@ -203,9 +264,13 @@ async function main(): Promise<void> {
         await direct(opts.pairs);
         break;
       case 'idle':
+        await idle(opts.idle);
+        break;
       case 'catchup':
+        await catchup(opts.catchup[0], opts.catchup[1]);
+        break;
       case 'storm':
-        progress(`${w}: not implemented yet`);
+        await storm(opts.storm);
         break;
     }
   }
@@ -220,7 +285,6 @@ async function main(): Promise<void> {
   process.stdout.write('\n' + md + '\n');
   if (a.md) writeFileSync(a.md, md);
   if (a.json) writeFileSync(a.json, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  void median;
 }
 
 main().then(

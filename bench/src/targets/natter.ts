@@ -82,6 +82,11 @@ export class NatterTarget implements RunningTarget {
     await stopChild(this.child, signal, 15_000);
   }
 
+  async restart(): Promise<void> {
+    await this.halt('SIGTERM');
+    await this.launch();
+  }
+
   endpoint(): Endpoint {
     return { target: 'natter', host: '127.0.0.1', port: this.port, tokens: this.users.map((u) => u.token) };
   }

@@ -14,7 +14,7 @@ import { MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
-import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget, TargetName } from './target.js';
+import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -25,20 +25,29 @@ function pkgVersion(name: string): string {
 
 /** A Node peer server from dist/peers/. */
 class NodePeer implements RunningTarget {
+  private child!: ChildProcess;
   private constructor(
-    readonly name: TargetName,
+    readonly name: 'ws-floor' | 'socketio',
     readonly version: string,
     readonly port: number,
-    private readonly child: ChildProcess,
   ) {}
 
   static async start(name: 'ws-floor' | 'socketio'): Promise<NodePeer> {
-    const port = await freePort();
-    const script = fileURLToPath(new URL(`../peers/${name}-server.js`, import.meta.url));
-    const child = spawnChild(process.execPath, [script], { name, env: { ...process.env, PORT: String(port) } });
-    await waitHttp(`http://127.0.0.1:${port}/healthz`, child);
     const version = name === 'ws-floor' ? `ws ${pkgVersion('ws')}` : `socket.io ${pkgVersion('socket.io')}`;
-    return new NodePeer(name, `${version} (node ${process.version})`, port, child);
+    const peer = new NodePeer(name, `${version} (node ${process.version})`, await freePort());
+    await peer.launch();
+    return peer;
+  }
+
+  private async launch(): Promise<void> {
+    const script = fileURLToPath(new URL(`../peers/${this.name}-server.js`, import.meta.url));
+    this.child = spawnChild(process.execPath, [script], { name: this.name, env: { ...process.env, PORT: String(this.port) } });
+    await waitHttp(`http://127.0.0.1:${this.port}/healthz`, this.child);
+  }
+
+  async restart(): Promise<void> {
+    await stopChild(this.child);
+    await this.launch();
   }
 
   get pid(): number {
@@ -91,9 +100,15 @@ export class MosquittoTarget implements RunningTarget {
   private constructor(
     readonly version: string,
     readonly port: number,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     private readonly dir: string,
   ) {}
+
+  async restart(): Promise<void> {
+    await stopChild(this.child);
+    this.child = spawnChild(MOSQUITTO, ['-c', join(this.dir, 'mosquitto.conf')], { name: 'mosquitto' });
+    await waitTcp(this.port, this.child);
+  }
 
   static async start(): Promise<MosquittoTarget> {
     const port = await freePort();

@@ -48,6 +48,8 @@ export interface RunningTarget {
    * indexes, the first one owning it); returns the room keys in the same order.
    */
   setup(users: number, rooms: number[][], kind: 'group' | 'direct'): Promise<string[]>;
+  /** A fresh process on the same port (and, for Natter, the same data): a clean baseline for memory figures. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
