@@ -12,7 +12,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/.natter/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
