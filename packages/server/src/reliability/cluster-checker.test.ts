@@ -74,6 +74,7 @@ describe.each(BUSES)('fault-injecting checker, three processes on PostgreSQL + %
     expect(result.faultsDuringTraffic).toBeGreaterThanOrEqual(5);
     expect(result.acked).toBe(result.sent);
     expect(result.checked).toBeGreaterThan(1000);
+    expect(result.undeliveredWithoutSync).toBe(0);
     expect({ lost: result.lost, duplicated: result.duplicated, reordered: result.reordered, divergent: result.divergent }).toEqual({
       lost: 0,
       duplicated: 0,

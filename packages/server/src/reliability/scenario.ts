@@ -23,6 +23,8 @@ export interface ScenarioOptions {
   /** Milliseconds between faults: min + random·spread. */
   faultGapMs?: { min: number; spread: number };
   log?: (line: string) => void;
+  /** How long delivery may take to complete by itself after sending stops (default 15 s). */
+  settleMs?: number;
 }
 
 export interface ScenarioResult extends CheckResult {
@@ -31,6 +33,8 @@ export interface ScenarioResult extends CheckResult {
   sent: number;
   acked: number;
   stored: number;
+  /** Acknowledged messages a member device had not shown before the final explicit sync. */
+  undeliveredWithoutSync: number;
 }
 
 interface Device {
@@ -161,6 +165,20 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
   sending = false;
   await faulter;
 
+  // Delivery must complete by itself — live pushes, gap fills, resyncs after reconnects or bus
+  // outages — before anyone asks for a sync. Count what is still missing after a grace period.
+  const missing = () => {
+    let n = 0;
+    for (const d of devices) {
+      const shown = new Set(d.displayed.map((m) => m.id));
+      for (const a of acks) if (members.get(a.conversationId)!.includes(d.userId) && !shown.has(a.id)) n++;
+    }
+    return n;
+  };
+  const settleUntil = Date.now() + (o.settleMs ?? 15_000);
+  while (missing() > 0 && Date.now() < settleUntil) await sleep(100);
+  const undeliveredWithoutSync = missing();
+
   for (const d of devices) {
     await d.client.syncNow();
     await d.client.idle();
@@ -191,10 +209,10 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     serverLogs,
   });
   const stored = [...serverLogs.values()].reduce((n, l) => n + l.filter((m) => m.type === 'text').length, 0);
-  const summary: ScenarioResult = { ...result, faults, faultsDuringTraffic, sent, acked: acks.length, stored };
+  const summary: ScenarioResult = { ...result, faults, faultsDuringTraffic, sent, acked: acks.length, stored, undeliveredWithoutSync };
   o.log?.(
     `checker (seed ${o.seed}): faults=${faults} (during traffic ${faultsDuringTraffic}) sent=${sent} acked=${acks.length} stored=${stored} ` +
-      `checked=${result.checked} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent}`,
+      `checked=${result.checked} undelivered-before-final-sync=${undeliveredWithoutSync} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent}`,
   );
   if (result.details.length) o.log?.(result.details.join('\n'));
   return summary;
