@@ -179,3 +179,12 @@ describe('limits that contradict each other', () => {
     expect(() => loadConfig({ MAX_FRAME_BYTES: '8192', MAX_TEXT_LENGTH: '1000', MAX_CUSTOM_BODY_BYTES: '4096' })).not.toThrow();
   });
 });
+
+describe('WORKERS', () => {
+  it('needs cluster mode and a shared JWT secret for more than one worker', () => {
+    expect(errorFor({ WORKERS: '2' }).message).toMatch(/^\s*WORKERS: more than 1 worker needs/m);
+    expect(errorFor({ WORKERS: '2', DATABASE_URL: 'postgres://h/db', BUS_URL: 'redis://h' }).message).toMatch(/^\s*JWT_SECRET: required/m);
+    const ok = loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://h/db', BUS_URL: 'nats://h', JWT_SECRET: 'x'.repeat(32) });
+    expect(ok.WORKERS).toBe(2);
+  });
+});

@@ -59,6 +59,11 @@ const schema = z.object({
   /** Set behind a reverse proxy so X-Forwarded-For gives the client IP. */
   TRUST_PROXY: bool.default(false),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
+  /**
+   * Worker processes sharing PORT (node:cluster), to use every core of one machine. More than 1
+   * needs cluster mode (DATABASE_URL=postgres://… and a BUS_URL other than memory:).
+   */
+  WORKERS: int(1, 256).default(1),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -118,6 +123,14 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
     throw new ConfigError(
       `invalid configuration:\n  MAX_FRAME_BYTES: must be at least ${frameNeeded} to carry the largest message MAX_TEXT_LENGTH and MAX_CUSTOM_BODY_BYTES allow (got ${c.MAX_FRAME_BYTES})`,
     );
+  }
+  if (c.WORKERS > 1 && (!c.DATABASE_URL?.startsWith('postgres') || c.BUS_URL === undefined || c.BUS_URL.startsWith('memory:'))) {
+    throw new ConfigError(
+      `invalid configuration:\n  WORKERS: more than 1 worker needs DATABASE_URL=postgres://… and BUS_URL=redis://… or nats://… (got ${c.WORKERS})`,
+    );
+  }
+  if (c.WORKERS > 1 && c.JWT_SECRET === undefined) {
+    throw new ConfigError('invalid configuration:\n  JWT_SECRET: required when WORKERS > 1, so every worker accepts the same tokens');
   }
   const origins = c.ALLOWED_ORIGINS.trim();
   return {

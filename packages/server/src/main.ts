@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-/** `natter-server`: reads configuration, starts one Natter process, stops it on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig } from './config.js';
+/**
+ * `natter-server`: reads configuration, starts one Natter process (or, with WORKERS > 1, a
+ * node:cluster primary that forks that many workers sharing the port and replaces any that
+ * die), and stops gracefully on SIGTERM/SIGINT.
+ */
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { startNatter } from './server.js';
 
@@ -15,6 +20,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (config.WORKERS > 1 && cluster.isPrimary) return runPrimary(config);
   const logger = createLogger(config.LOG_LEVEL);
   const server = await startNatter(config, { logger });
   process.stdout.write(`Natter is running at ${server.url} (WebSocket ${server.url.replace('http', 'ws')}/v1/ws, data in ${config.dataDir})\n`);
@@ -38,6 +44,32 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The primary only supervises: workers do all the work, each a full Natter process. */
+function runPrimary(config: Config): void {
+  const logger = createLogger(config.LOG_LEVEL);
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.WORKERS; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(fork, 500).unref();
+  });
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping workers');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 2000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.stdout.write(`Natter primary ${process.pid}: ${config.WORKERS} workers on port ${config.PORT}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -31,6 +31,11 @@ export class ServerProcess {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -b\` (npm test does) before this test`);
   }
 
+  /** The pid of the running server (the primary when WORKERS > 1). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
