@@ -72,12 +72,14 @@ export class ServerProcess {
     this.child = null;
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM: graceful shutdown. Resolves with the exit code. */
+  async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
-    await exited;
+    const code = await exited;
     this.child = null;
+    return code;
   }
 }
