@@ -47,7 +47,7 @@ export interface NewDevice {
 /** Outcome of presenting a refresh token hash for rotation. */
 export type RotateOutcome =
   | { kind: 'rotated'; device: DeviceRecord }
-  /** The hash is not the current one: an old token was replayed. The device is now revoked. */
+  /** The hash is an earlier one of this device: an old token was replayed. The device is now revoked. */
   | { kind: 'reused'; device: DeviceRecord }
   | { kind: 'expired' }
   | { kind: 'revoked' }
@@ -153,7 +153,8 @@ export interface Store {
   listDevices(userId: string): Promise<DeviceRecord[]>;
   /**
    * Atomically swaps the refresh hash if `presentedHash` is the current one and the device is
-   * live. A non-current hash revokes the device (refresh token reuse means theft).
+   * live. One of the device's recent earlier hashes revokes it (refresh token reuse means
+   * theft); a hash it never had is `unknown` and changes nothing.
    */
   rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome>;
   /** Returns false when there was no such live device of that user. */

@@ -126,6 +126,21 @@ export function accountsContract(t: StoreHarness): void {
       });
     });
 
+    it('treats a refresh hash that was never issued as unknown, without revoking (regression: anyone knowing a device id could sign it out)', async () => {
+      const alice = await t.user('alice');
+      const d = await t.device(alice, T0, 'h1');
+      expect(await t.store.rotateRefresh(d.id, 'forged', { hash: 'h2', expiresAt: T0 + HOUR }, T0 + 5)).toEqual({ kind: 'unknown' });
+      expect((await t.store.getDevice(d.id))?.revokedAt).toBeNull();
+      expect((await t.store.rotateRefresh(d.id, 'h1', { hash: 'h2', expiresAt: T0 + HOUR }, T0 + 6)).kind).toBe('rotated');
+    });
+
+    it('recognises a replay of any of the recent earlier hashes', async () => {
+      const alice = await t.user('alice');
+      const d = await t.device(alice, T0, 'h1');
+      for (let i = 1; i < 6; i++) await t.store.rotateRefresh(d.id, `h${i}`, { hash: `h${i + 1}`, expiresAt: T0 + HOUR }, T0 + i);
+      expect((await t.store.rotateRefresh(d.id, 'h2', { hash: 'x', expiresAt: T0 + HOUR }, T0 + 10)).kind).toBe('reused');
+    });
+
     it('reports expired, revoked and unknown devices without rotating', async () => {
       const alice = await t.user('alice');
       const d = await t.device(alice, T0, 'h1');

@@ -92,4 +92,9 @@ CREATE TABLE login_limits (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'remember earlier refresh hashes for reuse detection',
+    sql: `ALTER TABLE devices ADD COLUMN previous_refresh_hashes TEXT[] NOT NULL DEFAULT '{}';`,
+  },
 ];

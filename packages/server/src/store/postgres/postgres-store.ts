@@ -72,6 +72,7 @@ interface ViewRow {
   v: number;
 }
 interface DeviceRow {
+  previous_refresh_hashes: string[];
   id: string;
   user_id: string;
   name: string | null;
@@ -129,6 +130,9 @@ function unavailable(err: unknown): unknown {
   }
   return err;
 }
+
+/** Earlier refresh hashes kept per device: a replay of any of them is detected as reuse. */
+const REMEMBERED_REFRESH_HASHES = 20;
 
 const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
@@ -380,16 +384,16 @@ export class PostgresStore implements Store {
       if (!row) return { kind: 'unknown' };
       if (row.revoked_at !== null) return { kind: 'revoked' };
       if (row.refresh_hash !== presentedHash) {
+        if (!row.previous_refresh_hashes.includes(presentedHash)) return { kind: 'unknown' };
         await c.query(`UPDATE devices SET revoked_at = $2 WHERE id = $1`, [deviceId, now]);
         return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
       }
       if (row.refresh_expires_at <= now) return { kind: 'expired' };
-      const r = await c.query<DeviceRow>(`UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4 WHERE id = $1 RETURNING *`, [
-        deviceId,
-        next.hash,
-        next.expiresAt,
-        now,
-      ]);
+      const remembered = [presentedHash, ...row.previous_refresh_hashes].slice(0, REMEMBERED_REFRESH_HASHES);
+      const r = await c.query<DeviceRow>(
+        `UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4, previous_refresh_hashes = $5 WHERE id = $1 RETURNING *`,
+        [deviceId, next.hash, next.expiresAt, now, remembered],
+      );
       return { kind: 'rotated', device: toDevice(r.rows[0]!) };
     });
   }

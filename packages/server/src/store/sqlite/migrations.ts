@@ -79,4 +79,9 @@ CREATE TABLE device_cursors (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: 'remember earlier refresh hashes for reuse detection',
+    sql: `ALTER TABLE devices ADD COLUMN previous_refresh_hashes TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];

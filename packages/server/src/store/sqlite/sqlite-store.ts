@@ -43,6 +43,7 @@ interface UserRow {
   created_at: number;
 }
 interface DeviceRow {
+  previous_refresh_hashes: string;
   id: string;
   user_id: string;
   name: string | null;
@@ -107,6 +108,9 @@ export const toMessage = (r: MessageRow): Message => ({
   createdAt: r.created_at,
 });
 
+/** Earlier refresh hashes kept per device: a replay of any of them is detected as reuse. */
+const REMEMBERED_REFRESH_HASHES = 20;
+
 const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 export class SqliteStore implements Store {
@@ -140,7 +144,9 @@ export class SqliteStore implements Store {
       devicesOfUser: db.prepare<[string], DeviceRow>(
         `SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id`,
       ),
-      rotate: db.prepare(`UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ? WHERE id = ?`),
+      rotate: db.prepare(
+        `UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ?, previous_refresh_hashes = ? WHERE id = ?`,
+      ),
       revoke: db.prepare(`UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`),
       insertConversation: db.prepare(
         `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
@@ -297,12 +303,15 @@ export class SqliteStore implements Store {
         const row = this.s.deviceById.get(deviceId);
         if (!row) return { kind: 'unknown' };
         if (row.revoked_at !== null) return { kind: 'revoked' };
+        const previous = JSON.parse(row.previous_refresh_hashes) as string[];
         if (row.refresh_hash !== presentedHash) {
+          if (!previous.includes(presentedHash)) return { kind: 'unknown' };
           this.s.revoke.run(now, deviceId, row.user_id);
           return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
         }
         if (row.refresh_expires_at <= now) return { kind: 'expired' };
-        this.s.rotate.run(next.hash, next.expiresAt, now, deviceId);
+        const remembered = JSON.stringify([presentedHash, ...previous].slice(0, REMEMBERED_REFRESH_HASHES));
+        this.s.rotate.run(next.hash, next.expiresAt, now, remembered, deviceId);
         return { kind: 'rotated', device: toDevice(this.s.deviceById.get(deviceId)!) };
       })
       .immediate();
