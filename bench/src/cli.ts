@@ -15,16 +15,17 @@
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --natter head|worktree   run a private build of the committed HEAD (default) or packages/server/dist
+ *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { installCleanup, killAll } from './lib/proc.js';
+import { installCleanup, ioBytes, killAll } from './lib/proc.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBuild, type NatterTarget } from './targets/natter.js';
+import { natterBuild, NatterTarget } from './targets/natter.js';
 import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
@@ -55,6 +56,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string' },
     size: { type: 'string' },
     natter: { type: 'string' },
+    'natter-node-args': { type: 'string' },
     md: { type: 'string' },
     json: { type: 'string' },
   },
@@ -133,6 +135,32 @@ async function alternate(
   }
 }
 
+/** For Natter: group-commit batches and bytes written to storage per message (what limited a run). */
+class CommitProbe {
+  private c0 = { commits: 0, messages: 0 };
+  private io0 = { wchar: 0, writeBytes: 0 };
+  private t0 = 0;
+  constructor(private readonly t: RunningTarget) {}
+  async start(): Promise<void> {
+    if (!(this.t instanceof NatterTarget)) return;
+    this.c0 = await this.t.commitTotals();
+    this.io0 = ioBytes(this.t.pid);
+    this.t0 = performance.now();
+  }
+  async stop(): Promise<Record<string, number>> {
+    if (!(this.t instanceof NatterTarget)) return {};
+    const c1 = await this.t.commitTotals();
+    const io1 = ioBytes(this.t.pid);
+    const commits = c1.commits - this.c0.commits;
+    const messages = c1.messages - this.c0.messages;
+    return {
+      commitBatchAvg: Math.round((10 * messages) / commits) / 10,
+      commitsPerS: Math.round(commits / ((performance.now() - this.t0) / 1000)),
+      diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,
+    };
+  }
+}
+
 async function fanout(clients: number, groupSize: number): Promise<void> {
   const config = `${clients}x${groupSize}`;
   const rooms = FanoutSession.roomMembers({ clients, groupSize });
@@ -155,22 +183,25 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
         maxUnacked: 256,
       });
       await session.open();
+      const probe = new CommitProbe(t);
+      await probe.start();
+      const commitStats = () => probe.stop();
       try {
         const base = { workload: 'fanout', config, target: t.name, rep };
         if (!opts.findMax) {
           const r = await session.run(opts.rate);
-          emit({ ...base, ...r });
+          emit({ ...base, ...r, ...(await commitStats()) });
           return;
         }
-        // Start low enough (10k deliveries/s, or a quarter of the last maximum) and climb by 1.5×.
+        // Start low enough (10k deliveries/s, or two steps below the last maximum) and climb by 1.5×.
         const prev = lastMax.get(t.name);
-        const startRate = Math.max(1, Math.round(prev ? prev / 4 : 10_000 / groupSize));
+        const startRate = Math.max(1, Math.round(prev ? prev / 2.25 : 10_000 / groupSize));
         const { best, steps } = await findMax(session, { startRate, factor: 1.5, maxSteps: 14, p99LimitMs: 100 }, opts.durationS, (s) =>
           progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
         );
         if (best) lastMax.set(t.name, best.rate);
         const r = best ?? steps[0]!;
-        emit({ ...base, ...r, steps: steps.length, maxFound: best !== null });
+        emit({ ...base, ...r, steps: steps.length, maxFound: best !== null, ...(await commitStats()) });
       } finally {
         session.close();
       }
@@ -188,8 +219,10 @@ async function direct(pairs: number): Promise<void> {
       keys.set(t.name, await t.setup(2 * pairs, rooms, 'direct'));
     },
     async (t, rep) => {
+      const probe = new CommitProbe(t);
+      await probe.start();
       const r = await runDirect(t, connectorFor(t.endpoint()), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
-      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...r });
+      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...r, ...(await probe.stop()) });
     },
   );
 }
@@ -253,6 +286,7 @@ async function storm(clients: number): Promise<void> {
 async function main(): Promise<void> {
   installCleanup();
   if (opts.targets.includes('natter')) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
+  natterBuild.nodeArgs = a['natter-node-args']?.split(' ').filter(Boolean) ?? [];
   const started = new Date();
   progress(`bench: ${JSON.stringify(opts)}`);
   for (const w of opts.workloads) {

@@ -31,6 +31,8 @@ export function prepareNatter(mode: 'head' | 'worktree', log: (m: string) => voi
   const dir = join(REPO, 'bench/.natter', commit);
   const main = join(dir, 'packages/server/dist/main.js');
   if (!existsSync(main)) {
+    // Keep one snapshot: the one being built.
+    rmSync(join(REPO, 'bench/.natter'), { recursive: true, force: true });
     log(`building natter at ${commit} into ${dir}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

@@ -90,6 +90,13 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** Bytes a process has written: `wchar` (all write syscalls, sockets included) and `writeBytes` (to storage). */
+export function ioBytes(pid: number): { wchar: number; writeBytes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const get = (k: string) => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN);
+  return { wchar: get('wchar'), writeBytes: get('write_bytes') };
+}
+
 /** Measures a process's CPU use (in % of one core) between `start()` and `stop()`. */
 export class CpuMeter {
   private t0 = 0;

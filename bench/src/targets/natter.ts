@@ -18,7 +18,7 @@ import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './
 const SERVER_PKG = fileURLToPath(new URL('../../../packages/server/package.json', import.meta.url));
 
 /** The server build to run (see lib/natter-build.ts); set once by the CLI. */
-export const natterBuild: NatterBuild = { main: '', describe: 'not prepared' };
+export const natterBuild: NatterBuild & { nodeArgs: string[] } = { main: '', describe: 'not prepared', nodeArgs: [] };
 
 export interface NatterUser {
   id: string;
@@ -61,7 +61,7 @@ export class NatterTarget implements RunningTarget {
 
   /** Starts the server process on this target's port and data directory. */
   async launch(): Promise<void> {
-    this.child = spawnChild(process.execPath, [natterBuild.main], {
+    this.child = spawnChild(process.execPath, [...natterBuild.nodeArgs, natterBuild.main], {
       name: 'natter',
       env: {
         ...process.env,
@@ -80,6 +80,13 @@ export class NatterTarget implements RunningTarget {
   /** Stops the process (SIGTERM: graceful, closes every socket; SIGKILL: a crash). */
   async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await stopChild(this.child, signal, 15_000);
+  }
+
+  /** Cumulative group-commit figures from /metrics: commits and messages committed. */
+  async commitTotals(): Promise<{ commits: number; messages: number }> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const pick = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { commits: pick('natter_commit_batch_size_count'), messages: pick('natter_commit_batch_size_sum') };
   }
 
   async restart(): Promise<void> {

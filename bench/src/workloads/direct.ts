@@ -93,7 +93,6 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
   try {
     const serverCpu = new CpuMeter(target.pid);
     const genCpu = new SelfCpuMeter();
-    const t0 = nowUs();
     for (let p = 0; p < o.pairs; p++) ping(p);
     await sleep(o.warmupS * 1000);
     windowFrom = nowUs();
@@ -113,7 +112,6 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
     stopping = true;
     const gen = genCpu.stop();
     const srv = serverCpu.stop();
-    void t0;
     const lat = hist.summaryMs();
     return {
       roundTripsPerS: round(inWindow / o.durationS),

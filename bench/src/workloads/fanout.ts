@@ -302,18 +302,31 @@ export function passed(r: TrialResult, o: FindMaxOptions, durationS: number): bo
 
 /**
  * Raises the rate by `factor` while trials pass, then tries one rate between the last pass and
- * the first failure. Returns the best passing trial (or the first, failed, one) and all steps.
+ * the first failure. A failed step is run once more before it counts, so one hiccup of the
+ * shared machine does not end the climb. Returns the best passing trial (or the first, failed,
+ * one) and all steps.
  */
 export async function findMax(session: FanoutSession, o: FindMaxOptions, durationS: number, log: (r: TrialResult) => void): Promise<{ best: TrialResult | null; steps: TrialResult[] }> {
   const steps: TrialResult[] = [];
   let best: TrialResult | null = null;
   let rate = o.startRate;
   let failedAt = 0;
-  for (let i = 0; i < o.maxSteps; i++) {
-    const r = await session.run(Math.round(rate));
+  const attempt = async (at: number): Promise<TrialResult> => {
+    let r = await session.run(Math.round(at));
     r.passed = passed(r, o, durationS);
     steps.push(r);
     log(r);
+    if (!r.passed) {
+      r = await session.run(Math.round(at));
+      r.passed = passed(r, o, durationS);
+      r.retried = true;
+      steps.push(r);
+      log(r);
+    }
+    return r;
+  };
+  for (let i = 0; i < o.maxSteps; i++) {
+    const r = await attempt(rate);
     if (!r.passed) {
       failedAt = rate;
       break;
@@ -322,10 +335,7 @@ export async function findMax(session: FanoutSession, o: FindMaxOptions, duratio
     rate *= o.factor;
   }
   if (best && failedAt > 0) {
-    const r = await session.run(Math.round(Math.sqrt(best.rate * failedAt)));
-    r.passed = passed(r, o, durationS);
-    steps.push(r);
-    log(r);
+    const r = await attempt(Math.sqrt(best.rate * failedAt));
     if (r.passed && r.deliveredPerS > best.deliveredPerS) best = r;
   }
   return { best, steps };
