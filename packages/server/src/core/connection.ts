@@ -3,7 +3,10 @@
  * Transports (WebSocket now; SSE and long-poll later) implement it.
  */
 export interface Connection {
-  /** Queues one encoded frame. The transport applies the slow-consumer policy. */
-  send(frame: string): void;
+  /**
+   * Queues one encoded frame (JSON text, or its UTF-8 bytes when the same frame goes to many
+   * connections, so it is encoded once). The transport applies the slow-consumer policy.
+   */
+  send(frame: string | Buffer): void;
   close(code: number, reason: string): void;
 }

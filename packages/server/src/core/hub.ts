@@ -150,7 +150,10 @@ export class Hub {
   private receive(topic: string, payload: string): void {
     if (topic.startsWith('c:')) {
       const set = this.byConversation.get(topic.slice(2));
-      if (set) for (const a of set) a.conn.send(payload);
+      if (!set) return;
+      // Fan-out: encode to bytes once, write the same buffer to every recipient.
+      const bytes = set.size > 1 ? Buffer.from(payload) : payload;
+      for (const a of set) a.conn.send(bytes);
       return;
     }
     if (topic.startsWith('u:')) {

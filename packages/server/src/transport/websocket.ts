@@ -101,7 +101,8 @@ export class WebSocketGateway {
           return;
         }
         o.onFrameOut();
-        ws.send(frame);
+        // Text frames even when handed bytes: the protocol is JSON text.
+        ws.send(frame, { binary: false });
       },
       close(code, reason) {
         if (closing) return;
