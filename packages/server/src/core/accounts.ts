@@ -182,12 +182,17 @@ export class Accounts {
   }
 
   /** Changes the password and signs out every other device. */
-  async changePassword(claims: AccessClaims, current: string, next: string): Promise<void> {
+  async changePassword(claims: AccessClaims, current: string, next: string, ip: string): Promise<void> {
+    // Guessing the current password here is brute force too: same limits as login.
+    const key = `password-change:${claims.userId}`;
+    await this.limiter.check(key, ip);
     const user = await this.store.getUser(claims.userId);
     if (!user) throw new NatterError('not_found', 'no such user');
     if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {
+      await this.limiter.recordFailure(key, ip);
       throw new NatterError('wrong_password', 'current password is wrong');
     }
+    await this.limiter.recordSuccess(key);
     await this.store.setPasswordHash(user.id, await hashPassword(next));
     const revoked = await this.store.revokeOtherDevices(user.id, claims.deviceId, this.clock.now());
     if (revoked.length > 0) await this.notify(user.id, revoked);

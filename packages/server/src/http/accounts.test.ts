@@ -401,6 +401,19 @@ describe('password change', () => {
     expect((await login(t.url, u.username, 'brand new password')).status).toBe(401);
   });
 
+  it('rate-limits guesses of the current password like logins', async () => {
+    const t = await start({ LOGIN_ATTEMPTS_PER_ACCOUNT: 3 });
+    const u = await register(t.url);
+    for (let i = 0; i < 3; i++) {
+      const r = await api(t.url, 'POST', '/v1/me/password', { currentPassword: `guess ${i}`, newPassword: 'brand new password' }, bearer(u.accessToken));
+      expect(r.body.error.code).toBe('wrong_password');
+    }
+    const right = await api(t.url, 'POST', '/v1/me/password', { currentPassword: PASSWORD, newPassword: 'brand new password' }, bearer(u.accessToken));
+    expect(right.status).toBe(429);
+    expect(right.body.error.code).toBe('rate_limited');
+    expect((await login(t.url, u.username)).status).toBe(200);
+  });
+
   it('changes the password and signs out every other device, keeping the current one', async () => {
     const t = await start();
     const u = await register(t.url);

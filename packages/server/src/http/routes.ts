@@ -98,7 +98,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post('/v1/me/password', async (req, reply) => {
     const claims = await user(req);
     const b = parse(passwordBody, req.body);
-    await d.accounts.changePassword(claims, b.currentPassword, b.newPassword);
+    await d.accounts.changePassword(claims, b.currentPassword, b.newPassword, req.ip);
     return reply.status(204).send();
   });
   app.get('/v1/me/devices', async (req) => ({ devices: await d.accounts.listDevices(await user(req)) }));
