@@ -168,3 +168,27 @@ describe('group commit and history', () => {
     expect(older.data.messages).toEqual([]);
   });
 });
+
+describe('read cursors', () => {
+  it('tells the reader’s other devices at once when a conversation is read', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const phone = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const login = await fetch(`${t.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: alice.username, password: 'correct horse battery' }),
+    });
+    const laptop = await RawClient.authed(t.wsUrl, ((await login.json()) as { accessToken: string }).accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const conv = (await b.request({ type: 'conversation.direct', userId: alice.userId })).data;
+    for (let i = 0; i < 3; i++) await b.request({ type: 'send', conversationId: conv.id, clientMsgId: `r${i}`, msgType: 'text', body: { text: `r${i}` } });
+    await laptop.waitFor((f) => f.type === 'message' && f.message.seq === 4);
+    expect((await phone.request({ type: 'read', conversationId: conv.id, seq: 4 })).data).toEqual({ seq: 4 });
+    const update = await laptop.waitFor((f) => f.type === 'conversation' && f.conversation.membership.readSeq === 4);
+    expect(update.conversation.id).toBe(conv.id);
+    // Bob's devices learn nothing about Alice's cursor from this push.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(b.frames.some((f) => f.type === 'conversation' && f.conversation.membership.readSeq === 4)).toBe(false);
+  });
+});

@@ -139,6 +139,11 @@ export class Messaging {
     const r = await this.store.markRead(userId, conversationId, seq);
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
+    if (r.seq === seq) {
+      // The user's other devices update their unread state at once.
+      const view = await this.store.getConversationForUser(conversationId, userId);
+      if (view) await this.hub.publishToUser(userId, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
+    }
     return { seq: r.seq };
   }
 
