@@ -137,7 +137,7 @@ async function alternate(
 
 /** For Natter: group-commit batches and bytes written to storage per message (what limited a run). */
 class CommitProbe {
-  private c0 = { commits: 0, messages: 0 };
+  private c0 = { commits: 0, messages: 0, sendBuckets: new Map<number, number>() };
   private io0 = { wchar: 0, writeBytes: 0 };
   private t0 = 0;
   constructor(private readonly t: RunningTarget) {}
@@ -153,7 +153,12 @@ class CommitProbe {
     const io1 = ioBytes(this.t.pid);
     const commits = c1.commits - this.c0.commits;
     const messages = c1.messages - this.c0.messages;
+    // The bucket holding the 99th percentile of in-server `send` time (commit wait included).
+    const buckets = [...c1.sendBuckets].map(([le, n]) => [le, n - (this.c0.sendBuckets.get(le) ?? 0)] as const).sort((x, y) => x[0] - y[0]);
+    const total = buckets.at(-1)?.[1] ?? 0;
+    const p99 = buckets.find(([, n]) => n >= 0.99 * total)?.[0] ?? Number.NaN;
     return {
+      serverSendP99LeMs: Number.isFinite(p99) ? p99 * 1000 : -1,
       commitBatchAvg: Math.round((10 * messages) / commits) / 10,
       commitsPerS: Math.round(commits / ((performance.now() - this.t0) / 1000)),
       diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,

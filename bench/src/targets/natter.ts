@@ -82,11 +82,18 @@ export class NatterTarget implements RunningTarget {
     await stopChild(this.child, signal, 15_000);
   }
 
-  /** Cumulative group-commit figures from /metrics: commits and messages committed. */
-  async commitTotals(): Promise<{ commits: number; messages: number }> {
+  /**
+   * Cumulative figures from /metrics: commits, messages committed, and the histogram of how
+   * long `send` frames took inside the server (upper bound in seconds → count at or below).
+   */
+  async commitTotals(): Promise<{ commits: number; messages: number; sendBuckets: Map<number, number> }> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
     const pick = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    return { commits: pick('natter_commit_batch_size_count'), messages: pick('natter_commit_batch_size_sum') };
+    const sendBuckets = new Map<number, number>();
+    for (const m of text.matchAll(/^natter_frame_duration_seconds_bucket\{le="([^"]+)",type="send"\} (\S+)$/gm)) {
+      sendBuckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+    }
+    return { commits: pick('natter_commit_batch_size_count'), messages: pick('natter_commit_batch_size_sum'), sendBuckets };
   }
 
   async restart(): Promise<void> {
