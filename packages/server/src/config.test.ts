@@ -188,3 +188,13 @@ describe('WORKERS', () => {
     expect(ok.WORKERS).toBe(2);
   });
 });
+
+describe('secrets in error messages', () => {
+  it('hides credentials inside DATABASE_URL and BUS_URL when naming a wrong value', () => {
+    const err = errorFor({ DATABASE_URL: 'postgres://natter:s3cret@db/natter', WORKERS: '0' });
+    expect(err.message).not.toContain('s3cret');
+    const bad = errorFor({ BUS_URL: 'amqp://user:hunter2@mq' });
+    expect(bad.message).toContain('BUS_URL');
+    expect(bad.message).not.toContain('hunter2');
+  });
+});

@@ -109,7 +109,10 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
       const value = merged[key];
-      const got = SECRETS.has(key) && typeof value === 'string' ? `${value.length} characters` : JSON.stringify(value);
+      const got =
+        SECRETS.has(key) && typeof value === 'string'
+          ? `${value.length} characters`
+          : JSON.stringify(typeof value === 'string' ? value.replace(/\/\/[^/@\s]*@/, '//***@') : value);
       return `  ${i.path.join('.')}: ${i.message} (got ${got})`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   if (config.WORKERS > 1 && cluster.isPrimary) return runPrimary(config);
   const logger = createLogger(config.LOG_LEVEL);
   const server = await startNatter(config, { logger });
-  process.stdout.write(`Natter is running at ${server.url} (WebSocket ${server.url.replace('http', 'ws')}/v1/ws, data in ${config.dataDir})\n`);
+  const where = config.DATABASE_URL?.startsWith('postgres') ? 'data in PostgreSQL' : `data in ${config.dataDir}`;
+  process.stdout.write(`Natter is running at ${server.url} (WebSocket ${server.url.replace('http', 'ws')}/v1/ws, ${where})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
 function runPrimary(config: Config): void {
   const logger = createLogger(config.LOG_LEVEL);
   let stopping = false;
+  let deaths: number[] = [];
   const fork = () => cluster.fork();
   for (let i = 0; i < config.WORKERS; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
@@ -57,8 +59,13 @@ function runPrimary(config: Config): void {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-    setTimeout(fork, 500).unref();
+    // Back off when workers keep dying (a bad deployment), up to 30 s between attempts.
+    const now = Date.now();
+    deaths = deaths.filter((t) => now - t < 60_000);
+    deaths.push(now);
+    const delay = Math.min(30_000, 500 * 2 ** (deaths.length - 1));
+    logger.error({ pid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; starting another');
+    setTimeout(fork, delay).unref();
   });
   const stop = (signal: string) => {
     if (stopping) return;

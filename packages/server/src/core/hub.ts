@@ -94,6 +94,10 @@ export class Hub {
       const ids = await this.store.activeConversationIds(userId);
       const left = this.pendingLeaves.get(a)!;
       for (const id of ids) if (!left.has(id)) await this.join(a, id);
+    } catch (err) {
+      // The store is down: leave nothing behind for a connection that is about to close.
+      await this.detach(a);
+      throw err;
     } finally {
       this.pendingLeaves.delete(a);
     }

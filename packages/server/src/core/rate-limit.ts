@@ -1,7 +1,8 @@
 /**
  * Brute-force protection for logins: failures are counted per account and per client IP over
  * a window; while either is over its limit, attempts are refused before any password check.
- * In-process counters here; a cluster passes a shared (Redis) limiter with the same interface.
+ * In-process counters for one process; in cluster mode the counters live in PostgreSQL so
+ * every process sees the same failures.
  */
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { NatterError } from '@natter/protocol';
@@ -42,7 +43,7 @@ export class FlexibleLoginLimiter implements LoginLimiter {
   }
 
   async check(account: string, ip: string): Promise<void> {
-    const [a, i] = await Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]);
+    const [a, i] = await guard(Promise.all([this.perAccount.get(account.toLowerCase()), this.perIp.get(ip)]));
     const blocked = [
       a && a.consumedPoints >= this.limits.account ? a.msBeforeNext : 0,
       i && i.consumedPoints >= this.limits.ip ? i.msBeforeNext : 0,
@@ -55,10 +56,20 @@ export class FlexibleLoginLimiter implements LoginLimiter {
 
   async recordFailure(account: string, ip: string): Promise<void> {
     // penalty() adds points without rejecting, so the counters keep counting past the limit.
-    await Promise.all([this.perAccount.penalty(account.toLowerCase(), 1), this.perIp.penalty(ip, 1)]);
+    await guard(Promise.all([this.perAccount.penalty(account.toLowerCase(), 1), this.perIp.penalty(ip, 1)]));
   }
 
   async recordSuccess(account: string): Promise<void> {
-    await this.perAccount.delete(account.toLowerCase());
+    await guard(this.perAccount.delete(account.toLowerCase()));
+  }
+}
+
+/** The counters' store failing (the database is down) must read as "try later", not a crash. */
+async function guard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof NatterError) throw err;
+    throw new NatterError('unavailable', 'login checks are unavailable; retry shortly', undefined, { cause: err });
   }
 }

@@ -38,7 +38,11 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** Schema to use (tests give each run its own). Created if missing. */
   schema?: string;
-  /** `normal` commits without waiting for the WAL flush on the standby; `full` is synchronous_commit=on (default). */
+  /**
+   * `full` (what the server uses): synchronous_commit=on, an acknowledged commit survives a
+   * database crash. `normal`: synchronous_commit=off, faster, but the last few hundred
+   * milliseconds of commits can be lost if PostgreSQL itself crashes.
+   */
   durability?: 'normal' | 'full';
 }
 
@@ -125,7 +129,7 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 function unavailable(err: unknown): unknown {
   const code = (err as { code?: string } | null)?.code;
   const message = (err as Error | null)?.message ?? '';
-  if ((code && CONNECTION_ERRORS.has(code)) || /Connection terminated|connection timeout|not queryable/i.test(message)) {
+  if ((code && CONNECTION_ERRORS.has(code)) || /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable/i.test(message)) {
     return new NatterError('unavailable', 'the database is unavailable; retry shortly', undefined, { cause: err });
   }
   return err;
