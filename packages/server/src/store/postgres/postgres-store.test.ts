@@ -117,6 +117,24 @@ describe('PostgresStore with several processes', () => {
     }
     const stored = outcomes.filter((o) => o.kind === 'stored').length;
     expect(stored).toBe(200);
+    // The same clientMsgId sent to two different conversations by two processes at once: the
+    // conversations' locks do not serialise them, the unique index does. One is stored, the
+    // other is a conflict, and neither conversation gets a hole in its seqs.
+    for (let round = 0; round < 10; round++) {
+      const key = `race${round}`;
+      const [x, y] = await Promise.all([
+        stores[0]!.appendMessages([msg(1000 + round, 'c1', key), msg(2000 + round, 'c1', `solo-a${round}`)]),
+        stores[1]!.appendMessages([{ ...msg(3000 + round, 'c2', key), senderId: (1000 + round) % 2 ? 'u1' : 'u2' }, msg(4000 + round, 'c2', `solo-b${round}`)]),
+      ]);
+      expect([x[0]!.kind, y[0]!.kind].sort()).toEqual(['conflict', 'stored']);
+      expect(x[1]!.kind).toBe('stored');
+      expect(y[1]!.kind).toBe('stored');
+    }
+    for (const conv of ['c1', 'c2']) {
+      const page = await a.getMessages(conv, 'u1', { after: 0, limit: 200 });
+      const seqs = page!.messages.map((m) => m.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
     // Sync sees both conversations, and a second call from the returned version sees nothing.
     const first = await stores[2]!.changesSince('u1', 0, 10);
     expect(first.conversations.map((c) => c.id).sort()).toEqual(['c1', 'c2']);

@@ -141,6 +141,9 @@ const REMEMBERED_REFRESH_HASHES = 20;
 const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
 
+/** Thrown inside the set-based append to roll back and take the one-by-one path. */
+class RetryOneByOne extends Error {}
+
 /** Conversations touched by a transaction; each gets one fresh version at commit. */
 class Touched {
   readonly conversations = new Set<string>();
@@ -608,6 +611,140 @@ export class PostgresStore implements Store {
 
   async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
+    // Set-based: a handful of round trips per batch whatever its size. If another process
+    // stored one of these clientMsgIds at the same moment, fall back to the careful path.
+    try {
+      return await this.tx((c, t) => this.appendSetBased(c, t, batch));
+    } catch (err) {
+      if (!(err instanceof RetryOneByOne)) throw err;
+      return this.appendOneByOne(batch);
+    }
+  }
+
+  /** Throws RetryOneByOne (rolling back) when an insert met a concurrent duplicate. */
+  private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
+    const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
+    const locked = await c.query<{ id: string; last_seq: number }>(
+      `SELECT id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [convIds],
+    );
+    const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
+    const priors = await c.query<MessageRow>(
+      `SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(s, c) ON m.sender_id = k.s AND m.client_msg_id = k.c`,
+      [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId)],
+    );
+    const prior = new Map(priors.rows.map((r) => [`${r.sender_id}\u0000${r.client_msg_id}`, r]));
+    const memberRows = await c.query<{ conversation_id: string; user_id: string; state: string; joined_seq: number }>(
+      `SELECT conversation_id, user_id, state, joined_seq FROM members WHERE conversation_id = ANY($1::text[])`,
+      [convIds],
+    );
+    const member = new Map(memberRows.rows.map((r) => [`${r.conversation_id}\u0000${r.user_id}`, r]));
+    const activeMembers = new Map<string, string[]>();
+    for (const r of memberRows.rows) {
+      if (r.state !== 'active') continue;
+      let l = activeMembers.get(r.conversation_id);
+      if (!l) activeMembers.set(r.conversation_id, (l = []));
+      l.push(r.user_id);
+    }
+    const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
+    const replies = new Map<string, { conversation_id: string; seq: number }>();
+    if (replyIds.length > 0) {
+      const r = await c.query<{ id: string; conversation_id: string; seq: number }>(
+        `SELECT id, conversation_id, seq FROM messages WHERE id = ANY($1::text[])`,
+        [replyIds],
+      );
+      for (const row of r.rows) replies.set(row.id, row);
+    }
+
+    const out: AppendOutcome[] = [];
+    const inserts: { m: NewMessage; seq: number }[] = [];
+    const inBatch = new Map<string, { m: NewMessage; seq: number }>();
+    for (const m of batch) {
+      const key = `${m.senderId}\u0000${m.clientMsgId}`;
+      const earlier = prior.get(key);
+      if (earlier) {
+        out.push(this.priorOutcome(earlier, m));
+        continue;
+      }
+      const twin = inBatch.get(key);
+      if (twin) {
+        const same = twin.m.conversationId === m.conversationId && twin.m.type === m.type && twin.m.body === m.body && twin.m.replyTo === m.replyTo;
+        out.push(same ? { kind: 'duplicate', message: this.toNewMessage(twin.m, twin.seq) } : { kind: 'conflict' });
+        continue;
+      }
+      const mem = member.get(`${m.conversationId}\u0000${m.senderId}`);
+      if (!mem || mem.state !== 'active' || !lastSeq.has(m.conversationId)) {
+        out.push({ kind: 'not_found' });
+        continue;
+      }
+      if (m.replyTo !== null) {
+        const target = replies.get(m.replyTo) ?? inserts.find((i) => i.m.id === m.replyTo && i.m.conversationId === m.conversationId);
+        const targetConv = target && 'conversation_id' in target ? target.conversation_id : target?.m.conversationId;
+        if (!target || targetConv !== m.conversationId || target.seq < mem.joined_seq) {
+          out.push({ kind: 'bad_reply' });
+          continue;
+        }
+      }
+      const seq = lastSeq.get(m.conversationId)! + 1;
+      lastSeq.set(m.conversationId, seq);
+      const entry = { m, seq };
+      inserts.push(entry);
+      inBatch.set(key, entry);
+      out.push({ kind: 'stored', message: this.toNewMessage(m, seq), memberIds: activeMembers.get(m.conversationId) ?? [] });
+    }
+    if (inserts.length === 0) return out;
+
+    const inserted = await c.query(
+      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+       ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
+      [
+        inserts.map((i) => i.m.conversationId),
+        inserts.map((i) => i.seq),
+        inserts.map((i) => i.m.id),
+        inserts.map((i) => i.m.senderId),
+        inserts.map((i) => i.m.type),
+        inserts.map((i) => i.m.body),
+        inserts.map((i) => i.m.clientMsgId),
+        inserts.map((i) => i.m.replyTo),
+        inserts.map((i) => i.m.createdAt),
+      ],
+    );
+    // A concurrent process stored one of these clientMsgIds first: seqs would have a hole.
+    if (inserted.rowCount !== inserts.length) throw new RetryOneByOne();
+    const touched = [...new Set(inserts.map((i) => i.m.conversationId))];
+    await c.query(`UPDATE conversations SET last_seq = v.s FROM unnest($1::text[], $2::bigint[]) AS v(id, s) WHERE conversations.id = v.id`, [
+      touched,
+      touched.map((id) => lastSeq.get(id)!),
+    ]);
+    const readBy = new Map<string, number>();
+    for (const i of inserts) readBy.set(`${i.m.conversationId}\u0000${i.m.senderId}`, i.seq);
+    const reads = [...readBy].map(([k, seq]) => [...k.split('\u0000'), seq] as [string, string, number]);
+    await c.query(
+      `UPDATE members SET read_seq = GREATEST(read_seq, v.s) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(c, u, s)
+       WHERE members.conversation_id = v.c AND members.user_id = v.u`,
+      [reads.map((r) => r[0]), reads.map((r) => r[1]), reads.map((r) => r[2])],
+    );
+    for (const id of touched) t.conversation(id);
+    return out;
+  }
+
+  private toNewMessage(m: NewMessage, seq: number): Message {
+    return {
+      id: m.id,
+      conversationId: m.conversationId,
+      seq,
+      senderId: m.senderId,
+      type: m.type,
+      body: JSON.parse(m.body) as unknown,
+      clientMsgId: m.clientMsgId,
+      replyTo: m.replyTo,
+      createdAt: m.createdAt,
+    };
+  }
+
+  /** The original path: one entry at a time, handling a concurrent duplicate per entry. */
+  private async appendOneByOne(batch: NewMessage[]): Promise<AppendOutcome[]> {
     return this.tx(async (c, t) => {
       await this.lockConversations(
         c,
