@@ -142,3 +142,51 @@ describe('PostgresStore with several processes', () => {
     for (const s of stores) await s.close();
   });
 });
+
+describe('PostgresStore changesSince', () => {
+  it('never skips a change committed while an empty sync page is being read (token from the same snapshot)', async () => {
+    const schema = newSchema();
+    const store = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 4 });
+    const writer = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 });
+    const now = Date.now();
+    for (const u of ['u1', 'u2']) await store.createUser({ id: u, username: u, passwordHash: null, displayName: null, avatarUrl: null, createdAt: now });
+    await store.createConversation({
+      id: 'c1',
+      kind: 'group',
+      title: null,
+      createdBy: 'u1',
+      members: [
+        { userId: 'u1', role: 'owner' },
+        { userId: 'u2', role: 'member' },
+      ],
+      createdMessageId: 'm0',
+      createdAt: now,
+    });
+    const caughtUp = await store.changesSince('u2', 0, 10);
+    expect(caughtUp.conversations.map((c) => c.id)).toEqual(['c1']);
+    // Another process commits a message right after the page's rows were read (and found empty).
+    const internals = store as unknown as { query: (text: string, values?: unknown[]) => Promise<unknown> };
+    const original = internals.query.bind(store);
+    let injected = false;
+    internals.query = async (text, values) => {
+      const r = await original(text, values);
+      if (!injected && text.includes('FROM members m JOIN conversations c')) {
+        injected = true;
+        const [o] = await writer.appendMessages([
+          { id: 'm1', conversationId: 'c1', senderId: 'u1', type: 'text', body: '{"text":"late"}', clientMsgId: 'k1', replyTo: null, createdAt: now },
+        ]);
+        expect(o!.kind).toBe('stored');
+      }
+      return r;
+    };
+    const empty = await store.changesSince('u2', caughtUp.version, 10);
+    internals.query = original;
+    expect(injected).toBe(true);
+    expect(empty.conversations).toEqual([]);
+    // The message's change must still be ahead of the returned token.
+    const next = await store.changesSince('u2', empty.version, 10);
+    expect(next.conversations.map((c) => [c.id, c.lastSeq])).toEqual([['c1', 2]]);
+    await writer.close();
+    await store.close();
+  });
+});

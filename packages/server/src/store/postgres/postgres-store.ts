@@ -891,22 +891,25 @@ export class PostgresStore implements Store {
   // --- sync ---------------------------------------------------------------------------------
 
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
-    // One statement, one snapshot: the rows and the counter agree.
-    const r = await this.query<ViewRow & { current: number }>(
-      `SELECT * FROM (
-         SELECT ${VIEW_COLUMNS},
-                CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v,
-                (SELECT value FROM counters WHERE name = 'version') AS current
-         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1) x
-       WHERE v > $2 ORDER BY v LIMIT $3`,
+    // One statement, one snapshot: the rows and the counter agree. The counter comes from the
+    // outer row, so it is read in that snapshot even when no conversation changed (a second
+    // statement could see a version committed after the rows were read, and skip it).
+    const r = await this.query<(ViewRow & { current: number }) | { id: null; current: number }>(
+      `SELECT x.*, cur.value AS current
+       FROM (SELECT value FROM counters WHERE name = 'version') cur
+       LEFT JOIN LATERAL (
+         SELECT * FROM (
+           SELECT ${VIEW_COLUMNS},
+                  CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v
+           FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1) y
+         WHERE v > $2 ORDER BY v LIMIT $3) x ON true
+       ORDER BY x.v`,
       [userId, sinceVersion, limit + 1],
     );
-    const hasMore = r.rows.length > limit;
-    const page = r.rows.slice(0, limit);
-    let version: number;
-    if (hasMore) version = page[page.length - 1]!.v;
-    else if (r.rows[0]) version = r.rows[0].current;
-    else version = (await this.query<{ value: number }>(`SELECT value FROM counters WHERE name = 'version'`)).rows[0]!.value;
+    const rows = r.rows.filter((row): row is ViewRow & { current: number } => row.id !== null);
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    const version = hasMore ? page[page.length - 1]!.v : r.rows[0]!.current;
     return { conversations: await this.views(this.pool, page), version: Math.max(version, sinceVersion), hasMore };
   }
 }
