@@ -31,6 +31,8 @@ export class Hub {
   private readonly byConversation = new Map<string, Set<Attachment>>();
   /** Conversations left while an attachment was loading its list; see attach(). */
   private readonly pendingLeaves = new Map<Attachment, Set<string>>();
+  /** Subscriptions still being made: whoever joins a topic meanwhile waits for them too. */
+  private readonly subscribing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bus: Bus,
@@ -61,7 +63,18 @@ export class Hub {
   }
 
   private async subscribe(topic: string): Promise<void> {
-    await this.bus.subscribe(topic).catch((err: unknown) => this.onBusError(err));
+    const p = this.bus.subscribe(topic).catch((err: unknown) => this.onBusError(err));
+    this.subscribing.set(topic, p);
+    try {
+      await p;
+    } finally {
+      if (this.subscribing.get(topic) === p) this.subscribing.delete(topic);
+    }
+  }
+
+  /** Resolves once a subscription to `topic` made by someone else is active (at once if none is pending). */
+  private async subscribed(topic: string): Promise<void> {
+    await this.subscribing.get(topic);
   }
 
   private async unsubscribe(topic: string): Promise<void> {
@@ -85,6 +98,9 @@ export class Hub {
     if (!mine) {
       this.byUser.set(userId, (mine = new Set()));
       await this.subscribe(userTopic(userId));
+    } else {
+      // Another device of this user is subscribing: events from now on must reach this one too.
+      await this.subscribed(userTopic(userId));
     }
     mine.add(a);
     // Joins that arrive while the list loads are applied directly; leaves are remembered so a
@@ -128,16 +144,20 @@ export class Hub {
     await this.bus.publish(userTopic(userId), JSON.stringify(event)).catch((err: unknown) => this.onBusError(err));
   }
 
+  /** Resolves once entries of the conversation reach `a` (the subscription is active). */
   private async join(a: Attachment, conversationId: string): Promise<void> {
-    if (a.conversations.has(conversationId) || !this.byUser.get(a.userId)?.has(a)) return;
+    const topic = conversationTopic(conversationId);
+    if (a.conversations.has(conversationId) || !this.byUser.get(a.userId)?.has(a)) return this.subscribed(topic);
     a.conversations.add(conversationId);
     let set = this.byConversation.get(conversationId);
     if (!set) {
       this.byConversation.set(conversationId, (set = new Set()));
       set.add(a);
-      await this.subscribe(conversationTopic(conversationId));
+      await this.subscribe(topic);
     } else {
       set.add(a);
+      // Someone else's subscription may still be on its way: routed only once it is active.
+      await this.subscribed(topic);
     }
   }
 

@@ -1,0 +1,111 @@
+/**
+ * Hub routing against a bus whose subscriptions take a while to become active (like Redis or
+ * NATS): a connection must not be told it is routed before the subscription is active.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Conversation } from '@natter/protocol';
+import { MemoryBroker, MemoryBus } from '../bus/memory/memory-bus.js';
+import type { Store } from '../store/store.js';
+import type { Connection } from './connection.js';
+import { Hub } from './hub.js';
+
+/** A MemoryBus whose subscribe() becomes active only when the test releases it. */
+class SlowBus extends MemoryBus {
+  readonly held = new Map<string, () => void>();
+  override async subscribe(topic: string): Promise<void> {
+    await new Promise<void>((resolve) => this.held.set(topic, resolve));
+    await super.subscribe(topic);
+  }
+  release(topic: string): void {
+    this.held.get(topic)?.();
+    this.held.delete(topic);
+  }
+}
+
+function fakeStore(active: Record<string, string[]>): Store {
+  return {
+    activeConversationIds: async (userId: string) => active[userId] ?? [],
+    getDevice: async () => null,
+  } as unknown as Store;
+}
+
+function conn(): Connection & { frames: string[] } {
+  const frames: string[] = [];
+  return { frames, send: (f) => frames.push(f.toString()), close: () => {} };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function view(id: string, state: 'active' | 'left'): Conversation {
+  return {
+    id,
+    kind: 'group',
+    title: null,
+    lastSeq: 2,
+    createdAt: 0,
+    members: [],
+    membership: { role: 'member', state, joinedSeq: 2, leftSeq: state === 'left' ? 3 : null, readSeq: 2 },
+  };
+}
+
+describe('Hub', () => {
+  it('does not finish attaching a connection before its conversation subscription is active (second member on the process)', async () => {
+    const broker = new MemoryBroker();
+    const bus = new SlowBus(broker);
+    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const a = conn();
+    const b = conn();
+    let aDone = false;
+    let bDone = false;
+    void hub.attach(a, 'alice', 'd1').then(() => (aDone = true));
+    await tick();
+    bus.release('u:alice');
+    await tick();
+    // alice's c:c1 subscription is now pending; bob attaches meanwhile.
+    void hub.attach(b, 'bob', 'd2').then(() => (bDone = true));
+    await tick();
+    bus.release('u:bob');
+    await tick();
+    expect(aDone).toBe(false);
+    // bob must not be told he is online (and sync) while c:c1 is not yet subscribed.
+    expect(bDone).toBe(false);
+    bus.release('c:c1');
+    await tick();
+    expect(aDone && bDone).toBe(true);
+    await broker.attach().publish('c:c1', 'entry');
+    expect(b.frames).toEqual(['entry']);
+  });
+
+  it("sends a 'joined' conversation push only once the conversation's subscription is active, also when the list load already joined it", async () => {
+    const broker = new MemoryBroker();
+    const bus = new SlowBus(broker);
+    const hub = new Hub(bus, fakeStore({ alice: ['c1'] }));
+    const a = conn();
+    void hub.attach(a, 'alice', 'd1');
+    await tick();
+    bus.release('u:alice');
+    await tick();
+    // The list load is subscribing c:c1; the 'joined' event for it arrives now.
+    await broker.attach().publish('u:alice', JSON.stringify({ k: 'joined', conversation: view('c1', 'active') }));
+    await tick();
+    expect(a.frames).toEqual([]);
+    bus.release('c:c1');
+    await tick();
+    expect(a.frames.map((f) => JSON.parse(f).type)).toEqual(['conversation']);
+  });
+
+  it("does not finish attaching a user's second device before the user's topic is subscribed", async () => {
+    const broker = new MemoryBroker();
+    const bus = new SlowBus(broker);
+    const hub = new Hub(bus, fakeStore({}));
+    let secondDone = false;
+    void hub.attach(conn(), 'alice', 'd1');
+    await tick();
+    void hub.attach(conn(), 'alice', 'd2').then(() => (secondDone = true));
+    await tick();
+    expect(secondDone).toBe(false);
+    bus.release('u:alice');
+    await tick();
+    expect(secondDone).toBe(true);
+  });
+});
