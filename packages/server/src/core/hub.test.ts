@@ -108,4 +108,22 @@ describe('Hub', () => {
     await tick();
     expect(secondDone).toBe(true);
   });
+
+  it("does not push a stale 'joined' view after the 'left' one when a removal follows an add before the subscription is active", async () => {
+    const broker = new MemoryBroker();
+    const bus = new SlowBus(broker);
+    const hub = new Hub(bus, fakeStore({}));
+    const a = conn();
+    void hub.attach(a, 'alice', 'd1');
+    await tick();
+    bus.release('u:alice');
+    await tick();
+    const other = broker.attach();
+    await other.publish('u:alice', JSON.stringify({ k: 'joined', conversation: view('c1', 'active') }));
+    await other.publish('u:alice', JSON.stringify({ k: 'left', conversation: view('c1', 'left') }));
+    bus.release('c:c1');
+    await tick();
+    const states = a.frames.map((f) => (JSON.parse(f) as { conversation: Conversation }).conversation.membership.state);
+    expect(states.at(-1)).toBe('left');
+  });
 });

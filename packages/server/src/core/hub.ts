@@ -199,7 +199,10 @@ export class Hub {
         // Tell the client only once the subscription is active: it then fetches everything up
         // to now, and everything later arrives live — nothing falls in between.
         const frame = encodeFrame({ type: 'conversation', conversation: event.conversation });
-        for (const a of attachments) void this.join(a, event.conversation.id).then(() => a.conn.send(frame));
+        // A 'left' applied while the subscription was being made wins: its push went out already,
+        // and this older view must not follow it.
+        const id = event.conversation.id;
+        for (const a of attachments) void this.join(a, id).then(() => a.conversations.has(id) && a.conn.send(frame));
         return;
       }
       case 'left': {
