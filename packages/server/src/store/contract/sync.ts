@@ -133,6 +133,16 @@ export function syncContract(t: StoreHarness): void {
       expect(page.conversations.map((c) => [c.id, c.membership.readSeq])).toEqual([[g.id, 2]]);
     });
 
+    it('a read cursor move is a change of the reader’s view only, not of the other members’', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      await t.send(g.id, alice);
+      const { version } = await t.allChanges(alice, 0, 10);
+      await t.store.markRead(bob, g.id, 2);
+      expect((await t.store.changesSince(alice, version, 10)).conversations).toEqual([]);
+    });
+
     it('leaves out conversations the user is not in', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');

@@ -147,10 +147,13 @@ class RetryOneByOne extends Error {}
 /** Conversations touched by a transaction; each gets one fresh version at commit. */
 class Touched {
   readonly conversations = new Set<string>();
+  /** Conversations whose own row changed (a new entry): every member's view of them changed. */
+  readonly logs = new Set<string>();
   /** conversation → user ids whose member row changed. */
   readonly members = new Map<string, Set<string>>();
   conversation(id: string): void {
     this.conversations.add(id);
+    this.logs.add(id);
   }
   member(conversationId: string, userId: string): void {
     this.conversations.add(conversationId);
@@ -295,10 +298,15 @@ export class PostgresStore implements Store {
     const top = (await c.query<{ value: number }>(`UPDATE counters SET value = value + $1 WHERE name = 'version' RETURNING value`, [ids.length]))
       .rows[0]!.value;
     const versions = ids.map((_, i) => top - ids.length + 1 + i);
-    await c.query(`UPDATE conversations SET version = v.version FROM unnest($1::text[], $2::bigint[]) AS v(id, version) WHERE conversations.id = v.id`, [
-      ids,
-      versions,
-    ]);
+    // Only conversations with a new entry: a member-only change (a read cursor) is a change of
+    // that member's view, not of everyone's.
+    const logIds = ids.filter((id) => t.logs.has(id));
+    if (logIds.length > 0) {
+      await c.query(`UPDATE conversations SET version = v.version FROM unnest($1::text[], $2::bigint[]) AS v(id, version) WHERE conversations.id = v.id`, [
+        logIds,
+        versions.filter((_, i) => t.logs.has(ids[i]!)),
+      ]);
+    }
     const convs: string[] = [];
     const users: string[] = [];
     const vs: number[] = [];
