@@ -127,3 +127,40 @@ describe('Hub', () => {
     expect(states.at(-1)).toBe('left');
   });
 });
+
+describe('Hub removal routing', () => {
+  const entry = (seq: number, type: string, body: unknown) =>
+    JSON.stringify({ type: 'message', message: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 } });
+
+  it('stops routing a removed member at the removal entry, before the slower "left" user event (regression: messages after removal reached them)', async () => {
+    const bus = new MemoryBus(new MemoryBroker());
+    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const a = conn();
+    const b = conn();
+    await hub.attach(a, 'alice', 'd1');
+    await hub.attach(b, 'bob', 'd2');
+    await hub.publishEntry('c1', entry(3, 'system', { event: 'member.removed', by: 'alice', userId: 'bob' }));
+    // A message committed after the removal, published before the 'left' user event.
+    await hub.publishEntry('c1', entry(4, 'text', { text: 'secret' }));
+    expect(b.frames.some((f) => f.includes('"seq":3'))).toBe(true);
+    expect(b.frames.some((f) => f.includes('secret'))).toBe(false);
+    expect(a.frames.some((f) => f.includes('secret'))).toBe(true);
+  });
+
+  it('does not unroute on a custom body that merely looks like a removal, nor on a late removal after a re-join', async () => {
+    const bus = new MemoryBus(new MemoryBroker());
+    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const b = conn();
+    await hub.attach(conn(), 'alice', 'd1');
+    await hub.attach(b, 'bob', 'd2');
+    await hub.publishEntry('c1', entry(3, 'custom', { type: 'system', event: 'member.removed', userId: 'bob' }));
+    await hub.publishEntry('c1', entry(4, 'text', { text: 'still here' }));
+    expect(b.frames.some((f) => f.includes('still here'))).toBe(true);
+    // Bob re-joined at seq 10 (the 'joined' event arrived first); a removal from seq 5 arrives late.
+    await hub.publishToUser('bob', { k: 'joined', conversation: { ...view('c1', 'active'), membership: { ...view('c1', 'active').membership, joinedSeq: 10 } } });
+    await tick();
+    await hub.publishEntry('c1', entry(5, 'system', { event: 'member.removed', by: 'alice', userId: 'bob' }));
+    await hub.publishEntry('c1', entry(11, 'text', { text: 'after rejoin' }));
+    expect(b.frames.some((f) => f.includes('after rejoin'))).toBe(true);
+  });
+});

@@ -31,6 +31,8 @@ export class Hub {
   private readonly byConversation = new Map<string, Set<Attachment>>();
   /** Conversations left while an attachment was loading its list; see attach(). */
   private readonly pendingLeaves = new Map<Attachment, Set<string>>();
+  /** The seq at which each routed user (re)joined a conversation, when known (see unrouteOnEntry). */
+  private readonly joinedAt = new WeakMap<Attachment, Map<string, number>>();
   /** Subscriptions still being made: whoever joins a topic meanwhile waits for them too. */
   private readonly subscribing = new Map<string, Promise<void>>();
 
@@ -178,6 +180,9 @@ export class Hub {
       // Fan-out: encode to bytes once, write the same buffer to every recipient.
       const bytes = set.size > 1 ? Buffer.from(payload) : payload;
       for (const a of set) a.conn.send(bytes);
+      // Cheap pre-filter: only a system entry can carry a removal (a custom body may match too;
+      // unrouteOnEntry parses and checks).
+      if (payload.includes('"type":"system"')) this.unrouteOnEntry(topic.slice(2), payload, set);
       return;
     }
     if (topic.startsWith('u:')) {
@@ -193,6 +198,30 @@ export class Hub {
     }
   }
 
+  /**
+   * A member's removal (or leave) stops their routing the moment the entry that records it is
+   * delivered to them, so nothing committed after it reaches them — not only once the slower
+   * 'left' user event arrives. A late removal entry never unroutes someone who re-joined since.
+   */
+  private unrouteOnEntry(conversationId: string, payload: string, set: Set<Attachment>): void {
+    let message: { type?: string; seq?: number; body?: { event?: string; userId?: string } } | undefined;
+    try {
+      message = (JSON.parse(payload) as { message?: typeof message }).message;
+    } catch {
+      return;
+    }
+    const event = message?.body?.event;
+    if (message?.type !== 'system' || (event !== 'member.removed' && event !== 'member.left')) return;
+    const userId = message.body?.userId;
+    const seq = message.seq ?? 0;
+    for (const a of [...set]) {
+      if (a.userId !== userId) continue;
+      if ((this.joinedAt.get(a)?.get(conversationId) ?? 0) > seq) continue;
+      this.pendingLeaves.get(a)?.add(conversationId);
+      void this.leave(a, conversationId);
+    }
+  }
+
   private applyUserEvent(attachments: Attachment[], event: UserEvent): void {
     switch (event.k) {
       case 'joined': {
@@ -202,7 +231,12 @@ export class Hub {
         // A 'left' applied while the subscription was being made wins: its push went out already,
         // and this older view must not follow it.
         const id = event.conversation.id;
-        for (const a of attachments) void this.join(a, id).then(() => a.conversations.has(id) && a.conn.send(frame));
+        for (const a of attachments) {
+          let joined = this.joinedAt.get(a);
+          if (!joined) this.joinedAt.set(a, (joined = new Map()));
+          joined.set(id, event.conversation.membership.joinedSeq);
+          void this.join(a, id).then(() => a.conversations.has(id) && a.conn.send(frame));
+        }
         return;
       }
       case 'left': {
