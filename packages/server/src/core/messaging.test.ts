@@ -25,6 +25,10 @@ describe('messaging over the socket', () => {
     expect(got.message).toMatchObject({ senderId: alice.userId, body: { text: 'hi' }, clientMsgId: 'k1' });
     const again = await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body: { text: 'hi' } });
     expect(again.data).toEqual(sent.data);
+    // The first attempt may never have been published (a crash between commit and publish):
+    // a retry asks the conversation's devices to sync, without sending the entry again.
+    await b.waitFor((f) => f.type === 'resync');
+    expect(b.frames.filter((f) => f.type === 'message' && f.message.seq === 2)).toEqual([]);
     const clash = await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body: { text: 'other' } });
     expect(clash.error.code).toBe('client_msg_id_conflict');
     a.close();

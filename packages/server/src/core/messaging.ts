@@ -28,6 +28,8 @@ const DEFAULT_PAGE = 50;
 const DEFAULT_SYNC_PAGE = 100;
 const MAX_MENTIONS = 50;
 
+const RESYNC_FRAME = encodeFrame({ type: 'resync' });
+
 const notFound = () => new NatterError('not_found', 'no such conversation');
 
 /** Sync tokens are opaque to clients: `v1.<version>`. */
@@ -102,6 +104,10 @@ export class Messaging {
         await this.hub.publishEntry(outcome.message.conversationId, messageFrame(outcome.message));
         return { id: outcome.message.id, seq: outcome.message.seq, createdAt: outcome.message.createdAt };
       case 'duplicate':
+        // A retry: the first attempt may have died between commit and publish, so members may
+        // never have had it live. Ask the conversation's devices to sync rather than re-send
+        // the entry (which would also reach members who joined after it).
+        await this.hub.publishEntry(outcome.message.conversationId, RESYNC_FRAME);
         return { id: outcome.message.id, seq: outcome.message.seq, createdAt: outcome.message.createdAt };
       case 'conflict':
         throw new NatterError('client_msg_id_conflict', 'clientMsgId was already used for a different message');
