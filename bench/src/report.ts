@@ -69,6 +69,8 @@ function fmt(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
+const ratioFmt = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+
 function num(r: RunRecord, key: string): number {
   const v = r[key];
   return typeof v === 'number' ? v : Number.NaN;
@@ -102,12 +104,12 @@ export function checks(records: RunRecord[]): Check[] {
   for (const config of ['1000x20', '2000x200']) {
     if (has('fanout', config, 'natter') && has('fanout', config, 'ws-floor')) {
       const ratio = pairedRatio(records, 'fanout', config, 'natter', 'ws-floor', 'deliveredPerS');
-      out.push({ what: `fanout ${config}: natter ≥ 0.75× ws-floor`, met: ratio >= 0.75, detail: `${fmt(ratio)}×` });
+      out.push({ what: `fanout ${config}: natter ≥ 0.75× ws-floor`, met: ratio >= 0.75, detail: ratioFmt(ratio) });
     }
   }
   if (has('direct', '100', 'natter') && has('direct', '100', 'ws-floor')) {
     const ratio = pairedRatio(records, 'direct', '100', 'natter', 'ws-floor', 'roundTripsPerS');
-    out.push({ what: 'direct 100 pairs: natter ≥ 0.8× ws-floor', met: ratio >= 0.8, detail: `${fmt(ratio)}×` });
+    out.push({ what: 'direct 100 pairs: natter ≥ 0.8× ws-floor', met: ratio >= 0.8, detail: ratioFmt(ratio) });
   }
   if (has('direct', '100', 'natter') && has('direct', '100', 'socketio')) {
     const n = med(records, 'direct', '100', 'natter', 'p99Ms');
@@ -116,7 +118,7 @@ export function checks(records: RunRecord[]): Check[] {
   }
   if (has('idle', '15000', 'natter') && has('idle', '15000', 'ws-floor')) {
     const ratio = pairedRatio(records, 'idle', '15000', 'natter', 'ws-floor', 'rssPerConnKB');
-    out.push({ what: 'idle 15,000: natter RSS/conn ≤ 1.2× ws-floor', met: ratio <= 1.2, detail: `${fmt(ratio)}×` });
+    out.push({ what: 'idle 15,000: natter RSS/conn ≤ 1.2× ws-floor', met: ratio <= 1.2, detail: ratioFmt(ratio) });
   }
   if (has('catchup', '10000x100', 'natter')) {
     const ms = med(records, 'catchup', '10000x100', 'natter', 'catchupMs');
@@ -147,7 +149,7 @@ export function markdown(records: RunRecord[]): string {
     lines.push(`|---|${cols.map(() => '---:').join('|')}${floor ? '|---:|' : '|'}`);
     for (const t of targets) {
       const cells = cols.map((c) => fmt(med(records, workload, config, t, c.key)));
-      const ratio = floor ? ` | ${fmt(pairedRatio(records, workload, config, t, 'ws-floor', headline.key))}×` : '';
+      const ratio = floor ? ` | ${ratioFmt(pairedRatio(records, workload, config, t, 'ws-floor', headline.key))}` : '';
       lines.push(`| ${t} | ${cells.join(' | ')}${ratio} |`);
     }
     if (LOWER_IS_BETTER.has(headline.key) && floor) lines.push('', `(${headline.label}: lower is better; the ratio is target / ws-floor.)`);

@@ -302,7 +302,7 @@ export function passed(r: TrialResult, o: FindMaxOptions, durationS: number): bo
 
 /**
  * Raises the rate by `factor` while trials pass, then tries one rate between the last pass and
- * the first failure. A failed step is run once more before it counts, so one hiccup of the
+ * the first failure (or, if the first rate fails, lowers it until one passes). A failed step is run once more before it counts, so one hiccup of the
  * shared machine does not end the climb. Returns the best passing trial (or the first, failed,
  * one) and all steps.
  */
@@ -325,14 +325,26 @@ export async function findMax(session: FanoutSession, o: FindMaxOptions, duratio
     }
     return r;
   };
-  for (let i = 0; i < o.maxSteps; i++) {
+  const first = await attempt(rate);
+  if (!first.passed) {
+    // Even the first rate was too much (a noisy moment, or a start taken from an earlier
+    // maximum): step down until a rate passes.
+    for (let i = 0; i < o.maxSteps && !best && rate / o.factor >= 1; i++) {
+      rate /= o.factor;
+      const r = await attempt(rate);
+      if (r.passed) best = r;
+    }
+    return { best, steps };
+  }
+  best = first;
+  for (let i = 1; i < o.maxSteps; i++) {
+    rate *= o.factor;
     const r = await attempt(rate);
     if (!r.passed) {
       failedAt = rate;
       break;
     }
     best = r;
-    rate *= o.factor;
   }
   if (best && failedAt > 0) {
     const r = await attempt(Math.sqrt(best.rate * failedAt));
