@@ -50,6 +50,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
   storm: [
     { key: 'syncedMs', label: 'all back+synced ms' },
     { key: 'downMs', label: 'restart ms' },
+    { key: 'shutdownMs', label: 'of which shutdown ms' },
     { key: 'backMs', label: 'all authenticated ms' },
     { key: 'clients', label: 'clients' },
     { key: 'synced', label: 'synced' },

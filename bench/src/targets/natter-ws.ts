@@ -11,6 +11,7 @@ import type { Handlers } from './target.js';
 
 const M = 0x6d; // 'm' of {"type":"message"
 const R = 0x72; // 'r' of {"type":"result"
+const U = 0x75; // 'u' of {"type":"result" (not {"type":"resync")
 const QUOTE = 0x22;
 const RESULT_ID_AT = '{"type":"result","id":'.length;
 
@@ -139,7 +140,7 @@ export class NatterWs {
         lean.onDelivery(data);
         return;
       }
-      if (data[9] === R && data[RESULT_ID_AT] !== QUOTE) {
+      if (data[9] === R && data[12] === U && data[RESULT_ID_AT] !== QUOTE) {
         let v = 0;
         for (let i = RESULT_ID_AT; i < data.length; i++) {
           const c = data[i]!;

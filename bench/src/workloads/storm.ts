@@ -163,6 +163,8 @@ export async function runStorm(t: NatterTarget, conversations: string[], o: Stor
         localAddress: c.source,
         onPush: (f: ServerFrame) => {
           if (f.type === 'message') receive(c, f.message);
+          // The server asks for a sync when a retried send turned out to be stored already.
+          else if (f.type === 'resync') void sync(c, conn).catch(() => undefined);
         },
         onClose: () => {
           if (c.conn === conn) c.conn = null;
@@ -210,6 +212,7 @@ export async function runStorm(t: NatterTarget, conversations: string[], o: Stor
     oldGone = performance.now();
     await t.launch();
     const up = performance.now();
+    const shutdownMs = oldGone - t0;
     const server = new CpuMeter(t.pid);
     server.start();
     const deadline = up + o.timeoutS * 1000;
@@ -241,6 +244,8 @@ export async function runStorm(t: NatterTarget, conversations: string[], o: Stor
       signal: o.signal,
       connectMs: Math.round(connectMs),
       downMs: round(up - t0),
+      shutdownMs: round(shutdownMs),
+      startMs: round(up - oldGone),
       backMs: ms(backAt),
       syncedMs: ms(syncedAt),
       back: clients.filter((c) => c.backAt).length,
