@@ -33,6 +33,19 @@ interface Live {
   alive: boolean;
 }
 
+/** One setImmediate for all sockets corked this turn, not one per socket. */
+let toUncork: (() => void)[] = [];
+function uncorkSoon(uncork: () => void): void {
+  if (toUncork.length === 0) {
+    setImmediate(() => {
+      const now = toUncork;
+      toUncork = [];
+      for (const f of now) f();
+    });
+  }
+  toUncork.push(uncork);
+}
+
 export class WebSocketGateway {
   private readonly wss: WebSocketServer;
   private readonly live = new Set<Live>();
@@ -89,10 +102,15 @@ export class WebSocketGateway {
     const maxQueue = this.o.maxSendQueueBytes;
     const o = this.o;
     let closing = false;
+    let corked = false;
+    let corkedBytes = 0;
+    // ws keeps the underlying socket private; corking it is the one thing we need from it.
+    const raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     const conn: Connection = {
       send(frame) {
         if (closing || ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > maxQueue) {
+        // Bytes held back by our own cork this turn are not the peer's backlog.
+        if (ws.bufferedAmount - corkedBytes > maxQueue) {
           closing = true;
           o.onServerClose('slow_consumer');
           ws.close(CLOSE_CODES.slow_consumer, 'slow consumer');
@@ -101,6 +119,18 @@ export class WebSocketGateway {
           return;
         }
         o.onFrameOut();
+        // Coalesce: frames written to one socket in the same event-loop turn (a fan-out batch,
+        // a result and an echo) leave in one syscall instead of one writev each.
+        if (!corked && raw) {
+          corked = true;
+          raw.cork();
+          uncorkSoon(() => {
+            corked = false;
+            corkedBytes = 0;
+            raw.uncork();
+          });
+        }
+        if (corked) corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
         // Text frames even when handed bytes: the protocol is JSON text.
         ws.send(frame, { binary: false });
       },
