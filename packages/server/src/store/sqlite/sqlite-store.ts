@@ -125,6 +125,10 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // A larger page cache and fewer, larger checkpoints: pages written again and again between
+    // checkpoints are copied into the database once (measured: ~30 KB written per message).
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('wal_autocheckpoint = 4000');
     this.migrate();
     const db = this.db;
     this.s = {
@@ -175,6 +179,7 @@ export class SqliteStore implements Store {
       bumpSeq: db.prepare<[number, string], { last_seq: number }>(
         `UPDATE conversations SET last_seq = last_seq + 1, version = ? WHERE id = ? RETURNING last_seq`,
       ),
+      setSeq: db.prepare(`UPDATE conversations SET last_seq = ?, version = ? WHERE id = ?`),
       insertMessage: db.prepare(
         `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
          VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)`,
@@ -490,8 +495,13 @@ export class SqliteStore implements Store {
   async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
     return this.db
       .transaction(() => {
-        const membersOf = new Map<string, string[]>();
-        return batch.map((m): AppendOutcome => {
+        // Per conversation and per sender, work is done once per batch, not per message: the
+        // seq counter and version are written at the end, the sender's read cursor too. Per
+        // message there is one lookup (idempotency) and one insert.
+        const convs = new Map<string, { lastSeq: number; memberIds: string[] | null }>();
+        const members = new Map<string, { state: string; joined_seq: number } | undefined>();
+        const readBy = new Map<string, { conversationId: string; senderId: string; seq: number }>();
+        const outcomes = batch.map((m): AppendOutcome => {
           const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
           if (prior) {
             const same =
@@ -501,21 +511,23 @@ export class SqliteStore implements Store {
               prior.reply_to === m.replyTo;
             return same ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
           }
-          const member = this.s.member.get(m.conversationId, m.senderId);
+          const memberKey = `${m.conversationId}\u0000${m.senderId}`;
+          if (!members.has(memberKey)) members.set(memberKey, this.s.member.get(m.conversationId, m.senderId));
+          const member = members.get(memberKey);
           if (!member || member.state !== 'active') return { kind: 'not_found' };
           if (m.replyTo !== null) {
             const target = this.s.messageById.get(m.replyTo);
             if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) return { kind: 'bad_reply' };
           }
-          const version = this.s.nextVersion.get()!.value;
-          const seq = this.s.bumpSeq.get(version, m.conversationId)!.last_seq;
-          this.s.insertMessage.run({ ...m, seq });
-          this.s.readAtLeast.run(seq, m.conversationId, m.senderId);
-          let memberIds = membersOf.get(m.conversationId);
-          if (!memberIds) {
-            memberIds = this.s.activeMembers.all(m.conversationId).map((r) => r.user_id);
-            membersOf.set(m.conversationId, memberIds);
+          let conv = convs.get(m.conversationId);
+          if (!conv) {
+            conv = { lastSeq: this.s.conversation.get(m.conversationId)!.last_seq, memberIds: null };
+            convs.set(m.conversationId, conv);
           }
+          const seq = ++conv.lastSeq;
+          this.s.insertMessage.run({ ...m, seq });
+          readBy.set(memberKey, { conversationId: m.conversationId, senderId: m.senderId, seq });
+          conv.memberIds ??= this.s.activeMembers.all(m.conversationId).map((r) => r.user_id);
           const message: Message = {
             id: m.id,
             conversationId: m.conversationId,
@@ -527,8 +539,12 @@ export class SqliteStore implements Store {
             replyTo: m.replyTo,
             createdAt: m.createdAt,
           };
-          return { kind: 'stored', message, memberIds };
+          return { kind: 'stored', message, memberIds: conv.memberIds };
         });
+        for (const [id, conv] of convs) this.s.setSeq.run(conv.lastSeq, this.s.nextVersion.get()!.value, id);
+        // Sending implies having read up to one's own message.
+        for (const r of readBy.values()) this.s.readAtLeast.run(r.seq, r.conversationId, r.senderId);
+        return outcomes;
       })
       .immediate();
   }
