@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { NatterError } from '@natter/protocol';
-import type { Conversation, MemberRole, Message, MessageType, SystemBody } from '@natter/protocol';
+import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
 import type {
   AppendOutcome,
   ConversationState,
@@ -31,6 +31,20 @@ import type {
   UserRecord,
 } from '../store.js';
 import { migrations } from './migrations.js';
+import {
+  directKey,
+  REMEMBERED_REFRESH_HASHES,
+  sameSend,
+  storedMessage,
+  toDevice,
+  toMessage,
+  toUser,
+  toView,
+  type DeviceRow,
+  type MessageRow,
+  type UserRow,
+  type ViewRow,
+} from '../rows.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -51,79 +65,10 @@ type Q = pg.PoolClient | pg.Pool;
 const int8 = (oid: number, format?: string) =>
   oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
 
-interface MessageRow {
-  conversation_id: string;
-  seq: number;
-  id: string;
-  sender_id: string;
-  type: string;
-  body: string;
-  client_msg_id: string | null;
-  reply_to: string | null;
-  created_at: number;
-}
-interface ViewRow {
-  id: string;
-  kind: 'direct' | 'group';
-  title: string | null;
-  last_seq: number;
-  created_at: number;
-  role: MemberRole;
-  state: 'active' | 'left';
-  joined_seq: number;
-  left_seq: number | null;
-  read_seq: number;
-  v: number;
-}
-interface DeviceRow {
+interface PgDeviceRow extends DeviceRow {
   previous_refresh_hashes: string[];
-  id: string;
-  user_id: string;
-  name: string | null;
-  refresh_hash: string;
-  refresh_expires_at: number;
-  created_at: number;
-  last_seen_at: number;
-  revoked_at: number | null;
-}
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string | null;
-  display_name: string | null;
-  avatar_url: string | null;
-  created_at: number;
 }
 
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  displayName: r.display_name,
-  avatarUrl: r.avatar_url,
-  createdAt: r.created_at,
-});
-const toDevice = (r: DeviceRow): DeviceRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  name: r.name,
-  refreshHash: r.refresh_hash,
-  refreshExpiresAt: r.refresh_expires_at,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  revokedAt: r.revoked_at,
-});
-const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  seq: r.seq,
-  senderId: r.sender_id,
-  type: r.type as MessageType,
-  body: JSON.parse(r.body) as unknown,
-  clientMsgId: r.client_msg_id,
-  replyTo: r.reply_to,
-  createdAt: r.created_at,
-});
 /** PostgreSQL unreachable or shutting down: clients should retry, and the outbox does. */
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 function unavailable(err: unknown): unknown {
@@ -135,10 +80,6 @@ function unavailable(err: unknown): unknown {
   return err;
 }
 
-/** Earlier refresh hashes kept per device: a replay of any of them is detected as reuse. */
-const REMEMBERED_REFRESH_HASHES = 20;
-
-const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
 
 /** Thrown inside the set-based append to roll back and take the one-by-one path. */
@@ -375,7 +316,7 @@ export class PostgresStore implements Store {
   // --- devices ------------------------------------------------------------------------------
 
   async createDevice(d: NewDevice): Promise<DeviceRecord> {
-    const r = await this.query<DeviceRow>(
+    const r = await this.query<PgDeviceRow>(
       `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
       [d.id, d.userId, d.name, d.refreshHash, d.refreshExpiresAt, d.createdAt],
@@ -384,18 +325,18 @@ export class PostgresStore implements Store {
   }
 
   async getDevice(id: string): Promise<DeviceRecord | null> {
-    const r = await this.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1`, [id]);
+    const r = await this.query<PgDeviceRow>(`SELECT * FROM devices WHERE id = $1`, [id]);
     return r.rows[0] ? toDevice(r.rows[0]) : null;
   }
 
   async listDevices(userId: string): Promise<DeviceRecord[]> {
-    const r = await this.query<DeviceRow>(`SELECT * FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`, [userId]);
+    const r = await this.query<PgDeviceRow>(`SELECT * FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`, [userId]);
     return r.rows.map(toDevice);
   }
 
   async rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome> {
     return this.tx(async (c): Promise<RotateOutcome> => {
-      const row = (await c.query<DeviceRow>(`SELECT * FROM devices WHERE id = $1 FOR UPDATE`, [deviceId])).rows[0];
+      const row = (await c.query<PgDeviceRow>(`SELECT * FROM devices WHERE id = $1 FOR UPDATE`, [deviceId])).rows[0];
       if (!row) return { kind: 'unknown' };
       if (row.revoked_at !== null) return { kind: 'revoked' };
       if (row.refresh_hash !== presentedHash) {
@@ -405,7 +346,7 @@ export class PostgresStore implements Store {
       }
       if (row.refresh_expires_at <= now) return { kind: 'expired' };
       const remembered = [presentedHash, ...row.previous_refresh_hashes].slice(0, REMEMBERED_REFRESH_HASHES);
-      const r = await c.query<DeviceRow>(
+      const r = await c.query<PgDeviceRow>(
         `UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4, previous_refresh_hashes = $5 WHERE id = $1 RETURNING *`,
         [deviceId, next.hash, next.expiresAt, now, remembered],
       );
@@ -515,18 +456,7 @@ export class PostgresStore implements Store {
         l.push(m.user_id);
       }
     }
-    return rows.map((r) => {
-      const active = r.state === 'active';
-      return {
-        id: r.id,
-        kind: r.kind,
-        title: r.title,
-        lastSeq: active ? r.last_seq : (r.left_seq ?? r.joined_seq),
-        createdAt: r.created_at,
-        members: active ? (members.get(r.id) ?? []) : [],
-        membership: { role: r.role, state: r.state, joinedSeq: r.joined_seq, leftSeq: r.left_seq, readSeq: r.read_seq },
-      };
-    });
+    return rows.map((r) => toView(r, members.get(r.id) ?? []));
   }
 
   private async viewRow(q: Q, conversationId: string, userId: string): Promise<ViewRow | undefined> {
@@ -677,7 +607,7 @@ export class PostgresStore implements Store {
       const twin = inBatch.get(key);
       if (twin) {
         const same = twin.m.conversationId === m.conversationId && twin.m.type === m.type && twin.m.body === m.body && twin.m.replyTo === m.replyTo;
-        out.push(same ? { kind: 'duplicate', message: this.toNewMessage(twin.m, twin.seq) } : { kind: 'conflict' });
+        out.push(same ? { kind: 'duplicate', message: storedMessage(twin.m, twin.seq) } : { kind: 'conflict' });
         continue;
       }
       const mem = member.get(`${m.conversationId}\u0000${m.senderId}`);
@@ -698,7 +628,7 @@ export class PostgresStore implements Store {
       const entry = { m, seq };
       inserts.push(entry);
       inBatch.set(key, entry);
-      out.push({ kind: 'stored', message: this.toNewMessage(m, seq), memberIds: activeMembers.get(m.conversationId) ?? [] });
+      out.push({ kind: 'stored', message: storedMessage(m, seq), memberIds: activeMembers.get(m.conversationId) ?? [] });
     }
     if (inserts.length === 0) return out;
 
@@ -735,20 +665,6 @@ export class PostgresStore implements Store {
     );
     for (const id of touched) t.conversation(id);
     return out;
-  }
-
-  private toNewMessage(m: NewMessage, seq: number): Message {
-    return {
-      id: m.id,
-      conversationId: m.conversationId,
-      seq,
-      senderId: m.senderId,
-      type: m.type,
-      body: JSON.parse(m.body) as unknown,
-      clientMsgId: m.clientMsgId,
-      replyTo: m.replyTo,
-      createdAt: m.createdAt,
-    };
   }
 
   /** The original path: one entry at a time, handling a concurrent duplicate per entry. */
@@ -807,29 +723,14 @@ export class PostgresStore implements Store {
           );
           membersOf.set(m.conversationId, memberIds);
         }
-        out.push({
-          kind: 'stored',
-          memberIds,
-          message: {
-            id: m.id,
-            conversationId: m.conversationId,
-            seq,
-            senderId: m.senderId,
-            type: m.type,
-            body: JSON.parse(m.body) as unknown,
-            clientMsgId: m.clientMsgId,
-            replyTo: m.replyTo,
-            createdAt: m.createdAt,
-          },
-        });
+        out.push({ kind: 'stored', memberIds, message: storedMessage(m, seq) });
       }
       return out;
     });
   }
 
   private priorOutcome(prior: MessageRow, m: NewMessage): AppendOutcome {
-    const same = prior.conversation_id === m.conversationId && prior.type === m.type && prior.body === m.body && prior.reply_to === m.replyTo;
-    return same ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+    return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
   }
 
   async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Conversation, MemberRole, Message, MessageType, SystemBody } from '@natter/protocol';
+import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
 import type {
   AppendOutcome,
   ConversationState,
@@ -27,6 +27,20 @@ import type {
   UserRecord,
 } from '../store.js';
 import { migrations } from './migrations.js';
+import {
+  directKey,
+  REMEMBERED_REFRESH_HASHES,
+  sameSend,
+  storedMessage,
+  toDevice,
+  toMessage,
+  toUser,
+  toView,
+  type DeviceRow,
+  type MessageRow,
+  type UserRow,
+  type ViewRow,
+} from '../rows.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' (tests of pure logic only). */
@@ -34,84 +48,11 @@ export interface SqliteStoreOptions {
   durability: 'normal' | 'full';
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string | null;
-  display_name: string | null;
-  avatar_url: string | null;
-  created_at: number;
-}
-interface DeviceRow {
+interface SqliteDeviceRow extends DeviceRow {
+  /** JSON array. */
   previous_refresh_hashes: string;
-  id: string;
-  user_id: string;
-  name: string | null;
-  refresh_hash: string;
-  refresh_expires_at: number;
-  created_at: number;
-  last_seen_at: number;
-  revoked_at: number | null;
-}
-interface MessageRow {
-  conversation_id: string;
-  seq: number;
-  id: string;
-  sender_id: string;
-  type: string;
-  body: string;
-  client_msg_id: string | null;
-  reply_to: string | null;
-  created_at: number;
-}
-interface ViewRow {
-  id: string;
-  kind: 'direct' | 'group';
-  title: string | null;
-  last_seq: number;
-  created_at: number;
-  role: MemberRole;
-  state: 'active' | 'left';
-  joined_seq: number;
-  left_seq: number | null;
-  read_seq: number;
-  v: number;
 }
 
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  displayName: r.display_name,
-  avatarUrl: r.avatar_url,
-  createdAt: r.created_at,
-});
-const toDevice = (r: DeviceRow): DeviceRecord => ({
-  id: r.id,
-  userId: r.user_id,
-  name: r.name,
-  refreshHash: r.refresh_hash,
-  refreshExpiresAt: r.refresh_expires_at,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  revokedAt: r.revoked_at,
-});
-export const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  seq: r.seq,
-  senderId: r.sender_id,
-  type: r.type as MessageType,
-  body: JSON.parse(r.body) as unknown,
-  clientMsgId: r.client_msg_id,
-  replyTo: r.reply_to,
-  createdAt: r.created_at,
-});
-
-/** Earlier refresh hashes kept per device: a replay of any of them is detected as reuse. */
-const REMEMBERED_REFRESH_HASHES = 20;
-
-const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -144,8 +85,8 @@ export class SqliteStore implements Store {
         `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
          VALUES (@id, @userId, @name, @refreshHash, @refreshExpiresAt, @createdAt, @createdAt)`,
       ),
-      deviceById: db.prepare<[string], DeviceRow>(`SELECT * FROM devices WHERE id = ?`),
-      devicesOfUser: db.prepare<[string], DeviceRow>(
+      deviceById: db.prepare<[string], SqliteDeviceRow>(`SELECT * FROM devices WHERE id = ?`),
+      devicesOfUser: db.prepare<[string], SqliteDeviceRow>(
         `SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id`,
       ),
       rotate: db.prepare(
@@ -419,16 +360,7 @@ export class SqliteStore implements Store {
   }
 
   private view(r: ViewRow): Conversation {
-    const active = r.state === 'active';
-    return {
-      id: r.id,
-      kind: r.kind,
-      title: r.title,
-      lastSeq: active ? r.last_seq : (r.left_seq ?? r.joined_seq),
-      createdAt: r.created_at,
-      members: active ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : [],
-      membership: { role: r.role, state: r.state, joinedSeq: r.joined_seq, leftSeq: r.left_seq, readSeq: r.read_seq },
-    };
+    return toView(r, r.state === 'active' ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : []);
   }
 
   async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
@@ -504,12 +436,7 @@ export class SqliteStore implements Store {
         const outcomes = batch.map((m): AppendOutcome => {
           const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
           if (prior) {
-            const same =
-              prior.conversation_id === m.conversationId &&
-              prior.type === m.type &&
-              prior.body === m.body &&
-              prior.reply_to === m.replyTo;
-            return same ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+            return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
           }
           const memberKey = `${m.conversationId}\u0000${m.senderId}`;
           if (!members.has(memberKey)) members.set(memberKey, this.s.member.get(m.conversationId, m.senderId));
@@ -528,18 +455,7 @@ export class SqliteStore implements Store {
           this.s.insertMessage.run({ ...m, seq });
           readBy.set(memberKey, { conversationId: m.conversationId, senderId: m.senderId, seq });
           conv.memberIds ??= this.s.activeMembers.all(m.conversationId).map((r) => r.user_id);
-          const message: Message = {
-            id: m.id,
-            conversationId: m.conversationId,
-            seq,
-            senderId: m.senderId,
-            type: m.type,
-            body: JSON.parse(m.body) as unknown,
-            clientMsgId: m.clientMsgId,
-            replyTo: m.replyTo,
-            createdAt: m.createdAt,
-          };
-          return { kind: 'stored', message, memberIds: conv.memberIds };
+          return { kind: 'stored', message: storedMessage(m, seq), memberIds: conv.memberIds };
         });
         for (const [id, conv] of convs) this.s.setSeq.run(conv.lastSeq, this.s.nextVersion.get()!.value, id);
         // Sending implies having read up to one's own message.
