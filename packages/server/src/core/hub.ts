@@ -111,7 +111,9 @@ export class Hub {
     try {
       const ids = await this.store.activeConversationIds(userId);
       const left = this.pendingLeaves.get(a)!;
-      for (const id of ids) if (!left.has(id)) await this.join(a, id);
+      // All subscriptions at once: on a remote bus each is a round trip, and a user in many
+      // conversations must not reconnect one round trip per conversation.
+      await Promise.all(ids.filter((id) => !left.has(id)).map((id) => this.join(a, id)));
     } catch (err) {
       // The store is down: leave nothing behind for a connection that is about to close.
       await this.detach(a);
@@ -130,7 +132,7 @@ export class Hub {
       this.byUser.delete(a.userId);
       await this.unsubscribe(userTopic(a.userId));
     }
-    for (const id of a.conversations) await this.leave(a, id);
+    await Promise.all([...a.conversations].map((id) => this.leave(a, id)));
   }
 
   /**
