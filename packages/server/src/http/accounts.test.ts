@@ -8,25 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createLogger } from '../log.js';
-import { startNatter, type NatterDeps } from '../server.js';
-import { ADMIN_KEY, api, RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { startNatter } from '../server.js';
+import { ADMIN_KEY, api, perTest, RawClient, register } from '../test-support/harness.js';
 
 const PASSWORD = 'correct horse battery';
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-async function start(overrides: Record<string, string | number | boolean> = {}, deps: NatterDeps = {}): Promise<TestServer> {
-  const t = await startTestServer(overrides, deps);
-  cleanups.push(() => t.close());
-  return t;
-}
+const { start, defer } = perTest();
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const admin = (key = ADMIN_KEY) => ({ 'x-admin-key': key });
@@ -519,7 +509,7 @@ describe('admin API', () => {
     expect(minted.body.userId).toBe(created.body.id);
     expect((await api(t.url, 'GET', '/v1/me', undefined, bearer(minted.body.accessToken))).body.username).toBe(name);
     const ws = await RawClient.authed(t.wsUrl, minted.body.accessToken);
-    cleanups.push(() => ws.close());
+    defer(() => ws.close());
     const ping = await ws.request({ type: 'ping' });
     expect(ping.type).toBe('result');
 
@@ -546,7 +536,7 @@ describe('admin API', () => {
     const config = loadConfig({}, { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
     expect(config.ADMIN_API_KEY).toBeUndefined();
     const server = await startNatter(config);
-    cleanups.push(async () => {
+    defer(async () => {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { afterEach } from 'vitest';
 import { loadConfig } from '../config.js';
 import { startNatter, type NatterDeps, type NatterServer } from '../server.js';
 
@@ -169,4 +170,26 @@ export class RawClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * Servers and other resources that live for one test: `start()` a server, `defer()` anything
+ * else; all are cleaned up after each test, newest first.
+ */
+export function perTest(): {
+  start(overrides?: Record<string, string | number | boolean>, deps?: NatterDeps): Promise<TestServer>;
+  defer(cleanup: () => Promise<void> | void): void;
+} {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const f of cleanups.splice(0).reverse()) await f();
+  });
+  return {
+    async start(overrides = {}, deps = {}) {
+      const t = await startTestServer(overrides, deps);
+      cleanups.push(() => t.close());
+      return t;
+    },
+    defer: (cleanup) => void cleanups.push(cleanup),
+  };
 }

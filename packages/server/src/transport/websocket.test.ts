@@ -4,34 +4,23 @@
  * sockets, the slow-consumer policy, and the metrics that count all of it.
  */
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { NatterDeps } from '../server.js';
-import { api, RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { api, perTest, RawClient, register } from '../test-support/harness.js';
 
 const PASSWORD = 'correct horse battery';
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-
-async function start(overrides: Record<string, string | number | boolean> = {}, deps: NatterDeps = {}): Promise<TestServer> {
-  const t = await startTestServer(overrides, deps);
-  cleanups.push(() => t.close());
-  return t;
-}
+const { start, defer } = perTest();
 
 /** Opens a raw client that is closed (if still open) after the test. */
 async function open(url: string, options: WebSocket.ClientOptions = {}): Promise<RawClient> {
   const c = await RawClient.open(url, options);
-  cleanups.push(() => c.ws.terminate());
+  defer(() => c.ws.terminate());
   return c;
 }
 
 async function authed(url: string, token: string): Promise<RawClient> {
   const c = await RawClient.authed(url, token);
-  cleanups.push(() => c.ws.terminate());
+  defer(() => c.ws.terminate());
   return c;
 }
 
