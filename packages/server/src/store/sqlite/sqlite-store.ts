@@ -54,6 +54,15 @@ interface SqliteDeviceRow extends DeviceRow {
 }
 
 
+/** One conversation's state while a batch of sends is appended. */
+interface BatchConversation {
+  lastSeq: number;
+  members: Map<string, { state: string; joined_seq: number }>;
+  /** Active members in join order: who the stored messages are routed to. */
+  activeIds: string[];
+  changed: boolean;
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private closed = false;
@@ -74,6 +83,11 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.s = {
       nextVersion: db.prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
+      takeVersions: db.prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
+      conversationMembers: db.prepare<[string], { last_seq: number; user_id: string; state: 'active' | 'left'; joined_seq: number }>(
+        `SELECT c.last_seq, m.user_id, m.state, m.joined_seq FROM conversations c JOIN members m ON m.conversation_id = c.id
+         WHERE c.id = ? ORDER BY m.joined_seq, m.user_id`,
+      ),
       currentVersion: db.prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
       insertUser: db.prepare(
         `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
@@ -123,7 +137,8 @@ export class SqliteStore implements Store {
       setSeq: db.prepare(`UPDATE conversations SET last_seq = ?, version = ? WHERE id = ?`),
       insertMessage: db.prepare(
         `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-         VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)`,
+         VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)
+         ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
       ),
       messageByClientId: db.prepare<[string, string], MessageRow>(`SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?`),
       messageById: db.prepare<[string], MessageRow>(`SELECT * FROM messages WHERE id = ?`),
@@ -427,42 +442,63 @@ export class SqliteStore implements Store {
   async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
     return this.db
       .transaction(() => {
-        // Per conversation and per sender, work is done once per batch, not per message: the
-        // seq counter and version are written at the end, the sender's read cursor too. Per
-        // message there is one lookup (idempotency) and one insert.
-        const convs = new Map<string, { lastSeq: number; memberIds: string[] | null }>();
-        const members = new Map<string, { state: string; joined_seq: number } | undefined>();
+        // Work is done once per conversation and per sender in a batch, not per message: one
+        // query loads a conversation's seq and members, the seq, version and the sender's read
+        // cursor are written at the end. Per message there is one insert; the idempotency
+        // lookup only runs when the insert hits the (sender, clientMsgId) index or the send is
+        // refused anyway (a retried send is answered with its original even after leaving).
+        const convs = new Map<string, BatchConversation | null>();
         const readBy = new Map<string, { conversationId: string; senderId: string; seq: number }>();
-        const outcomes = batch.map((m): AppendOutcome => {
+        const priorOr = (m: NewMessage, refusal: AppendOutcome): AppendOutcome => {
           const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
-          if (prior) {
-            return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
-          }
-          const memberKey = `${m.conversationId}\u0000${m.senderId}`;
-          if (!members.has(memberKey)) members.set(memberKey, this.s.member.get(m.conversationId, m.senderId));
-          const member = members.get(memberKey);
-          if (!member || member.state !== 'active') return { kind: 'not_found' };
-          if (m.replyTo !== null) {
-            const target = this.s.messageById.get(m.replyTo);
-            if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) return { kind: 'bad_reply' };
-          }
+          if (!prior) return refusal;
+          return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+        };
+        const outcomes = batch.map((m): AppendOutcome => {
           let conv = convs.get(m.conversationId);
-          if (!conv) {
-            conv = { lastSeq: this.s.conversation.get(m.conversationId)!.last_seq, memberIds: null };
+          if (conv === undefined) {
+            conv = this.batchConversation(m.conversationId);
             convs.set(m.conversationId, conv);
           }
-          const seq = ++conv.lastSeq;
-          this.s.insertMessage.run({ ...m, seq });
-          readBy.set(memberKey, { conversationId: m.conversationId, senderId: m.senderId, seq });
-          conv.memberIds ??= this.s.activeMembers.all(m.conversationId).map((r) => r.user_id);
-          return { kind: 'stored', message: storedMessage(m, seq), memberIds: conv.memberIds };
+          const member = conv?.members.get(m.senderId);
+          if (!conv || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
+          if (m.replyTo !== null) {
+            const target = this.s.messageById.get(m.replyTo);
+            if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) {
+              return priorOr(m, { kind: 'bad_reply' });
+            }
+          }
+          const seq = conv.lastSeq + 1;
+          if (this.s.insertMessage.run({ ...m, seq }).changes === 0) return priorOr(m, { kind: 'conflict' });
+          conv.lastSeq = seq;
+          conv.changed = true;
+          readBy.set(`${m.conversationId}\u0000${m.senderId}`, { conversationId: m.conversationId, senderId: m.senderId, seq });
+          return { kind: 'stored', message: storedMessage(m, seq), memberIds: conv.activeIds };
         });
-        for (const [id, conv] of convs) this.s.setSeq.run(conv.lastSeq, this.s.nextVersion.get()!.value, id);
+        const changed = [...convs].filter((e): e is [string, BatchConversation] => e[1]?.changed === true);
+        if (changed.length > 0) {
+          // One version per changed conversation, taken from the counter in one step.
+          let version = this.s.takeVersions.get(changed.length)!.value - changed.length;
+          for (const [id, conv] of changed) this.s.setSeq.run(conv.lastSeq, ++version, id);
+        }
         // Sending implies having read up to one's own message.
         for (const r of readBy.values()) this.s.readAtLeast.run(r.seq, r.conversationId, r.senderId);
         return outcomes;
       })
       .immediate();
+  }
+
+  /** A conversation's seq and members in one query, for one batch of sends. */
+  private batchConversation(id: string): BatchConversation | null {
+    const rows = this.s.conversationMembers.all(id);
+    if (rows.length === 0) return null;
+    const members = new Map<string, { state: string; joined_seq: number }>();
+    const activeIds: string[] = [];
+    for (const r of rows) {
+      members.set(r.user_id, r);
+      if (r.state === 'active') activeIds.push(r.user_id);
+    }
+    return { lastSeq: rows[0]!.last_seq, members, activeIds, changed: false };
   }
 
   async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
