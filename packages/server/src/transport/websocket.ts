@@ -33,6 +33,9 @@ interface Live {
   alive: boolean;
 }
 
+/** Bytes held back by one socket's cork before they are written anyway. */
+const CORK_MAX_BYTES = 64 * 1024;
+
 /** One setImmediate for all sockets corked this turn, not one per socket. */
 let toUncork: (() => void)[] = [];
 function uncorkSoon(uncork: () => void): void {
@@ -106,6 +109,12 @@ export class WebSocketGateway {
     let corkedBytes = 0;
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
     const raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const uncork = () => {
+      if (!corked || !raw) return;
+      corked = false;
+      corkedBytes = 0;
+      raw.uncork();
+    };
     const conn: Connection = {
       send(frame) {
         if (closing || ws.readyState !== ws.OPEN) return;
@@ -124,15 +133,14 @@ export class WebSocketGateway {
         if (!corked && raw) {
           corked = true;
           raw.cork();
-          uncorkSoon(() => {
-            corked = false;
-            corkedBytes = 0;
-            raw.uncork();
-          });
+          uncorkSoon(uncork);
         }
         if (corked) corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
         // Text frames even when handed bytes: the protocol is JSON text.
         ws.send(frame, { binary: false });
+        // A large burst in one turn (many history pages answered at once) leaves now: what the
+        // kernel does not take is then the peer's backlog, which the check above must see.
+        if (corked && corkedBytes >= CORK_MAX_BYTES) uncork();
       },
       close(code, reason) {
         if (closing) return;
