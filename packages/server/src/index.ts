@@ -3,5 +3,6 @@ export { startNatter, openStore, openBus, type NatterServer, type NatterDeps } f
 export { loadConfig, ConfigError, type Config } from './config.js';
 export type { Store } from './store/store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
+export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
 export type { Bus } from './bus/bus.js';
 export { MemoryBus, MemoryBroker } from './bus/memory/memory-bus.js';

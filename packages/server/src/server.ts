@@ -26,7 +26,7 @@ import { registerRoutes } from './http/routes.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { SqliteWorkerStore } from './store/sqlite/worker-store.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { WebSocketGateway } from './transport/websocket.js';
 
@@ -64,7 +64,7 @@ export async function openStore(config: Config): Promise<Store> {
   const url = config.DATABASE_URL;
   if (url === undefined || url.startsWith('sqlite:')) {
     const path = url ? url.slice('sqlite:'.length) : join(config.dataDir, 'natter.db');
-    return new SqliteStore({ path, durability: config.DURABILITY });
+    return SqliteWorkerStore.open({ path, durability: config.DURABILITY });
   }
   // PostgreSQL always commits synchronously: an acknowledged message must survive a crash of
   // the database too, not only of a Natter process. Group commit keeps that affordable.

@@ -1,7 +1,12 @@
 /**
  * Group commit: sends that arrive while a commit is running (or within one event-loop turn)
  * are stored together in one Store transaction, so durability costs one commit per batch,
- * not per message. Batches run one after another, so one process never races itself.
+ * not per message. On a store whose appends run strictly in call order (`appendsInOrder`, the
+ * SQLite thread) up to `pipeline` batches are handed over at once: the next batch is gathered
+ * and sent while the previous one commits, so a steady stream of sends is not cut into waves
+ * that wait for each other. Elsewhere (PostgreSQL: batches on different connections could take
+ * a conversation's row lock in either order) one batch at a time, so one process never races
+ * itself and a sender's messages keep their order.
  */
 import type { AppendOutcome, NewMessage, Store } from '../store/store.js';
 
@@ -13,41 +18,60 @@ interface Pending {
 
 export class Committer {
   private queue: Pending[] = [];
-  private running = false;
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly pipeline: number;
   /** Sizes of the batches committed, for metrics and tests. */
   onBatch: (size: number) => void = () => {};
 
   constructor(
     private readonly store: Store,
     private readonly maxBatch = 512,
-  ) {}
+    pipeline = 4,
+  ) {
+    this.pipeline = store.appendsInOrder === true ? pipeline : 1;
+  }
 
   submit(message: NewMessage): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
   /** Resolves when nothing is queued or committing (used by graceful shutdown). */
   async drained(): Promise<void> {
-    while (this.running) await new Promise((r) => setImmediate(r));
+    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setImmediate(r));
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const outcomes = await this.store.appendMessages(batch.map((p) => p.message));
+  /** The next batch leaves once this event-loop turn's sends are in, if a slot is free. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.pipeline || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.inFlight >= this.pipeline || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.inFlight++;
+    this.store.appendMessages(batch.map((p) => p.message)).then(
+      (outcomes) => {
+        this.inFlight--;
         this.onBatch(batch.length);
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
-      } catch (err) {
+        this.schedule();
+      },
+      (err: unknown) => {
+        this.inFlight--;
         for (const p of batch) p.reject(err);
-      }
-    }
-    this.running = false;
+        this.schedule();
+      },
+    );
+    // A queue longer than one batch goes on at once when the pipeline has room.
+    if (this.queue.length > 0) this.schedule();
   }
 }

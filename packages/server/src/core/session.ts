@@ -165,6 +165,8 @@ export class Session {
       return undefined;
     }
     this.state = { kind: 'open', attachment };
+    // Nothing waits for auth any more: do not keep its promise (and result) per connection.
+    this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
   }
 

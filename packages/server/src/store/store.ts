@@ -133,6 +133,11 @@ export interface SyncPage {
 }
 
 export interface Store {
+  /**
+   * True when appendMessages calls run one after another in call order (one connection, one
+   * thread): the committer may then hand over several batches at once without reordering.
+   */
+  readonly appendsInOrder?: boolean;
   /** Releases connections and files. Idempotent. */
   close(): Promise<void>;
 

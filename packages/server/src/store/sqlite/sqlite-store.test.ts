@@ -2,7 +2,7 @@
  * SqliteStore: the Store contract on a real file in a fresh temp dir, plus what only SQLite
  * has — recorded migrations, WAL mode, and the file surviving close and reopen.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
+import { SqliteWorkerStore } from './worker-store.js';
 
 /** A temp dir holding one database file; every store opened on it is closed by cleanup(). */
 function tempDatabase() {
@@ -34,6 +35,56 @@ function tempDatabase() {
 runStoreContract('sqlite', async () => {
   const db = tempDatabase();
   return { store: db.open(), reopen: async () => db.open(), cleanup: () => db.cleanup() };
+});
+
+// The same contract through the thread the server runs it on (requests and errors cross it).
+runStoreContract('sqlite-worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
+  const path = join(dir, 'data', 'natter.db');
+  const opened: SqliteWorkerStore[] = [];
+  const open = async () => {
+    const s = await SqliteWorkerStore.open({ path, durability: 'normal' });
+    opened.push(s);
+    return s;
+  };
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteWorkerStore', () => {
+  it('answers `unavailable` (retryable) for what was waiting and what comes after if its thread is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
+    const store = await SqliteWorkerStore.open({ path: join(dir, 'natter.db'), durability: 'normal' });
+    try {
+      expect(await store.getUser('nobody')).toBeNull();
+      // Asked after the thread was told to stop, so it cannot be answered.
+      const stopped = (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const waiting = store.getUser('nobody');
+      await stopped;
+      await expect(waiting).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(store.getUser('nobody')).rejects.toMatchObject({ code: 'unavailable' });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails to open with the database error when the file cannot be a database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
+    try {
+      const path = join(dir, 'natter.db');
+      writeFileSync(path, 'this is not a database file, but it is long enough to have a header '.repeat(20));
+      await expect(SqliteWorkerStore.open({ path, durability: 'normal' })).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('SqliteStore', () => {

@@ -1,0 +1,55 @@
+/**
+ * The thread behind SqliteWorkerStore: owns the SQLite connection and runs each request to
+ * completion in arrival order (better-sqlite3 is synchronous, so requests never interleave).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { NatterError } from '@natter/protocol';
+import type { NewConversation } from '../store.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { NEEDS_CONVERSATION, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+const port = parentPort!;
+let store: SqliteStore;
+try {
+  store = new SqliteStore(workerData as SqliteStoreOptions);
+  port.postMessage({ ready: true });
+} catch (err) {
+  port.postMessage({ ready: false, error: describe(err) });
+  process.exit(1);
+}
+
+port.on('message', (req: WorkerRequest) => {
+  let result: Promise<unknown>;
+  try {
+    const args: unknown[] = req.args;
+    if (req.method === 'openDirect') args[2] = factory(args[2] as NewConversation | null);
+    const method = store[req.method] as (...a: unknown[]) => Promise<unknown>;
+    result = method.apply(store, args);
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  result.then(
+    (value) => port.postMessage({ id: req.id, value } satisfies WorkerReply),
+    (err: unknown) => port.postMessage({ id: req.id, error: describe(err) } satisfies WorkerReply),
+  );
+  if (req.method === 'close') void result.then(() => port.close());
+});
+
+/** openDirect's factory: the conversation sent along, or a request for one. */
+function factory(conv: NewConversation | null): () => NewConversation {
+  return () => {
+    if (conv) return conv;
+    const err = new Error('the pair has no conversation yet: send one to create');
+    err.name = NEEDS_CONVERSATION;
+    throw err;
+  };
+}
+
+function describe(err: unknown): WorkerReply['error'] & object {
+  if (err instanceof NatterError) return { name: err.name, message: err.message, natterCode: err.code, details: err.details };
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, ...(typeof code === 'string' && { code }) };
+}
+
+

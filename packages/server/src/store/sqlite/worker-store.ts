@@ -1,0 +1,147 @@
+/**
+ * The embedded Store as the server uses it: SqliteStore on a thread of its own. better-sqlite3
+ * is synchronous, so on the event loop every commit (a batch's WAL pages) and every history
+ * page would stall all sockets while it runs; on its own thread the commit of one batch
+ * overlaps with reading, validating and delivering the next, and with two cores the storage
+ * work no longer shares one with the network. Requests run one at a time in order, exactly as
+ * on the event loop; results come back in order. Durability is unchanged: a send is answered
+ * after its batch's transaction has committed on the thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { NatterError } from '@natter/protocol';
+import type { Store } from '../store.js';
+import type { SqliteStoreOptions } from './sqlite-store.js';
+import { NEEDS_CONVERSATION, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+
+export class SqliteWorkerStore implements Store {
+  /** One thread runs requests in arrival order. */
+  readonly appendsInOrder = true;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`SQLite thread exited (${code})`)));
+    // The thread keeps the process alive only while a request is outstanding.
+    worker.unref();
+  }
+
+  /** Starts the thread and opens (and migrates) the database on it. */
+  static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
+    const worker = new Worker(threadScript(), { workerData: options });
+    return new Promise((resolve, reject) => {
+      const onFirst = (m: { ready: boolean; error?: WorkerReply['error'] }) => {
+        worker.off('error', onError);
+        if (m.ready) resolve(new SqliteWorkerStore(worker));
+        else reject(revive(m.error!));
+      };
+      const onError = (err: Error) => {
+        worker.off('message', onFirst);
+        reject(err);
+      };
+      worker.once('message', onFirst);
+      worker.once('error', onError);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.call('close', []).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.closing;
+  }
+
+  createUser: Store['createUser'] = (...a) => this.call('createUser', a);
+  getUser: Store['getUser'] = (...a) => this.call('getUser', a);
+  getUserByUsername: Store['getUserByUsername'] = (...a) => this.call('getUserByUsername', a);
+  existingUserIds: Store['existingUserIds'] = (...a) => this.call('existingUserIds', a);
+  updateProfile: Store['updateProfile'] = (...a) => this.call('updateProfile', a);
+  setPasswordHash: Store['setPasswordHash'] = (...a) => this.call('setPasswordHash', a);
+  createDevice: Store['createDevice'] = (...a) => this.call('createDevice', a);
+  getDevice: Store['getDevice'] = (...a) => this.call('getDevice', a);
+  listDevices: Store['listDevices'] = (...a) => this.call('listDevices', a);
+  rotateRefresh: Store['rotateRefresh'] = (...a) => this.call('rotateRefresh', a);
+  revokeDevice: Store['revokeDevice'] = (...a) => this.call('revokeDevice', a);
+  revokeOtherDevices: Store['revokeOtherDevices'] = (...a) => this.call('revokeOtherDevices', a);
+  createConversation: Store['createConversation'] = (...a) => this.call('createConversation', a);
+  // The factory cannot cross threads: the first request asks without one; only when the pair
+  // has no conversation yet is it made here and sent with a second request.
+  openDirect: Store['openDirect'] = async (a, b, make) => {
+    try {
+      return await this.call('openDirect', [a, b, null]);
+    } catch (err) {
+      if (!(err instanceof Error && err.name === NEEDS_CONVERSATION)) throw err;
+      return this.call('openDirect', [a, b, make()]);
+    }
+  };
+  getConversationState: Store['getConversationState'] = (...a) => this.call('getConversationState', a);
+  getConversationForUser: Store['getConversationForUser'] = (...a) => this.call('getConversationForUser', a);
+  activeConversationIds: Store['activeConversationIds'] = (...a) => this.call('activeConversationIds', a);
+  changeMembership: Store['changeMembership'] = (...a) => this.call('changeMembership', a);
+  appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
+  getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
+  ackDelivered: Store['ackDelivered'] = (...a) => this.call('ackDelivered', a);
+  markRead: Store['markRead'] = (...a) => this.call('markRead', a);
+  changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
+
+  private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
+    if (this.failure) return Promise.reject(unavailable(this.failure));
+    if (this.closing && method !== 'close') return Promise.reject(new Error('store is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, method, args } satisfies WorkerRequest);
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (reply.error) p.reject(revive(reply.error));
+    else p.resolve(reply.value);
+  }
+
+  /** The thread is gone (it never is by itself): whatever waits on it fails as `unavailable`. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = this.closing ? new Error('store is closed') : err;
+    for (const p of this.pending.values()) p.reject(this.closing ? this.failure : unavailable(err));
+    this.pending.clear();
+  }
+}
+
+/**
+ * The thread's module. Under vitest this file runs from src/*.ts, which a thread cannot load:
+ * then the compiled one in dist/ is used (`npm test` builds before it tests).
+ */
+function threadScript(): URL {
+  const self = import.meta.url;
+  if (self.endsWith('/src/store/sqlite/worker-store.ts')) return new URL(self.replace(/\/src\/store\/sqlite\/worker-store\.ts$/, '/dist/store/sqlite/store-worker.js'));
+  return new URL('./store-worker.js', self);
+}
+
+function unavailable(err: Error): NatterError {
+  return new NatterError('unavailable', 'storage is unavailable', undefined, { cause: err });
+}
+
+/** The thread's error, rebuilt with the same name, message and codes. */
+function revive(e: NonNullable<WorkerReply['error']>): Error {
+  if (e.natterCode !== undefined) return new NatterError(e.natterCode, e.message, e.details);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.code !== undefined) (err as Error & { code: string }).code = e.code;
+  return err;
+}
