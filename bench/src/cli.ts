@@ -7,7 +7,7 @@
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
  *   --workloads a,b          fanout,direct,idle,catchup,storm (default: all)
- *   --targets a,b            natter,socketio,mosquitto,ws-floor (default: all)
+ *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all)
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
@@ -142,13 +142,14 @@ class CommitProbe {
   private t0 = 0;
   constructor(private readonly t: RunningTarget) {}
   async start(): Promise<void> {
-    if (!(this.t instanceof NatterTarget)) return;
+    // Cluster mode: each worker has its own /metrics, so one scrape would see half.
+    if (!(this.t instanceof NatterTarget) || this.t.name !== 'natter') return;
     this.c0 = await this.t.commitTotals();
     this.io0 = ioBytes(this.t.pid);
     this.t0 = performance.now();
   }
   async stop(): Promise<Record<string, number>> {
-    if (!(this.t instanceof NatterTarget)) return {};
+    if (!(this.t instanceof NatterTarget) || this.t.name !== 'natter') return {};
     const c1 = await this.t.commitTotals();
     const io1 = ioBytes(this.t.pid);
     const commits = c1.commits - this.c0.commits;
@@ -290,7 +291,7 @@ async function storm(clients: number): Promise<void> {
 
 async function main(): Promise<void> {
   installCleanup();
-  if (opts.targets.includes('natter')) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
+  if (opts.targets.some((t) => t.startsWith('natter'))) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
   natterBuild.nodeArgs = a['natter-node-args']?.split(' ').filter(Boolean) ?? [];
   const started = new Date();
   progress(`bench: ${JSON.stringify(opts)}`);

@@ -5,7 +5,7 @@
  * (Node servers and Mosquitto alike).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
@@ -75,26 +75,67 @@ export function freePort(): Promise<number> {
 
 const CLK_TCK = 100;
 
-/** Total CPU seconds (user + system) a process has used so far. */
+/** The process and its descendants (a clustered server's workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(' ').map(Number));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+function sumTree(pid: number, one: (p: number) => number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += one(p);
+    } catch {
+      // A child that exited between listing and reading counts nothing.
+    }
+  }
+  return total;
+}
+
+/** Total CPU seconds (user + system, all threads) used so far by a process and its descendants. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return sumTree(pid, (p) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  });
 }
 
-/** Resident set size in bytes. */
+/** Resident set size in bytes of a process and its descendants. */
 export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : 0;
+  return sumTree(pid, (p) => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  });
 }
 
-/** Bytes a process has written: `wchar` (all write syscalls, sockets included) and `writeBytes` (to storage). */
+/** Bytes written by a process and its descendants: `wchar` (all write syscalls, sockets included) and `writeBytes` (to storage). */
 export function ioBytes(pid: number): { wchar: number; writeBytes: number } {
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  const get = (k: string) => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN);
-  return { wchar: get('wchar'), writeBytes: get('write_bytes') };
+  let wchar = 0;
+  let writeBytes = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const io = readFileSync(`/proc/${p}/io`, 'utf8');
+      const get = (k: string) => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
+      wchar += get('wchar');
+      writeBytes += get('write_bytes');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return { wchar, writeBytes };
 }
 
 /** Measures a process's CPU use (in % of one core) between `start()` and `stop()`. */

@@ -7,6 +7,8 @@ export function startTarget(name: TargetName): Promise<RunningTarget> {
   switch (name) {
     case 'natter':
       return NatterTarget.start();
+    case 'natter-cluster':
+      return NatterTarget.startCluster();
     case 'socketio':
       return startSocketIo();
     case 'mosquitto':
@@ -19,6 +21,7 @@ export function startTarget(name: TargetName): Promise<RunningTarget> {
 export function connectorFor(e: Endpoint): Connect {
   switch (e.target) {
     case 'natter':
+    case 'natter-cluster':
       return natterConnect(e);
     case 'socketio':
       return socketIoConnect(e);

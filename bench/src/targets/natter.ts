@@ -1,8 +1,11 @@
 /**
  * Natter as a target: the real server (packages/server/dist/main.js) in its default single-
- * process configuration with durable SQLite in a fresh data directory. Users and tokens are
- * made through the admin API (no password hashing), conversations through REST.
+ * process configuration with durable SQLite in a fresh data directory (`natter`), or in cluster
+ * mode (`natter-cluster`): two worker processes behind node:cluster on one port, PostgreSQL in
+ * a fresh schema of the local `test` database, Redis as the bus. Users and tokens are made
+ * through the admin API (no password hashing), conversations through REST.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { NatterBuild } from '../lib/natter-build.js';
 import { forEachLimit } from '../lib/pool.js';
-import { freePort, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
+import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
 import { NatterWs } from './natter-ws.js';
 import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
 
@@ -25,24 +28,49 @@ export interface NatterUser {
   token: string;
 }
 
+/** Where cluster mode finds its services (the machine's own; override for another setup). */
+const CLUSTER_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CLUSTER_BUS_URL = process.env.BENCH_BUS_URL ?? 'redis://127.0.0.1:6379';
+export const CLUSTER_WORKERS = 2;
+
 export class NatterTarget implements RunningTarget {
-  readonly name = 'natter' as const;
   readonly version: string;
   users: NatterUser[] = [];
   private child!: ChildProcess & { stderrTail: () => string };
   private readonly adminKey = randomBytes(24).toString('base64url');
 
   private constructor(
+    readonly name: 'natter' | 'natter-cluster',
     readonly port: number,
     readonly dataDir: string,
     private readonly env: Record<string, string>,
+    /** Cluster mode: the PostgreSQL schema dropped again at stop(). */
+    private readonly schema: string | null = null,
   ) {
     const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
-    this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, SQLite, default durability)`;
+    const storage = schema
+      ? `cluster mode: ${CLUSTER_WORKERS} workers, PostgreSQL (synchronous commit), Redis bus`
+      : 'SQLite, default durability';
+    this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, ${storage})`;
   }
 
   static async start(env: Record<string, string> = {}): Promise<NatterTarget> {
-    const t = new NatterTarget(await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
+    const t = new NatterTarget('natter', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
+    await t.launch();
+    return t;
+  }
+
+  /** Cluster mode on this machine's PostgreSQL and Redis, in a schema of its own. */
+  static async startCluster(): Promise<NatterTarget> {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const env = {
+      DATABASE_URL: CLUSTER_DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      BUS_URL: CLUSTER_BUS_URL,
+      WORKERS: String(CLUSTER_WORKERS),
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+    };
+    const t = new NatterTarget('natter-cluster', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env, schema);
     await t.launch();
     return t;
   }
@@ -75,6 +103,8 @@ export class NatterTarget implements RunningTarget {
       },
     });
     await waitHttp(`${this.url}/healthz`, this.child);
+    // Cluster mode answers once the first worker listens; the other is a moment behind.
+    if (this.schema) await sleep(1500);
   }
 
   /** Stops the process (SIGTERM: graceful, closes every socket; SIGKILL: a crash). */
@@ -157,6 +187,13 @@ export class NatterTarget implements RunningTarget {
   async stop(): Promise<void> {
     await this.halt('SIGTERM');
     rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.schema) {
+      try {
+        execFileSync('psql', [CLUSTER_DATABASE_URL, '-q', '-c', `DROP SCHEMA IF EXISTS ${this.schema} CASCADE`], { stdio: 'ignore' });
+      } catch {
+        process.stderr.write(`natter-cluster: could not drop schema ${this.schema} (psql missing?); drop it by hand\n`);
+      }
+    }
   }
 }
 
