@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { Hub } from './core/hub.js';
 import { Messaging } from './core/messaging.js';
 import { FlexibleLoginLimiter, type LoginLimiter } from './core/rate-limit.js';
-import { Session } from './core/session.js';
+import { Session, type SessionDeps } from './core/session.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory/memory-bus.js';
@@ -143,6 +143,25 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registrationOpen: config.REGISTRATION_OPEN });
 
+  // One deps object for every session (not one per connection: idle sockets are counted in KB).
+  const sessionDeps: SessionDeps = {
+    accounts,
+    messaging,
+    hub,
+    clock,
+    authTimeoutMs: config.AUTH_TIMEOUT_MS,
+    heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
+    hooks: {
+      onFrame(type, code, ms) {
+        metrics.framesIn.inc({ type });
+        metrics.frameLatency.observe({ type }, ms / 1000);
+        if (code) metrics.errors.inc({ code });
+      },
+      onError(err) {
+        logger.error({ err }, 'frame handling failed');
+      },
+    },
+  };
   const gateway = new WebSocketGateway(app.server, {
     path: '/v1/ws',
     maxFrameBytes: config.MAX_FRAME_BYTES,
@@ -150,25 +169,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     allowedOrigins: config.allowedOrigins,
     maxInFlight: 1024,
-    openSession: (conn) =>
-      new Session(conn, {
-        accounts,
-        messaging,
-        hub,
-        clock,
-        authTimeoutMs: config.AUTH_TIMEOUT_MS,
-        heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
-        hooks: {
-          onFrame(type, code, ms) {
-            metrics.framesIn.inc({ type });
-            metrics.frameLatency.observe({ type }, ms / 1000);
-            if (code) metrics.errors.inc({ code });
-          },
-          onError(err) {
-            logger.error({ err }, 'frame handling failed');
-          },
-        },
-      }),
+    openSession: (conn) => new Session(conn, sessionDeps),
     onOpen: () => metrics.connections.inc(),
     onClose: () => metrics.connections.dec(),
     onFrameIn: () => {},

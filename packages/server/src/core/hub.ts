@@ -16,8 +16,12 @@ export interface Attachment {
   readonly conn: Connection;
   readonly userId: string;
   readonly deviceId: string;
-  readonly conversations: Set<string>;
+  /** Routed conversations; NO_CONVERSATIONS (shared, never written) until the first. */
+  conversations: Set<string>;
 }
+
+/** Most idle connections route no conversation: they share this instead of an empty Set each. */
+const NO_CONVERSATIONS: ReadonlySet<string> = new Set<string>();
 
 /** Events addressed to a user, carried on the user's topic. */
 export type UserEvent =
@@ -95,7 +99,7 @@ export class Hub {
   }
 
   async attach(conn: Connection, userId: string, deviceId: string): Promise<Attachment> {
-    const a: Attachment = { conn, userId, deviceId, conversations: new Set() };
+    const a: Attachment = { conn, userId, deviceId, conversations: NO_CONVERSATIONS as Set<string> };
     let mine = this.byUser.get(userId);
     if (!mine) {
       this.byUser.set(userId, (mine = new Set()));
@@ -152,6 +156,7 @@ export class Hub {
   private async join(a: Attachment, conversationId: string): Promise<void> {
     const topic = conversationTopic(conversationId);
     if (a.conversations.has(conversationId) || !this.byUser.get(a.userId)?.has(a)) return this.subscribed(topic);
+    if (a.conversations === NO_CONVERSATIONS) a.conversations = new Set();
     a.conversations.add(conversationId);
     let set = this.byConversation.get(conversationId);
     if (!set) {

@@ -28,30 +28,91 @@ export interface WebSocketGatewayOptions {
   onServerClose(reason: string): void;
 }
 
-interface Live {
-  ws: WebSocket;
-  alive: boolean;
-}
-
 /** Bytes held back by one socket's cork before they are written anyway. */
 const CORK_MAX_BYTES = 64 * 1024;
 
 /** One setImmediate for all sockets corked this turn, not one per socket. */
-let toUncork: (() => void)[] = [];
-function uncorkSoon(uncork: () => void): void {
-  if (toUncork.length === 0) {
-    setImmediate(() => {
-      const now = toUncork;
-      toUncork = [];
-      for (const f of now) f();
-    });
-  }
-  toUncork.push(uncork);
+let toUncork: SocketConnection[] = [];
+function uncorkAll(): void {
+  const now = toUncork;
+  toUncork = [];
+  for (const c of now) c.uncork();
 }
+
+/**
+ * One WebSocket as the core sees it (a Connection), with the transport's own state for it.
+ * A class rather than closures: with tens of thousands of idle sockets per process, the few
+ * hundred bytes of closures and contexts per connection are a good part of its memory.
+ */
+class SocketConnection implements Connection {
+  /** Answered the last heartbeat ping (or sent anything since). */
+  alive = true;
+  private closing = false;
+  private corked = false;
+  /** Bytes held back by our own cork this turn: not the peer's backlog. */
+  private corkedBytes = 0;
+  private readonly raw: { cork(): void; uncork(): void } | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly o: WebSocketGatewayOptions,
+  ) {
+    // ws keeps the underlying socket private; corking it is the one thing we need from it.
+    this.raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  }
+
+  send(frame: string | Buffer): void {
+    const ws = this.ws;
+    if (this.closing || ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount - this.corkedBytes > this.o.maxSendQueueBytes) {
+      this.closing = true;
+      this.o.onServerClose('slow_consumer');
+      ws.close(CLOSE_CODES.slow_consumer, 'slow consumer');
+      // The peer is not reading; do not wait for its close frame.
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return;
+    }
+    this.o.onFrameOut();
+    // Coalesce: frames written to one socket in the same event-loop turn (a fan-out batch,
+    // a result and an echo) leave in one syscall instead of one writev each.
+    if (!this.corked && this.raw) {
+      this.corked = true;
+      this.raw.cork();
+      if (toUncork.length === 0) setImmediate(uncorkAll);
+      toUncork.push(this);
+    }
+    if (this.corked) this.corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    // Text frames even when handed bytes: the protocol is JSON text.
+    ws.send(frame, { binary: false });
+    // A large burst in one turn (many history pages answered at once) leaves now: what the
+    // kernel does not take is then the peer's backlog, which the check above must see.
+    if (this.corked && this.corkedBytes >= CORK_MAX_BYTES) this.uncork();
+  }
+
+  uncork(): void {
+    if (!this.corked || !this.raw) return;
+    this.corked = false;
+    this.corkedBytes = 0;
+    this.raw.uncork();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.o.onServerClose(reason);
+    this.ws.close(code, reason.slice(0, 120));
+    const ws = this.ws;
+    setTimeout(() => ws.terminate(), 2000).unref();
+  }
+}
+
+const ignoreError = (): void => {
+  // 'close' follows; oversized frames arrive here and close with 1009.
+};
 
 export class WebSocketGateway {
   private readonly wss: WebSocketServer;
-  private readonly live = new Set<Live>();
+  private readonly live = new Set<SocketConnection>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
@@ -99,65 +160,17 @@ export class WebSocketGateway {
   }
 
   private accept(ws: WebSocket): void {
-    const live: Live = { ws, alive: true };
-    this.live.add(live);
+    const conn = new SocketConnection(ws, this.o);
+    this.live.add(conn);
     this.o.onOpen();
-    const maxQueue = this.o.maxSendQueueBytes;
-    const o = this.o;
-    let closing = false;
-    let corked = false;
-    let corkedBytes = 0;
-    // ws keeps the underlying socket private; corking it is the one thing we need from it.
-    const raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    const uncork = () => {
-      if (!corked || !raw) return;
-      corked = false;
-      corkedBytes = 0;
-      raw.uncork();
-    };
-    const conn: Connection = {
-      send(frame) {
-        if (closing || ws.readyState !== ws.OPEN) return;
-        // Bytes held back by our own cork this turn are not the peer's backlog.
-        if (ws.bufferedAmount - corkedBytes > maxQueue) {
-          closing = true;
-          o.onServerClose('slow_consumer');
-          ws.close(CLOSE_CODES.slow_consumer, 'slow consumer');
-          // The peer is not reading; do not wait for its close frame.
-          setTimeout(() => ws.terminate(), 1000).unref();
-          return;
-        }
-        o.onFrameOut();
-        // Coalesce: frames written to one socket in the same event-loop turn (a fan-out batch,
-        // a result and an echo) leave in one syscall instead of one writev each.
-        if (!corked && raw) {
-          corked = true;
-          raw.cork();
-          uncorkSoon(uncork);
-        }
-        if (corked) corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-        // Text frames even when handed bytes: the protocol is JSON text.
-        ws.send(frame, { binary: false });
-        // A large burst in one turn (many history pages answered at once) leaves now: what the
-        // kernel does not take is then the peer's backlog, which the check above must see.
-        if (corked && corkedBytes >= CORK_MAX_BYTES) uncork();
-      },
-      close(code, reason) {
-        if (closing) return;
-        closing = true;
-        o.onServerClose(reason);
-        ws.close(code, reason.slice(0, 120));
-        setTimeout(() => ws.terminate(), 2000).unref();
-      },
-    };
     const session = this.o.openSession(conn);
     let inFlight = 0;
     ws.on('pong', () => {
-      live.alive = true;
+      conn.alive = true;
     });
     ws.on('message', (data, isBinary) => {
       this.o.onFrameIn();
-      live.alive = true;
+      conn.alive = true;
       if (isBinary) {
         void session.handle({ ok: false, error: new NatterError('malformed', 'binary frames are not supported; send JSON text') });
         return;
@@ -170,11 +183,9 @@ export class WebSocketGateway {
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
       void session.handle(decodeClientFrame(text)).finally(() => inFlight--);
     });
-    ws.on('error', () => {
-      // 'close' follows; oversized frames arrive here and close with 1009.
-    });
+    ws.on('error', ignoreError);
     ws.on('close', (code) => {
-      this.live.delete(live);
+      this.live.delete(conn);
       this.o.onClose(code);
       void session.closed();
     });

@@ -7,7 +7,8 @@
 import type { Bus, BusHandler } from '../bus.js';
 
 export class MemoryBroker {
-  private readonly topics = new Map<string, Set<MemoryBus>>();
+  /** Subscribers per topic: the bus itself while it is the only one (always, in one process). */
+  private readonly topics = new Map<string, MemoryBus | Set<MemoryBus>>();
   private readonly queue: [topic: string, payload: string][] = [];
   private draining = false;
 
@@ -17,17 +18,20 @@ export class MemoryBroker {
 
   /** @internal */
   add(topic: string, bus: MemoryBus): void {
-    let set = this.topics.get(topic);
-    if (!set) this.topics.set(topic, (set = new Set()));
-    set.add(bus);
+    const now = this.topics.get(topic);
+    if (now === undefined || now === bus) this.topics.set(topic, bus);
+    else if (now instanceof Set) now.add(bus);
+    else this.topics.set(topic, new Set([now, bus]));
   }
 
   /** @internal */
   remove(topic: string, bus: MemoryBus): void {
-    const set = this.topics.get(topic);
-    if (!set) return;
-    set.delete(bus);
-    if (set.size === 0) this.topics.delete(topic);
+    const now = this.topics.get(topic);
+    if (now === bus) this.topics.delete(topic);
+    else if (now instanceof Set) {
+      now.delete(bus);
+      if (now.size === 1) this.topics.set(topic, [...now][0]!);
+    }
   }
 
   /** @internal */
@@ -38,8 +42,9 @@ export class MemoryBroker {
     this.draining = true;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        const set = this.topics.get(next[0]);
-        if (set) for (const bus of set) bus.receive(next[0], next[1]);
+        const to = this.topics.get(next[0]);
+        if (to instanceof Set) for (const bus of to) bus.receive(next[0], next[1]);
+        else to?.receive(next[0], next[1]);
       }
     } finally {
       this.draining = false;
