@@ -6,12 +6,13 @@
  * drifts in the shared machine's load hit them alike.
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,catchup,storm (default: all)
+ *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm (default: all)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all)
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
  *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
+ *   --idle-many 50000x4      idle-many: connections x natter-cluster worker processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --natter head|worktree   run a private build of the committed HEAD (default) or packages/server/dist
@@ -34,7 +35,7 @@ import { runIdle } from './workloads/idle.js';
 import { prepareCatchup, runCatchup } from './workloads/catchup.js';
 import { runStorm } from './workloads/storm.js';
 
-const WORKLOADS = ['fanout', 'direct', 'idle', 'catchup', 'storm'] as const;
+const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values: a } = parseArgs({
@@ -49,6 +50,7 @@ const { values: a } = parseArgs({
     pairs: { type: 'string' },
     idle: { type: 'string' },
     'idle-workers': { type: 'string' },
+    'idle-many': { type: 'string' },
     catchup: { type: 'string' },
     storm: { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
@@ -86,6 +88,7 @@ const opts = {
   pairs: Number(a.pairs ?? (quick ? 20 : 100)),
   idle: Number(a.idle ?? (quick ? 1000 : 15000)),
   idleWorkers: Number(a['idle-workers'] ?? (quick ? 1 : 4)),
+  idleMany: pairsOf(a['idle-many'] ?? (quick ? '2000x2' : '50000x4'))[0]!,
   catchup: pairsOf(a.catchup ?? (quick ? '2000x20' : '10000x100'))[0]!,
   storm: Number(a.storm ?? (quick ? 300 : 10000)),
   durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
@@ -114,12 +117,13 @@ async function alternate(
   names: TargetName[],
   prepare: (t: RunningTarget) => Promise<void>,
   body: (t: RunningTarget, rep: number) => Promise<void>,
+  start: (name: TargetName) => Promise<RunningTarget> = startTarget,
 ): Promise<void> {
   const started: RunningTarget[] = [];
   try {
     for (const name of names) {
       progress(`${workload}: starting ${name}`);
-      const t = await startTarget(name);
+      const t = await start(name);
       started.push(t);
       versions.set(name, t.version);
       await prepare(t);
@@ -249,6 +253,29 @@ async function idle(n: number): Promise<void> {
   );
 }
 
+/**
+ * More idle connections than one process may hold (20,000 open files each on this machine):
+ * Natter in cluster mode with enough worker processes, one generator process per 12,500.
+ */
+async function idleMany(n: number, processes: number): Promise<void> {
+  if (!opts.targets.includes('natter-cluster')) return;
+  await alternate(
+    'idle-many',
+    ['natter-cluster'],
+    async (t) => {
+      const t0 = performance.now();
+      await t.setup(n, [], 'group');
+      progress(`idle-many: ${n} natter users made in ${Math.round(performance.now() - t0)} ms`);
+    },
+    async (t, rep) => {
+      const workers = Math.max(opts.idleWorkers, Math.ceil(n / 12_500));
+      const r = await runIdle(t, { connections: n, workers, settleS: quick ? 1 : 3, idleS: quick ? 2 : 10 });
+      emit({ workload: 'idle-many', config: `${n}x${processes}`, target: t.name, rep, ...r, processes });
+    },
+    () => NatterTarget.startCluster(processes),
+  );
+}
+
 async function catchup(messages: number, conversations: number): Promise<void> {
   if (!opts.targets.includes('natter')) return;
   const o = { messages, conversations, size: opts.size };
@@ -306,6 +333,9 @@ async function main(): Promise<void> {
       case 'idle':
         await idle(opts.idle);
         break;
+      case 'idle-many':
+        await idleMany(opts.idleMany[0], opts.idleMany[1]);
+        break;
       case 'catchup':
         await catchup(opts.catchup[0], opts.catchup[1]);
         break;
@@ -318,7 +348,6 @@ async function main(): Promise<void> {
     `Run ${started.toISOString()} – ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
     `Options: ${JSON.stringify(opts)}`,
     `Versions: ${[...versions].map(([k, v]) => `${k}: ${v}`).join('; ')}`,
-    'Natter cluster mode is not benchmarked yet (single process only).',
     '',
   ].join('\n');
   const md = header + '\n' + markdown(records);

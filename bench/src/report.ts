@@ -38,6 +38,16 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'serverRssMB', label: 'server RSS MB' },
     { key: 'genCpuMax', label: 'busiest generator CPU %' },
   ],
+  'idle-many': [
+    { key: 'connected', label: 'connected' },
+    { key: 'processes', label: 'worker processes' },
+    { key: 'rssPerConnKB', label: 'RSS/conn KB (all processes)' },
+    { key: 'serverRssMB', label: 'server RSS MB (all processes)' },
+    { key: 'connectPerS', label: 'connects/s' },
+    { key: 'idleCpu', label: 'idle server CPU %' },
+    { key: 'failed', label: 'failed' },
+    { key: 'genCpuMax', label: 'busiest generator CPU %' },
+  ],
   catchup: [
     { key: 'catchupMs', label: 'catch-up ms' },
     { key: 'messages', label: 'messages' },
@@ -120,6 +130,13 @@ export function checks(records: RunRecord[]): Check[] {
   if (has('idle', '15000', 'natter') && has('idle', '15000', 'ws-floor')) {
     const ratio = pairedRatio(records, 'idle', '15000', 'natter', 'ws-floor', 'rssPerConnKB');
     out.push({ what: 'idle 15,000: natter RSS/conn ≤ 1.2× ws-floor', met: ratio <= 1.2, detail: ratioFmt(ratio) });
+  }
+  for (const r of records.filter((x) => x.workload === 'idle-many' && x.config.startsWith('50000x'))) {
+    out.push({
+      what: `idle 50,000 across several Natter processes (rep ${r.rep})`,
+      met: r.connected === 50_000,
+      detail: `${fmt(num(r, 'connected'))} connected on ${fmt(num(r, 'processes'))} processes, ${fmt(num(r, 'rssPerConnKB'))} KB/conn`,
+    });
   }
   if (has('catchup', '10000x100', 'natter')) {
     const ms = med(records, 'catchup', '10000x100', 'natter', 'catchupMs');

@@ -46,10 +46,11 @@ export class NatterTarget implements RunningTarget {
     private readonly env: Record<string, string>,
     /** Cluster mode: the PostgreSQL schema dropped again at stop(). */
     private readonly schema: string | null = null,
+    workers = 1,
   ) {
     const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
     const storage = schema
-      ? `cluster mode: ${CLUSTER_WORKERS} workers, PostgreSQL (synchronous commit), Redis bus`
+      ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), Redis bus`
       : 'SQLite, default durability';
     this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, ${storage})`;
   }
@@ -61,16 +62,16 @@ export class NatterTarget implements RunningTarget {
   }
 
   /** Cluster mode on this machine's PostgreSQL and Redis, in a schema of its own. */
-  static async startCluster(): Promise<NatterTarget> {
+  static async startCluster(workers = CLUSTER_WORKERS): Promise<NatterTarget> {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const env = {
       DATABASE_URL: CLUSTER_DATABASE_URL,
       DATABASE_SCHEMA: schema,
       BUS_URL: CLUSTER_BUS_URL,
-      WORKERS: String(CLUSTER_WORKERS),
+      WORKERS: String(workers),
       JWT_SECRET: randomBytes(32).toString('base64url'),
     };
-    const t = new NatterTarget('natter-cluster', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env, schema);
+    const t = new NatterTarget('natter-cluster', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env, schema, workers);
     await t.launch();
     return t;
   }
