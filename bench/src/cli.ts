@@ -20,6 +20,7 @@
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { installCleanup, ioBytes, killAll } from './lib/proc.js';
@@ -352,8 +353,10 @@ async function main(): Promise<void> {
   ].join('\n');
   const md = header + '\n' + markdown(records);
   process.stdout.write('\n' + md + '\n');
-  if (a.md) writeFileSync(a.md, md);
-  if (a.json) writeFileSync(a.json, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  // Relative to where `npm run bench` was typed, not to the bench workspace npm runs it in.
+  const out = (f: string) => resolve(process.env.INIT_CWD ?? process.cwd(), f);
+  if (a.md) writeFileSync(out(a.md), md);
+  if (a.json) writeFileSync(out(a.json), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
 main().then(

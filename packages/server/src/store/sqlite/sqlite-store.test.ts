@@ -2,12 +2,13 @@
  * SqliteStore: the Store contract on a real file in a fresh temp dir, plus what only SQLite
  * has — recorded migrations, WAL mode, and the file surviving close and reopen.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract.js';
+import { StoreHarness } from '../contract/harness.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteWorkerStore } from './worker-store.js';
@@ -71,6 +72,27 @@ describe('SqliteWorkerStore', () => {
       await expect(store.getUser('nobody')).rejects.toMatchObject({ code: 'unavailable' });
     } finally {
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copies the WAL into the database file in the background, long before SQLite would by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
+    const path = join(dir, 'natter.db');
+    const t = new StoreHarness();
+    await t.setUp(async () => ({ store: await SqliteWorkerStore.open({ path, durability: 'normal' }), reopen: async () => t.store, cleanup: async () => {} }));
+    try {
+      const [a, b] = [await t.user('a'), await t.user('b')];
+      const c = await t.store.openDirect(a, b, t.direct(a, b));
+      await new Promise((r) => setTimeout(r, 600));
+      const before = statSync(path).size;
+      // 200 commits of a few pages each: far below the 4,000 WAL pages at which SQLite would checkpoint by itself.
+      await t.sendMany(c.id, a, 200);
+      const deadline = Date.now() + 5000;
+      while (statSync(path).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statSync(path).size).toBeGreaterThan(before);
+    } finally {
+      await t.store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

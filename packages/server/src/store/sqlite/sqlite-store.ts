@@ -46,6 +46,11 @@ export interface SqliteStoreOptions {
   /** File path, or ':memory:' (tests of pure logic only). */
   path: string;
   durability: 'normal' | 'full';
+  /**
+   * Another connection checkpoints the WAL (see checkpointer.ts): this one never does it
+   * inside a commit. Default false: SQLite checkpoints automatically every 4,000 pages.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 interface SqliteDeviceRow extends DeviceRow {
@@ -78,7 +83,10 @@ export class SqliteStore implements Store {
     // A larger page cache and fewer, larger checkpoints: pages written again and again between
     // checkpoints are copied into the database once (measured: ~30 KB written per message).
     this.db.pragma('cache_size = -65536');
-    this.db.pragma('wal_autocheckpoint = 4000');
+    this.db.pragma(`wal_autocheckpoint = ${options.backgroundCheckpoints === true ? 0 : 4000}`);
+    // After a checkpoint has caught up the WAL restarts from its beginning; keep the file itself
+    // from staying at the size of the largest burst it ever held.
+    this.db.pragma('journal_size_limit = 67108864');
     this.migrate();
     const db = this.db;
     this.s = {

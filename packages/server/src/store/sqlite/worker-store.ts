@@ -27,7 +27,11 @@ export class SqliteWorkerStore implements Store {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    /** Checkpoints the WAL beside the store's thread; none for ':memory:'. */
+    private readonly checkpointer: Worker | null,
+  ) {
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`SQLite thread exited (${code})`)));
@@ -37,12 +41,19 @@ export class SqliteWorkerStore implements Store {
 
   /** Starts the thread and opens (and migrates) the database on it. */
   static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
-    const worker = new Worker(threadScript(), { workerData: options });
+    const inFile = options.path !== ':memory:';
+    const worker = new Worker(threadScript('store-worker'), { workerData: { ...options, backgroundCheckpoints: inFile } });
     return new Promise((resolve, reject) => {
       const onFirst = (m: { ready: boolean; error?: WorkerReply['error'] }) => {
         worker.off('error', onError);
-        if (m.ready) resolve(new SqliteWorkerStore(worker));
-        else reject(revive(m.error!));
+        if (!m.ready) {
+          reject(revive(m.error!));
+          return;
+        }
+        // Started once the store thread has created and migrated the file.
+        const checkpointer = inFile ? new Worker(threadScript('checkpointer'), { workerData: { path: options.path, intervalMs: 250 } }) : null;
+        checkpointer?.unref();
+        resolve(new SqliteWorkerStore(worker, checkpointer));
       };
       const onError = (err: Error) => {
         worker.off('message', onFirst);
@@ -54,10 +65,14 @@ export class SqliteWorkerStore implements Store {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.call('close', []).then(
-      () => undefined,
-      () => undefined,
-    );
+    // The checkpointer stops first: the store's connection, closing last, checkpoints what is
+    // left and removes the WAL.
+    this.closing ??= stopCheckpointer(this.checkpointer)
+      .then(() => this.call('close', []))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
     return this.closing;
   }
 
@@ -124,13 +139,25 @@ export class SqliteWorkerStore implements Store {
 }
 
 /**
- * The thread's module. Under vitest this file runs from src/*.ts, which a thread cannot load:
+ * A thread's module. Under vitest this file runs from src/*.ts, which a thread cannot load:
  * then the compiled one in dist/ is used (`npm test` builds before it tests).
  */
-function threadScript(): URL {
+function threadScript(name: 'store-worker' | 'checkpointer'): URL {
   const self = import.meta.url;
-  if (self.endsWith('/src/store/sqlite/worker-store.ts')) return new URL(self.replace(/\/src\/store\/sqlite\/worker-store\.ts$/, '/dist/store/sqlite/store-worker.js'));
-  return new URL('./store-worker.js', self);
+  if (self.endsWith('/src/store/sqlite/worker-store.ts')) return new URL(self.replace(/\/src\/store\/sqlite\/worker-store\.ts$/, `/dist/store/sqlite/${name}.js`));
+  return new URL(`./${name}.js`, self);
+}
+
+function stopCheckpointer(w: Worker | null): Promise<void> {
+  if (!w) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    w.once('exit', done);
+    w.once('message', done);
+    w.postMessage('stop');
+    // A checkpoint in progress finishes first; a stuck one is not worth hanging shutdown for.
+    setTimeout(() => void w.terminate().then(done, done), 5000).unref();
+  });
 }
 
 function unavailable(err: Error): NatterError {
