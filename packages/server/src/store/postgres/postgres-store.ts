@@ -92,9 +92,12 @@ class Touched {
   readonly logs = new Set<string>();
   /** conversation → user ids whose member row changed. */
   readonly members = new Map<string, Set<string>>();
-  conversation(id: string): void {
+  /** New `last_seq` values written with the version stamp (one statement instead of two). */
+  readonly lastSeq = new Map<string, number>();
+  conversation(id: string, lastSeq?: number): void {
     this.conversations.add(id);
     this.logs.add(id);
+    if (lastSeq !== undefined) this.lastSeq.set(id, lastSeq);
   }
   member(conversationId: string, userId: string): void {
     this.conversations.add(conversationId);
@@ -243,10 +246,11 @@ export class PostgresStore implements Store {
     // that member's view, not of everyone's.
     const logIds = ids.filter((id) => t.logs.has(id));
     if (logIds.length > 0) {
-      await c.query(`UPDATE conversations SET version = v.version FROM unnest($1::text[], $2::bigint[]) AS v(id, version) WHERE conversations.id = v.id`, [
-        logIds,
-        versions.filter((_, i) => t.logs.has(ids[i]!)),
-      ]);
+      await c.query(
+        `UPDATE conversations SET version = v.version, last_seq = COALESCE(v.s, conversations.last_seq)
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, version, s) WHERE conversations.id = v.id`,
+        [logIds, versions.filter((_, i) => t.logs.has(ids[i]!)), logIds.map((id) => t.lastSeq.get(id) ?? null)],
+      );
     }
     const convs: string[] = [];
     const users: string[] = [];
@@ -651,10 +655,6 @@ export class PostgresStore implements Store {
     // A concurrent process stored one of these clientMsgIds first: seqs would have a hole.
     if (inserted.rowCount !== inserts.length) throw new RetryOneByOne();
     const touched = [...new Set(inserts.map((i) => i.m.conversationId))];
-    await c.query(`UPDATE conversations SET last_seq = v.s FROM unnest($1::text[], $2::bigint[]) AS v(id, s) WHERE conversations.id = v.id`, [
-      touched,
-      touched.map((id) => lastSeq.get(id)!),
-    ]);
     const readBy = new Map<string, number>();
     for (const i of inserts) readBy.set(`${i.m.conversationId}\u0000${i.m.senderId}`, i.seq);
     const reads = [...readBy].map(([k, seq]) => [...k.split('\u0000'), seq] as [string, string, number]);
@@ -663,7 +663,8 @@ export class PostgresStore implements Store {
        WHERE members.conversation_id = v.c AND members.user_id = v.u`,
       [reads.map((r) => r[0]), reads.map((r) => r[1]), reads.map((r) => r[2])],
     );
-    for (const id of touched) t.conversation(id);
+    // last_seq is written with the version stamp at the end of the transaction.
+    for (const id of touched) t.conversation(id, lastSeq.get(id)!);
     return out;
   }
 
