@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { NatterError } from '@natter/protocol';
 import type { Store } from '../store.js';
-import type { SqliteStoreOptions } from './sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { NEEDS_CONVERSATION, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Pending {
@@ -31,6 +31,14 @@ export class SqliteWorkerStore implements Store {
     private readonly worker: Worker,
     /** Checkpoints the WAL beside the store's thread; none for ':memory:'. */
     private readonly checkpointer: Worker | null,
+    /**
+     * A read connection on this thread for the two point reads every new connection makes
+     * (its device, its conversations). A round trip to the thread per read kept each
+     * connect's objects alive longer than a scavenge: at 15,000 connects the heap's old
+     * space grew by 84 MB instead of 46 MB. Reads see every commit whose result has come
+     * back (WAL: a reader sees the last committed state). None for ':memory:'.
+     */
+    private readonly reader: SqliteStore | null,
   ) {
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.fail(err));
@@ -53,7 +61,16 @@ export class SqliteWorkerStore implements Store {
         // Started once the store thread has created and migrated the file.
         const checkpointer = inFile ? new Worker(threadScript('checkpointer'), { workerData: { path: options.path, intervalMs: 250 } }) : null;
         checkpointer?.unref();
-        resolve(new SqliteWorkerStore(worker, checkpointer));
+        let reader: SqliteStore | null = null;
+        try {
+          reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
+        } catch (err) {
+          void stopCheckpointer(checkpointer);
+          void worker.terminate();
+          reject(err as Error);
+          return;
+        }
+        resolve(new SqliteWorkerStore(worker, checkpointer, reader));
       };
       const onError = (err: Error) => {
         worker.off('message', onFirst);
@@ -68,6 +85,7 @@ export class SqliteWorkerStore implements Store {
     // The checkpointer stops first: the store's connection, closing last, checkpoints what is
     // left and removes the WAL.
     this.closing ??= stopCheckpointer(this.checkpointer)
+      .then(() => this.reader?.close())
       .then(() => this.call('close', []))
       .then(
         () => undefined,
@@ -83,7 +101,7 @@ export class SqliteWorkerStore implements Store {
   updateProfile: Store['updateProfile'] = (...a) => this.call('updateProfile', a);
   setPasswordHash: Store['setPasswordHash'] = (...a) => this.call('setPasswordHash', a);
   createDevice: Store['createDevice'] = (...a) => this.call('createDevice', a);
-  getDevice: Store['getDevice'] = (...a) => this.call('getDevice', a);
+  getDevice: Store['getDevice'] = (...a) => (this.reader && !this.closing ? this.reader.getDevice(...a) : this.call('getDevice', a));
   listDevices: Store['listDevices'] = (...a) => this.call('listDevices', a);
   rotateRefresh: Store['rotateRefresh'] = (...a) => this.call('rotateRefresh', a);
   revokeDevice: Store['revokeDevice'] = (...a) => this.call('revokeDevice', a);
@@ -101,7 +119,8 @@ export class SqliteWorkerStore implements Store {
   };
   getConversationState: Store['getConversationState'] = (...a) => this.call('getConversationState', a);
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.call('getConversationForUser', a);
-  activeConversationIds: Store['activeConversationIds'] = (...a) => this.call('activeConversationIds', a);
+  activeConversationIds: Store['activeConversationIds'] = (...a) =>
+    this.reader && !this.closing ? this.reader.activeConversationIds(...a) : this.call('activeConversationIds', a);
   changeMembership: Store['changeMembership'] = (...a) => this.call('changeMembership', a);
   appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
   getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
