@@ -76,7 +76,10 @@ describe('SqliteWorkerStore', () => {
     }
   });
 
-  it('copies the WAL into the database file in the background, long before SQLite would by itself', async () => {
+  it.each([
+    ['', false],
+    [', and goes on doing so after its checkpointer thread died', true],
+  ])('copies the WAL into the database file in the background, long before SQLite would by itself%s', async (_, kill) => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
     const path = join(dir, 'natter.db');
     const t = new StoreHarness();
@@ -84,6 +87,7 @@ describe('SqliteWorkerStore', () => {
     try {
       const [a, b] = [await t.user('a'), await t.user('b')];
       const c = await t.store.openDirect(a, b, t.direct(a, b));
+      if (kill) await (t.store as unknown as { checkpointer: { terminate(): Promise<number> } }).checkpointer.terminate();
       await new Promise((r) => setTimeout(r, 600));
       const before = statSync(path).size;
       // 200 commits of a few pages each: far below the 4,000 WAL pages at which SQLite would checkpoint by itself.

@@ -30,7 +30,7 @@ export class SqliteWorkerStore implements Store {
   private constructor(
     private readonly worker: Worker,
     /** Checkpoints the WAL beside the store's thread; none for ':memory:'. */
-    private readonly checkpointer: Worker | null,
+    private checkpointer: Worker | null,
     /**
      * A read connection on this thread for the two point reads every new connection makes
      * (its device, its conversations). A round trip to the thread per read kept each
@@ -59,8 +59,7 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         // Started once the store thread has created and migrated the file.
-        const checkpointer = inFile ? new Worker(threadScript('checkpointer'), { workerData: { path: options.path, intervalMs: 250 } }) : null;
-        checkpointer?.unref();
+        const checkpointer = inFile ? startCheckpointer(options.path) : null;
         let reader: SqliteStore | null = null;
         try {
           reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
@@ -70,7 +69,9 @@ export class SqliteWorkerStore implements Store {
           reject(err as Error);
           return;
         }
-        resolve(new SqliteWorkerStore(worker, checkpointer, reader));
+        const store = new SqliteWorkerStore(worker, checkpointer, reader);
+        if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
+        resolve(store);
       };
       const onError = (err: Error) => {
         worker.off('message', onFirst);
@@ -78,6 +79,21 @@ export class SqliteWorkerStore implements Store {
       };
       worker.once('message', onFirst);
       worker.once('error', onError);
+    });
+  }
+
+  /**
+   * Without checkpoints the WAL would grow for ever (the writer has automatic ones off): a
+   * checkpointer that exits other than at close is started again, a second later.
+   */
+  private keepCheckpointing(w: Worker, path: string): void {
+    w.once('exit', () => {
+      if (this.closing || this.checkpointer !== w) return;
+      setTimeout(() => {
+        if (this.closing) return;
+        this.checkpointer = startCheckpointer(path);
+        this.keepCheckpointing(this.checkpointer, path);
+      }, 1000).unref();
     });
   }
 
@@ -165,6 +181,15 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
   const self = import.meta.url;
   if (self.endsWith('/src/store/sqlite/worker-store.ts')) return new URL(self.replace(/\/src\/store\/sqlite\/worker-store\.ts$/, `/dist/store/sqlite/${name}.js`));
   return new URL(`./${name}.js`, self);
+}
+
+function startCheckpointer(path: string): Worker {
+  const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: 250 } });
+  w.on('error', () => {
+    // 'exit' follows; keepCheckpointing starts another.
+  });
+  w.unref();
+  return w;
 }
 
 function stopCheckpointer(w: Worker | null): Promise<void> {
