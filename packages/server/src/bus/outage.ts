@@ -16,6 +16,7 @@
  *   connect: (url, logger) => RedisBus.connect(url, { logger }),
  * });
  */
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -237,6 +238,8 @@ export function runBusOutage(name: string, broker: OutageBroker): void {
         await b.subscribe('c:c_stall');
         // Frozen, not dead: connections stay open and nothing answers, like a hung broker.
         child.kill('SIGSTOP');
+        // kill() only sends the signal: a broker still running for a moment could answer.
+        await untilStopped(child.pid!);
         const t0 = performance.now();
         await expect(a.publish('c:c_stall', 'stalled')).rejects.toBeInstanceOf(BusUnavailableError);
         const ms = performance.now() - t0;
@@ -289,4 +292,15 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Resolves once the process is in the stopped state ('T' in /proc/<pid>/stat). */
+async function untilStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
