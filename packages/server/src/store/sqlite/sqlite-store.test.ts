@@ -12,17 +12,24 @@ import { StoreHarness } from '../contract/harness.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteWorkerStore } from './worker-store.js';
+import type { Store } from '../store.js';
 
 /** A temp dir holding one database file; every store opened on it is closed by cleanup(). */
 function tempDatabase() {
   const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-'));
   const path = join(dir, 'data', 'natter.db');
-  const opened: SqliteStore[] = [];
+  const opened: Store[] = [];
   return {
     dir,
     path,
     open(durability: 'normal' | 'full' = 'normal'): SqliteStore {
       const s = new SqliteStore({ path, durability });
+      opened.push(s);
+      return s;
+    },
+    /** The store as the server runs it: on its own thread. */
+    async openThreaded(): Promise<SqliteWorkerStore> {
+      const s = await SqliteWorkerStore.open({ path, durability: 'normal' });
       opened.push(s);
       return s;
     },
@@ -40,22 +47,8 @@ runStoreContract('sqlite', async () => {
 
 // The same contract through the thread the server runs it on (requests and errors cross it).
 runStoreContract('sqlite-worker', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
-  const path = join(dir, 'data', 'natter.db');
-  const opened: SqliteWorkerStore[] = [];
-  const open = async () => {
-    const s = await SqliteWorkerStore.open({ path, durability: 'normal' });
-    opened.push(s);
-    return s;
-  };
-  return {
-    store: await open(),
-    reopen: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const db = tempDatabase();
+  return { store: await db.openThreaded(), reopen: () => db.openThreaded(), cleanup: () => db.cleanup() };
 });
 
 describe('SqliteWorkerStore', () => {
