@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { storedMessage } from '../store/rows.js';
+import type { NewMessage } from '../store/store.js';
+import { messageFrame, storedMessageFrame } from './messaging.js';
 
 let t: TestServer;
 beforeEach(async () => {
@@ -31,6 +34,61 @@ describe('messaging over the socket', () => {
     expect(b.frames.filter((f) => f.type === 'message' && f.message.seq === 2)).toEqual([]);
     const clash = await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body: { text: 'other' } });
     expect(clash.error.code).toBe('client_msg_id_conflict');
+    a.close();
+    b.close();
+  });
+});
+
+describe('the live message frame', () => {
+  const base: NewMessage = {
+    id: 'm1',
+    conversationId: 'c1',
+    senderId: 'u1',
+    type: 'text',
+    body: '{"text":"hi"}',
+    clientMsgId: 'k1',
+    replyTo: null,
+    createdAt: 1_700_000_000_000,
+  };
+  // Bodies as the server stores them: JSON.stringify of what the client sent.
+  const bodies: unknown[] = [
+    { text: 'plain' },
+    { text: 'quotes " and \\ backslash, \n newline, \u0000 nul, tab\t', mentions: ['u2', 'u"3'] },
+    { text: 'ünïcödé 😀 \u2028 \ud800 lone surrogate' },
+    { nested: { a: [1, -0, 1e21, 0.1, -5e-7, true, null, 'x'] }, __proto__x: {} },
+    JSON.parse('{"__proto__":{"polluted":1},"k":"v"}'),
+    [1, [2, [3]]],
+    'a string body',
+    12.5,
+    null,
+  ];
+
+  it('is byte for byte the frame of the stored entry, for every kind of body', () => {
+    for (const [i, body] of bodies.entries()) {
+      for (const replyTo of [null, 'm"0']) {
+        const m: NewMessage = { ...base, type: i === 0 ? 'text' : 'custom', body: JSON.stringify(body), replyTo, clientMsgId: `k"${i}\u00e9` };
+        expect(storedMessageFrame(m, 42)).toBe(messageFrame(storedMessage(m, 42)));
+      }
+    }
+  });
+
+  it('carries what history serves for the same entry', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const conv = await a.request({ type: 'conversation.direct', userId: bob.userId });
+    const id = conv.data.id as string;
+    await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+    const body = { text: 'emoji 😀 "quoted" \\ and a newline\n', mentions: [bob.userId] };
+    await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body });
+    const custom = { kind: 'poll', options: ['a', 'b'], weights: [0.5, 1e-7], open: true, meta: null };
+    await a.request({ type: 'send', conversationId: id, clientMsgId: 'k2', msgType: 'custom', body: custom });
+    const live = await b.waitFor((f) => f.type === 'message' && f.message.seq === 3);
+    const page = await b.request({ type: 'messages', conversationId: id, after: 1 });
+    expect(page.data.messages).toEqual([b.frames.find((f) => f.type === 'message' && f.message.seq === 2)!.message, live.message]);
+    expect(page.data.messages[0].body).toEqual(body);
+    expect(page.data.messages[1].body).toEqual(custom);
     a.close();
     b.close();
   });

@@ -17,7 +17,7 @@ import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import type { Hub } from './hub.js';
 import { newConversationId, newMessageId } from './ids.js';
-import type { ConversationState, MembershipChange, NewConversation, Store } from '../store/store.js';
+import type { ConversationState, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
 
 export interface MessagingLimits {
   maxTextLength: number;
@@ -46,6 +46,21 @@ export function decodeSyncToken(token: string | null | undefined): number {
 /** Encodes a log entry as the `message` frame every recipient gets, once. */
 export function messageFrame(message: Message): string {
   return encodeFrame({ type: 'message', message });
+}
+
+const str = JSON.stringify;
+
+/**
+ * The `message` frame of a send stored at `seq`: byte for byte messageFrame(storedMessage(m,
+ * seq)), but with the body's stored JSON text spliced in rather than parsed only to be written
+ * out again (the body is JSON.stringify output, which re-encodes to itself).
+ */
+export function storedMessageFrame(m: NewMessage, seq: number): string {
+  return (
+    `{"type":"message","message":{"id":${str(m.id)},"conversationId":${str(m.conversationId)},"seq":${seq},` +
+    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body},"clientMsgId":${str(m.clientMsgId)},` +
+    `"replyTo":${m.replyTo === null ? 'null' : str(m.replyTo)},"createdAt":${m.createdAt}}}`
+  );
 }
 
 export class Messaging {
@@ -88,21 +103,21 @@ export class Messaging {
   }
 
   async send(userId: string, f: ClientFrameOf<'send'>): Promise<SendResult> {
-    const body = this.validateBody(f.msgType, f.body);
-    const outcome = await this.committer.submit({
+    const message: NewMessage = {
       id: newMessageId(),
       conversationId: f.conversationId,
       senderId: userId,
       type: f.msgType,
-      body,
+      body: this.validateBody(f.msgType, f.body),
       clientMsgId: f.clientMsgId,
       replyTo: f.replyTo ?? null,
       createdAt: this.clock.now(),
-    });
+    };
+    const outcome = await this.committer.submit(message);
     switch (outcome.kind) {
       case 'stored':
-        await this.hub.publishEntry(outcome.message.conversationId, messageFrame(outcome.message));
-        return { id: outcome.message.id, seq: outcome.message.seq, createdAt: outcome.message.createdAt };
+        await this.hub.publishEntry(message.conversationId, storedMessageFrame(message, outcome.seq));
+        return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
       case 'duplicate':
         // A retry: the first attempt may have died between commit and publish, so members may
         // never have had it live. Ask the conversation's devices to sync rather than re-send

@@ -67,7 +67,8 @@ export interface NewMessage {
 }
 
 export type AppendOutcome =
-  | { kind: 'stored'; message: Message; memberIds: string[] }
+  /** Stored at `seq`: the message is the send as given, with that seq (see storedMessage). */
+  | { kind: 'stored'; seq: number }
   /** The same clientMsgId was stored before with the same content: the original. */
   | { kind: 'duplicate'; message: Message }
   /** The clientMsgId was used before for different content. */

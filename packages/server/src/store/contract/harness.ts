@@ -12,6 +12,7 @@ import type {
   Store,
   SyncPage,
 } from '../store.js';
+import { storedMessage } from '../rows.js';
 
 export interface StoreFixture {
   /** A fresh, empty store. */
@@ -132,9 +133,10 @@ export class StoreHarness {
     text = 'hi',
     extra: Partial<NewMessage> = {},
   ): Promise<Message> => {
-    const [o] = await this.store.appendMessages([this.msg(conversationId, senderId, text, extra)]);
+    const m = this.msg(conversationId, senderId, text, extra);
+    const [o] = await this.store.appendMessages([m]);
     if (o?.kind !== 'stored') throw new Error(`send failed: ${o?.kind}`);
-    return o.message;
+    return storedMessage(m, o.seq);
   };
 
   sendMany = async (conversationId: string, senderId: string, count: number): Promise<Message[]> => {

@@ -1,6 +1,7 @@
 /** Store contract: cursors, changesSince and durability. Run through runStoreContract in ../contract.ts. */
 import { describe, expect, it } from 'vitest';
 import { HOUR, T0, type StoreHarness } from './harness.js';
+import { storedMessage } from '../rows.js';
 
 export function syncContract(t: StoreHarness): void {
   // --- cursors ------------------------------------------------------------------------------
@@ -212,12 +213,12 @@ export function syncContract(t: StoreHarness): void {
       expect((await t.store.getDevice(phone.id))?.refreshHash).toBe('h2');
       expect((await t.store.getConversationState(g.id))?.lastSeq).toBe(2);
       expect((await t.store.getMessages(g.id, bob, { after: 1, limit: 10 }))?.messages).toEqual([
-        stored?.kind === 'stored' ? stored.message : null,
+        storedMessage(sent, stored?.kind === 'stored' ? stored.seq : -1),
       ]);
       expect((await t.store.getConversationForUser(g.id, bob))?.membership.readSeq).toBe(2);
       expect(await t.store.ackDelivered(phone.id, bob, g.id, 1)).toEqual({ kind: 'ok', seq: 2 });
       expect(await t.store.appendMessages([{ ...sent, id: t.nextId('m') }])).toEqual([
-        { kind: 'duplicate', message: stored?.kind === 'stored' ? stored.message : null },
+        { kind: 'duplicate', message: storedMessage(sent, 2) },
       ]);
       expect((await t.store.changesSince(bob, version, 10)).conversations).toEqual([]);
 

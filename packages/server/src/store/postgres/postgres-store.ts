@@ -576,18 +576,14 @@ export class PostgresStore implements Store {
       [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId)],
     );
     const prior = new Map(priors.rows.map((r) => [`${r.sender_id}\u0000${r.client_msg_id}`, r]));
+    // Only the senders' memberships: a group's other members are not needed to store a send.
+    const senderKeys = [...new Set(batch.map((m) => `${m.conversationId}\u0000${m.senderId}`))].map((k) => k.split('\u0000'));
     const memberRows = await c.query<{ conversation_id: string; user_id: string; state: string; joined_seq: number }>(
-      `SELECT conversation_id, user_id, state, joined_seq FROM members WHERE conversation_id = ANY($1::text[])`,
-      [convIds],
+      `SELECT m.conversation_id, m.user_id, m.state, m.joined_seq FROM members m
+       JOIN unnest($1::text[], $2::text[]) AS k(c, u) ON m.conversation_id = k.c AND m.user_id = k.u`,
+      [senderKeys.map((k) => k[0]), senderKeys.map((k) => k[1])],
     );
     const member = new Map(memberRows.rows.map((r) => [`${r.conversation_id}\u0000${r.user_id}`, r]));
-    const activeMembers = new Map<string, string[]>();
-    for (const r of memberRows.rows) {
-      if (r.state !== 'active') continue;
-      let l = activeMembers.get(r.conversation_id);
-      if (!l) activeMembers.set(r.conversation_id, (l = []));
-      l.push(r.user_id);
-    }
     const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
     const replies = new Map<string, { conversation_id: string; seq: number }>();
     if (replyIds.length > 0) {
@@ -632,7 +628,7 @@ export class PostgresStore implements Store {
       const entry = { m, seq };
       inserts.push(entry);
       inBatch.set(key, entry);
-      out.push({ kind: 'stored', message: storedMessage(m, seq), memberIds: activeMembers.get(m.conversationId) ?? [] });
+      out.push({ kind: 'stored', seq });
     }
     if (inserts.length === 0) return out;
 
@@ -717,14 +713,7 @@ export class PostgresStore implements Store {
         }
         await c.query(`UPDATE members SET read_seq = GREATEST(read_seq, $3) WHERE conversation_id = $1 AND user_id = $2`, [m.conversationId, m.senderId, seq]);
         t.conversation(m.conversationId);
-        let memberIds = membersOf.get(m.conversationId);
-        if (!memberIds) {
-          memberIds = (await c.query<{ user_id: string }>(`SELECT user_id FROM members WHERE conversation_id = $1 AND state = 'active'`, [m.conversationId])).rows.map(
-            (r) => r.user_id,
-          );
-          membersOf.set(m.conversationId, memberIds);
-        }
-        out.push({ kind: 'stored', memberIds, message: storedMessage(m, seq) });
+        out.push({ kind: 'stored', seq });
       }
       return out;
     });

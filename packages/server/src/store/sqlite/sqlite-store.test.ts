@@ -206,7 +206,8 @@ describe('SqliteStore', () => {
     expect(await reopened.getUser('u1')).toMatchObject({ username: 'alice', passwordHash: 'h' });
     const page = await reopened.getMessages('c1', 'u1', { after: 0, limit: 10 });
     expect(page?.messages.map((m) => m.id)).toEqual(['m1', 'm2']);
-    expect(page?.messages[1]).toEqual(sent?.kind === 'stored' ? sent.message : null);
+    expect(sent).toEqual({ kind: 'stored', seq: 2 });
+    expect(page?.messages[1]).toEqual({ id: 'm2', conversationId: 'c1', seq: 2, senderId: 'u1', type: 'text', body: { text: 'hi' }, clientMsgId: 'k1', replyTo: null, createdAt: 3 });
   });
 
   it('sees a write from another connection once it is committed', async () => {

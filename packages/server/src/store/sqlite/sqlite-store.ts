@@ -31,7 +31,6 @@ import {
   directKey,
   REMEMBERED_REFRESH_HASHES,
   sameSend,
-  storedMessage,
   toDevice,
   toMessage,
   toUser,
@@ -62,9 +61,8 @@ interface SqliteDeviceRow extends DeviceRow {
 /** One conversation's state while a batch of sends is appended. */
 interface BatchConversation {
   lastSeq: number;
-  members: Map<string, { state: string; joined_seq: number }>;
-  /** Active members in join order: who the stored messages are routed to. */
-  activeIds: string[];
+  /** Senders looked up so far: their membership, or null when they never were members. */
+  senders: Map<string, { state: string; joined_seq: number } | null>;
   changed: boolean;
 }
 
@@ -92,9 +90,12 @@ export class SqliteStore implements Store {
     this.s = {
       nextVersion: db.prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
       takeVersions: db.prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-      conversationMembers: db.prepare<[string], { last_seq: number; user_id: string; state: 'active' | 'left'; joined_seq: number }>(
-        `SELECT c.last_seq, m.user_id, m.state, m.joined_seq FROM conversations c JOIN members m ON m.conversation_id = c.id
-         WHERE c.id = ? ORDER BY m.joined_seq, m.user_id`,
+      seqAndSender: db.prepare<[string, string], { last_seq: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
+        `SELECT c.last_seq, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
+         WHERE c.id = ?`,
+      ),
+      senderMember: db.prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
+        `SELECT state, joined_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
       ),
       currentVersion: db.prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
       insertUser: db.prepare(
@@ -451,10 +452,12 @@ export class SqliteStore implements Store {
     return this.db
       .transaction(() => {
         // Work is done once per conversation and per sender in a batch, not per message: one
-        // query loads a conversation's seq and members, the seq, version and the sender's read
-        // cursor are written at the end. Per message there is one insert; the idempotency
-        // lookup only runs when the insert hits the (sender, clientMsgId) index or the send is
-        // refused anyway (a retried send is answered with its original even after leaving).
+        // point query loads a conversation's seq with its first sender's membership (a group's
+        // other members are never read: a send needs only its sender's), the seq, version and
+        // the sender's read cursor are written at the end. Per message there is one insert; the
+        // idempotency lookup only runs when the insert hits the (sender, clientMsgId) index or
+        // the send is refused anyway (a retried send is answered with its original even after
+        // leaving).
         const convs = new Map<string, BatchConversation | null>();
         const readBy = new Map<string, { conversationId: string; senderId: string; seq: number }>();
         const priorOr = (m: NewMessage, refusal: AppendOutcome): AppendOutcome => {
@@ -465,10 +468,10 @@ export class SqliteStore implements Store {
         const outcomes = batch.map((m): AppendOutcome => {
           let conv = convs.get(m.conversationId);
           if (conv === undefined) {
-            conv = this.batchConversation(m.conversationId);
+            conv = this.batchConversation(m.conversationId, m.senderId);
             convs.set(m.conversationId, conv);
           }
-          const member = conv?.members.get(m.senderId);
+          const member = conv && this.batchSender(conv, m.conversationId, m.senderId);
           if (!conv || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
           if (m.replyTo !== null) {
             const target = this.s.messageById.get(m.replyTo);
@@ -481,7 +484,7 @@ export class SqliteStore implements Store {
           conv.lastSeq = seq;
           conv.changed = true;
           readBy.set(`${m.conversationId}\u0000${m.senderId}`, { conversationId: m.conversationId, senderId: m.senderId, seq });
-          return { kind: 'stored', message: storedMessage(m, seq), memberIds: conv.activeIds };
+          return { kind: 'stored', seq };
         });
         const changed = [...convs].filter((e): e is [string, BatchConversation] => e[1]?.changed === true);
         if (changed.length > 0) {
@@ -496,17 +499,21 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  /** A conversation's seq and members in one query, for one batch of sends. */
-  private batchConversation(id: string): BatchConversation | null {
-    const rows = this.s.conversationMembers.all(id);
-    if (rows.length === 0) return null;
-    const members = new Map<string, { state: string; joined_seq: number }>();
-    const activeIds: string[] = [];
-    for (const r of rows) {
-      members.set(r.user_id, r);
-      if (r.state === 'active') activeIds.push(r.user_id);
+  /** A conversation's seq and its first sender's membership in one query, for one batch of sends. */
+  private batchConversation(id: string, senderId: string): BatchConversation | null {
+    const row = this.s.seqAndSender.get(senderId, id);
+    if (!row) return null;
+    const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq! };
+    return { lastSeq: row.last_seq, senders: new Map([[senderId, sender]]), changed: false };
+  }
+
+  private batchSender(conv: BatchConversation, conversationId: string, senderId: string): { state: string; joined_seq: number } | null {
+    let sender = conv.senders.get(senderId);
+    if (sender === undefined) {
+      sender = this.s.senderMember.get(conversationId, senderId) ?? null;
+      conv.senders.set(senderId, sender);
     }
-    return { lastSeq: rows[0]!.last_seq, members, activeIds, changed: false };
+    return sender;
   }
 
   async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
