@@ -671,7 +671,6 @@ export class PostgresStore implements Store {
         c,
         batch.map((m) => m.conversationId),
       );
-      const membersOf = new Map<string, string[]>();
       const out: AppendOutcome[] = [];
       for (const m of batch) {
         const prior = (await c.query<MessageRow>(`SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2`, [m.senderId, m.clientMsgId])).rows[0];
