@@ -53,6 +53,7 @@ const schema = z.object({
   MAX_SEND_QUEUE_BYTES: int(16 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   AUTH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   HEARTBEAT_INTERVAL_MS: int(100, 600_000).default(25_000),
+  WRITE_COALESCE_MAX_MS: int(0, 100).default(20),
   /** Login attempts per account per 15 minutes, and per IP. */
   LOGIN_ATTEMPTS_PER_ACCOUNT: int(1, 10_000).default(10),
   LOGIN_ATTEMPTS_PER_IP: int(1, 100_000).default(100),

@@ -167,6 +167,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     maxFrameBytes: config.MAX_FRAME_BYTES,
     maxSendQueueBytes: config.MAX_SEND_QUEUE_BYTES,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    writeCoalesceMaxMs: config.WRITE_COALESCE_MAX_MS,
     allowedOrigins: config.allowedOrigins,
     maxInFlight: 1024,
     openSession: (conn) => new Session(conn, sessionDeps),

@@ -10,12 +10,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection } from '../core/connection.js';
 import type { Session } from '../core/session.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export interface WebSocketGatewayOptions {
   path: string;
   maxFrameBytes: number;
   maxSendQueueBytes: number;
   heartbeatIntervalMs: number;
+  /** Longest a frame may be held to share a syscall when the server is busy; 0: end of turn always. */
+  writeCoalesceMaxMs: number;
   allowedOrigins: '*' | string[];
   /** Requests handled at once per connection before it is closed for flooding. */
   maxInFlight: number;
@@ -30,14 +33,6 @@ export interface WebSocketGatewayOptions {
 
 /** Bytes held back by one socket's cork before they are written anyway. */
 const CORK_MAX_BYTES = 64 * 1024;
-
-/** One setImmediate for all sockets corked this turn, not one per socket. */
-let toUncork: SocketConnection[] = [];
-function uncorkAll(): void {
-  const now = toUncork;
-  toUncork = [];
-  for (const c of now) c.uncork();
-}
 
 /**
  * One WebSocket as the core sees it (a Connection), with the transport's own state for it.
@@ -56,6 +51,7 @@ class SocketConnection implements Connection {
   constructor(
     readonly ws: WebSocket,
     private readonly o: WebSocketGatewayOptions,
+    private readonly coalescer: WriteCoalescer,
   ) {
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
     this.raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
@@ -74,17 +70,17 @@ class SocketConnection implements Connection {
     }
     this.o.onFrameOut();
     // Coalesce: frames written to one socket in the same event-loop turn (a fan-out batch,
-    // a result and an echo) leave in one syscall instead of one writev each.
+    // a result and an echo) — or, under load, the same short window — leave in one syscall
+    // instead of one writev each.
     if (!this.corked && this.raw) {
       this.corked = true;
       this.raw.cork();
-      if (toUncork.length === 0) setImmediate(uncorkAll);
-      toUncork.push(this);
+      this.coalescer.add(this);
     }
     if (this.corked) this.corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     // Text frames even when handed bytes: the protocol is JSON text.
     ws.send(frame, { binary: false });
-    // A large burst in one turn (many history pages answered at once) leaves now: what the
+    // A large burst (many history pages answered at once) leaves now: what the
     // kernel does not take is then the peer's backlog, which the check above must see.
     if (this.corked && this.corkedBytes >= CORK_MAX_BYTES) this.uncork();
   }
@@ -114,6 +110,7 @@ export class WebSocketGateway {
   private readonly wss: WebSocketServer;
   private readonly live = new Set<SocketConnection>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly coalescer: WriteCoalescer;
 
   constructor(
     server: Server,
@@ -123,6 +120,7 @@ export class WebSocketGateway {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.heartbeat = setInterval(() => this.beat(), o.heartbeatIntervalMs);
     this.heartbeat.unref();
+    this.coalescer = new WriteCoalescer(o.writeCoalesceMaxMs);
   }
 
   get size(): number {
@@ -160,7 +158,7 @@ export class WebSocketGateway {
   }
 
   private accept(ws: WebSocket): void {
-    const conn = new SocketConnection(ws, this.o);
+    const conn = new SocketConnection(ws, this.o, this.coalescer);
     this.live.add(conn);
     this.o.onOpen();
     const session = this.o.openSession(conn);
@@ -207,6 +205,7 @@ export class WebSocketGateway {
   /** Closes every connection with `server_shutdown` (clients reconnect elsewhere or later). */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.coalescer.close();
     const closing = [...this.live].map(
       (l) =>
         new Promise<void>((resolve) => {

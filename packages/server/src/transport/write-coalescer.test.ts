@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WriteCoalescer } from './write-coalescer.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Keeps the event loop busy for `ms`, in slices so timers still run between them. */
+async function busyFor(ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const slice = performance.now() + 20;
+    while (performance.now() < slice) {
+      // spin
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+class Sock {
+  flushes: number[] = [];
+  uncork(): void {
+    this.flushes.push(performance.now());
+  }
+}
+
+let c: WriteCoalescer | null = null;
+afterEach(() => {
+  c?.close();
+  c = null;
+});
+
+describe('WriteCoalescer', () => {
+  it('on a quiet server writes corked sockets out at the end of the turn, all together', async () => {
+    c = new WriteCoalescer(20);
+    const a = new Sock();
+    const b = new Sock();
+    c.add(a);
+    c.add(b);
+    expect(a.flushes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(a.flushes).toHaveLength(1);
+    expect(b.flushes).toHaveLength(1);
+    // Another turn, another flush straight away: no window while the loop is idle.
+    c.add(a);
+    await new Promise((r) => setImmediate(r));
+    expect(a.flushes).toHaveLength(2);
+  });
+
+  it('while a window is open, holds the next flush until the window since the last one has passed, and no longer', async () => {
+    c = new WriteCoalescer(40, true);
+    const a = new Sock();
+    c.add(a);
+    // The first flush after a quiet window leaves at the end of the turn.
+    await new Promise((r) => setImmediate(r));
+    expect(a.flushes).toHaveLength(1);
+    const first = a.flushes[0]!;
+    c.add(a);
+    await new Promise((r) => setImmediate(r));
+    expect(a.flushes).toHaveLength(1);
+    await sleep(80);
+    expect(a.flushes).toHaveLength(2);
+    const gap = a.flushes[1]! - first;
+    expect(gap).toBeGreaterThanOrEqual(39);
+    expect(gap).toBeLessThan(75);
+  });
+
+  it('opens the window when the event loop is busy and closes it when it is quiet again', async () => {
+    c = new WriteCoalescer(20);
+    expect(c.windowMs).toBe(0);
+    await busyFor(400);
+    expect(c.windowMs).toBeGreaterThan(10);
+    expect(c.windowMs).toBeLessThanOrEqual(20);
+    await sleep(350);
+    expect(c.windowMs).toBe(0);
+  });
+
+  it('with a maximum of 0 never holds frames back, however busy', async () => {
+    c = new WriteCoalescer(0);
+    await busyFor(300);
+    expect(c.windowMs).toBe(0);
+  });
+});
