@@ -1,5 +1,5 @@
 /**
- * A thread that copies the WAL into the database file (PASSIVE checkpoints, a few times a
+ * A thread that copies the WAL into the database file (PASSIVE checkpoints, once a
  * second) on a connection of its own. With SQLite's automatic checkpoints the writer does that
  * copy — and its fsync — inside a commit once the WAL passes a size, and every send waiting on
  * that commit waits for the disk too; a PASSIVE checkpoint elsewhere never blocks the writer.
