@@ -94,6 +94,33 @@ describe('the live message frame', () => {
   });
 });
 
+describe('fan-out to many connections', () => {
+  it('gives every member device the same entries, whole and in order, at every frame length', async () => {
+    const big = await startTestServer({ MAX_CUSTOM_BODY_BYTES: 300_000, MAX_FRAME_BYTES: 1_000_000 });
+    try {
+      const users = await Promise.all([0, 1, 2].map(() => register(big.url)));
+      // Two devices for the sender, one each for the others: four sockets share each fan-out.
+      const clients = await Promise.all([0, 0, 1, 2].map((u) => RawClient.authed(big.wsUrl, users[u]!.accessToken)));
+      const conv = (await clients[0]!.request({ type: 'conversation.create', members: [users[1]!.userId, users[2]!.userId] })).data;
+      await Promise.all(clients.slice(2).map((c) => c.waitFor((f) => f.type === 'conversation' && f.conversation.id === conv.id)));
+      // Frames of 126–65,535 bytes (16-bit length) and of 64 KB and more (64-bit length).
+      const bodies = [{ s: 'a' }, { s: 'b'.repeat(5_000) }, { s: 'c'.repeat(70_000) }, { s: 'ü'.repeat(100_000) }, { s: 'e' }];
+      for (const [i, body] of bodies.entries()) {
+        await clients[i % 2]!.request({ type: 'send', conversationId: conv.id, clientMsgId: `f${i}`, msgType: 'custom', body });
+      }
+      for (const c of clients) {
+        const last = await c.waitFor((f) => f.type === 'message' && f.message.seq === 6);
+        const got = [...c.frames.filter((f) => f.type === 'message' && f.message.seq >= 2), last].map((f) => f.message.body);
+        // Compared as one boolean: a failure would otherwise print hundreds of KB of bodies.
+        expect(JSON.stringify(got) === JSON.stringify(bodies)).toBe(true);
+      }
+      for (const c of clients) c.close();
+    } finally {
+      await big.close();
+    }
+  });
+});
+
 describe('bad input changes nothing', () => {
   async function setup() {
     const alice = await register(t.url);

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection } from '../core/connection.js';
@@ -34,6 +35,29 @@ export interface WebSocketGatewayOptions {
 /** Bytes held back by one socket's cork before they are written anyway. */
 const CORK_MAX_BYTES = 64 * 1024;
 
+/** ws's own frame builder (exported by ws, not declared by @types/ws). */
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; rsv1: boolean; readOnly: boolean }): Buffer[] };
+};
+const TEXT = { fin: true, opcode: 0x1, mask: false, rsv1: false, readOnly: false };
+
+/**
+ * A fan-out's payload framed once for all its recipients: server frames are not masked, so the
+ * bytes on the wire (header and payload) are the same for every socket, and each recipient
+ * costs one buffered chunk instead of a header built for it plus two writes. The hub hands the
+ * same Buffer to each recipient in turn, so remembering the last one is enough.
+ */
+let lastPayload: Buffer | null = null;
+let lastFramed: Buffer = Buffer.alloc(0);
+function framedText(payload: Buffer): Buffer {
+  if (payload !== lastPayload) {
+    const parts = Sender.frame(payload, TEXT);
+    lastFramed = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    lastPayload = payload;
+  }
+  return lastFramed;
+}
+
 /**
  * One WebSocket as the core sees it (a Connection), with the transport's own state for it.
  * A class rather than closures: with tens of thousands of idle sockets per process, the few
@@ -46,7 +70,7 @@ class SocketConnection implements Connection {
   private corked = false;
   /** Bytes held back by our own cork this turn: not the peer's backlog. */
   private corkedBytes = 0;
-  private readonly raw: { cork(): void; uncork(): void } | undefined;
+  private readonly raw: { cork(): void; uncork(): void; write(b: Buffer): boolean } | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -54,7 +78,7 @@ class SocketConnection implements Connection {
     private readonly coalescer: WriteCoalescer,
   ) {
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
-    this.raw = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    this.raw = (ws as unknown as { _socket?: SocketConnection['raw'] })._socket;
   }
 
   send(frame: string | Buffer): void {
@@ -78,8 +102,11 @@ class SocketConnection implements Connection {
       this.coalescer.add(this);
     }
     if (this.corked) this.corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    // Bytes are a fan-out's shared payload: framed once, written as is (with permessage-deflate
+    // off, ws writes every frame straight to the socket too, so the order of frames holds).
     // Text frames even when handed bytes: the protocol is JSON text.
-    ws.send(frame, { binary: false });
+    if (typeof frame !== 'string' && this.raw) this.raw.write(framedText(frame));
+    else ws.send(frame, { binary: false });
     // A large burst (many history pages answered at once) leaves now: what the
     // kernel does not take is then the peer's backlog, which the check above must see.
     if (this.corked && this.corkedBytes >= CORK_MAX_BYTES) this.uncork();
