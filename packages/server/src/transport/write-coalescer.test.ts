@@ -56,11 +56,13 @@ describe('WriteCoalescer', () => {
     c.add(a);
     await new Promise((r) => setImmediate(r));
     expect(a.flushes).toHaveLength(1);
-    await sleep(80);
+    for (let waited = 0; a.flushes.length < 2 && waited < 2000; waited += 5) await sleep(5);
     expect(a.flushes).toHaveLength(2);
     const gap = a.flushes[1]! - first;
-    expect(gap).toBeGreaterThanOrEqual(39);
-    expect(gap).toBeLessThan(75);
+    // Held for the window (timers may fire a millisecond or two early), then written by itself
+    // without any further activity; the upper bound only allows for a slow machine.
+    expect(gap).toBeGreaterThanOrEqual(35);
+    expect(gap).toBeLessThan(500);
   });
 
   it('opens the window when the event loop is busy and closes it when it is quiet again', async () => {
