@@ -207,7 +207,7 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
         // Start low enough (10k deliveries/s, or two steps below the last maximum) and climb by 1.5×.
         const prev = lastMax.get(t.name);
         const startRate = Math.max(1, Math.round(prev ? prev / 2.25 : 10_000 / groupSize));
-        const { best, steps } = await findMax(session, { startRate, factor: 1.5, maxSteps: 14, p99LimitMs: 100 }, opts.durationS, (s) =>
+        const { best, steps } = await findMax(session, { startRate, factor: 1.5, maxSteps: 14, refine: 2, p99LimitMs: 100 }, opts.durationS, (s) =>
           progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
         );
         if (best) lastMax.set(t.name, best.rate);

@@ -292,6 +292,8 @@ export interface FindMaxOptions {
   startRate: number;
   factor: number;
   maxSteps: number;
+  /** Bisections between the last passing rate and the first failing one. */
+  refine: number;
   p99LimitMs: number;
 }
 
@@ -301,12 +303,12 @@ export function passed(r: TrialResult, o: FindMaxOptions, durationS: number): bo
 }
 
 /**
- * Raises the rate by `factor` while trials pass, then tries one rate between the last pass and
- * the first failure (or, if the first rate fails, lowers it until one passes). A failed step is run once more before it counts, so one hiccup of the
+ * Raises the rate by `factor` while trials pass, then bisects `refine` times between the last
+ * pass and the lowest failure (or, if the first rate fails, lowers it until one passes). A failed step is run once more before it counts, so one hiccup of the
  * shared machine does not end the climb. Returns the best passing trial (or the first, failed,
  * one) and all steps.
  */
-export async function findMax(session: FanoutSession, o: FindMaxOptions, durationS: number, log: (r: TrialResult) => void): Promise<{ best: TrialResult | null; steps: TrialResult[] }> {
+export async function findMax(session: Pick<FanoutSession, 'run'>, o: FindMaxOptions, durationS: number, log: (r: TrialResult) => void): Promise<{ best: TrialResult | null; steps: TrialResult[] }> {
   const steps: TrialResult[] = [];
   let best: TrialResult | null = null;
   let rate = o.startRate;
@@ -346,9 +348,17 @@ export async function findMax(session: FanoutSession, o: FindMaxOptions, duratio
     }
     best = r;
   }
-  if (best && failedAt > 0) {
-    const r = await attempt(Math.sqrt(best.rate * failedAt));
-    if (r.passed && r.deliveredPerS > best.deliveredPerS) best = r;
+  // Bisect (geometrically) between the last pass and the lowest failure: two halvings take the
+  // resolution from ×1.5 to ×1.11, so repetitions that straddle a step differ by ~10 %, not 50 %.
+  let low = best.rate;
+  for (let i = 0; i < o.refine && failedAt > 0; i++) {
+    const at = Math.sqrt(low * failedAt);
+    if (Math.round(at) <= Math.round(low) || Math.round(at) >= Math.round(failedAt)) break;
+    const r = await attempt(at);
+    if (r.passed) {
+      low = at;
+      if (r.deliveredPerS > best.deliveredPerS) best = r;
+    } else failedAt = at;
   }
   return { best, steps };
 }
