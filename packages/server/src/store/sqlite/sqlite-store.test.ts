@@ -2,7 +2,7 @@
  * SqliteStore: the Store contract on a real file in a fresh temp dir, plus what only SQLite
  * has — recorded migrations, WAL mode, and the file surviving close and reopen.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -88,6 +88,40 @@ describe('SqliteWorkerStore', () => {
       const deadline = Date.now() + 5000;
       while (statSync(path).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(statSync(path).size).toBeGreaterThan(before);
+    } finally {
+      await t.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts the WAL over while sends keep coming, instead of letting it grow for ever', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
+    const path = join(dir, 'natter.db');
+    const t = new StoreHarness();
+    await t.setUp(async () => ({ store: await SqliteWorkerStore.open({ path, durability: 'normal' }), reopen: async () => t.store, cleanup: async () => {} }));
+    try {
+      const convs: { id: string; sender: string }[] = [];
+      for (let i = 0; i < 50; i++) {
+        const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
+        convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
+      }
+      // The WAL header's checkpoint sequence number goes up each time the WAL starts over.
+      const restarts = () => readFileSync(`${path}-wal`).readUInt32BE(12);
+      const first = restarts();
+      // 2 s of batches back to back, eight queued at any time, so the thread never waits
+      // for work: a checkpoint that needs a quiet moment to finish never gets one.
+      const until = Date.now() + 2000;
+      let stored = 0;
+      const writer = async () => {
+        while (Date.now() < until) {
+          const outcomes = await t.store.appendMessages(convs.map((c) => t.msg(c.id, c.sender, 'x'.repeat(64))));
+          stored += outcomes.filter((o) => o.kind === 'stored').length;
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, writer));
+      expect(stored).toBeGreaterThan(1000);
+      // Four ticks a second: at least two restarts in 2 s, allowing for a slow machine.
+      expect(restarts() - first).toBeGreaterThanOrEqual(2);
     } finally {
       await t.store.close();
       rmSync(dir, { recursive: true, force: true });
