@@ -10,22 +10,23 @@
  * the direct benchmark), and every append extended the file: the kernel zeroing and
  * allocating new blocks was 44 % of the store thread's time, and appends that allocate blocks
  * wait for the file system's journal behind every fsync. So once PASSIVE passes have copied
- * all but a short tail, a RESTART checkpoint copies the tail while holding the writer back
- * (2–5 ms measured) and makes the next commit write from the start of the WAL again, over
- * blocks that already exist: at four ticks a second the WAL stays under `journal_size_limit`
- * (64 MB), which is then never cut back and grown again.
+ * all but a short tail, the store thread is asked (a flag in shared memory) to run a RESTART
+ * checkpoint before its next request: it copies the tail (milliseconds) and the next commit
+ * writes from the start of the WAL again, over blocks that already exist. At four ticks a
+ * second the WAL stays under `journal_size_limit` (64 MB), which is then never cut back and
+ * grown again. (A RESTART from this thread would have to catch the writer's lock free between
+ * two transactions, which a store thread busy all the time never leaves it.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { path, intervalMs } = workerData as { path: string; intervalMs: number };
+const { path, intervalMs, walRestart } = workerData as { path: string; intervalMs: number; walRestart: SharedArrayBuffer };
+const restartAsked = new Int32Array(walRestart);
 const port = parentPort!;
 const db = new Database(path);
-// A RESTART holds the writer back while it waits for locks: it gives up after 100 ms (the next
-// tick tries again) rather than stall every send behind a long read.
-db.pragma('busy_timeout = 100');
+db.pragma('busy_timeout = 5000');
 
-/** A PASSIVE pass this short leaves a tail that the RESTART copies in a few milliseconds. */
+/** A PASSIVE pass this short leaves a tail that a RESTART copies in a few milliseconds. */
 const SHORT_PASS_MS = 5;
 /** PASSIVE passes per tick at most, however long the last one took. */
 const MAX_PASSIVE_PASSES = 4;
@@ -36,24 +37,24 @@ interface CheckpointResult {
   checkpointed: number;
 }
 
-function checkpoint(mode: 'PASSIVE' | 'RESTART'): CheckpointResult {
-  return (db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[])[0]!;
+function passive(): CheckpointResult {
+  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0]!;
 }
 
 function tick(): void {
   try {
     // Each pass copies what the writer appended during the one before, so passes shrink until
-    // one is short; the RESTART then holds the writer back only for the last few frames.
+    // one is short; the store thread's RESTART then has only the last few frames to copy.
     let r: CheckpointResult;
     let passes = 0;
     let took: number;
     do {
       const t0 = performance.now();
-      r = checkpoint('PASSIVE');
+      r = passive();
       took = performance.now() - t0;
     } while (++passes < MAX_PASSIVE_PASSES && took >= SHORT_PASS_MS);
     // An empty WAL (nothing written since the last restart) has nothing to start over.
-    if (r.log > 0) checkpoint('RESTART');
+    if (r.log > 0) Atomics.store(restartAsked, 0, 1);
   } catch {
     // Busy or briefly locked: the next tick tries again.
   }

@@ -41,6 +41,9 @@ import {
   type ViewRow,
 } from '../rows.js';
 
+/** How long a statement waits for a lock another connection holds. */
+const BUSY_TIMEOUT_MS = 5000;
+
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' (tests of pure logic only). */
   path: string;
@@ -77,7 +80,7 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // A larger page cache and fewer, larger checkpoints: pages written again and again between
     // checkpoints are copied into the database once (measured: ~30 KB written per message).
     this.db.pragma('cache_size = -65536');
@@ -194,6 +197,22 @@ export class SqliteStore implements Store {
         this.db.exec(m.sql);
         this.db.prepare(`INSERT INTO schema_migrations VALUES (?, ?, ?)`).run(m.version, m.name, Date.now());
       }).immediate();
+    }
+  }
+
+  /**
+   * Copies what is left of the WAL into the database and makes the next commit write from the
+   * WAL's beginning (a RESTART checkpoint). Called between transactions by the thread that
+   * writes, when the checkpointer has copied nearly all of the WAL (see checkpointer.ts). It
+   * never waits: with a checkpoint pass or a reader in the way it does nothing (SQLite reports
+   * busy) and is asked again at the checkpointer's next tick, rather than hold up every send.
+   */
+  restartWal(): void {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(RESTART)');
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 

@@ -9,6 +9,9 @@ import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { NEEDS_CONVERSATION, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort!;
+/** Set to 1 by the checkpointer when the WAL may start over (see checkpointer.ts). */
+const { walRestart } = workerData as { walRestart?: SharedArrayBuffer };
+const restartAsked = walRestart ? new Int32Array(walRestart) : null;
 let store: SqliteStore;
 try {
   store = new SqliteStore(workerData as SqliteStoreOptions);
@@ -19,6 +22,16 @@ try {
 }
 
 port.on('message', (req: WorkerRequest) => {
+  // Between two requests no transaction is open here, so the RESTART never waits for this
+  // thread's own lock, however busy it is; what it copies is the few frames written since the
+  // checkpointer's last pass. If it fails (a reader in the way), the checkpointer asks again.
+  if (restartAsked !== null && Atomics.exchange(restartAsked, 0, 0) === 1 && req.method !== 'close') {
+    try {
+      store.restartWal();
+    } catch {
+      // Asked again at the next tick.
+    }
+  }
   let result: Promise<unknown>;
   try {
     const args: unknown[] = req.args;

@@ -50,7 +50,11 @@ export class SqliteWorkerStore implements Store {
   /** Starts the thread and opens (and migrates) the database on it. */
   static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
     const inFile = options.path !== ':memory:';
-    const worker = new Worker(threadScript('store-worker'), { workerData: { ...options, backgroundCheckpoints: inFile } });
+    // The checkpointer sets it when the WAL may start over; the store thread does so (see checkpointer.ts).
+    const walRestart = new SharedArrayBuffer(4);
+    const worker = new Worker(threadScript('store-worker'), {
+      workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walRestart }) },
+    });
     return new Promise((resolve, reject) => {
       const onFirst = (m: { ready: boolean; error?: WorkerReply['error'] }) => {
         worker.off('error', onError);
@@ -59,7 +63,7 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         // Started once the store thread has created and migrated the file.
-        const checkpointer = inFile ? startCheckpointer(options.path) : null;
+        const checkpointer = inFile ? startCheckpointer(options.path, walRestart) : null;
         let reader: SqliteStore | null = null;
         try {
           reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
@@ -70,7 +74,7 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         const store = new SqliteWorkerStore(worker, checkpointer, reader);
-        if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
+        if (checkpointer) store.keepCheckpointing(checkpointer, options.path, walRestart);
         resolve(store);
       };
       const onError = (err: Error) => {
@@ -86,13 +90,13 @@ export class SqliteWorkerStore implements Store {
    * Without checkpoints the WAL would grow for ever (the writer has automatic ones off): a
    * checkpointer that exits other than at close is started again, a second later.
    */
-  private keepCheckpointing(w: Worker, path: string): void {
+  private keepCheckpointing(w: Worker, path: string, walRestart: SharedArrayBuffer): void {
     w.once('exit', () => {
       if (this.closing || this.checkpointer !== w) return;
       setTimeout(() => {
         if (this.closing) return;
-        this.checkpointer = startCheckpointer(path);
-        this.keepCheckpointing(this.checkpointer, path);
+        this.checkpointer = startCheckpointer(path, walRestart);
+        this.keepCheckpointing(this.checkpointer, path, walRestart);
       }, 1000).unref();
     });
   }
@@ -193,8 +197,8 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
  */
 const CHECKPOINT_INTERVAL_MS = 250;
 
-function startCheckpointer(path: string): Worker {
-  const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS } });
+function startCheckpointer(path: string, walRestart: SharedArrayBuffer): Worker {
+  const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, walRestart } });
   w.on('error', () => {
     // 'exit' follows; keepCheckpointing starts another.
   });
