@@ -15,7 +15,7 @@
  *   --idle-many 50000x4      idle-many: connections x natter-cluster worker processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
- *   --natter head|worktree   run a private build of the committed HEAD (default) or packages/server/dist
+ *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
  *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
@@ -95,10 +95,9 @@ const opts = {
   durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
   warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
   size: Number(a.size ?? 64),
-  natter: (a.natter ?? 'head') as 'head' | 'worktree',
+  natter: a.natter ?? 'head',
   stormSignal: (a['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
 };
-if (opts.natter !== 'head' && opts.natter !== 'worktree') throw new Error('--natter: head or worktree');
 
 const records: RunRecord[] = [];
 const versions = new Map<string, string>();

@@ -2,16 +2,21 @@
  * Which Natter build the bench runs. By default a private build of the committed HEAD: its
  * protocol and server sources are exported with `git archive` into bench/.natter/<commit>/ and
  * compiled there, so the run measures a known commit and is not disturbed by edits or
- * rebuilds in the work tree while it runs. `--natter worktree` runs packages/server/dist as it
- * is instead (build it first), for measuring uncommitted changes.
+ * rebuilds in the work tree while it runs. Any other commit (`--natter <rev>`) is built the
+ * same way, so two commits can be measured in alternation (A B A B) by separate runs; the
+ * last few builds are kept for that. `--natter worktree` runs packages/server/dist as it is
+ * instead (build it first), for measuring uncommitted changes.
  */
 import { execFileSync, execSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
+const SNAPSHOTS = join(REPO, 'bench/.natter');
+/** Builds kept in bench/.natter for alternating runs; older ones are removed. */
+const KEEP = 4;
 
 export interface NatterBuild {
   main: string;
@@ -19,7 +24,8 @@ export interface NatterBuild {
   describe: string;
 }
 
-export function prepareNatter(mode: 'head' | 'worktree', log: (m: string) => void): NatterBuild {
+/** `mode`: 'worktree', 'head', or any git revision (a commit, tag or branch). */
+export function prepareNatter(mode: string, log: (m: string) => void): NatterBuild {
   if (mode === 'worktree') {
     const main = join(REPO, 'packages/server/dist/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -b)`);
@@ -27,16 +33,21 @@ export function prepareNatter(mode: 'head' | 'worktree', log: (m: string) => voi
     const head = execSync('git rev-parse --short HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
     return { main, describe: `work tree at ${head}${dirty ? ' with uncommitted changes' : ''}` };
   }
-  const commit = execSync('git rev-parse --short=12 HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
-  const dir = join(REPO, 'bench/.natter', commit);
+  const rev = mode === 'head' ? 'HEAD' : mode;
+  let commit: string;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short=12', '--verify', `${rev}^{commit}`], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    throw new Error(`--natter ${mode}: not a commit of this repository (use head, worktree or a git revision)`);
+  }
+  const dir = join(SNAPSHOTS, commit);
   const main = join(dir, 'packages/server/dist/main.js');
   if (!existsSync(main)) {
-    // Keep one snapshot: the one being built.
-    rmSync(join(REPO, 'bench/.natter'), { recursive: true, force: true });
+    pruneSnapshots();
     log(`building natter at ${commit} into ${dir}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    execSync(`git archive HEAD tsconfig.base.json packages/protocol packages/server | tar -x -C ${JSON.stringify(dir)}`, { cwd: REPO });
+    execSync(`git archive ${commit} tsconfig.base.json packages/protocol packages/server | tar -x -C ${JSON.stringify(dir)}`, { cwd: REPO });
     // Dependencies resolve from the repository's node_modules further up, except the
     // workspace package itself, which must be this snapshot's copy.
     mkdirSync(join(dir, 'node_modules/@natter'), { recursive: true });
@@ -53,4 +64,13 @@ export function prepareNatter(mode: 'head' | 'worktree', log: (m: string) => voi
     }
   }
   return { main, describe: `commit ${commit.slice(0, 9)}` };
+}
+
+/** Keeps the KEEP - 1 most recently built snapshots, making room for one more. */
+function pruneSnapshots(): void {
+  if (!existsSync(SNAPSHOTS)) return;
+  const built = readdirSync(SNAPSHOTS)
+    .map((name) => ({ name, at: statSync(join(SNAPSHOTS, name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const old of built.slice(KEEP - 1)) rmSync(join(SNAPSHOTS, old.name), { recursive: true, force: true });
 }
