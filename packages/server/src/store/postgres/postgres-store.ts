@@ -571,28 +571,27 @@ export class PostgresStore implements Store {
       [convIds],
     );
     const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
-    const priors = await c.query<MessageRow>(
-      `SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(s, c) ON m.sender_id = k.s AND m.client_msg_id = k.c`,
-      [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId)],
-    );
-    const prior = new Map(priors.rows.map((r) => [`${r.sender_id}\u0000${r.client_msg_id}`, r]));
-    // Only the senders' memberships: a group's other members are not needed to store a send.
+    // Under the lock, one round trip reads what the batch needs: earlier sends with the same
+    // (sender, clientMsgId), the senders' memberships (not a group's other members), and the
+    // messages replied to.
     const senderKeys = [...new Set(batch.map((m) => `${m.conversationId}\u0000${m.senderId}`))].map((k) => k.split('\u0000'));
-    const memberRows = await c.query<{ conversation_id: string; user_id: string; state: string; joined_seq: number }>(
-      `SELECT m.conversation_id, m.user_id, m.state, m.joined_seq FROM members m
-       JOIN unnest($1::text[], $2::text[]) AS k(c, u) ON m.conversation_id = k.c AND m.user_id = k.u`,
-      [senderKeys.map((k) => k[0]), senderKeys.map((k) => k[1])],
-    );
-    const member = new Map(memberRows.rows.map((r) => [`${r.conversation_id}\u0000${r.user_id}`, r]));
     const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
-    const replies = new Map<string, { conversation_id: string; seq: number }>();
-    if (replyIds.length > 0) {
-      const r = await c.query<{ id: string; conversation_id: string; seq: number }>(
-        `SELECT id, conversation_id, seq FROM messages WHERE id = ANY($1::text[])`,
-        [replyIds],
-      );
-      for (const row of r.rows) replies.set(row.id, row);
-    }
+    const found = await c.query<{
+      priors: MessageRow[] | null;
+      members: { conversation_id: string; user_id: string; state: string; joined_seq: number }[] | null;
+      replies: { id: string; conversation_id: string; seq: number }[] | null;
+    }>(
+      `SELECT
+         (SELECT json_agg(m) FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(s, c) ON m.sender_id = k.s AND m.client_msg_id = k.c) AS priors,
+         (SELECT json_agg(json_build_object('conversation_id', m.conversation_id, 'user_id', m.user_id, 'state', m.state, 'joined_seq', m.joined_seq))
+            FROM members m JOIN unnest($3::text[], $4::text[]) AS k(c, u) ON m.conversation_id = k.c AND m.user_id = k.u) AS members,
+         (SELECT json_agg(json_build_object('id', id, 'conversation_id', conversation_id, 'seq', seq)) FROM messages WHERE id = ANY($5::text[])) AS replies`,
+      [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId), senderKeys.map((k) => k[0]), senderKeys.map((k) => k[1]), replyIds],
+    );
+    const { priors, members, replies: replyRows } = found.rows[0]!;
+    const prior = new Map((priors ?? []).map((r) => [`${r.sender_id}\u0000${r.client_msg_id}`, r]));
+    const member = new Map((members ?? []).map((r) => [`${r.conversation_id}\u0000${r.user_id}`, r]));
+    const replies = new Map((replyRows ?? []).map((r) => [r.id, r]));
 
     const out: AppendOutcome[] = [];
     const inserts: { m: NewMessage; seq: number }[] = [];
