@@ -39,6 +39,8 @@ export class SqliteWorkerStore implements Store {
      * back (WAL: a reader sees the last committed state). None for ':memory:'.
      */
     private readonly reader: SqliteStore | null,
+    /** Where the checkpointer asks the store thread to start the WAL over (checkpointer.ts). */
+    private readonly walRestart: SharedArrayBuffer,
   ) {
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.fail(err));
@@ -50,7 +52,8 @@ export class SqliteWorkerStore implements Store {
   /** Starts the thread and opens (and migrates) the database on it. */
   static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
     const inFile = options.path !== ':memory:';
-    // The checkpointer sets it when the WAL may start over; the store thread does so (see checkpointer.ts).
+    // A flag the checkpointer sets when the WAL may start over and the store thread clears
+    // when it has done so (see checkpointer.ts).
     const walRestart = new SharedArrayBuffer(4);
     const worker = new Worker(threadScript('store-worker'), {
       workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walRestart }) },
@@ -73,8 +76,8 @@ export class SqliteWorkerStore implements Store {
           reject(err as Error);
           return;
         }
-        const store = new SqliteWorkerStore(worker, checkpointer, reader);
-        if (checkpointer) store.keepCheckpointing(checkpointer, options.path, walRestart);
+        const store = new SqliteWorkerStore(worker, checkpointer, reader, walRestart);
+        if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
         resolve(store);
       };
       const onError = (err: Error) => {
@@ -90,13 +93,13 @@ export class SqliteWorkerStore implements Store {
    * Without checkpoints the WAL would grow for ever (the writer has automatic ones off): a
    * checkpointer that exits other than at close is started again, a second later.
    */
-  private keepCheckpointing(w: Worker, path: string, walRestart: SharedArrayBuffer): void {
+  private keepCheckpointing(w: Worker, path: string): void {
     w.once('exit', () => {
       if (this.closing || this.checkpointer !== w) return;
       setTimeout(() => {
         if (this.closing) return;
-        this.checkpointer = startCheckpointer(path, walRestart);
-        this.keepCheckpointing(this.checkpointer, path, walRestart);
+        this.checkpointer = startCheckpointer(path, this.walRestart);
+        this.keepCheckpointing(this.checkpointer, path);
       }, 1000).unref();
     });
   }
@@ -189,9 +192,10 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
 
 /**
  * How often the WAL is copied into the database and started over (checkpointer.ts). Each tick
- * fsyncs the WAL and the database file; at this rate the WAL holds a quarter of a second of
- * writes (57 MB at the heaviest load measured, the direct benchmark), so it stays under
- * `journal_size_limit` and its blocks are overwritten rather than allocated again. (Before the
+ * fsyncs the WAL and the database file; at this rate the WAL holds about a quarter of a second
+ * of writes (57–77 MB at the heaviest load measured, the direct benchmark), so it stays near
+ * `journal_size_limit` (64 MB) and its blocks are mostly overwritten rather than allocated
+ * again. (Before the
  * RESTART step, a second between checkpoints was better for latency: four a second stalled a
  * WAL that grew without end, whose appends all allocated blocks.)
  */
