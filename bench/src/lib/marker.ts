@@ -75,3 +75,12 @@ export function readMarkStr(s: string, out: Mark): boolean {
   }
   return false;
 }
+
+/**
+ * A send's clientMsgId: the time first, then the run, client and message number, so ids sort
+ * by time like the SDK's generated UUIDv7 ids (the order the server's idempotency index is
+ * built for) at a fraction of their cost to make.
+ */
+export function clientMsgId(tag: string, client: number, n: number): string {
+  return `${Date.now().toString(16).padStart(12, '0')}-${tag}-${client}-${n}`;
+}

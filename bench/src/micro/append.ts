@@ -46,7 +46,8 @@ const run = async (n: number) => {
       senderId: senders[p]![b & 1]!,
       type: 'text' as const,
       body,
-      clientMsgId: `c${ids}`,
+      // Time first, like the SDK's UUIDv7 ids.
+      clientMsgId: `${Date.now().toString(16).padStart(12, '0')}-${p}-${ids}`,
       replyTo: null,
       createdAt: now,
     }));

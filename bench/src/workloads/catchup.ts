@@ -6,7 +6,7 @@
  * every message, and the bytes it took. Every message is checked to arrive once, in order.
  */
 import type { Conversation, Message } from '@natter/protocol';
-import { markText, nowUs } from '../lib/marker.js';
+import { clientMsgId, markText, nowUs } from '../lib/marker.js';
 import { SelfCpuMeter } from '../lib/proc.js';
 import type { NatterTarget } from '../targets/natter.js';
 import { NatterWs } from '../targets/natter-ws.js';
@@ -74,7 +74,7 @@ async function sendAll(t: NatterTarget, conversations: string[], o: CatchupOptio
     while (acked < o.messages) {
       while (sent < o.messages && sent - acked < 500) {
         const c = conversations[sent % conversations.length]!;
-        conn.send(c, markText(1, sent, nowUs(), o.size), sent + 1, `${tag}-${sent}`);
+        conn.send(c, markText(1, sent, nowUs(), o.size), sent + 1, clientMsgId(tag, 0, sent));
         sent++;
       }
       await new Promise<void>((r) => {

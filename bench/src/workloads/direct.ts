@@ -5,7 +5,7 @@
  * counts a loss and pings again.
  */
 import { Histogram } from '../lib/hist.js';
-import { markText, nowUs, readMarkBuf, readMarkStr, type Mark } from '../lib/marker.js';
+import { clientMsgId, markText, nowUs, readMarkBuf, readMarkStr, type Mark } from '../lib/marker.js';
 import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
@@ -54,7 +54,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
   const ping = (p: number) => {
     const n = next[p]!++;
     lastMove[p] = nowUs();
-    clients[2 * p]!.publish(rooms[p]!, markText(2 * p, n, nowUs(), o.size), ack++, `${tag}-${2 * p}-${n}`);
+    clients[2 * p]!.publish(rooms[p]!, markText(2 * p, n, nowUs(), o.size), ack++, clientMsgId(tag, 2 * p, n));
   };
 
   const mark: Mark = { sender: 0, n: 0, t: 0 };
@@ -71,7 +71,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
           if (!ok || mark.sender === i) return; // own echo
           if (!isA) {
             // B answers A's ping, carrying A's send time back.
-            clients[i]!.publish(rooms[p]!, markText(i, mark.n, mark.t, o.size), ack++, `${tag}-${i}-${mark.n}`);
+            clients[i]!.publish(rooms[p]!, markText(i, mark.n, mark.t, o.size), ack++, clientMsgId(tag, i, mark.n));
             return;
           }
           if (mark.n !== next[p]! - 1) return; // a late answer to a ping already given up on

@@ -7,7 +7,7 @@
  * until p99 > 100 ms, anything is lost, or the publishers cannot send at the rate asked.
  */
 import { Histogram } from '../lib/hist.js';
-import { nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
+import { clientMsgId, nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
 import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
@@ -151,7 +151,7 @@ export class FanoutSession {
           const n = this.next[g]!;
           this.next[g] = n + 1;
           trial.sentAt(g, idx);
-          this.clients[g * this.S]!.publish(this.rooms[g]!, markText(g, n, nowUs(), o.size), n, `${this.runTag}-${g}-${n}`);
+          this.clients[g * this.S]!.publish(this.rooms[g]!, markText(g, n, nowUs(), o.size), n, clientMsgId(this.runTag, g, n));
           sent++;
           due--;
         }

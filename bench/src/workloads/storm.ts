@@ -8,7 +8,7 @@
  * log (lost: a member lacks an acknowledged seq; duplicated: one clientMsgId stored twice).
  */
 import type { Conversation, Message, ServerFrame } from '@natter/protocol';
-import { markText, nowUs } from '../lib/marker.js';
+import { clientMsgId, markText, nowUs } from '../lib/marker.js';
 import { forEachLimit } from '../lib/pool.js';
 import { CpuMeter, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { NatterTarget } from '../targets/natter.js';
@@ -126,7 +126,7 @@ export async function runStorm(t: NatterTarget, conversations: string[], o: Stor
   const send = (c: Client) => {
     const n = sent++;
     const text = markText(c.i, n, nowUs(), o.size);
-    const out = { cmid: `${tag}-${c.i}-${n}`, text, key: text.slice(0, text.indexOf('~', 2) + 1) };
+    const out = { cmid: clientMsgId(tag, c.i, n), text, key: text.slice(0, text.indexOf('~', 2) + 1) };
     c.outbox.set(out.cmid, out);
     post(c, out);
   };

@@ -97,4 +97,13 @@ CREATE TABLE login_limits (
     name: 'remember earlier refresh hashes for reuse detection',
     sql: `ALTER TABLE devices ADD COLUMN previous_refresh_hashes TEXT[] NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 4,
+    name: 'idempotency keys indexed client id first',
+    // As SQLite's migration 3: time-ordered client ids append at the index's right edge.
+    sql: `
+DROP INDEX messages_client_id;
+CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
+`,
+  },
 ];
