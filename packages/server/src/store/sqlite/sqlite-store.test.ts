@@ -244,6 +244,41 @@ describe('SqliteStore', () => {
     expect(page?.messages[1]).toEqual({ id: 'm2', conversationId: 'c1', seq: 2, senderId: 'u1', type: 'text', body: { text: 'hi' }, clientMsgId: 'k1', replyTo: null, createdAt: 3 });
   });
 
+  it('upgrades a database from before the client-id-first index: a send stored then is still recognised when retried', async () => {
+    const store = db.open();
+    await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: 1 });
+    await store.createConversation({
+      id: 'c1',
+      kind: 'group',
+      title: null,
+      createdBy: 'u1',
+      members: [{ userId: 'u1', role: 'owner' }],
+      createdMessageId: 'm1',
+      createdAt: 2,
+    });
+    const send = { id: 'm2', conversationId: 'c1', senderId: 'u1', type: 'text' as const, body: '{"text":"hi"}', clientMsgId: 'k1', replyTo: null, createdAt: 3 };
+    expect(await store.appendMessages([send])).toEqual([{ kind: 'stored', seq: 2 }]);
+    await store.close();
+    // Back to the schema of version 2, as a database written by an older release has it.
+    const raw = new Database(db.path);
+    raw.exec(`DROP INDEX messages_client_key;
+      CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+      DELETE FROM schema_migrations WHERE version = 3;`);
+    raw.close();
+
+    const upgraded = db.open();
+    expect(await upgraded.appendMessages([{ ...send, id: 'm3', createdAt: 4 }])).toEqual([
+      { kind: 'duplicate', message: expect.objectContaining({ id: 'm2', seq: 2 }) },
+    ]);
+    expect(await upgraded.appendMessages([{ ...send, id: 'm4', body: '{"text":"other"}' }])).toEqual([{ kind: 'conflict' }]);
+    await upgraded.close();
+    const index = inspect((raw) => ({
+      old: raw.prepare(`SELECT name FROM sqlite_master WHERE name = 'messages_client_id'`).all(),
+      columns: raw.prepare(`SELECT name FROM pragma_index_info('messages_client_key') ORDER BY seqno`).all(),
+    }));
+    expect(index).toEqual({ old: [], columns: [{ name: 'client_msg_id' }, { name: 'sender_id' }] });
+  });
+
   it('sees a write from another connection once it is committed', async () => {
     // Two stores on one file stand in for a crashed process and its restart: no close between.
     const writer = db.open();
