@@ -31,7 +31,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** `walBytes`: the embedded store's WAL length (SQLite only; the gauge is absent otherwise). */
+  constructor(walBytes?: () => number) {
     collectDefaultMetrics({ register: this.registry });
+    if (walBytes) {
+      new Gauge({
+        name: 'natter_sqlite_wal_bytes',
+        help: 'Bytes in the SQLite WAL since it last started over (normally about a quarter of a second of writes)',
+        registers: [this.registry],
+        collect() {
+          this.set(walBytes());
+        },
+      });
+    }
   }
 }

@@ -36,6 +36,8 @@ export interface NatterDeps {
   clock?: Clock;
   logger?: Logger;
   limiter?: LoginLimiter;
+  /** SQLite: the WAL length above which a warning is logged (default 1 GiB). */
+  walWarnBytes?: number;
 }
 
 export interface NatterServer {
@@ -86,12 +88,39 @@ export async function openBus(config: Config, logger?: Logger): Promise<Bus> {
   throw new ConfigError('invalid configuration:\n  BUS_URL: expected memory:, redis://, rediss:// or nats://');
 }
 
+/** A WAL this long has not started over for many seconds of heavy writes, or minutes of light ones. */
+const WAL_WARN_BYTES = 1024 ** 3;
+/** How often the WAL's length is looked at, and how often at most the warning is repeated. */
+const WAL_WATCH_MS = 1000;
+const WAL_WARN_EVERY_MS = 60_000;
+
+/**
+ * Warns when the SQLite WAL keeps growing: it starts over four times a second, unless a read
+ * transaction held open on the database keeps the frames it may still read. The disk then fills
+ * at the rate of writes until that reader ends.
+ */
+function watchWal(store: SqliteWorkerStore, warnBytes: number, logger: Logger): NodeJS.Timeout {
+  let lastWarning = 0;
+  const timer = setInterval(() => {
+    const walBytes = store.walBytes();
+    if (walBytes < warnBytes || Date.now() - lastWarning < WAL_WARN_EVERY_MS) return;
+    lastWarning = Date.now();
+    logger.warn(
+      { walBytes },
+      'the SQLite WAL is not starting over: a read transaction held open on the database (a backup with VACUUM INTO, an open sqlite3 shell) keeps it growing until that reader ends',
+    );
+  }, WAL_WATCH_MS);
+  timer.unref();
+  return timer;
+}
+
 export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
   const store = deps.store ?? (await openStore(config));
   const bus = deps.bus ?? (await openBus(config, logger));
-  const metrics = new Metrics();
+  const metrics = new Metrics(store instanceof SqliteWorkerStore ? () => store.walBytes() : undefined);
+  const walWatch = store instanceof SqliteWorkerStore ? watchWal(store, deps.walWarnBytes ?? WAL_WARN_BYTES, logger) : null;
   const hub = new Hub(bus, store);
   let lastBusWarning = 0;
   hub.onBusError = (err) => {
@@ -195,6 +224,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     close() {
       closing ??= (async () => {
         logger.info('shutting down');
+        if (walWatch) clearInterval(walWatch);
         const stopped = app.close();
         await gateway.close();
         await stopped;

@@ -19,9 +19,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { WAL_STATE } from './worker-protocol.js';
 
-const { path, intervalMs, walRestart } = workerData as { path: string; intervalMs: number; walRestart: SharedArrayBuffer };
-const restartAsked = new Int32Array(walRestart);
+const { path, intervalMs, walState } = workerData as { path: string; intervalMs: number; walState: SharedArrayBuffer };
+const state = new Int32Array(walState);
 const port = parentPort!;
 const db = new Database(path);
 db.pragma('busy_timeout = 5000');
@@ -53,8 +54,10 @@ function tick(): void {
       r = passive();
       took = performance.now() - t0;
     } while (++passes < MAX_PASSIVE_PASSES && took >= SHORT_PASS_MS);
+    // For the natter_sqlite_wal_bytes metric: a WAL that stays long means it cannot start over.
+    Atomics.store(state, WAL_STATE.frames, r.log);
     // An empty WAL (nothing written since the last restart) has nothing to start over.
-    if (r.log > 0) Atomics.store(restartAsked, 0, 1);
+    if (r.log > 0) Atomics.store(state, WAL_STATE.restartAsked, 1);
   } catch {
     // Busy or briefly locked: the next tick tries again.
   }

@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract.js';
 import { StoreHarness } from '../contract/harness.js';
+import { createLogger } from '../../log.js';
+import { startTestServer } from '../../test-support/harness.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteWorkerStore } from './worker-store.js';
@@ -124,6 +126,62 @@ describe('SqliteWorkerStore', () => {
       expect(restarts() - first).toBeGreaterThanOrEqual(2);
     } finally {
       await t.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports the WAL length at /metrics and warns when a held read transaction keeps it from starting over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-wal-'));
+    const path = join(dir, 'natter.db');
+    const lines: { level: number; msg: string; walBytes?: number }[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger, walWarnBytes: 4 * 1024 * 1024 });
+    const t = new StoreHarness();
+    await t.setUp(async () => ({ store: server.server.store, reopen: async () => t.store, cleanup: async () => {} }));
+    const walBytes = async () => {
+      const text = await (await fetch(server.url + '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith('natter_sqlite_wal_bytes '));
+      return line === undefined ? null : Number(line.split(' ')[1]);
+    };
+    const ticks = () => new Promise((r) => setTimeout(r, 600));
+    let reader: Database.Database | null = null;
+    try {
+      const convs: { id: string; sender: string }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
+        convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
+      }
+      const batch = () => t.store.appendMessages(convs.map((c) => t.msg(c.id, c.sender, 'x'.repeat(1000))));
+      await batch();
+      await ticks();
+      await batch();
+      await ticks();
+      expect(await walBytes()).toBeLessThan(4 * 1024 * 1024);
+
+      // An operator's shell (or a VACUUM INTO backup) holding a read transaction open.
+      reader = new Database(path, { readonly: true });
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) FROM messages').get();
+      for (let i = 0; i < 150; i++) await batch();
+      await ticks();
+      expect(await walBytes()).toBeGreaterThan(4 * 1024 * 1024);
+      const deadline = Date.now() + 5000;
+      while (!lines.some((l) => l.msg.includes('WAL is not starting over')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(lines.find((l) => l.msg.includes('WAL is not starting over'))).toMatchObject({ level: 40, walBytes: expect.any(Number) });
+
+      // Once the reader is gone the WAL starts over at the next send.
+      reader.prepare('COMMIT').run();
+      reader.close();
+      reader = null;
+      await ticks();
+      await batch();
+      await ticks();
+      await batch();
+      await ticks();
+      expect(await walBytes()).toBeLessThan(4 * 1024 * 1024);
+    } finally {
+      reader?.close();
+      await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

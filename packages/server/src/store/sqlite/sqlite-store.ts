@@ -200,6 +200,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** The database's page size in bytes (a WAL frame holds one page). */
+  pageSize(): number {
+    return this.db.pragma('page_size', { simple: true }) as number;
+  }
+
   /**
    * Copies what is left of the WAL into the database and makes the next commit write from the
    * WAL's beginning (a RESTART checkpoint). Called between transactions by the thread that

@@ -6,12 +6,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { NatterError } from '@natter/protocol';
 import type { NewConversation } from '../store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { NEEDS_CONVERSATION, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { NEEDS_CONVERSATION, WAL_STATE, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort!;
-/** Set to 1 by the checkpointer when the WAL may start over (see checkpointer.ts). */
-const { walRestart } = workerData as { walRestart?: SharedArrayBuffer };
-const restartAsked = walRestart ? new Int32Array(walRestart) : null;
+/** Where the checkpointer asks for the WAL to start over (see checkpointer.ts). */
+const { walState } = workerData as { walState?: SharedArrayBuffer };
+const state = walState ? new Int32Array(walState) : null;
 let store: SqliteStore;
 try {
   store = new SqliteStore(workerData as SqliteStoreOptions);
@@ -25,7 +25,7 @@ port.on('message', (req: WorkerRequest) => {
   // Between two requests no transaction is open here, so the RESTART never waits for this
   // thread's own lock, however busy it is; what it copies is the few frames written since the
   // checkpointer's last pass. If it fails (a reader in the way), the checkpointer asks again.
-  if (restartAsked !== null && Atomics.exchange(restartAsked, 0, 0) === 1 && req.method !== 'close') {
+  if (state !== null && Atomics.exchange(state, WAL_STATE.restartAsked, 0) === 1 && req.method !== 'close') {
     try {
       store.restartWal();
     } catch {

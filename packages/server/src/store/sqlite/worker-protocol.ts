@@ -18,3 +18,14 @@ export interface WorkerReply {
 
 /** The error name of an openDirect request without a conversation when one is needed. */
 export const NEEDS_CONVERSATION = 'NeedsConversation';
+
+/**
+ * Slots of the Int32Array over the SharedArrayBuffer the checkpointer shares with the store
+ * thread and the main thread (see checkpointer.ts).
+ */
+export const WAL_STATE = {
+  /** Set to 1 by the checkpointer when the WAL may start over; cleared by the store thread. */
+  restartAsked: 0,
+  /** Frames in the WAL at the checkpointer's last tick: what it holds since it last started over. */
+  frames: 1,
+} as const;

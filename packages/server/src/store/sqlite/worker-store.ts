@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { NatterError } from '@natter/protocol';
 import type { Store } from '../store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { NEEDS_CONVERSATION, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { NEEDS_CONVERSATION, WAL_STATE, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -26,6 +26,7 @@ export class SqliteWorkerStore implements Store {
   private nextId = 1;
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
+  private readonly pageSize: number;
 
   private constructor(
     private readonly worker: Worker,
@@ -39,9 +40,13 @@ export class SqliteWorkerStore implements Store {
      * back (WAL: a reader sees the last committed state). None for ':memory:'.
      */
     private readonly reader: SqliteStore | null,
-    /** Where the checkpointer asks the store thread to start the WAL over (checkpointer.ts). */
-    private readonly walRestart: SharedArrayBuffer,
+    /**
+     * Shared with the checkpointer and the store thread: where the checkpointer asks for the
+     * WAL to start over, and how long the WAL is (WAL_STATE in worker-protocol.ts).
+     */
+    private readonly walState: SharedArrayBuffer,
   ) {
+    this.pageSize = reader?.pageSize() ?? 4096;
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`SQLite thread exited (${code})`)));
@@ -53,10 +58,10 @@ export class SqliteWorkerStore implements Store {
   static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
     const inFile = options.path !== ':memory:';
     // A flag the checkpointer sets when the WAL may start over and the store thread clears
-    // when it has done so (see checkpointer.ts).
-    const walRestart = new SharedArrayBuffer(4);
+    // when it has done so, and the WAL's length at the checkpointer's last tick (checkpointer.ts).
+    const walState = new SharedArrayBuffer(8);
     const worker = new Worker(threadScript('store-worker'), {
-      workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walRestart }) },
+      workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walState }) },
     });
     return new Promise((resolve, reject) => {
       const onFirst = (m: { ready: boolean; error?: WorkerReply['error'] }) => {
@@ -66,7 +71,7 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         // Started once the store thread has created and migrated the file.
-        const checkpointer = inFile ? startCheckpointer(options.path, walRestart) : null;
+        const checkpointer = inFile ? startCheckpointer(options.path, walState) : null;
         let reader: SqliteStore | null = null;
         try {
           reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
@@ -76,7 +81,7 @@ export class SqliteWorkerStore implements Store {
           reject(err as Error);
           return;
         }
-        const store = new SqliteWorkerStore(worker, checkpointer, reader, walRestart);
+        const store = new SqliteWorkerStore(worker, checkpointer, reader, walState);
         if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
         resolve(store);
       };
@@ -98,7 +103,7 @@ export class SqliteWorkerStore implements Store {
       if (this.closing || this.checkpointer !== w) return;
       setTimeout(() => {
         if (this.closing) return;
-        this.checkpointer = startCheckpointer(path, this.walRestart);
+        this.checkpointer = startCheckpointer(path, this.walState);
         this.keepCheckpointing(this.checkpointer, path);
       }, 1000).unref();
     });
@@ -115,6 +120,19 @@ export class SqliteWorkerStore implements Store {
         () => undefined,
       );
     return this.closing;
+  }
+
+  /**
+   * Bytes in the WAL since it last started over, as of the checkpointer's last tick (0 for
+   * ':memory:'). Normally about a quarter of a second of writes; a figure that keeps growing
+   * means the WAL cannot start over — a read transaction held open on the database (a backup
+   * with VACUUM INTO, an open sqlite3 shell) keeps the frames it may still read.
+   */
+  walBytes(): number {
+    if (!this.reader) return 0;
+    const frames = Atomics.load(new Int32Array(this.walState), WAL_STATE.frames);
+    // Each frame is a 24-byte header and one page, after the WAL's 32-byte header.
+    return frames === 0 ? 0 : 32 + frames * (24 + this.pageSize);
   }
 
   createUser: Store['createUser'] = (...a) => this.call('createUser', a);
@@ -201,8 +219,8 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
  */
 const CHECKPOINT_INTERVAL_MS = 250;
 
-function startCheckpointer(path: string, walRestart: SharedArrayBuffer): Worker {
-  const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, walRestart } });
+function startCheckpointer(path: string, walState: SharedArrayBuffer): Worker {
+  const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, walState } });
   w.on('error', () => {
     // 'exit' follows; keepCheckpointing starts another.
   });
