@@ -101,9 +101,14 @@ const WAL_WARN_EVERY_MS = 60_000;
  */
 function watchWal(store: SqliteWorkerStore, warnBytes: number, logger: Logger): NodeJS.Timeout {
   let lastWarning = 0;
+  let before = 0;
   const timer = setInterval(() => {
-    const walBytes = store.walBytes();
-    if (walBytes < warnBytes || Date.now() - lastWarning < WAL_WARN_EVERY_MS) return;
+    const walBytes = store.walBytes() ?? 0;
+    // Still growing: once the reader has gone the length stays put until the next write starts
+    // the WAL over, and that is no reason to warn.
+    const growing = walBytes > before;
+    before = walBytes;
+    if (walBytes < warnBytes || !growing || Date.now() - lastWarning < WAL_WARN_EVERY_MS) return;
     lastWarning = Date.now();
     logger.warn(
       { walBytes },
@@ -119,8 +124,9 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const clock = deps.clock ?? systemClock;
   const store = deps.store ?? (await openStore(config));
   const bus = deps.bus ?? (await openBus(config, logger));
-  const metrics = new Metrics(store instanceof SqliteWorkerStore ? () => store.walBytes() : undefined);
-  const walWatch = store instanceof SqliteWorkerStore ? watchWal(store, deps.walWarnBytes ?? WAL_WARN_BYTES, logger) : null;
+  const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
+  const metrics = new Metrics(wal ? () => wal.walBytes() ?? 0 : undefined);
+  const walWatch = wal ? watchWal(wal, deps.walWarnBytes ?? WAL_WARN_BYTES, logger) : null;
   const hub = new Hub(bus, store);
   let lastBusWarning = 0;
   hub.onBusError = (err) => {

@@ -102,8 +102,8 @@ CREATE TABLE login_limits (
     name: 'idempotency keys indexed client id first',
     // As SQLite's migration 3: time-ordered client ids append at the index's right edge.
     sql: `
-DROP INDEX messages_client_id;
-CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
+DROP INDEX IF EXISTS messages_client_id;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
 ];

@@ -55,7 +55,8 @@ function tick(): void {
       took = performance.now() - t0;
     } while (++passes < MAX_PASSIVE_PASSES && took >= SHORT_PASS_MS);
     // For the natter_sqlite_wal_bytes metric: a WAL that stays long means it cannot start over.
-    Atomics.store(state, WAL_STATE.frames, r.log);
+    // (-1 when another checkpoint held the lock: nothing learnt.)
+    if (r.log >= 0) Atomics.store(state, WAL_STATE.frames, r.log);
     // An empty WAL (nothing written since the last restart) has nothing to start over.
     if (r.log > 0) Atomics.store(state, WAL_STATE.restartAsked, 1);
   } catch {

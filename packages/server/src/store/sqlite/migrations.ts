@@ -91,8 +91,8 @@ CREATE TABLE device_cursors (
     // index's right edge: a batch's keys share a page or two instead of dirtying a page per
     // sender (measured in bench/src/micro/append.ts: 15.4 → 9.9 KB written per message).
     sql: `
-DROP INDEX messages_client_id;
-CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
+DROP INDEX IF EXISTS messages_client_id;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
 ];

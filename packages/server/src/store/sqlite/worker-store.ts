@@ -123,13 +123,13 @@ export class SqliteWorkerStore implements Store {
   }
 
   /**
-   * Bytes in the WAL since it last started over, as of the checkpointer's last tick (0 for
-   * ':memory:'). Normally about a quarter of a second of writes; a figure that keeps growing
+   * Bytes in the WAL since it last started over, as of the checkpointer's last tick (null for
+   * ':memory:', which has none). Normally about a quarter of a second of writes; a figure that keeps growing
    * means the WAL cannot start over — a read transaction held open on the database (a backup
    * with VACUUM INTO, an open sqlite3 shell) keeps the frames it may still read.
    */
-  walBytes(): number {
-    if (!this.reader) return 0;
+  walBytes(): number | null {
+    if (!this.reader) return null;
     const frames = Atomics.load(new Int32Array(this.walState), WAL_STATE.frames);
     // Each frame is a 24-byte header and one page, after the WAL's 32-byte header.
     return frames === 0 ? 0 : 32 + frames * (24 + this.pageSize);
