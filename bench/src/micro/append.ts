@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '@natter/server';
+import { clientMsgId } from '../lib/marker.js';
 
 const pairs = Number(process.argv[2] ?? 100);
 const batches = Number(process.argv[3] ?? 400);
@@ -46,8 +47,7 @@ const run = async (n: number) => {
       senderId: senders[p]![b & 1]!,
       type: 'text' as const,
       body,
-      // Time first, like the SDK's UUIDv7 ids.
-      clientMsgId: `${Date.now().toString(16).padStart(12, '0')}-${p}-${ids}`,
+      clientMsgId: clientMsgId('micro', p, ids),
       replyTo: null,
       createdAt: now,
     }));

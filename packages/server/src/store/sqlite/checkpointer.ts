@@ -14,8 +14,9 @@
  * checkpoint before its next request: it copies the tail (milliseconds) and the next commit
  * writes from the start of the WAL again, over blocks that already exist. At four ticks a
  * second the WAL holds about a quarter of a second of writes (57–77 MB at the heaviest load
- * measured), near `journal_size_limit` (64 MB), so little is cut back and grown again. (A RESTART from this thread would have to catch the writer's lock free between
- * two transactions, which a store thread busy all the time never leaves it.)
+ * measured), near `journal_size_limit` (64 MB), so little is cut back and grown again. (A
+ * RESTART from this thread would have to catch the writer's lock free between two
+ * transactions, which a store thread busy all the time never leaves it.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';

@@ -53,6 +53,23 @@ runStoreContract('sqlite-worker', async () => {
   return { store: await db.openThreaded(), reopen: () => db.openThreaded(), cleanup: () => db.cleanup() };
 });
 
+/** A contract harness over `store` (opened by the caller, closed by the caller). */
+async function harnessOver(store: Store): Promise<StoreHarness> {
+  const t = new StoreHarness();
+  await t.setUp(async () => ({ store, reopen: async () => t.store, cleanup: async () => {} }));
+  return t;
+}
+
+/** `n` direct conversations, each with the first of its two members as the one who sends. */
+async function directPairs(t: StoreHarness, n: number): Promise<{ id: string; sender: string }[]> {
+  const convs: { id: string; sender: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
+    convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
+  }
+  return convs;
+}
+
 describe('SqliteWorkerStore', () => {
   it('answers `unavailable` (retryable) for what was waiting and what comes after if its thread is gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
@@ -77,8 +94,7 @@ describe('SqliteWorkerStore', () => {
   ])('copies the WAL into the database file in the background, long before SQLite would by itself%s', async (_, kill) => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
     const path = join(dir, 'natter.db');
-    const t = new StoreHarness();
-    await t.setUp(async () => ({ store: await SqliteWorkerStore.open({ path, durability: 'normal' }), reopen: async () => t.store, cleanup: async () => {} }));
+    const t = await harnessOver(await SqliteWorkerStore.open({ path, durability: 'normal' }));
     try {
       const [a, b] = [await t.user('a'), await t.user('b')];
       const c = await t.store.openDirect(a, b, t.direct(a, b));
@@ -99,14 +115,9 @@ describe('SqliteWorkerStore', () => {
   it('starts the WAL over while sends keep coming, instead of letting it grow for ever', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
     const path = join(dir, 'natter.db');
-    const t = new StoreHarness();
-    await t.setUp(async () => ({ store: await SqliteWorkerStore.open({ path, durability: 'normal' }), reopen: async () => t.store, cleanup: async () => {} }));
+    const t = await harnessOver(await SqliteWorkerStore.open({ path, durability: 'normal' }));
     try {
-      const convs: { id: string; sender: string }[] = [];
-      for (let i = 0; i < 50; i++) {
-        const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
-        convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
-      }
+      const convs = await directPairs(t, 50);
       // The WAL header's checkpoint sequence number goes up each time the WAL starts over.
       const restarts = () => readFileSync(`${path}-wal`).readUInt32BE(12);
       const first = restarts();
@@ -136,8 +147,7 @@ describe('SqliteWorkerStore', () => {
     const lines: { level: number; msg: string; walBytes?: number }[] = [];
     const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
     const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger, walWarnBytes: 4 * 1024 * 1024 });
-    const t = new StoreHarness();
-    await t.setUp(async () => ({ store: server.server.store, reopen: async () => t.store, cleanup: async () => {} }));
+    const t = await harnessOver(server.server.store);
     const walBytes = async () => {
       const text = await (await fetch(server.url + '/metrics')).text();
       const line = text.split('\n').find((l) => l.startsWith('natter_sqlite_wal_bytes '));
@@ -146,11 +156,7 @@ describe('SqliteWorkerStore', () => {
     const ticks = () => new Promise((r) => setTimeout(r, 600));
     let reader: Database.Database | null = null;
     try {
-      const convs: { id: string; sender: string }[] = [];
-      for (let i = 0; i < 20; i++) {
-        const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
-        convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
-      }
+      const convs = await directPairs(t, 20);
       const batch = () => t.store.appendMessages(convs.map((c) => t.msg(c.id, c.sender, 'x'.repeat(1000))));
       await batch();
       await ticks();

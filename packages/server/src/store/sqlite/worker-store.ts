@@ -27,6 +27,8 @@ export class SqliteWorkerStore implements Store {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private readonly pageSize: number;
+  /** The shared buffer's slots (WAL_STATE). */
+  private readonly walSlots: Int32Array;
 
   private constructor(
     private readonly worker: Worker,
@@ -47,6 +49,7 @@ export class SqliteWorkerStore implements Store {
     private readonly walState: SharedArrayBuffer,
   ) {
     this.pageSize = reader?.pageSize() ?? 4096;
+    this.walSlots = new Int32Array(walState);
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`SQLite thread exited (${code})`)));
@@ -124,13 +127,13 @@ export class SqliteWorkerStore implements Store {
 
   /**
    * Bytes in the WAL since it last started over, as of the checkpointer's last tick (null for
-   * ':memory:', which has none). Normally about a quarter of a second of writes; a figure that keeps growing
-   * means the WAL cannot start over — a read transaction held open on the database (a backup
-   * with VACUUM INTO, an open sqlite3 shell) keeps the frames it may still read.
+   * ':memory:', which has none). Normally about a quarter of a second of writes; a figure that
+   * keeps growing means the WAL cannot start over — a read transaction held open on the
+   * database (a backup with VACUUM INTO, an open sqlite3 shell) keeps the frames it may read.
    */
   walBytes(): number | null {
     if (!this.reader) return null;
-    const frames = Atomics.load(new Int32Array(this.walState), WAL_STATE.frames);
+    const frames = Atomics.load(this.walSlots, WAL_STATE.frames);
     // Each frame is a 24-byte header and one page, after the WAL's 32-byte header.
     return frames === 0 ? 0 : 32 + frames * (24 + this.pageSize);
   }
@@ -213,9 +216,8 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
  * fsyncs the WAL and the database file; at this rate the WAL holds about a quarter of a second
  * of writes (57–77 MB at the heaviest load measured, the direct benchmark), so it stays near
  * `journal_size_limit` (64 MB) and its blocks are mostly overwritten rather than allocated
- * again. (Before the
- * RESTART step, a second between checkpoints was better for latency: four a second stalled a
- * WAL that grew without end, whose appends all allocated blocks.)
+ * again. (Before the RESTART step, a second between checkpoints was better for latency: four a
+ * second stalled a WAL that grew without end, whose appends all allocated blocks.)
  */
 const CHECKPOINT_INTERVAL_MS = 250;
 
