@@ -29,7 +29,7 @@ export interface Message {
   type: MessageType;
   /** `TextBody` for text, any JSON for custom, `SystemBody` for system. */
   body: unknown;
-  /** The sender's idempotency key; null for system entries. */
+  /** The sender's idempotency key, in the sender's own copies only: null for other members and for system entries. */
   clientMsgId: string | null;
   replyTo: string | null;
   /** Milliseconds since the epoch, server time. */

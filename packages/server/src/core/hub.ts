@@ -11,6 +11,7 @@ import { CLOSE_CODES, encodeFrame, type Conversation } from '@natter/protocol';
 import { conversationTopic, isReconnectingBus, userTopic, type Bus } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import type { Connection } from './connection.js';
+import { readEntry, withClientMsgId } from './entry-payload.js';
 
 export interface Attachment {
   readonly conn: Connection;
@@ -140,11 +141,12 @@ export class Hub {
   }
 
   /**
-   * Publishes a conversation log entry (already encoded as a `message` frame). Never throws:
+   * Publishes a conversation log entry: a `message` frame, or a payload made by ownedEntry()
+   * when the sender's devices get a copy of their own. Never throws:
    * the entry is already stored, so when the bus is down recipients get it through sync.
    */
-  async publishEntry(conversationId: string, frame: string): Promise<void> {
-    await this.bus.publish(conversationTopic(conversationId), frame).catch((err: unknown) => this.onBusError(err));
+  async publishEntry(conversationId: string, payload: string): Promise<void> {
+    await this.bus.publish(conversationTopic(conversationId), payload).catch((err: unknown) => this.onBusError(err));
   }
 
   /** Publishes an event to a user's devices on every process. Never throws (see publishEntry). */
@@ -184,12 +186,18 @@ export class Hub {
     if (topic.startsWith('c:')) {
       const set = this.byConversation.get(topic.slice(2));
       if (!set) return;
-      // Fan-out: encode to bytes once, write the same buffer to every recipient.
-      const bytes = set.size > 1 ? Buffer.from(payload) : payload;
-      for (const a of set) a.conn.send(bytes);
-      // Cheap pre-filter: only a system entry can carry a removal (a custom body may match too;
-      // unrouteOnEntry parses and checks).
-      if (payload.includes('"type":"system"')) this.unrouteOnEntry(topic.slice(2), payload, set);
+      const { frame, senderId, clientMsgId } = readEntry(payload);
+      // Fan-out: encode to bytes once, write the same buffer to every recipient but the
+      // sender's devices, which get their own copy (made once) with the clientMsgId.
+      const bytes = set.size > 2 ? Buffer.from(frame) : frame;
+      let own: string | undefined;
+      for (const a of set) {
+        if (a.userId === senderId) a.conn.send((own ??= withClientMsgId(frame, clientMsgId!)));
+        else a.conn.send(bytes);
+      }
+      // Cheap pre-filter: only a system entry can carry a removal (never a sent message, whose
+      // custom body may match too; unrouteOnEntry parses and checks).
+      if (senderId === null && frame.includes('"type":"system"')) this.unrouteOnEntry(topic.slice(2), frame, set);
       return;
     }
     if (topic.startsWith('u:')) {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
 import { storedMessage } from '../store/rows.js';
 import type { NewMessage } from '../store/store.js';
+import { withClientMsgId } from './entry-payload.js';
 import { messageFrame, storedMessageFrame } from './messaging.js';
 
 let t: TestServer;
@@ -25,7 +26,7 @@ describe('messaging over the socket', () => {
     const sent = await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body: { text: 'hi' } });
     expect(sent.data.seq).toBe(2);
     const got = await b.waitFor((f) => f.type === 'message' && f.message.seq === 2);
-    expect(got.message).toMatchObject({ senderId: alice.userId, body: { text: 'hi' }, clientMsgId: 'k1' });
+    expect(got.message).toMatchObject({ senderId: alice.userId, body: { text: 'hi' }, clientMsgId: null });
     const again = await a.request({ type: 'send', conversationId: id, clientMsgId: 'k1', msgType: 'text', body: { text: 'hi' } });
     expect(again.data).toEqual(sent.data);
     // The first attempt may never have been published (a crash between commit and publish):
@@ -36,6 +37,37 @@ describe('messaging over the socket', () => {
     expect(clash.error.code).toBe('client_msg_id_conflict');
     a.close();
     b.close();
+  });
+});
+
+describe('clientMsgId', () => {
+  it("is in the sender's own copies only: live on each of their devices, and in history", async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const a1 = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const a2 = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const conv = await a1.request({ type: 'conversation.create', title: 'g', members: [bob.userId] });
+    const id = conv.data.id as string;
+    await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+    await a2.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+    const clientMsgId = '0192f1c4-7a2b-7c3d-8e4f-5a6b7c8d9e0f';
+    // A custom body holding the same key and value must not be mistaken for the field.
+    const body = { clientMsgId: null, note: '"clientMsgId":null' };
+    await a1.request({ type: 'send', conversationId: id, clientMsgId, msgType: 'custom', body });
+    await b.request({ type: 'send', conversationId: id, clientMsgId: 'bob-1', msgType: 'text', body: { text: 'hey' } });
+    const seen = async (c: RawClient, seq: number) => (await c.waitFor((f) => f.type === 'message' && f.message.seq === seq)).message;
+    for (const c of [a1, a2]) {
+      expect(await seen(c, 2)).toMatchObject({ clientMsgId, body });
+      expect(await seen(c, 3)).toMatchObject({ clientMsgId: null });
+    }
+    expect(await seen(b, 2)).toMatchObject({ clientMsgId: null, body });
+    expect(await seen(b, 3)).toMatchObject({ clientMsgId: 'bob-1' });
+    const history = async (c: RawClient) =>
+      (await c.request({ type: 'messages', conversationId: id, after: 1 })).data.messages.map((m: { clientMsgId: string | null }) => m.clientMsgId);
+    expect(await history(a2)).toEqual([clientMsgId, null]);
+    expect(await history(b)).toEqual([null, 'bob-1']);
+    for (const c of [a1, a2, b]) c.close();
   });
 });
 
@@ -68,6 +100,10 @@ describe('the live message frame', () => {
       for (const replyTo of [null, 'm"0']) {
         const m: NewMessage = { ...base, type: i === 0 ? 'text' : 'custom', body: JSON.stringify(body), replyTo, clientMsgId: `k"${i}\u00e9` };
         expect(storedMessageFrame(m, 42)).toBe(messageFrame(storedMessage(m, 42)));
+        // Other members' copy, and the sender's made from it as the hub does.
+        const others = storedMessageFrame(m, 42, null);
+        expect(others).toBe(messageFrame({ ...storedMessage(m, 42), clientMsgId: null }));
+        expect(withClientMsgId(others, m.clientMsgId!)).toBe(storedMessageFrame(m, 42));
       }
     }
   });

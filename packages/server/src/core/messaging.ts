@@ -15,6 +15,7 @@ import {
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
+import { ownedEntry } from './entry-payload.js';
 import type { Hub } from './hub.js';
 import { newConversationId, newMessageId } from './ids.js';
 import type { ConversationState, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
@@ -53,12 +54,13 @@ const str = JSON.stringify;
 /**
  * The `message` frame of a send stored at `seq`: byte for byte messageFrame(storedMessage(m,
  * seq)), but with the body's stored JSON text spliced in rather than parsed only to be written
- * out again (the body is JSON.stringify output, which re-encodes to itself).
+ * out again (the body is JSON.stringify output, which re-encodes to itself). `clientMsgId`:
+ * null for the copy of members other than the sender.
  */
-export function storedMessageFrame(m: NewMessage, seq: number): string {
+export function storedMessageFrame(m: NewMessage, seq: number, clientMsgId: string | null = m.clientMsgId): string {
   return (
     `{"type":"message","message":{"id":${str(m.id)},"conversationId":${str(m.conversationId)},"seq":${seq},` +
-    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body},"clientMsgId":${str(m.clientMsgId)},` +
+    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body},"clientMsgId":${str(clientMsgId)},` +
     `"replyTo":${m.replyTo === null ? 'null' : str(m.replyTo)},"createdAt":${m.createdAt}}}`
   );
 }
@@ -115,9 +117,13 @@ export class Messaging {
     };
     const outcome = await this.committer.submit(message);
     switch (outcome.kind) {
-      case 'stored':
-        await this.hub.publishEntry(message.conversationId, storedMessageFrame(message, outcome.seq));
+      case 'stored': {
+        // The clientMsgId is the sender's own: their devices get it, other members get null.
+        const frame = storedMessageFrame(message, outcome.seq, null);
+        const payload = message.clientMsgId === null ? frame : ownedEntry(userId, message.clientMsgId, frame);
+        await this.hub.publishEntry(message.conversationId, payload);
         return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
+      }
       case 'duplicate':
         // A retry: the first attempt may have died between commit and publish, so members may
         // never have had it live. Ask the conversation's devices to sync rather than re-send
@@ -140,6 +146,8 @@ export class Messaging {
     const query = { limit: f.limit ?? DEFAULT_PAGE, ...(f.after !== undefined && { after: f.after }), ...(f.before !== undefined && { before: f.before }) };
     const page = await this.store.getMessages(f.conversationId, userId, query);
     if (!page) throw notFound();
+    // As live: a clientMsgId only in the sender's own copies. (The page is this call's own.)
+    for (const m of page.messages) if (m.senderId !== userId) m.clientMsgId = null;
     return page;
   }
 

@@ -184,21 +184,30 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     await d.client.idle();
   }
 
-  const serverLogs = new Map<string, Message[]>();
-  for (const conv of members.keys()) {
-    const owner = byUser(members.get(conv)![0]!);
+  // Each member sees the clientMsgIds of their own sends only: the log is read as every member,
+  // each entry taken from its sender's copy, so duplicates in storage are found by clientMsgId.
+  const readLog = async (conv: string, token: string): Promise<Message[]> => {
     const log: Message[] = [];
     let after = 0;
     for (;;) {
       const res = await fetch(`${target.url}/v1/conversations/${conv}/messages?after=${after}&limit=200`, {
-        headers: { authorization: `Bearer ${owner.token}` },
+        headers: { authorization: `Bearer ${token}` },
       });
       const page = (await res.json()) as { messages: Message[]; hasMore: boolean };
       log.push(...page.messages);
       if (!page.hasMore || page.messages.length === 0) break;
       after = page.messages[page.messages.length - 1]!.seq;
     }
-    serverLogs.set(conv, log);
+    return log;
+  };
+  const serverLogs = new Map<string, Message[]>();
+  for (const [conv, userIds] of members) {
+    const views = await Promise.all(userIds.map(async (u) => [u, await readLog(conv, byUser(u).token)] as const));
+    const copies = new Map(views.map(([u, log]) => [u, new Map(log.map((m) => [m.seq, m]))]));
+    serverLogs.set(
+      conv,
+      views[0]![1].map((m) => copies.get(m.senderId)?.get(m.seq) ?? m),
+    );
   }
   for (const d of devices) d.client.close();
 
