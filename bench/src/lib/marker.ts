@@ -79,8 +79,14 @@ export function readMarkStr(s: string, out: Mark): boolean {
 /**
  * A send's clientMsgId: the time first, then the run, client and message number, so ids sort
  * by time like the SDK's generated UUIDv7 ids (the order the server's idempotency index is
- * built for) at a fraction of their cost to make.
+ * built for) at a fraction of their cost to make. `ms`: the time to put first, when a send
+ * answers another and must get the same id however often that one is delivered.
  */
-export function clientMsgId(tag: string, client: number, n: number): string {
-  return `${Date.now().toString(16).padStart(12, '0')}-${tag}-${client}-${n}`;
+export function clientMsgId(tag: string, client: number, n: number, ms = Date.now()): string {
+  return `${Math.floor(ms).toString(16).padStart(12, '0')}-${tag}-${client}-${n}`;
+}
+
+/** The wall-clock milliseconds of a time from nowUs() (in this process). */
+export function wallMs(tUs: number): number {
+  return performance.timeOrigin + T0 + tUs / 1000;
 }

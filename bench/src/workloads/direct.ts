@@ -5,7 +5,7 @@
  * counts a loss and pings again.
  */
 import { Histogram } from '../lib/hist.js';
-import { clientMsgId, markText, nowUs, readMarkBuf, readMarkStr, type Mark } from '../lib/marker.js';
+import { clientMsgId, markText, nowUs, readMarkBuf, readMarkStr, wallMs, type Mark } from '../lib/marker.js';
 import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
@@ -70,8 +70,9 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
           const ok = typeof payload === 'string' ? readMarkStr(payload, mark) : readMarkBuf(payload, mark);
           if (!ok || mark.sender === i) return; // own echo
           if (!isA) {
-            // B answers A's ping, carrying A's send time back.
-            clients[i]!.publish(rooms[p]!, markText(i, mark.n, mark.t, o.size), ack++, clientMsgId(tag, i, mark.n));
+            // B answers A's ping, carrying A's send time back. The answer's id is made from the
+            // ping alone, so a ping delivered twice is answered once (the server de-duplicates).
+            clients[i]!.publish(rooms[p]!, markText(i, mark.n, mark.t, o.size), ack++, clientMsgId(tag, i, mark.n, wallMs(mark.t)));
             return;
           }
           if (mark.n !== next[p]! - 1) return; // a late answer to a ping already given up on
