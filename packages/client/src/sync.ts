@@ -22,6 +22,8 @@ export class SyncEngine {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly acks = new Map<string, number>();
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private syncing: Promise<void> | null = null;
+  private syncAgain: Promise<void> | null = null;
 
   constructor(
     private readonly conn: Connection,
@@ -41,8 +43,27 @@ export class SyncEngine {
     return next;
   }
 
-  /** Pulls every change since the stored token. Throws if the connection drops midway. */
-  async syncAll(): Promise<void> {
+  /**
+   * Pulls every change since the stored token. Throws if the connection drops midway. Called
+   * while a sync is under way (a burst of `resync` pushes after a bus outage), it runs one more
+   * once that one ends — what prompted the call may have been missed by it — and that one run
+   * serves every call made meanwhile.
+   */
+  syncAll(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.pullChanges().finally(() => (this.syncing = null));
+      return this.syncing;
+    }
+    this.syncAgain ??= this.syncing
+      .catch(() => {})
+      .then(() => {
+        this.syncAgain = null;
+        return this.syncAll();
+      });
+    return this.syncAgain;
+  }
+
+  private async pullChanges(): Promise<void> {
     let token = await this.cache.getSyncToken();
     for (;;) {
       const page = await this.conn.request({ type: 'sync', since: token, limit: 100 });
