@@ -3,7 +3,7 @@
  * NATS): a connection must not be told it is routed before the subscription is active.
  */
 import { describe, expect, it } from 'vitest';
-import type { Conversation } from '@natter/protocol';
+import { CLOSE_CODES, type Conversation } from '@natter/protocol';
 import { MemoryBroker, MemoryBus } from '../bus/memory/memory-bus.js';
 import type { Store } from '../store/store.js';
 import type { Connection } from './connection.js';
@@ -162,5 +162,190 @@ describe('Hub removal routing', () => {
     await hub.publishEntry('c1', entry(5, 'system', { event: 'member.removed', by: 'alice', userId: 'bob' }));
     await hub.publishEntry('c1', entry(11, 'text', { text: 'after rejoin' }));
     expect(b.frames.some((f) => f.includes('after rejoin'))).toBe(true);
+  });
+});
+
+/** A MemoryBus that can fail its publishes, and say it reconnected (as Redis and NATS buses do). */
+class FlakyBus extends MemoryBus {
+  down = false;
+  private reconnected: () => void = () => {};
+  override async publish(topic: string, payload: string): Promise<void> {
+    if (this.down) throw new Error('bus unavailable');
+    await super.publish(topic, payload);
+  }
+  onReconnect(handler: () => void): void {
+    this.reconnected = handler;
+  }
+  reconnect(): void {
+    this.down = false;
+    this.reconnected();
+  }
+}
+
+/** A store whose memberships and revocations the test changes, as other processes would. */
+function liveStore() {
+  const active = new Map<string, string[]>();
+  const revoked = new Set<string>();
+  const store = {
+    activeConversationIds: async (userId: string) => active.get(userId) ?? [],
+    getDevice: async (id: string) => ({ id, revokedAt: revoked.has(id) ? 1 : null }),
+  } as unknown as Store;
+  return { store, active, revoked };
+}
+
+function closable(): Connection & { frames: string[]; closed: number | null } {
+  const c = { frames: [] as string[], closed: null as number | null, send: (f: string | Buffer) => c.frames.push(f.toString()), close: (code: number) => (c.closed = code) };
+  return c;
+}
+
+const types = (c: { frames: string[] }) => c.frames.map((f) => (JSON.parse(f) as { type: string }).type);
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await tick();
+};
+
+describe('Hub after a publish failed on one process only', () => {
+  // Process A's bus fails; process B's never does, so only A knows anything was lost.
+  function cluster() {
+    const broker = new MemoryBroker();
+    const s = liveStore();
+    const busA = new FlakyBus(broker);
+    const a = new Hub(busA, s.store);
+    const b = new Hub(new MemoryBus(broker), s.store);
+    return { ...s, busA, a, b };
+  }
+
+  it("tells the other processes' devices to resync the conversation once A's bus is back", async () => {
+    const { active, busA, a, b } = cluster();
+    active.set('bob', ['c1']);
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    busA.down = true;
+    await a.publishEntry('c1', '{"type":"message"}');
+    expect(bob.frames).toEqual([]);
+    busA.reconnect();
+    await settle();
+    expect(types(bob)).toEqual(['resync']);
+  });
+
+  it('also when the bus never said it reconnected: at the next publish that goes through', async () => {
+    const { active, busA, a, b } = cluster();
+    active.set('bob', ['c1', 'c2']);
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    busA.down = true;
+    await a.publishEntry('c1', '{"type":"message","lost":1}');
+    busA.down = false;
+    await a.publishEntry('c2', '{"type":"message"}');
+    await settle();
+    expect(types(bob)).toEqual(['message', 'resync']);
+  });
+
+  it('routes a conversation whose lost "joined" event never reached the member\'s process', async () => {
+    const { active, busA, a, b } = cluster();
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    // A adds bob to c2 (committed), but its 'joined' event is lost.
+    active.set('bob', ['c2']);
+    busA.down = true;
+    await a.publishToUser('bob', { k: 'joined', conversation: view('c2', 'active') });
+    busA.reconnect();
+    await settle();
+    expect(types(bob)).toEqual(['resync']);
+    await a.publishEntry('c2', '{"type":"message"}');
+    expect(types(bob)).toEqual(['resync', 'message']);
+  });
+
+  it('stops routing a conversation whose lost "left" event never reached the member\'s process', async () => {
+    const { active, busA, a, b } = cluster();
+    active.set('bob', ['c1']);
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    active.set('bob', []);
+    busA.down = true;
+    await a.publishToUser('bob', { k: 'left', conversation: view('c1', 'left') });
+    busA.reconnect();
+    await settle();
+    await a.publishEntry('c1', '{"type":"message"}');
+    expect(types(bob)).toEqual(['resync']);
+  });
+
+  it('closes a device whose lost revocation never reached its process', async () => {
+    const { revoked, busA, a, b } = cluster();
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    revoked.add('d2');
+    busA.down = true;
+    await a.publishToUser('bob', { k: 'revoke', deviceIds: ['d2'] });
+    busA.reconnect();
+    await settle();
+    expect(bob.closed).toBe(CLOSE_CODES.device_revoked);
+  });
+
+  it('re-checks a user once more when asked again while a re-check reads the store (its read may predate the change)', async () => {
+    const broker = new MemoryBroker();
+    const active: string[][] = [[]];
+    const reads: (() => void)[] = [];
+    let holding = false;
+    const store = {
+      activeConversationIds: async () => {
+        const now = active[0]!;
+        if (holding) await new Promise<void>((r) => reads.push(r));
+        return now;
+      },
+      getDevice: async (id: string) => ({ id, revokedAt: null }),
+    } as unknown as Store;
+    const hub = new Hub(new MemoryBus(broker), store);
+    const other = broker.attach();
+    const bob = closable();
+    await hub.attach(bob, 'bob', 'd2');
+    holding = true;
+    await other.publish('u:bob', JSON.stringify({ k: 'recheck' }));
+    // bob is added to c2 after that read was taken; the announcement of it arrives meanwhile.
+    active[0] = ['c2'];
+    await other.publish('u:bob', JSON.stringify({ k: 'recheck' }));
+    holding = false;
+    reads.shift()!();
+    await settle();
+    await other.publish('c:c2', '{"type":"message"}');
+    expect(types(bob).at(-1)).toBe('message');
+  });
+
+  it('announces a topic again when the announcement fails too', async () => {
+    const { active, busA, a, b } = cluster();
+    active.set('bob', ['c1']);
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    busA.down = true;
+    await a.publishEntry('c1', '{"type":"message"}');
+    busA.reconnect();
+    busA.down = true; // down again before the announcement went out
+    await settle();
+    expect(bob.frames).toEqual([]);
+    busA.reconnect();
+    await settle();
+    expect(types(bob)).toEqual(['resync']);
+  });
+});
+
+describe('Hub after its own bus outage', () => {
+  it('re-checks every user here: routes what they joined meanwhile, closes what was revoked, and tells the rest to resync', async () => {
+    const broker = new MemoryBroker();
+    const { store, active, revoked } = liveStore();
+    const bus = new FlakyBus(broker);
+    const hub = new Hub(bus, store);
+    const bob = closable();
+    const carol = closable();
+    await hub.attach(bob, 'bob', 'd2');
+    await hub.attach(carol, 'carol', 'd3');
+    // During the outage another process added bob to c2 and revoked carol's device; both events were lost.
+    bus.down = true;
+    active.set('bob', ['c2']);
+    revoked.add('d3');
+    bus.reconnect();
+    await settle();
+    expect(types(bob)).toEqual(['resync']);
+    expect(carol.closed).toBe(CLOSE_CODES.device_revoked);
+    await broker.attach().publish('c:c2', '{"type":"message"}');
+    expect(types(bob)).toEqual(['resync', 'message']);
   });
 });

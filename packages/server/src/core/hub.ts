@@ -29,7 +29,14 @@ export type UserEvent =
   | { k: 'joined'; conversation: Conversation }
   | { k: 'left'; conversation: Conversation }
   | { k: 'revoke'; deviceIds: string[] }
-  | { k: 'frame'; frame: string };
+  | { k: 'frame'; frame: string }
+  /** Events for the user may have been lost: see recheck(). */
+  | { k: 'recheck' };
+
+const RESYNC_FRAME = encodeFrame({ type: 'resync' });
+const RECHECK_EVENT = JSON.stringify({ k: 'recheck' } satisfies UserEvent);
+/** Users re-checked at once after an outage: each is a store read or two. */
+const RECHECK_CONCURRENCY = 16;
 
 export class Hub {
   private readonly byUser = new Map<string, Set<Attachment>>();
@@ -40,6 +47,11 @@ export class Hub {
   private readonly joinedAt = new WeakMap<Attachment, Map<string, number>>();
   /** Subscriptions still being made: whoever joins a topic meanwhile waits for them too. */
   private readonly subscribing = new Map<string, Promise<void>>();
+  /** Topics a publish to failed, not yet told to catch up (see announceMissed). */
+  private readonly missed = new Set<string>();
+  private announcing = false;
+  /** Users being re-checked, and whether they were asked to be again meanwhile. */
+  private readonly rechecking = new Map<string, boolean>();
 
   constructor(
     private readonly bus: Bus,
@@ -54,18 +66,95 @@ export class Hub {
 
   /**
    * After a bus outage: subscribe again to everything this process serves (subscriptions that
-   * failed during the outage were never made), then tell every client to sync what it missed.
+   * failed during the outage were never made), then bring every user here up to date — entries,
+   * joins, leaves and revocations published during the outage were all lost — and tell the
+   * other processes about what this one failed to publish.
    */
   private async recover(): Promise<void> {
     const topics = [...[...this.byUser.keys()].map(userTopic), ...[...this.byConversation.keys()].map(conversationTopic)];
     await Promise.all(topics.map((t) => this.bus.subscribe(t).catch((err: unknown) => this.onBusError(err))));
-    this.broadcast(encodeFrame({ type: 'resync' }));
-    // Revocations published during the outage were lost too: check every device here.
-    for (const set of this.byUser.values()) {
-      for (const a of set) {
-        const device = await this.store.getDevice(a.deviceId).catch(() => null);
-        if (device?.revokedAt != null) a.conn.close(CLOSE_CODES.device_revoked, 'device revoked');
-      }
+    const users = [...this.byUser.keys()];
+    const next = async (): Promise<void> => {
+      for (let u = users.pop(); u !== undefined; u = users.pop()) await this.recheck(u);
+    };
+    await Promise.all(Array.from({ length: RECHECK_CONCURRENCY }, next));
+    await this.announceMissed();
+  }
+
+  /**
+   * Brings a user's connections here up to date with the store after events for them may have
+   * been lost: routes the conversations the user is an active member of now and stops routing
+   * the others, closes revoked devices, and tells the rest to resync. Asked again while it
+   * runs, it runs once more: its read may predate what prompted the second request.
+   */
+  private async recheck(userId: string): Promise<void> {
+    if (this.rechecking.has(userId)) {
+      this.rechecking.set(userId, true);
+      return;
+    }
+    try {
+      do {
+        this.rechecking.set(userId, false);
+        await this.recheckOnce(userId);
+      } while (this.rechecking.get(userId));
+    } finally {
+      this.rechecking.delete(userId);
+    }
+  }
+
+  private async recheckOnce(userId: string): Promise<void> {
+    // A connection still attaching reads the store itself.
+    const here = [...(this.byUser.get(userId) ?? [])].filter((a) => !this.pendingLeaves.has(a));
+    if (here.length === 0) return;
+    const routed = new Map(here.map((a) => [a, new Set(a.conversations)]));
+    // As in attach(): leaves that arrive while the list loads must not be undone by it.
+    for (const a of here) this.pendingLeaves.set(a, new Set());
+    try {
+      const ids = await this.store.activeConversationIds(userId);
+      const active = new Set(ids);
+      await Promise.all(
+        here.map(async (a) => {
+          if (!this.byUser.get(userId)?.has(a)) return;
+          // Only what was routed before the read: a join that arrived since is newer than it.
+          for (const id of routed.get(a)!) if (!active.has(id)) await this.leave(a, id);
+          const left = this.pendingLeaves.get(a)!;
+          await Promise.all(ids.filter((id) => !left.has(id)).map((id) => this.join(a, id)));
+          const device = await this.store.getDevice(a.deviceId);
+          if (device?.revokedAt != null) a.conn.close(CLOSE_CODES.device_revoked, 'device revoked');
+          else a.conn.send(RESYNC_FRAME);
+        }),
+      );
+    } catch {
+      // The store is unreachable: the clients still sync (and fail, and retry) on their own.
+      for (const a of here) a.conn.send(RESYNC_FRAME);
+    } finally {
+      for (const a of here) this.pendingLeaves.delete(a);
+    }
+  }
+
+  /**
+   * What this process failed to publish never reached the other processes, and nothing tells
+   * them: their own connections to the bus may have been fine all along. So once publishes go
+   * through again (a reconnect, or the next publish that succeeds), every topic that missed
+   * something is told to catch up: a conversation's devices to resync, a user's processes to
+   * re-check that user (recheck()). A topic whose announcement fails again waits for the next.
+   */
+  private async announceMissed(): Promise<void> {
+    if (this.announcing || this.missed.size === 0) return;
+    this.announcing = true;
+    try {
+      const topics = [...this.missed];
+      this.missed.clear();
+      await Promise.all(
+        topics.map((t) =>
+          this.bus.publish(t, t.startsWith('c:') ? RESYNC_FRAME : RECHECK_EVENT).catch((err: unknown) => {
+            this.missed.add(t);
+            this.onBusError(err);
+          }),
+        ),
+      );
+    } finally {
+      this.announcing = false;
     }
   }
 
@@ -86,11 +175,6 @@ export class Hub {
 
   private async unsubscribe(topic: string): Promise<void> {
     await this.bus.unsubscribe(topic).catch((err: unknown) => this.onBusError(err));
-  }
-
-  /** Writes one frame to every local connection. */
-  broadcast(frame: string): void {
-    for (const set of this.byUser.values()) for (const a of set) a.conn.send(frame);
   }
 
   get connectionCount(): number {
@@ -146,12 +230,23 @@ export class Hub {
    * the entry is already stored, so when the bus is down recipients get it through sync.
    */
   async publishEntry(conversationId: string, payload: string): Promise<void> {
-    await this.bus.publish(conversationTopic(conversationId), payload).catch((err: unknown) => this.onBusError(err));
+    await this.publish(conversationTopic(conversationId), payload);
   }
 
   /** Publishes an event to a user's devices on every process. Never throws (see publishEntry). */
   async publishToUser(userId: string, event: UserEvent): Promise<void> {
-    await this.bus.publish(userTopic(userId), JSON.stringify(event)).catch((err: unknown) => this.onBusError(err));
+    await this.publish(userTopic(userId), JSON.stringify(event));
+  }
+
+  private async publish(topic: string, payload: string): Promise<void> {
+    try {
+      await this.bus.publish(topic, payload);
+    } catch (err) {
+      this.missed.add(topic);
+      this.onBusError(err);
+      return;
+    }
+    if (this.missed.size > 0) void this.announceMissed();
   }
 
   /** Resolves once entries of the conversation reach `a` (the subscription is active). */
@@ -272,6 +367,9 @@ export class Hub {
       }
       case 'frame':
         for (const a of attachments) a.conn.send(event.frame);
+        return;
+      case 'recheck':
+        void this.recheck(attachments[0]!.userId);
         return;
     }
   }

@@ -13,9 +13,10 @@ export class Balancer {
 
   constructor(private readonly backends: number[]) {}
 
-  async start(): Promise<void> {
+  /** `port`: 0 for any free one, or the port of an earlier start() to come back on it. */
+  async start(port = 0): Promise<void> {
     this.server = createServer((client) => this.route(client, 0));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
   }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../bus/memory/memory-bus.js';
-import { startTestServer, type TestServer } from '../test-support/harness.js';
+import { RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
 import { Balancer } from './balancer.js';
 import { OwnDaemon, OwnPostgres } from './own-services.js';
 import { expectClean } from './expect-clean.js';
@@ -116,6 +116,63 @@ describe.each(['redis', 'nats'] as const)('%s outage', (kind) => {
     expect(storedDuringOutage).toBeGreaterThan(0);
     expect(result.faults).toBe(1);
     expectClean(result, { minChecked: 500 });
+  });
+});
+
+describe('redis connection lost by one process only', () => {
+  it("tells the other process's clients what it could not publish, once its connection is back", { timeout: 60_000 }, async () => {
+    const daemon = new OwnDaemon('redis');
+    cleanups.push(() => daemon.destroy());
+    await daemon.start();
+    // Process A reaches Redis through a proxy, which is cut; process B's connection never breaks.
+    const proxy = new Balancer([daemon.port]);
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const schema = `natter_o_${randomBytes(6).toString('hex')}`;
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: SHARED_PG });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    });
+    const common = { DATABASE_URL: SHARED_PG, DATABASE_SCHEMA: schema, JWT_SECRET: randomBytes(32).toString('hex') };
+    const a = await startTestServer({ ...common, BUS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const b = await startTestServer({ ...common, BUS_URL: daemon.url });
+    cleanups.push(async () => {
+      await a.close();
+      await b.close();
+    });
+    const alice = await register(a.url);
+    const bob = await register(b.url);
+    const onA = await RawClient.authed(a.wsUrl, alice.accessToken);
+    const onB = await RawClient.authed(b.wsUrl, bob.accessToken);
+    cleanups.push(async () => {
+      onA.close();
+      onB.close();
+    });
+    const direct = (await onA.request({ type: 'conversation.direct', userId: bob.userId })).data.id as string;
+    await onB.waitFor((f) => f.type === 'conversation' && f.conversation.id === direct);
+
+    await proxy.stop();
+    await sleep(300);
+    const sent = await onA.request({ type: 'send', conversationId: direct, clientMsgId: 'k1', msgType: 'text', body: { text: 'while A is cut off' } });
+    expect(sent.type).toBe('result');
+    // Bob is added to a group meanwhile: the event that routes it to him on B is lost too.
+    const group = (await onA.request({ type: 'conversation.create', title: 'g', members: [bob.userId] })).data.id as string;
+    expect((await a.server.metrics.busErrors.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
+    await sleep(500);
+    const missed = (f: { type: string; message?: { conversationId: string; seq: number } }) =>
+      f.type === 'resync' || (f.type === 'message' && (f.message!.conversationId === group || f.message!.seq === sent.data.seq));
+    expect(onB.frames.filter(missed)).toEqual([]);
+
+    await proxy.start(proxy.port);
+    await onB.waitFor((f) => f.type === 'resync', 15_000);
+    const page = await onB.request({ type: 'messages', conversationId: direct, after: sent.data.seq - 1 });
+    expect(page.data.messages.map((m: { seq: number }) => m.seq)).toEqual([sent.data.seq]);
+    // B routes the group to bob now: what is sent there reaches him live.
+    await onA.request({ type: 'send', conversationId: group, clientMsgId: 'k2', msgType: 'text', body: { text: 'in the group' } });
+    const live = await onB.waitFor((f) => f.type === 'message' && f.message.conversationId === group && f.message.type === 'text');
+    expect(live.message.body).toEqual({ text: 'in the group' });
   });
 });
 
