@@ -71,6 +71,29 @@ describe('clientMsgId', () => {
   });
 });
 
+describe('group ownership', () => {
+  it("pushes the new owner's view to their devices when the owner leaves", async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const carol = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const c = await RawClient.authed(t.wsUrl, carol.accessToken);
+    // Carol joins later: Bob is the longest-standing member, so he inherits.
+    const id = (await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId] })).data.id as string;
+    await a.request({ type: 'conversation.addMembers', conversationId: id, userIds: [carol.userId] });
+    for (const x of [b, c]) await x.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+    const left = await a.request({ type: 'conversation.leave', conversationId: id });
+    const pushed = await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+    expect(pushed.conversation.membership).toMatchObject({ role: 'owner', state: 'active' });
+    expect(pushed.conversation.lastSeq).toBe(left.data.seq);
+    // The other member's role did not change: no view for them beyond the log entry.
+    await c.waitFor((f) => f.type === 'message' && f.message.seq === left.data.seq);
+    expect(c.frames.filter((f) => f.type === 'conversation')).toEqual([]);
+    for (const x of [a, b, c]) x.close();
+  });
+});
+
 describe('the live message frame', () => {
   const base: NewMessage = {
     id: 'm1',

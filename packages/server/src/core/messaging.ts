@@ -256,6 +256,11 @@ export class Messaging {
         const view = await this.store.getConversationForUser(conversationId, userId);
         if (view) await this.hub.publishToUser(userId, { k: 'left', conversation: view });
       }
+      if (outcome.newOwner !== null) {
+        // The heir's view changed (their role): their devices learn it now, not at their next sync.
+        const view = await this.store.getConversationForUser(conversationId, outcome.newOwner);
+        if (view) await this.hub.publishToUser(outcome.newOwner, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
+      }
     }
     if (change.kind === 'leave') return { conversationId, seq: outcome.entry.seq };
     return this.getConversation(actor, conversationId);

@@ -96,7 +96,8 @@ export type MembershipChange =
   | { kind: 'leave'; userId: string };
 
 export type MembershipOutcome =
-  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[] }
+  /** `newOwner`: the member who became the group's owner because its owner left, if any. */
+  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; newOwner: string | null }
   | { kind: 'not_found' }
   | { kind: 'forbidden' }
   /** Nothing to do (adding members who are all already in, removing a non-member). */

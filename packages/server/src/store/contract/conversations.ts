@@ -243,7 +243,12 @@ export function conversationsContract(t: StoreHarness): void {
       const owners = out.conversation.members.filter((m) => m.role === 'owner');
       expect(owners).toHaveLength(1);
       expect([bob, carol]).toContain(owners[0]!.userId);
+      expect(out.newOwner).toBe(owners[0]!.userId);
       expect((await t.store.getConversationState(g.id))?.members).toEqual(out.conversation.members);
+      // A member who is not the owner leaves: nobody's role changes.
+      const other = owners[0]!.userId === bob ? carol : bob;
+      const plain = await t.change(g.id, { kind: 'leave', userId: other });
+      expect(plain.kind === 'ok' && plain.newOwner).toBeNull();
       // The new owner can manage the group.
       const dave = await t.user('dave');
       expect((await t.change(g.id, { kind: 'add', userIds: [dave], by: owners[0]!.userId })).kind).toBe('ok');

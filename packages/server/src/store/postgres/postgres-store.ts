@@ -484,7 +484,7 @@ export class PostgresStore implements Store {
   }
 
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
-    const outcome = await this.tx(async (c, t): Promise<MembershipOutcome | { kind: 'done'; entry: Message; affected: string[] }> => {
+    const outcome = await this.tx(async (c, t): Promise<MembershipOutcome | { kind: 'done'; entry: Message; affected: string[]; newOwner: string | null }> => {
       await this.lockConversations(c, [conversationId]);
       const conv = (await c.query<{ kind: string }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
       const actorId = change.kind === 'leave' ? change.userId : change.by;
@@ -511,7 +511,7 @@ export class PostgresStore implements Store {
             [conversationId, entry.seq, fresh],
           );
           for (const u of fresh) t.member(conversationId, u);
-          return { kind: 'done', entry, affected: fresh };
+          return { kind: 'done', entry, affected: fresh, newOwner: null };
         }
         case 'remove': {
           if (!canManage) return { kind: 'forbidden' };
@@ -522,7 +522,7 @@ export class PostgresStore implements Store {
           const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
           await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);
           t.member(conversationId, change.userId);
-          return { kind: 'done', entry, affected: [change.userId] };
+          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
         }
         case 'leave': {
           const entry = await this.appendSystem(c, t, conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
@@ -539,14 +539,15 @@ export class PostgresStore implements Store {
             if (heir) {
               await c.query(`UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND user_id = $2`, [conversationId, heir.user_id]);
               t.member(conversationId, heir.user_id);
+              return { kind: 'done', entry, affected: [change.userId], newOwner: heir.user_id };
             }
           }
-          return { kind: 'done', entry, affected: [change.userId] };
+          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
         }
       }
     });
     if (outcome.kind !== 'done') return outcome;
-    return { kind: 'ok', entry: outcome.entry, affected: outcome.affected, conversation: (await this.state(this.pool, conversationId))! };
+    return { kind: 'ok', entry: outcome.entry, affected: outcome.affected, newOwner: outcome.newOwner, conversation: (await this.state(this.pool, conversationId))! };
   }
 
   // --- messages -----------------------------------------------------------------------------

@@ -440,7 +440,7 @@ export class SqliteStore implements Store {
             for (const userId of fresh) {
               this.s.upsertMember.run({ conversationId, userId, role: 'member', seq: entry.seq, version });
             }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: fresh };
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: fresh, newOwner: null };
           }
           case 'remove': {
             if (!canManage) return { kind: 'forbidden' };
@@ -451,19 +451,21 @@ export class SqliteStore implements Store {
             const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
             const version = this.s.nextVersion.get()!.value;
             this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId] };
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
           }
           case 'leave': {
             const entry = this.appendSystem(conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
             const version = this.s.nextVersion.get()!.value;
             this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
+            let newOwner: string | null = null;
             if (actor.role === 'owner') {
               // A group keeps an owner: the longest-standing admin, else the longest-standing member.
               const rest = this.s.activeMembers.all(conversationId);
               const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
               if (heir) this.s.setRole.run('owner', version, conversationId, heir.user_id);
+              newOwner = heir?.user_id ?? null;
             }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId] };
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner };
           }
         }
       })
