@@ -251,6 +251,11 @@ export class NatterClient extends Emitter<ClientEvents> {
     return this.rpc(() => this.conn.request({ type: 'conversation.removeMember', conversationId, userId }));
   }
 
+  /** The owner makes a member of a group an admin, or an admin a member again. */
+  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.setRole', conversationId, userId, role }));
+  }
+
   leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
     return this.rpc(() => this.conn.request({ type: 'conversation.leave', conversationId }));
   }

@@ -80,6 +80,13 @@ export const removeMemberFrame = z.object({
   userId: objectId,
 });
 export const leaveFrame = z.object({ type: z.literal('conversation.leave'), ...base, conversationId: objectId });
+export const setRoleFrame = z.object({
+  type: z.literal('conversation.setRole'),
+  ...base,
+  conversationId: objectId,
+  userId: objectId,
+  role: z.enum(['admin', 'member']),
+});
 
 export const clientFrameSchemas = {
   auth: authFrame,
@@ -95,6 +102,7 @@ export const clientFrameSchemas = {
   'conversation.addMembers': addMembersFrame,
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
+  'conversation.setRole': setRoleFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -117,6 +125,7 @@ export interface ResultData {
   'conversation.addMembers': Conversation;
   'conversation.removeMember': Conversation;
   'conversation.leave': { conversationId: string; seq: number };
+  'conversation.setRole': Conversation;
 }
 
 export type ServerFrame =

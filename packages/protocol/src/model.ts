@@ -17,7 +17,8 @@ export type SystemBody =
   | { event: 'conversation.created'; by: string; title: string | null; members: string[] }
   | { event: 'member.joined'; by: string; userIds: string[] }
   | { event: 'member.removed'; by: string; userId: string }
-  | { event: 'member.left'; userId: string };
+  | { event: 'member.left'; userId: string }
+  | { event: 'member.role'; by: string; userId: string; role: 'admin' | 'member' };
 
 export interface Message {
   /** Global id. */

@@ -94,6 +94,58 @@ describe('group ownership', () => {
   });
 });
 
+describe('roles', () => {
+  it('the owner makes a member an admin over the socket and back over REST; everyone sees the entry, the member gets their new view', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const carol = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const c = await RawClient.authed(t.wsUrl, carol.accessToken);
+    const id = (await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId, carol.userId] })).data.id as string;
+    for (const x of [b, c]) await x.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
+
+    const r = await a.request({ type: 'conversation.setRole', conversationId: id, userId: bob.userId, role: 'admin' });
+    expect(r.data.membership.role).toBe('owner');
+    const entry = (await c.waitFor((f) => f.type === 'message' && f.message.body.event === 'member.role')).message;
+    expect(entry.body).toEqual({ event: 'member.role', by: alice.userId, userId: bob.userId, role: 'admin' });
+    expect((await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id)).conversation.membership.role).toBe('admin');
+    // Bob may now manage members.
+    const dave = await register(t.url);
+    expect((await b.request({ type: 'conversation.addMembers', conversationId: id, userIds: [dave.userId] })).type).toBe('result');
+
+    const res = await fetch(`${t.url}/v1/conversations/${id}/members/${bob.userId}/role`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'member' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id)).conversation.membership.role).toBe('member');
+    for (const x of [a, b, c]) x.close();
+  });
+
+  it('refuses role changes by others than the owner, of the owner, to owner, and of non-members, changing nothing', async () => {
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const eve = await register(t.url);
+    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
+    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
+    const id = (await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId] })).data.id as string;
+    const lastSeq = async () => (await a.request({ type: 'conversation.get', conversationId: id })).data.lastSeq;
+    const before = await lastSeq();
+    const code = async (c: RawClient, userId: string, role: string) =>
+      (await c.request({ type: 'conversation.setRole', conversationId: id, userId, role })).error?.code;
+    expect(await code(b, bob.userId, 'admin')).toBe('forbidden');
+    expect(await code(a, alice.userId, 'member')).toBe('forbidden');
+    expect(await code(a, bob.userId, 'owner')).toBe('invalid_request');
+    expect(await code(a, eve.userId, 'admin')).toBe('invalid_request');
+    const e = await RawClient.authed(t.wsUrl, eve.accessToken);
+    expect(await code(e, bob.userId, 'admin')).toBe('not_found');
+    expect(await lastSeq()).toBe(before);
+    for (const x of [a, b, e]) x.close();
+  });
+});
+
 describe('the live message frame', () => {
   const base: NewMessage = {
     id: 'm1',

@@ -236,13 +236,23 @@ export class Messaging {
         throw notFound();
       case 'forbidden':
         throw new NatterError('forbidden', 'your role does not allow this');
+      case 'not_member':
+        throw new NatterError('invalid_request', 'userId: not an active member of this conversation');
       case 'noop':
         return this.getConversation(actor, conversationId);
       case 'ok':
         break;
     }
     const frame = messageFrame(outcome.entry);
-    if (change.kind === 'add') {
+    const pushView = async (userId: string) => {
+      const view = await this.store.getConversationForUser(conversationId, userId);
+      if (view) await this.hub.publishToUser(userId, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
+    };
+    if (change.kind === 'role') {
+      // Everyone sees the entry; the member whose role changed also gets their new view.
+      await this.hub.publishEntry(conversationId, frame);
+      await pushView(change.userId);
+    } else if (change.kind === 'add') {
       // New members' processes must subscribe before the entry is published, so they get it live.
       for (const userId of outcome.affected) {
         const view = await this.store.getConversationForUser(conversationId, userId);
@@ -256,11 +266,8 @@ export class Messaging {
         const view = await this.store.getConversationForUser(conversationId, userId);
         if (view) await this.hub.publishToUser(userId, { k: 'left', conversation: view });
       }
-      if (outcome.newOwner !== null) {
-        // The heir's view changed (their role): their devices learn it now, not at their next sync.
-        const view = await this.store.getConversationForUser(conversationId, outcome.newOwner);
-        if (view) await this.hub.publishToUser(outcome.newOwner, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
-      }
+      // The heir's view changed (their role): their devices learn it now, not at their next sync.
+      if (outcome.newOwner !== null) await pushView(outcome.newOwner);
     }
     if (change.kind === 'leave') return { conversationId, seq: outcome.entry.seq };
     return this.getConversation(actor, conversationId);

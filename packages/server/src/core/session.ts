@@ -136,6 +136,8 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'remove', userId: frame.userId, by: userId });
       case 'conversation.leave':
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
+      case 'conversation.setRole':
+        return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
     }
   }
 

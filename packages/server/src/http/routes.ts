@@ -45,6 +45,7 @@ const idParam = z.object({ id: objectId });
 const groupBody = z.object({ title: z.string().min(1).max(LIMITS.titleLength).optional(), members: z.array(objectId).max(LIMITS.membersPerRequest) });
 const directBody = z.object({ userId: objectId });
 const membersBody = z.object({ userIds: z.array(objectId).min(1).max(LIMITS.membersPerRequest) });
+const roleBody = z.object({ role: z.enum(['admin', 'member']) });
 const seqNum = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const historyQuery = z.object({
   after: seqNum.optional(),
@@ -147,6 +148,12 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
     if (p.userId === claims.userId) return d.messaging.changeMembership(p.id, { kind: 'leave', userId: claims.userId });
     return d.messaging.changeMembership(p.id, { kind: 'remove', userId: p.userId, by: claims.userId });
+  });
+  app.put('/v1/conversations/:id/members/:userId/role', async (req) => {
+    const claims = await user(req);
+    const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
+    const { role } = parse(roleBody, req.body);
+    return d.messaging.changeMembership(p.id, { kind: 'role', userId: p.userId, role, by: claims.userId });
   });
   app.post('/v1/conversations/:id/read', async (req) => {
     const claims = await user(req);

@@ -93,13 +93,17 @@ export interface NewConversation {
 export type MembershipChange =
   | { kind: 'add'; userIds: string[]; by: string }
   | { kind: 'remove'; userId: string; by: string }
-  | { kind: 'leave'; userId: string };
+  | { kind: 'leave'; userId: string }
+  /** The owner makes a member an admin, or an admin a member again. */
+  | { kind: 'role'; userId: string; role: 'admin' | 'member'; by: string };
 
 export type MembershipOutcome =
   /** `newOwner`: the member who became the group's owner because its owner left, if any. */
   | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; newOwner: string | null }
   | { kind: 'not_found' }
   | { kind: 'forbidden' }
+  /** A role change for someone who is not an active member. */
+  | { kind: 'not_member' }
   /** Nothing to do (adding members who are all already in, removing a non-member). */
   | { kind: 'noop'; conversation: ConversationState };
 

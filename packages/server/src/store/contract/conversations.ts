@@ -212,6 +212,44 @@ export function conversationsContract(t: StoreHarness): void {
       expect((await t.store.getConversationState(g.id))?.members).toHaveLength(4);
     });
 
+    it('the owner makes a member an admin and back with member.role entries; the admin may then manage members', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob, carol]);
+      expect((await t.change(g.id, { kind: 'remove', userId: carol, by: bob })).kind).toBe('forbidden');
+      const out = await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: alice });
+      expect(out.kind).toBe('ok');
+      if (out.kind !== 'ok') return;
+      expect(out.entry).toMatchObject({ type: 'system', senderId: alice, body: { event: 'member.role', by: alice, userId: bob, role: 'admin' } });
+      expect(out.affected).toEqual([bob]);
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership.role).toBe('admin');
+      // A change of a member's view: it shows in their sync.
+      expect((await t.store.changesSince(bob, 0, 100)).conversations.map((c) => c.membership.role)).toEqual(['admin']);
+      expect((await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: alice })).kind).toBe('noop');
+      expect((await t.change(g.id, { kind: 'remove', userId: carol, by: bob })).kind).toBe('ok');
+      const back = await t.change(g.id, { kind: 'role', userId: bob, role: 'member', by: alice });
+      expect(back.kind === 'ok' && back.entry.seq).toBe(out.entry.seq + 2);
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership.role).toBe('member');
+    });
+
+    it('only the owner changes roles, never the owner\'s own, and only of active members', async () => {
+      const alice = await t.user('alice');
+      const admin = await t.user('adam');
+      const bob = await t.user('bob');
+      const eve = await t.user('eve');
+      const g = await t.group(alice, [bob], [admin]);
+      const before = (await t.store.getConversationState(g.id))!;
+      expect((await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: admin })).kind).toBe('forbidden');
+      expect((await t.change(g.id, { kind: 'role', userId: admin, role: 'member', by: bob })).kind).toBe('forbidden');
+      expect((await t.change(g.id, { kind: 'role', userId: alice, role: 'member', by: alice })).kind).toBe('forbidden');
+      expect((await t.change(g.id, { kind: 'role', userId: eve, role: 'admin', by: alice })).kind).toBe('not_member');
+      expect((await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: eve })).kind).toBe('not_found');
+      const d = await t.store.openDirect(alice, bob, t.direct(alice, bob));
+      expect((await t.change(d.id, { kind: 'role', userId: bob, role: 'admin', by: alice })).kind).toBe('forbidden');
+      expect(await t.store.getConversationState(g.id)).toEqual(before);
+    });
+
     it('a member leaves with a member.left entry', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');

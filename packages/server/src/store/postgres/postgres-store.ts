@@ -524,6 +524,18 @@ export class PostgresStore implements Store {
           t.member(conversationId, change.userId);
           return { kind: 'done', entry, affected: [change.userId], newOwner: null };
         }
+        case 'role': {
+          if (actor.role !== 'owner') return { kind: 'forbidden' };
+          const target = await member(change.userId);
+          if (!target || target.state !== 'active') return { kind: 'not_member' };
+          if (target.role === 'owner') return { kind: 'forbidden' };
+          if (target.role === change.role) return noop();
+          const body = { event: 'member.role', by: change.by, userId: change.userId, role: change.role } as const;
+          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, body, now);
+          await c.query(`UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, change.role]);
+          t.member(conversationId, change.userId);
+          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
+        }
         case 'leave': {
           const entry = await this.appendSystem(c, t, conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
           await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);

@@ -453,6 +453,18 @@ export class SqliteStore implements Store {
             this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
             return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
           }
+          case 'role': {
+            if (actor.role !== 'owner') return { kind: 'forbidden' };
+            const target = this.s.member.get(conversationId, change.userId);
+            if (!target || target.state !== 'active') return { kind: 'not_member' };
+            if (target.role === 'owner') return { kind: 'forbidden' };
+            if (target.role === change.role) return { kind: 'noop', conversation: this.state(conversationId)! };
+            const body = { event: 'member.role', by: change.by, userId: change.userId, role: change.role } as const;
+            const entry = this.appendSystem(conversationId, entryId, change.by, body, now);
+            const version = this.s.nextVersion.get()!.value;
+            this.s.setRole.run(change.role, version, conversationId, change.userId);
+            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
+          }
           case 'leave': {
             const entry = this.appendSystem(conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
             const version = this.s.nextVersion.get()!.value;
