@@ -1,39 +1,47 @@
 /**
- * What a conversation topic carries on the bus. Most entries are one `message` frame that every
- * member's devices get byte for byte. A sent message also has a part for its sender's devices
- * alone: the clientMsgId, which is the sender's own idempotency key and, when it is a UUIDv7 as
- * the SDK makes them, tells the time on the sender's device. So its payload is a short header
- * and the frame everyone gets (with `"clientMsgId":null`):
+ * What a conversation topic carries on the bus. A log entry is one `message` frame that every
+ * member's devices get byte for byte, after a short header:
  *
- *   \0<senderId>\0<clientMsgId>\0<frame>
+ *   \0<seq>\0<senderId>\0<clientMsgId>\0<frame>
  *
- * and the hub writes the frame to every member, with the id put back for the sender's devices.
- * A raw NUL never occurs in JSON text (JSON.stringify escapes it), so a payload that starts with
- * one is always a header.
+ * The seq lets each process see when an entry overtook another on the way (hub.ts). A sent
+ * message also has a part for its sender's devices alone: the clientMsgId, which is the sender's
+ * own idempotency key and, when it is a UUIDv7 as the SDK makes them, tells the time on the
+ * sender's device. Its frame has `"clientMsgId":null` and the header carries the sender and the
+ * id, which the hub puts back for the sender's devices. (Both are empty for system entries.)
+ *
+ * Any other payload (a `resync` frame) is written to the conversation's devices as it is. A raw
+ * NUL never occurs in JSON text (JSON.stringify escapes it), so a payload that starts with one
+ * is always a header.
  */
 
 const NUL = '\0';
 const NULL_CLIENT_ID = '"clientMsgId":null';
 
-/** A payload for a conversation topic: `frame` to everyone, with `clientMsgId` to `senderId`'s devices. */
-export function ownedEntry(senderId: string, clientMsgId: string, frame: string): string {
-  return `${NUL}${senderId}${NUL}${clientMsgId}${NUL}${frame}`;
+/** The payload of the log entry at `seq`; `own`: the sender's devices get `clientMsgId` put back. */
+export function logEntry(seq: number, frame: string, own?: { senderId: string; clientMsgId: string }): string {
+  return `${NUL}${seq}${NUL}${own?.senderId ?? ''}${NUL}${own?.clientMsgId ?? ''}${NUL}${frame}`;
 }
 
 export interface Entry {
   /** What every member's devices get. */
   frame: string;
-  /** The user whose devices get `ownFrame` instead; null: everyone gets `frame`. */
+  /** The entry's place in the log; null for a payload that is not a log entry. */
+  seq: number | null;
+  /** The user whose devices get the frame with `clientMsgId` put back; null: everyone gets `frame`. */
   senderId: string | null;
   clientMsgId: string | null;
 }
 
 export function readEntry(payload: string): Entry {
-  if (payload.charCodeAt(0) !== 0) return { frame: payload, senderId: null, clientMsgId: null };
+  const raw = { frame: payload, seq: null, senderId: null, clientMsgId: null };
+  if (payload.charCodeAt(0) !== 0) return raw;
   const a = payload.indexOf(NUL, 1);
   const b = payload.indexOf(NUL, a + 1);
-  if (a < 0 || b < 0) return { frame: payload, senderId: null, clientMsgId: null };
-  return { frame: payload.slice(b + 1), senderId: payload.slice(1, a), clientMsgId: payload.slice(a + 1, b) };
+  const c = payload.indexOf(NUL, b + 1);
+  if (a < 0 || b < 0 || c < 0) return raw;
+  const senderId = b > a + 1 ? payload.slice(a + 1, b) : null;
+  return { frame: payload.slice(c + 1), seq: Number(payload.slice(1, a)), senderId, clientMsgId: senderId === null ? null : payload.slice(b + 1, c) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { CLOSE_CODES, type Conversation } from '@natter/protocol';
 import { MemoryBroker, MemoryBus } from '../bus/memory/memory-bus.js';
 import type { Store } from '../store/store.js';
 import type { Connection } from './connection.js';
+import { logEntry } from './entry-payload.js';
 import { Hub } from './hub.js';
 
 /** A MemoryBus whose subscribe() becomes active only when the test releases it. */
@@ -347,5 +348,113 @@ describe('Hub after its own bus outage', () => {
     expect(carol.closed).toBe(CLOSE_CODES.device_revoked);
     await broker.attach().publish('c:c2', '{"type":"message"}');
     expect(types(bob)).toEqual(['resync', 'message']);
+  });
+});
+
+describe('Hub ordering across publishers', () => {
+  /** A store with conversation c1's members, whose membership reads the test can hold or fail. */
+  function setup(initial: string[]) {
+    const broker = new MemoryBroker();
+    const members = new Map([['c1', initial]]);
+    const held: (() => void)[] = [];
+    const s = { reads: 0, hold: false, failing: false };
+    const store = {
+      activeConversationIds: async (u: string) => [...members].filter(([, m]) => m.includes(u)).map(([c]) => c),
+      getDevice: async (id: string) => ({ id, revokedAt: null }),
+      getConversationState: async (id: string) => {
+        s.reads++;
+        if (s.hold) await new Promise<void>((r) => held.push(r));
+        if (s.failing) throw new Error('store unavailable');
+        return { id, members: (members.get(id) ?? []).map((userId) => ({ userId, role: 'member' })) };
+      },
+    } as unknown as Store;
+    const hub = new Hub(new MemoryBus(broker), store);
+    // Entries from other processes, which commit to the same conversation.
+    const other = broker.attach();
+    const publish = (seq: number, body: unknown, type = 'text') =>
+      other.publish(
+        'c:c1',
+        logEntry(seq, JSON.stringify({ type: 'message', message: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 } })),
+      );
+    return { hub, members, held, s, publish };
+  }
+  const seqs = (c: { frames: string[] }) =>
+    c.frames.map((f) => JSON.parse(f) as { type: string; message?: { seq: number } }).map((f) => (f.type === 'message' ? f.message!.seq : f.type));
+
+  const past = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("delivers an entry that overtook a member's removal after the removal, never to that member", async () => {
+    const { hub, members, s, publish } = setup(['alice', 'bob']);
+    const alice = closable();
+    const bob = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    await hub.attach(bob, 'bob', 'd2');
+    await publish(2, { text: 'hello' });
+    await settle();
+    // Another process removes bob at seq 3; a third commits seq 4, whose entry arrives first.
+    members.set('c1', ['alice']);
+    await publish(4, { text: 'secret' });
+    await publish(3, { event: 'member.removed', by: 'alice', userId: 'bob' }, 'system');
+    await publish(5, { text: 'later' });
+    await settle();
+    expect(seqs(bob)).toEqual([2, 3]);
+    expect(seqs(alice)).toEqual([2, 3, 4, 5]);
+    expect(s.reads).toBe(1); // the first entry's check only
+  });
+
+  it('reads the members from the store when the entries before one do not come, and unroutes who was removed', async () => {
+    const { hub, members, s, publish } = setup(['alice', 'bob']);
+    const alice = closable();
+    const bob = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    await hub.attach(bob, 'bob', 'd2');
+    await publish(2, { text: 'hello' });
+    await settle();
+    members.set('c1', ['alice']);
+    await publish(4, { text: 'secret' });
+    await past(60);
+    expect(s.reads).toBe(2);
+    // The removal arrives after all: too late to matter to anyone but alice.
+    await publish(3, { event: 'member.removed', by: 'alice', userId: 'bob' }, 'system');
+    await publish(5, { text: 'later' });
+    await settle();
+    expect(bob.frames.some((f) => f.includes('secret') || f.includes('later'))).toBe(false);
+    expect(seqs(bob)).toEqual([2]);
+    expect(seqs(alice)).toEqual([2, 4, 3, 5]);
+  });
+
+  it('keeps entries in arrival order while it reads the store', async () => {
+    const { hub, held, s, publish } = setup(['alice']);
+    const alice = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    await publish(2, { text: 'a' }); // the first since subscribing is checked
+    await settle();
+    await publish(4, { text: 'c' });
+    await publish(3, { text: 'b' });
+    expect(seqs(alice)).toEqual([2, 3, 4]);
+    s.hold = true;
+    await publish(6, { text: 'e' });
+    await past(60);
+    await publish(7, { text: 'f' });
+    await publish(5, { text: 'd' });
+    expect(seqs(alice)).toEqual([2, 3, 4]);
+    held.shift()!();
+    await settle();
+    expect(seqs(alice)).toEqual([2, 3, 4, 6, 7, 5]);
+    expect(s.reads).toBe(2);
+  });
+
+  it('tells the devices to resync instead when the store cannot say who the members are', async () => {
+    const { hub, s, publish } = setup(['alice']);
+    const alice = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    s.failing = true;
+    await publish(2, { text: 'unchecked' });
+    await settle();
+    expect(seqs(alice)).toEqual(['resync']);
+    s.failing = false;
+    await publish(3, { text: 'next' });
+    await settle();
+    expect(seqs(alice)).toEqual(['resync', 3]);
   });
 });

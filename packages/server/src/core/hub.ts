@@ -9,9 +9,9 @@
  */
 import { CLOSE_CODES, encodeFrame, type Conversation } from '@natter/protocol';
 import { conversationTopic, isReconnectingBus, userTopic, type Bus } from '../bus/bus.js';
-import type { Store } from '../store/store.js';
+import type { ConversationState, Store } from '../store/store.js';
 import type { Connection } from './connection.js';
-import { readEntry, withClientMsgId } from './entry-payload.js';
+import { readEntry, withClientMsgId, type Entry } from './entry-payload.js';
 
 export interface Attachment {
   readonly conn: Connection;
@@ -33,6 +33,21 @@ export type UserEvent =
   /** Events for the user may have been lost: see recheck(). */
   | { k: 'recheck' };
 
+/** Where a conversation's log stands on this process (see Hub.admit). */
+interface Flow {
+  /** The seq that follows the last entry delivered in order; null until one was. */
+  next: number | null;
+  /** Entries that skipped ahead of `next`, by seq, waiting for the ones before them (made when needed: most conversations never need it). */
+  ahead: Map<number, Entry> | null;
+  /** Ends the wait for the entries before those ahead. */
+  timer: NodeJS.Timeout | null;
+  /** Entries that arrived during a membership check, in arrival order; null when none runs. */
+  checking: Entry[] | null;
+}
+
+/** How long an entry that skipped ahead waits for those before it before the store is asked. */
+const REORDER_WAIT_MS = 20;
+
 const RESYNC_FRAME = encodeFrame({ type: 'resync' });
 const RECHECK_EVENT = JSON.stringify({ k: 'recheck' } satisfies UserEvent);
 /** Users re-checked at once after an outage: each is a store read or two. */
@@ -47,6 +62,8 @@ export class Hub {
   private readonly joinedAt = new WeakMap<Attachment, Map<string, number>>();
   /** Subscriptions still being made: whoever joins a topic meanwhile waits for them too. */
   private readonly subscribing = new Map<string, Promise<void>>();
+  /** Per routed conversation: the order its entries are delivered in (see admit). */
+  private readonly flows = new Map<string, Flow>();
   /** Topics a publish to failed, not yet told to catch up (see announceMissed). */
   private readonly missed = new Set<string>();
   private announcing = false;
@@ -273,26 +290,136 @@ export class Hub {
     if (!set?.delete(a)) return;
     if (set.size === 0) {
       this.byConversation.delete(conversationId);
+      const flow = this.flows.get(conversationId);
+      if (flow?.timer) clearTimeout(flow.timer);
+      this.flows.delete(conversationId);
       await this.unsubscribe(conversationTopic(conversationId));
     }
   }
 
+  /**
+   * A conversation's log entries reach this process from every process that commits to it, in
+   * order per publisher only. An entry that follows the last one delivered here is safe to
+   * deliver: whatever came before it — a removal above all — was delivered first and unrouted
+   * its member. One that skips ahead may have overtaken a removal still on its way from another
+   * process, and its bytes would reach the removed member's socket (the SDK would not show it,
+   * but the socket is theirs). So it waits up to REORDER_WAIT_MS for the entries before it,
+   * which usually are a moment behind, and is delivered after them, in order. If they do not
+   * come (lost in a bus failure, or slow), the conversation's members are read from the store,
+   * which has any removal before it (that committed first), routed users who are no longer
+   * members are unrouted, and what waited is delivered in seq order. The first entry after
+   * subscribing is checked the same way. Entries arriving during a check wait behind it.
+   */
+  private admit(conversationId: string, entry: Entry): void {
+    let flow = this.flows.get(conversationId);
+    if (!flow) this.flows.set(conversationId, (flow = { next: null, ahead: null, timer: null, checking: null }));
+    if (flow.checking) flow.checking.push(entry);
+    else this.step(conversationId, flow, entry);
+  }
+
+  private step(conversationId: string, flow: Flow, entry: Entry): void {
+    const seq = entry.seq!;
+    if (flow.next === null) {
+      (flow.ahead ??= new Map()).set(seq, entry);
+      this.check(conversationId, flow);
+    } else if (seq < flow.next) {
+      // Overtaken by an entry that was checked, and so no threat to it.
+      this.deliver(conversationId, entry, true);
+    } else if (seq > flow.next) {
+      (flow.ahead ??= new Map()).set(seq, entry);
+      flow.timer ??= setTimeout(() => this.check(conversationId, flow), REORDER_WAIT_MS);
+    } else {
+      this.deliver(conversationId, entry, false);
+      flow.next = seq + 1;
+      const ahead = flow.ahead;
+      if (!ahead) return;
+      for (let e = ahead.get(flow.next); e; e = ahead.get(flow.next)) {
+        ahead.delete(flow.next);
+        this.deliver(conversationId, e, false);
+        flow.next++;
+      }
+      if (ahead.size === 0) {
+        flow.ahead = null;
+        if (flow.timer) clearTimeout(flow.timer);
+        flow.timer = null;
+      }
+    }
+  }
+
+  /** Delivers what waits ahead, in seq order, after unrouting users who are no longer members. */
+  private check(conversationId: string, flow: Flow): void {
+    if (flow.timer) clearTimeout(flow.timer);
+    flow.timer = null;
+    flow.checking = [];
+    void this.checkMembers(conversationId).then((checked) => {
+      if (this.flows.get(conversationId) !== flow) return;
+      const ahead = [...(flow.ahead?.values() ?? [])].sort((x, y) => x.seq! - y.seq!);
+      flow.ahead = null;
+      // The store is unreachable: what the entries hold is fetched by sync, which checks membership.
+      if (checked) for (const e of ahead) this.deliver(conversationId, e, false);
+      else this.deliver(conversationId, { frame: RESYNC_FRAME, seq: null, senderId: null, clientMsgId: null }, false);
+      const last = ahead.at(-1);
+      if (last) flow.next = Math.max(flow.next ?? 0, last.seq! + 1);
+      const waiting = flow.checking!;
+      flow.checking = null;
+      for (const [i, next] of waiting.entries()) {
+        // A step may have started another check: the rest wait for that one.
+        const again = flow.checking as Entry[] | null;
+        if (again) {
+          again.push(...waiting.slice(i));
+          return;
+        }
+        this.step(conversationId, flow, next);
+      }
+    });
+  }
+
+  /** Unroutes the users routed to the conversation here who are not active members of it now. */
+  private async checkMembers(conversationId: string): Promise<boolean> {
+    let state: ConversationState | null;
+    try {
+      state = await this.store.getConversationState(conversationId);
+    } catch {
+      return false;
+    }
+    const members = new Set(state?.members.map((m) => m.userId));
+    for (const a of [...(this.byConversation.get(conversationId) ?? [])]) {
+      if (members.has(a.userId)) continue;
+      this.pendingLeaves.get(a)?.add(conversationId);
+      void this.leave(a, conversationId);
+    }
+    return true;
+  }
+
+  /**
+   * Writes an entry to the conversation's devices here. `late`: it arrived after a later one,
+   * so it goes only to those who were members when it was written.
+   */
+  private deliver(conversationId: string, entry: Entry, late: boolean): void {
+    const set = this.byConversation.get(conversationId);
+    if (!set) return;
+    const { frame, senderId, clientMsgId, seq } = entry;
+    // Fan-out: encode to bytes once, write the same buffer to every recipient but the
+    // sender's devices, which get their own copy (made once) with the clientMsgId.
+    const bytes = set.size > 2 ? Buffer.from(frame) : frame;
+    let own: string | undefined;
+    for (const a of set) {
+      if (late && (this.joinedAt.get(a)?.get(conversationId) ?? 0) > seq!) continue;
+      if (a.userId === senderId) a.conn.send((own ??= withClientMsgId(frame, clientMsgId!)));
+      else a.conn.send(bytes);
+    }
+    // Cheap pre-filter: only a system entry can carry a removal (never a sent message, whose
+    // custom body may match too; unrouteOnEntry parses and checks).
+    if (senderId === null && frame.includes('"type":"system"')) this.unrouteOnEntry(conversationId, frame, set);
+  }
+
   private receive(topic: string, payload: string): void {
     if (topic.startsWith('c:')) {
-      const set = this.byConversation.get(topic.slice(2));
-      if (!set) return;
-      const { frame, senderId, clientMsgId } = readEntry(payload);
-      // Fan-out: encode to bytes once, write the same buffer to every recipient but the
-      // sender's devices, which get their own copy (made once) with the clientMsgId.
-      const bytes = set.size > 2 ? Buffer.from(frame) : frame;
-      let own: string | undefined;
-      for (const a of set) {
-        if (a.userId === senderId) a.conn.send((own ??= withClientMsgId(frame, clientMsgId!)));
-        else a.conn.send(bytes);
-      }
-      // Cheap pre-filter: only a system entry can carry a removal (never a sent message, whose
-      // custom body may match too; unrouteOnEntry parses and checks).
-      if (senderId === null && frame.includes('"type":"system"')) this.unrouteOnEntry(topic.slice(2), frame, set);
+      const conversationId = topic.slice(2);
+      if (!this.byConversation.has(conversationId)) return;
+      const entry = readEntry(payload);
+      if (entry.seq === null) this.deliver(conversationId, entry, false);
+      else this.admit(conversationId, entry);
       return;
     }
     if (topic.startsWith('u:')) {

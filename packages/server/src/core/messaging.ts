@@ -15,7 +15,7 @@ import {
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
-import { ownedEntry } from './entry-payload.js';
+import { logEntry } from './entry-payload.js';
 import type { Hub } from './hub.js';
 import { newConversationId, newMessageId } from './ids.js';
 import type { ConversationState, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
@@ -120,8 +120,8 @@ export class Messaging {
       case 'stored': {
         // The clientMsgId is the sender's own: their devices get it, other members get null.
         const frame = storedMessageFrame(message, outcome.seq, null);
-        const payload = message.clientMsgId === null ? frame : ownedEntry(userId, message.clientMsgId, frame);
-        await this.hub.publishEntry(message.conversationId, payload);
+        const own = message.clientMsgId === null ? undefined : { senderId: userId, clientMsgId: message.clientMsgId };
+        await this.hub.publishEntry(message.conversationId, logEntry(outcome.seq, frame, own));
         return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
       }
       case 'duplicate':
@@ -220,7 +220,7 @@ export class Messaging {
       if (view) await this.hub.publishToUser(m.userId, { k: 'joined', conversation: view });
     }
     const first = await this.store.getMessages(state.id, state.members[0]!.userId, { after: 0, limit: 1 });
-    if (first?.messages[0]) await this.hub.publishEntry(state.id, messageFrame(first.messages[0]));
+    if (first?.messages[0]) await this.hub.publishEntry(state.id, logEntry(first.messages[0].seq, messageFrame(first.messages[0])));
   }
 
   async changeMembership(conversationId: string, change: MembershipChange): Promise<Conversation | { conversationId: string; seq: number }> {
@@ -243,14 +243,14 @@ export class Messaging {
       case 'ok':
         break;
     }
-    const frame = messageFrame(outcome.entry);
+    const entry = logEntry(outcome.entry.seq, messageFrame(outcome.entry));
     const pushView = async (userId: string) => {
       const view = await this.store.getConversationForUser(conversationId, userId);
       if (view) await this.hub.publishToUser(userId, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
     };
     if (change.kind === 'role') {
       // Everyone sees the entry; the member whose role changed also gets their new view.
-      await this.hub.publishEntry(conversationId, frame);
+      await this.hub.publishEntry(conversationId, entry);
       await pushView(change.userId);
     } else if (change.kind === 'add') {
       // New members' processes must subscribe before the entry is published, so they get it live.
@@ -258,10 +258,10 @@ export class Messaging {
         const view = await this.store.getConversationForUser(conversationId, userId);
         if (view) await this.hub.publishToUser(userId, { k: 'joined', conversation: view });
       }
-      await this.hub.publishEntry(conversationId, frame);
+      await this.hub.publishEntry(conversationId, entry);
     } else {
       // Removed members get the entry that removed them, then nothing more.
-      await this.hub.publishEntry(conversationId, frame);
+      await this.hub.publishEntry(conversationId, entry);
       for (const userId of outcome.affected) {
         const view = await this.store.getConversationForUser(conversationId, userId);
         if (view) await this.hub.publishToUser(userId, { k: 'left', conversation: view });
