@@ -383,14 +383,20 @@ describe('Hub ordering across publishers', () => {
 
   const past = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it("delivers an entry that overtook a member's removal after the removal, never to that member", async () => {
-    const { hub, members, s, publish } = setup(['alice', 'bob']);
+  /** Alice and Bob in c1, each connected here, with seq 2 delivered (and checked) already. */
+  async function aliceAndBob() {
+    const t = setup(['alice', 'bob']);
     const alice = closable();
     const bob = closable();
-    await hub.attach(alice, 'alice', 'd1');
-    await hub.attach(bob, 'bob', 'd2');
-    await publish(2, { text: 'hello' });
+    await t.hub.attach(alice, 'alice', 'd1');
+    await t.hub.attach(bob, 'bob', 'd2');
+    await t.publish(2, { text: 'hello' });
     await settle();
+    return { ...t, alice, bob };
+  }
+
+  it("delivers an entry that overtook a member's removal after the removal, never to that member", async () => {
+    const { members, s, publish, alice, bob } = await aliceAndBob();
     // Another process removes bob at seq 3; a third commits seq 4, whose entry arrives first.
     members.set('c1', ['alice']);
     await publish(4, { text: 'secret' });
@@ -403,13 +409,7 @@ describe('Hub ordering across publishers', () => {
   });
 
   it('reads the members from the store when the entries before one do not come, and unroutes who was removed', async () => {
-    const { hub, members, s, publish } = setup(['alice', 'bob']);
-    const alice = closable();
-    const bob = closable();
-    await hub.attach(alice, 'alice', 'd1');
-    await hub.attach(bob, 'bob', 'd2');
-    await publish(2, { text: 'hello' });
-    await settle();
+    const { members, s, publish, alice, bob } = await aliceAndBob();
     members.set('c1', ['alice']);
     await publish(4, { text: 'secret' });
     await past(60);

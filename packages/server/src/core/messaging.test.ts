@@ -40,6 +40,12 @@ describe('messaging over the socket', () => {
   });
 });
 
+/** A registered user with one authenticated connection. */
+async function person(): Promise<[Awaited<ReturnType<typeof register>>, RawClient]> {
+  const user = await register(t.url);
+  return [user, await RawClient.authed(t.wsUrl, user.accessToken)];
+}
+
 describe('clientMsgId', () => {
   it("is in the sender's own copies only: live on each of their devices, and in history", async () => {
     const alice = await register(t.url);
@@ -73,12 +79,9 @@ describe('clientMsgId', () => {
 
 describe('group ownership', () => {
   it("pushes the new owner's view to their devices when the owner leaves", async () => {
-    const alice = await register(t.url);
-    const bob = await register(t.url);
-    const carol = await register(t.url);
-    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
-    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
-    const c = await RawClient.authed(t.wsUrl, carol.accessToken);
+    const [, a] = await person();
+    const [bob, b] = await person();
+    const [carol, c] = await person();
     // Carol joins later: Bob is the longest-standing member, so he inherits.
     const id = (await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId] })).data.id as string;
     await a.request({ type: 'conversation.addMembers', conversationId: id, userIds: [carol.userId] });
@@ -96,12 +99,9 @@ describe('group ownership', () => {
 
 describe('roles', () => {
   it('the owner makes a member an admin over the socket and back over REST; everyone sees the entry, the member gets their new view', async () => {
-    const alice = await register(t.url);
-    const bob = await register(t.url);
-    const carol = await register(t.url);
-    const a = await RawClient.authed(t.wsUrl, alice.accessToken);
-    const b = await RawClient.authed(t.wsUrl, bob.accessToken);
-    const c = await RawClient.authed(t.wsUrl, carol.accessToken);
+    const [alice, a] = await person();
+    const [bob, b] = await person();
+    const [carol, c] = await person();
     const id = (await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId, carol.userId] })).data.id as string;
     for (const x of [b, c]) await x.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
 

@@ -86,13 +86,7 @@ describe.each(['redis', 'nats'] as const)('%s outage', (kind) => {
     const daemon = new OwnDaemon(kind);
     cleanups.push(() => daemon.destroy());
     await daemon.start();
-    const schema = `natter_o_${randomBytes(6).toString('hex')}`;
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: SHARED_PG });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    });
+    const schema = sharedSchema();
     const jwt = randomBytes(32).toString('hex');
     const { servers, balancer } = await cluster(() =>
       [0, 1].map(() => startTestServer({ DATABASE_URL: SHARED_PG, DATABASE_SCHEMA: schema, BUS_URL: daemon.url, JWT_SECRET: jwt })),
@@ -128,13 +122,7 @@ describe('redis connection lost by one process only', () => {
     const proxy = new Balancer([daemon.port]);
     await proxy.start();
     cleanups.push(() => proxy.stop());
-    const schema = `natter_o_${randomBytes(6).toString('hex')}`;
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: SHARED_PG });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    });
+    const schema = sharedSchema();
     const common = { DATABASE_URL: SHARED_PG, DATABASE_SCHEMA: schema, JWT_SECRET: randomBytes(32).toString('hex') };
     const a = await startTestServer({ ...common, BUS_URL: `redis://127.0.0.1:${proxy.port}` });
     const b = await startTestServer({ ...common, BUS_URL: daemon.url });
@@ -175,6 +163,18 @@ describe('redis connection lost by one process only', () => {
     expect(live.message.body).toEqual({ text: 'in the group' });
   });
 });
+
+/** A schema of its own on the shared PostgreSQL, dropped after the tests. */
+function sharedSchema(): string {
+  const schema = `natter_o_${randomBytes(6).toString('hex')}`;
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: SHARED_PG });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  });
+  return schema;
+}
 
 async function countStored(t: TestServer): Promise<number> {
   const m = await t.server.metrics.commitBatch.get();
