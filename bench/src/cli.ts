@@ -11,6 +11,8 @@
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
+ *   --senders K              fanout: members of each group who take turns sending (default 1); with
+ *                            natter-cluster they sit on different workers, so entries cross on the bus
  *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
  *   --idle-many 50000x4      idle-many: connections x natter-cluster worker processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
@@ -58,6 +60,7 @@ const { values: a } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     size: { type: 'string' },
+    senders: { type: 'string' },
     natter: { type: 'string' },
     'natter-node-args': { type: 'string' },
     md: { type: 'string' },
@@ -95,6 +98,7 @@ const opts = {
   durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
   warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
   size: Number(a.size ?? 64),
+  senders: Number(a.senders ?? 1),
   natter: a.natter ?? 'head',
   stormSignal: (a['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
 };
@@ -172,7 +176,8 @@ class CommitProbe {
 }
 
 async function fanout(clients: number, groupSize: number): Promise<void> {
-  const config = `${clients}x${groupSize}`;
+  if (!(opts.senders >= 1 && opts.senders <= groupSize)) throw new Error(`--senders: 1 to the group size (${groupSize})`);
+  const config = `${clients}x${groupSize}${opts.senders > 1 ? ` (${opts.senders} senders)` : ''}`;
   const rooms = FanoutSession.roomMembers({ clients, groupSize });
   const keys = new Map<TargetName, string[]>();
   const lastMax = new Map<TargetName, number>();
@@ -189,6 +194,7 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
         warmupS: opts.warmupS,
         durationS: opts.durationS,
         size: opts.size,
+        senders: opts.senders,
         drainS: 5,
         maxUnacked: 256,
       });

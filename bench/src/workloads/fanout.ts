@@ -1,5 +1,5 @@
 /**
- * Fan-out: C clients in groups of S, one publisher per group, publishing at a target total
+ * Fan-out: C clients in groups of S, one publisher per group (or `senders` members taking turns), publishing at a target total
  * rate (messages/s; deliveries/s is S times that, every member receives each message, the
  * sender included). Measures deliveries/s, send→receive latency on the generator's clock, and
  * counts every (message, member) pair: lost (an acknowledged message some member never got
@@ -19,6 +19,8 @@ export interface FanoutOptions {
   durationS: number;
   /** Body text size in characters. */
   size: number;
+  /** Members of a group who take turns sending its messages (the first `senders`; 1: the owner alone). */
+  senders: number;
   /** Longest wait after the last send for deliveries to arrive. */
   drainS: number;
   /** Unacknowledged sends per publisher before it holds back (backpressure). */
@@ -151,7 +153,8 @@ export class FanoutSession {
           const n = this.next[g]!;
           this.next[g] = n + 1;
           trial.sentAt(g, idx);
-          this.clients[g * this.S]!.publish(this.rooms[g]!, markText(g, n, nowUs(), o.size), n, clientMsgId(this.runTag, g, n));
+          const sender = this.clients[g * this.S + (n % o.senders)]!;
+          sender.publish(this.rooms[g]!, markText(g, n, nowUs(), o.size), n, clientMsgId(this.runTag, g, n));
           sent++;
           due--;
         }
