@@ -10,9 +10,12 @@
  * sender's device. Its frame has `"clientMsgId":null` and the header carries the sender and the
  * id, which the hub puts back for the sender's devices. (Both are empty for system entries.)
  *
- * Any other payload (a `resync` frame) is written to the conversation's devices as it is. A raw
- * NUL never occurs in JSON text (JSON.stringify escapes it), so a payload that starts with one
- * is always a header.
+ * A payload that starts with JSON (a `resync` frame) is written to the conversation's devices as
+ * it is. A raw control character never occurs in JSON text (JSON.stringify escapes them), so a
+ * payload that starts with NUL is always this header, and one that starts with any other is a
+ * later version's, which this one cannot read (readEntry gives null): the hub then tells the
+ * conversation's devices to resync, so a cluster being upgraded one process at a time delays
+ * such entries instead of writing frames its clients cannot read.
  */
 
 const NUL = '\0';
@@ -33,13 +36,15 @@ export interface Entry {
   clientMsgId: string | null;
 }
 
-export function readEntry(payload: string): Entry {
-  const raw = { frame: payload, seq: null, senderId: null, clientMsgId: null };
-  if (payload.charCodeAt(0) !== 0) return raw;
+/** The entry in a payload; null when it is in a format this version does not know. */
+export function readEntry(payload: string): Entry | null {
+  const first = payload.charCodeAt(0);
+  if (first >= 0x20) return { frame: payload, seq: null, senderId: null, clientMsgId: null };
+  if (first !== 0) return null;
   const a = payload.indexOf(NUL, 1);
   const b = payload.indexOf(NUL, a + 1);
   const c = payload.indexOf(NUL, b + 1);
-  if (a < 0 || b < 0 || c < 0) return raw;
+  if (a < 0 || b < 0 || c < 0) return null;
   const senderId = b > a + 1 ? payload.slice(a + 1, b) : null;
   return { frame: payload.slice(c + 1), seq: Number(payload.slice(1, a)), senderId, clientMsgId: senderId === null ? null : payload.slice(b + 1, c) };
 }

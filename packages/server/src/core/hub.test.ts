@@ -376,7 +376,7 @@ describe('Hub ordering across publishers', () => {
         'c:c1',
         logEntry(seq, JSON.stringify({ type: 'message', message: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 } })),
       );
-    return { hub, members, held, s, publish };
+    return { hub, members, held, s, publish, other };
   }
   const seqs = (c: { frames: string[] }) =>
     c.frames.map((f) => JSON.parse(f) as { type: string; message?: { seq: number } }).map((f) => (f.type === 'message' ? f.message!.seq : f.type));
@@ -442,6 +442,16 @@ describe('Hub ordering across publishers', () => {
     await settle();
     expect(seqs(alice)).toEqual([2, 3, 4, 6, 7, 5]);
     expect(s.reads).toBe(2);
+  });
+
+  it("tells the devices to resync instead of an entry in a later version's format (a cluster being upgraded)", async () => {
+    const { hub, publish, other } = setup(['alice']);
+    const alice = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    await publish(2, { text: 'a' });
+    await settle();
+    await other.publish('c:c1', '\u00013\u0000{"type":"message","message":{"seq":3}}');
+    expect(seqs(alice)).toEqual([2, 'resync']);
   });
 
   it('tells the devices to resync instead when the store cannot say who the members are', async () => {

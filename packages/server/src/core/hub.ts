@@ -49,6 +49,8 @@ interface Flow {
 const REORDER_WAIT_MS = 20;
 
 const RESYNC_FRAME = encodeFrame({ type: 'resync' });
+/** Delivered instead of entries this process cannot deliver safely or read. */
+const RESYNC_ENTRY: Entry = { frame: RESYNC_FRAME, seq: null, senderId: null, clientMsgId: null };
 const RECHECK_EVENT = JSON.stringify({ k: 'recheck' } satisfies UserEvent);
 /** Users re-checked at once after an outage: each is a store read or two. */
 const RECHECK_CONCURRENCY = 16;
@@ -357,7 +359,7 @@ export class Hub {
       flow.ahead = null;
       // The store is unreachable: what the entries hold is fetched by sync, which checks membership.
       if (checked) for (const e of ahead) this.deliver(conversationId, e, false);
-      else this.deliver(conversationId, { frame: RESYNC_FRAME, seq: null, senderId: null, clientMsgId: null }, false);
+      else this.deliver(conversationId, RESYNC_ENTRY, false);
       const last = ahead.at(-1);
       if (last) flow.next = Math.max(flow.next ?? 0, last.seq! + 1);
       const waiting = flow.checking!;
@@ -417,7 +419,7 @@ export class Hub {
     if (topic.startsWith('c:')) {
       const conversationId = topic.slice(2);
       if (!this.byConversation.has(conversationId)) return;
-      const entry = readEntry(payload);
+      const entry = readEntry(payload) ?? RESYNC_ENTRY;
       if (entry.seq === null) this.deliver(conversationId, entry, false);
       else this.admit(conversationId, entry);
       return;
