@@ -48,7 +48,8 @@ interface Flow {
 /** How long an entry that skipped ahead waits for those before it before the store is asked. */
 const REORDER_WAIT_MS = 20;
 
-const RESYNC_FRAME = encodeFrame({ type: 'resync' });
+/** Tells a client that live pushes may have been missed and to sync. */
+export const RESYNC_FRAME = encodeFrame({ type: 'resync' });
 /** Delivered instead of entries this process cannot deliver safely or read. */
 const RESYNC_ENTRY: Entry = { frame: RESYNC_FRAME, seq: null, senderId: null, clientMsgId: null };
 const RECHECK_EVENT = JSON.stringify({ k: 'recheck' } satisfies UserEvent);
@@ -135,7 +136,7 @@ export class Hub {
         here.map(async (a) => {
           if (!this.byUser.get(userId)?.has(a)) return;
           // Only what was routed before the read: a join that arrived since is newer than it.
-          for (const id of routed.get(a)!) if (!active.has(id)) await this.leave(a, id);
+          await Promise.all([...routed.get(a)!].filter((id) => !active.has(id)).map((id) => this.leave(a, id)));
           const left = this.pendingLeaves.get(a)!;
           await Promise.all(ids.filter((id) => !left.has(id)).map((id) => this.join(a, id)));
           const device = await this.store.getDevice(a.deviceId);
@@ -286,6 +287,17 @@ export class Hub {
     }
   }
 
+  /** Stops routing at once, also for a list of conversations `a` is still loading (see attach()). */
+  private unroute(a: Attachment, conversationId: string): void {
+    this.pendingLeaves.get(a)?.add(conversationId);
+    void this.leave(a, conversationId);
+  }
+
+  /** Whether `a` (re)joined the conversation after the entry at `seq`, as far as a 'joined' event said. */
+  private joinedAfter(a: Attachment, conversationId: string, seq: number): boolean {
+    return (this.joinedAt.get(a)?.get(conversationId) ?? 0) > seq;
+  }
+
   private async leave(a: Attachment, conversationId: string): Promise<void> {
     a.conversations.delete(conversationId);
     const set = this.byConversation.get(conversationId);
@@ -385,11 +397,7 @@ export class Hub {
       return false;
     }
     const members = new Set(state?.members.map((m) => m.userId));
-    for (const a of [...(this.byConversation.get(conversationId) ?? [])]) {
-      if (members.has(a.userId)) continue;
-      this.pendingLeaves.get(a)?.add(conversationId);
-      void this.leave(a, conversationId);
-    }
+    for (const a of [...(this.byConversation.get(conversationId) ?? [])]) if (!members.has(a.userId)) this.unroute(a, conversationId);
     return true;
   }
 
@@ -406,7 +414,7 @@ export class Hub {
     const bytes = set.size > 2 ? Buffer.from(frame) : frame;
     let own: string | undefined;
     for (const a of set) {
-      if (late && (this.joinedAt.get(a)?.get(conversationId) ?? 0) > seq!) continue;
+      if (late && this.joinedAfter(a, conversationId, seq!)) continue;
       if (a.userId === senderId) a.conn.send((own ??= withClientMsgId(frame, clientMsgId!)));
       else a.conn.send(bytes);
     }
@@ -455,9 +463,7 @@ export class Hub {
     const seq = message.seq ?? 0;
     for (const a of [...set]) {
       if (a.userId !== userId) continue;
-      if ((this.joinedAt.get(a)?.get(conversationId) ?? 0) > seq) continue;
-      this.pendingLeaves.get(a)?.add(conversationId);
-      void this.leave(a, conversationId);
+      if (!this.joinedAfter(a, conversationId, seq)) this.unroute(a, conversationId);
     }
   }
 
@@ -481,8 +487,7 @@ export class Hub {
       case 'left': {
         const frame = encodeFrame({ type: 'conversation', conversation: event.conversation });
         for (const a of attachments) {
-          this.pendingLeaves.get(a)?.add(event.conversation.id);
-          void this.leave(a, event.conversation.id);
+          this.unroute(a, event.conversation.id);
           a.conn.send(frame);
         }
         return;

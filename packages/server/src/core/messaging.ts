@@ -16,7 +16,7 @@ import {
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import { logEntry } from './entry-payload.js';
-import type { Hub } from './hub.js';
+import { RESYNC_FRAME, type Hub } from './hub.js';
 import { newConversationId, newMessageId } from './ids.js';
 import type { ConversationState, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
 
@@ -29,7 +29,6 @@ const DEFAULT_PAGE = 50;
 const DEFAULT_SYNC_PAGE = 100;
 const MAX_MENTIONS = 50;
 
-const RESYNC_FRAME = encodeFrame({ type: 'resync' });
 
 const notFound = () => new NatterError('not_found', 'no such conversation');
 
