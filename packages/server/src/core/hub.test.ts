@@ -206,20 +206,21 @@ const settle = async () => {
 
 describe('Hub after a publish failed on one process only', () => {
   // Process A's bus fails; process B's never does, so only A knows anything was lost.
-  function cluster() {
+  // Bob, in `bobIn`, is connected to B.
+  async function cluster(bobIn: string[]) {
     const broker = new MemoryBroker();
     const s = liveStore();
     const busA = new FlakyBus(broker);
     const a = new Hub(busA, s.store);
     const b = new Hub(new MemoryBus(broker), s.store);
-    return { ...s, busA, a, b };
+    s.active.set('bob', bobIn);
+    const bob = closable();
+    await b.attach(bob, 'bob', 'd2');
+    return { ...s, busA, a, b, bob };
   }
 
   it("tells the other processes' devices to resync the conversation once A's bus is back", async () => {
-    const { active, busA, a, b } = cluster();
-    active.set('bob', ['c1']);
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { busA, a, bob } = await cluster(['c1']);
     busA.down = true;
     await a.publishEntry('c1', '{"type":"message"}');
     expect(bob.frames).toEqual([]);
@@ -229,10 +230,7 @@ describe('Hub after a publish failed on one process only', () => {
   });
 
   it('also when the bus never said it reconnected: at the next publish that goes through', async () => {
-    const { active, busA, a, b } = cluster();
-    active.set('bob', ['c1', 'c2']);
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { busA, a, bob } = await cluster(['c1', 'c2']);
     busA.down = true;
     await a.publishEntry('c1', '{"type":"message","lost":1}');
     busA.down = false;
@@ -242,9 +240,7 @@ describe('Hub after a publish failed on one process only', () => {
   });
 
   it('routes a conversation whose lost "joined" event never reached the member\'s process', async () => {
-    const { active, busA, a, b } = cluster();
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { active, busA, a, bob } = await cluster([]);
     // A adds bob to c2 (committed), but its 'joined' event is lost.
     active.set('bob', ['c2']);
     busA.down = true;
@@ -257,10 +253,7 @@ describe('Hub after a publish failed on one process only', () => {
   });
 
   it('stops routing a conversation whose lost "left" event never reached the member\'s process', async () => {
-    const { active, busA, a, b } = cluster();
-    active.set('bob', ['c1']);
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { active, busA, a, bob } = await cluster(['c1']);
     active.set('bob', []);
     busA.down = true;
     await a.publishToUser('bob', { k: 'left', conversation: view('c1', 'left') });
@@ -271,9 +264,7 @@ describe('Hub after a publish failed on one process only', () => {
   });
 
   it('closes a device whose lost revocation never reached its process', async () => {
-    const { revoked, busA, a, b } = cluster();
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { revoked, busA, a, bob } = await cluster([]);
     revoked.add('d2');
     busA.down = true;
     await a.publishToUser('bob', { k: 'revoke', deviceIds: ['d2'] });
@@ -312,10 +303,7 @@ describe('Hub after a publish failed on one process only', () => {
   });
 
   it('announces a topic again when the announcement fails too', async () => {
-    const { active, busA, a, b } = cluster();
-    active.set('bob', ['c1']);
-    const bob = closable();
-    await b.attach(bob, 'bob', 'd2');
+    const { busA, a, bob } = await cluster(['c1']);
     busA.down = true;
     await a.publishEntry('c1', '{"type":"message"}');
     busA.reconnect();

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract.js';
+import { expectRetriesRecognised, storeOneSend } from '../contract/upgrade.js';
 import { migrations } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 
@@ -147,18 +148,7 @@ describe('PostgresStore migrations', () => {
   it('upgrades a schema from before the client-id-first index: a send stored then is still recognised when retried', async () => {
     const schema = newSchema();
     const store = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 });
-    await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: 1 });
-    await store.createConversation({
-      id: 'c1',
-      kind: 'group',
-      title: null,
-      createdBy: 'u1',
-      members: [{ userId: 'u1', role: 'owner' }],
-      createdMessageId: 'm1',
-      createdAt: 2,
-    });
-    const send = { id: 'm2', conversationId: 'c1', senderId: 'u1', type: 'text' as const, body: '{"text":"hi"}', clientMsgId: 'k1', replyTo: null, createdAt: 3 };
-    expect(await store.appendMessages([send])).toEqual([{ kind: 'stored', seq: 2 }]);
+    const send = await storeOneSend(store);
     await store.close();
     // Back to the schema of version 3, as a database written by an older release has it.
     const c = new pg.Client({ connectionString: PG_URL });
@@ -169,10 +159,7 @@ describe('PostgresStore migrations', () => {
 
     const upgraded = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 });
     try {
-      expect(await upgraded.appendMessages([{ ...send, id: 'm3', createdAt: 4 }])).toEqual([
-        { kind: 'duplicate', message: expect.objectContaining({ id: 'm2', seq: 2 }) },
-      ]);
-      expect(await upgraded.appendMessages([{ ...send, id: 'm4', body: '{"text":"other"}' }])).toEqual([{ kind: 'conflict' }]);
+      await expectRetriesRecognised(upgraded, send);
       const indexes = await c.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'messages_client%'`, [schema]);
       expect(indexes.rows).toEqual([{ indexname: 'messages_client_key' }]);
     } finally {

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract.js';
 import { StoreHarness } from '../contract/harness.js';
+import { expectRetriesRecognised, storeOneSend } from '../contract/upgrade.js';
 import { createLogger } from '../../log.js';
 import { startTestServer } from '../../test-support/harness.js';
 import { migrations } from './migrations.js';
@@ -310,18 +311,7 @@ describe('SqliteStore', () => {
 
   it('upgrades a database from before the client-id-first index: a send stored then is still recognised when retried', async () => {
     const store = db.open();
-    await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: 1 });
-    await store.createConversation({
-      id: 'c1',
-      kind: 'group',
-      title: null,
-      createdBy: 'u1',
-      members: [{ userId: 'u1', role: 'owner' }],
-      createdMessageId: 'm1',
-      createdAt: 2,
-    });
-    const send = { id: 'm2', conversationId: 'c1', senderId: 'u1', type: 'text' as const, body: '{"text":"hi"}', clientMsgId: 'k1', replyTo: null, createdAt: 3 };
-    expect(await store.appendMessages([send])).toEqual([{ kind: 'stored', seq: 2 }]);
+    const send = await storeOneSend(store);
     await store.close();
     // Back to the schema of version 2, as a database written by an older release has it.
     const raw = new Database(db.path);
@@ -331,10 +321,7 @@ describe('SqliteStore', () => {
     raw.close();
 
     const upgraded = db.open();
-    expect(await upgraded.appendMessages([{ ...send, id: 'm3', createdAt: 4 }])).toEqual([
-      { kind: 'duplicate', message: expect.objectContaining({ id: 'm2', seq: 2 }) },
-    ]);
-    expect(await upgraded.appendMessages([{ ...send, id: 'm4', body: '{"text":"other"}' }])).toEqual([{ kind: 'conflict' }]);
+    await expectRetriesRecognised(upgraded, send);
     await upgraded.close();
     const index = inspect((raw) => ({
       old: raw.prepare(`SELECT name FROM sqlite_master WHERE name = 'messages_client_id'`).all(),
