@@ -95,4 +95,35 @@ DROP INDEX IF EXISTS messages_client_id;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'messages appended in arrival order, found by (conversation, seq) through an index',
+    // Clustered on (conversation_id, seq), every message stored into another conversation than
+    // the one before dirtied a full page of its own and split pages in the middle of the tree
+    // (about 2.4 pages per message in the direct shape). A rowid table appends rows at its right
+    // edge, where a batch's rows share pages; only the small (conversation_id, seq) index entry
+    // lands in the conversation's part of the tree. Measured in bench/src/micro/append.ts
+    // (alternating): 9.96 -> 6.28 KB written and about 20 % less CPU per stored message.
+    // Upgrading copies the table once, inside the migration's transaction, in the old order so
+    // that history stored before stays together on disk.
+    sql: `
+CREATE TABLE messages_by_arrival (
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  sender_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  client_msg_id TEXT,
+  reply_to TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO messages_by_arrival (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
+  SELECT conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at FROM messages ORDER BY conversation_id, seq;
+DROP TABLE messages;
+ALTER TABLE messages_by_arrival RENAME TO messages;
+CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
+CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
+`,
+  },
 ];

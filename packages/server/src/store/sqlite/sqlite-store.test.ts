@@ -330,6 +330,74 @@ describe('SqliteStore', () => {
     expect(index).toEqual({ old: [], columns: [{ name: 'client_msg_id' }, { name: 'sender_id' }] });
   });
 
+  it('upgrades messages clustered by conversation to the arrival-order table: history, seqs and retries survive', async () => {
+    const store = db.open();
+    const send = await storeOneSend(store);
+    await store.createConversation({
+      id: 'c2',
+      kind: 'group',
+      title: null,
+      createdBy: 'u1',
+      members: [{ userId: 'u1', role: 'owner' }],
+      createdMessageId: 'm9',
+      createdAt: 5,
+    });
+    const more = [3, 4].map((n) => ({ ...send, id: `m${n}`, conversationId: n === 3 ? 'c2' : 'c1', clientMsgId: `k${n}`, body: `{"text":"n${n}"}` }));
+    expect(await store.appendMessages(more)).toEqual([
+      { kind: 'stored', seq: 2 },
+      { kind: 'stored', seq: 3 },
+    ]);
+    const before = [await store.getMessages('c1', 'u1', { after: 0, limit: 10 }), await store.getMessages('c2', 'u1', { after: 0, limit: 10 })];
+    await store.close();
+    // Back to the layout of version 3, as a database written by an older release has it.
+    const raw = new Database(db.path);
+    raw.exec(`CREATE TABLE messages_v3 (
+        conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL,
+        type TEXT NOT NULL, body TEXT NOT NULL, client_msg_id TEXT, reply_to TEXT, created_at INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, seq)) STRICT, WITHOUT ROWID;
+      INSERT INTO messages_v3 SELECT * FROM messages;
+      DROP TABLE messages;
+      ALTER TABLE messages_v3 RENAME TO messages;
+      CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
+      DELETE FROM schema_migrations WHERE version = 4;`);
+    raw.close();
+
+    const upgraded = db.open();
+    expect([await upgraded.getMessages('c1', 'u1', { after: 0, limit: 10 }), await upgraded.getMessages('c2', 'u1', { after: 0, limit: 10 })]).toEqual(before);
+    expect(before[0]?.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    await expectRetriesRecognised(upgraded, send);
+    // New sends continue each conversation's sequence.
+    expect(await upgraded.appendMessages([{ ...send, id: 'm5', clientMsgId: 'k5' }])).toEqual([{ kind: 'stored', seq: 4 }]);
+    await upgraded.close();
+    const layout = inspect((raw) => ({
+      table: (raw.prepare(`SELECT sql FROM sqlite_master WHERE name = 'messages'`).get() as { sql: string }).sql.includes('WITHOUT ROWID'),
+      bySeq: raw.prepare(`SELECT name FROM pragma_index_info('messages_conversation_seq') ORDER BY seqno`).all(),
+      plan: raw
+        .prepare(`EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = 'c1' AND seq > 0 AND seq <= 9 ORDER BY seq LIMIT 9`)
+        .all()
+        .map((r) => (r as { detail: string }).detail),
+    }));
+    expect(layout).toEqual({
+      table: false,
+      bySeq: [{ name: 'conversation_id' }, { name: 'seq' }],
+      plan: [expect.stringContaining('USING INDEX messages_conversation_seq')],
+    });
+  });
+
+  it('refuses a second entry at a stored seq', async () => {
+    const store = db.open();
+    await storeOneSend(store);
+    await store.close();
+    const raw = new Database(db.path);
+    try {
+      expect(() =>
+        raw.prepare(`INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, created_at) VALUES ('c1', 2, 'mx', 'u1', 'text', '{}', 9)`).run(),
+      ).toThrow(/UNIQUE constraint failed: messages.conversation_id, messages.seq/);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('sees a write from another connection once it is committed', async () => {
     // Two stores on one file stand in for a crashed process and its restart: no close between.
     const writer = db.open();
