@@ -345,7 +345,7 @@ describe('Hub ordering across publishers', () => {
     const broker = new MemoryBroker();
     const members = new Map([['c1', initial]]);
     const held: (() => void)[] = [];
-    const s = { reads: 0, hold: false, failing: false };
+    const s = { reads: 0, hold: false, failing: false, missing: false };
     const store = {
       activeConversationIds: async (u: string) => [...members].filter(([, m]) => m.includes(u)).map(([c]) => c),
       getDevice: async (id: string) => ({ id, revokedAt: null }),
@@ -353,6 +353,7 @@ describe('Hub ordering across publishers', () => {
         s.reads++;
         if (s.hold) await new Promise<void>((r) => held.push(r));
         if (s.failing) throw new Error('store unavailable');
+        if (s.missing) return null;
         return { id, members: (members.get(id) ?? []).map((userId) => ({ userId, role: 'member' })) };
       },
     } as unknown as Store;
@@ -451,6 +452,20 @@ describe('Hub ordering across publishers', () => {
     await settle();
     expect(seqs(alice)).toEqual(['resync']);
     s.failing = false;
+    await publish(3, { text: 'next' });
+    await settle();
+    expect(seqs(alice)).toEqual(['resync', 3]);
+  });
+
+  it('neither unroutes anyone nor drops the entry when the store finds no such conversation (a store fault)', async () => {
+    const { hub, s, publish } = setup(['alice']);
+    const alice = closable();
+    await hub.attach(alice, 'alice', 'd1');
+    s.missing = true;
+    await publish(2, { text: 'unchecked' });
+    await settle();
+    expect(seqs(alice)).toEqual(['resync']);
+    s.missing = false;
     await publish(3, { text: 'next' });
     await settle();
     expect(seqs(alice)).toEqual(['resync', 3]);

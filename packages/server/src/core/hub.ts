@@ -388,7 +388,11 @@ export class Hub {
     });
   }
 
-  /** Unroutes the users routed to the conversation here who are not active members of it now. */
+  /**
+   * Unroutes the users routed to the conversation here who are not active members of it now.
+   * False when the store cannot say: unreachable, or no such conversation — which an entry
+   * just published for it makes a store fault, not a reason to unroute everyone.
+   */
   private async checkMembers(conversationId: string): Promise<boolean> {
     let state: ConversationState | null;
     try {
@@ -396,7 +400,8 @@ export class Hub {
     } catch {
       return false;
     }
-    const members = new Set(state?.members.map((m) => m.userId));
+    if (!state) return false;
+    const members = new Set(state.members.map((m) => m.userId));
     for (const a of [...(this.byConversation.get(conversationId) ?? [])]) if (!members.has(a.userId)) this.unroute(a, conversationId);
     return true;
   }
