@@ -31,16 +31,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** `walBytes`: the embedded store's WAL length (SQLite only; the gauge is absent otherwise). */
-  constructor(walBytes?: () => number) {
+  /** The embedded store's WAL gauges (SQLite only; absent otherwise). */
+  constructor(wal?: { walBytes: () => number; checkpointAgeSeconds: () => number }) {
     collectDefaultMetrics({ register: this.registry });
-    if (walBytes) {
+    if (wal) {
       new Gauge({
         name: 'natter_sqlite_wal_bytes',
         help: 'Bytes in the SQLite WAL since it last started over (normally about a quarter of a second of writes)',
         registers: [this.registry],
         collect() {
-          this.set(walBytes());
+          this.set(wal.walBytes());
+        },
+      });
+      new Gauge({
+        name: 'natter_sqlite_checkpoint_age_seconds',
+        help: 'Seconds since a SQLite checkpoint last ran (normally under a second; growing means checkpoints fail and the WAL grows)',
+        registers: [this.registry],
+        collect() {
+          this.set(wal.checkpointAgeSeconds());
         },
       });
     }

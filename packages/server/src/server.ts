@@ -38,6 +38,8 @@ export interface NatterDeps {
   limiter?: LoginLimiter;
   /** SQLite: the WAL length above which a warning is logged (default 1 GiB). */
   walWarnBytes?: number;
+  /** SQLite: how long without a checkpoint before an error is logged (default 10 s). */
+  checkpointStallMs?: number;
 }
 
 export interface NatterServer {
@@ -94,22 +96,38 @@ const WAL_WARN_BYTES = 1024 ** 3;
 const WAL_WATCH_MS = 1000;
 const WAL_WARN_EVERY_MS = 60_000;
 
+/** Checkpoints run four times a second; this long without one is a fault, not a busy moment. */
+const CHECKPOINT_STALL_MS = 10_000;
+
 /**
  * Warns when the SQLite WAL keeps growing: it starts over four times a second, unless a read
  * transaction held open on the database keeps the frames it may still read. The disk then fills
- * at the rate of writes until that reader ends.
+ * at the rate of writes until that reader ends. Also logs when checkpoints stop altogether (the
+ * checkpointer thread failing again and again) and each failure of that thread, at most once a
+ * minute each: nothing else would tell an operator before the disk is full.
  */
-function watchWal(store: SqliteWorkerStore, warnBytes: number, logger: Logger): NodeJS.Timeout {
-  let lastWarning = 0;
+function watchWal(store: SqliteWorkerStore, warnBytes: number, stallMs: number, logger: Logger): NodeJS.Timeout {
+  const lastLogged = { wal: 0, stall: 0, thread: 0 };
+  const due = (what: keyof typeof lastLogged) => {
+    if (Date.now() - lastLogged[what] < WAL_WARN_EVERY_MS) return false;
+    lastLogged[what] = Date.now();
+    return true;
+  };
+  store.onCheckpointerError = (err) => {
+    if (due('thread')) logger.error({ err }, 'the SQLite checkpointer thread failed; it is started again in a second');
+  };
   let before = 0;
   const timer = setInterval(() => {
     const walBytes = store.walBytes() ?? 0;
+    const checkpointAgeS = store.checkpointAgeSeconds() ?? 0;
+    if (checkpointAgeS * 1000 >= stallMs && due('stall')) {
+      logger.error({ checkpointAgeS, walBytes }, 'SQLite checkpoints have stopped: the WAL grows with every write until they run again');
+    }
     // Still growing: once the reader has gone the length stays put until the next write starts
     // the WAL over, and that is no reason to warn.
     const growing = walBytes > before;
     before = walBytes;
-    if (walBytes < warnBytes || !growing || Date.now() - lastWarning < WAL_WARN_EVERY_MS) return;
-    lastWarning = Date.now();
+    if (walBytes < warnBytes || !growing || !due('wal')) return;
     logger.warn(
       { walBytes },
       'the SQLite WAL is not starting over: a read transaction held open on the database (a backup with VACUUM INTO, an open sqlite3 shell) keeps it growing until that reader ends',
@@ -125,8 +143,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const store = deps.store ?? (await openStore(config));
   const bus = deps.bus ?? (await openBus(config, logger));
   const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
-  const metrics = new Metrics(wal ? () => wal.walBytes() ?? 0 : undefined);
-  const walWatch = wal ? watchWal(wal, deps.walWarnBytes ?? WAL_WARN_BYTES, logger) : null;
+  const metrics = new Metrics(wal ? { walBytes: () => wal.walBytes() ?? 0, checkpointAgeSeconds: () => wal.checkpointAgeSeconds() ?? 0 } : undefined);
+  const walWatch = wal ? watchWal(wal, deps.walWarnBytes ?? WAL_WARN_BYTES, deps.checkpointStallMs ?? CHECKPOINT_STALL_MS, logger) : null;
   const hub = new Hub(bus, store);
   let lastBusWarning = 0;
   hub.onBusError = (err) => {

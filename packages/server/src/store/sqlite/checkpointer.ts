@@ -25,7 +25,9 @@ import { WAL_STATE } from './worker-protocol.js';
 const { path, intervalMs, walState } = workerData as { path: string; intervalMs: number; walState: SharedArrayBuffer };
 const state = new Int32Array(walState);
 const port = parentPort!;
-const db = new Database(path);
+// Never create a file: an empty database at a moved or deleted path would checkpoint happily
+// while the real WAL grows. Failing to open makes this thread exit and be started again.
+const db = new Database(path, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 
 /** A PASSIVE pass this short leaves a tail that a RESTART copies in a few milliseconds. */
@@ -60,8 +62,10 @@ function tick(): void {
     if (r.log >= 0) Atomics.store(state, WAL_STATE.frames, r.log);
     // An empty WAL (nothing written since the last restart) has nothing to start over.
     if (r.log > 0) Atomics.store(state, WAL_STATE.restartAsked, 1);
+    Atomics.add(state, WAL_STATE.ticks, 1);
   } catch {
-    // Busy or briefly locked: the next tick tries again.
+    // Busy or briefly locked: the next tick tries again. (An error that persists leaves the
+    // tick count still, which the main thread reports: natter_sqlite_checkpoint_age_seconds.)
   }
 }
 

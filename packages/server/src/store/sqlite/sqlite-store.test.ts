@@ -2,7 +2,7 @@
  * SqliteStore: the Store contract on a real file in a fresh temp dir, plus what only SQLite
  * has — recorded migrations, WAL mode, and the file surviving close and reopen.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -188,6 +188,68 @@ describe('SqliteWorkerStore', () => {
       expect(await walBytes()).toBeLessThan(4 * 1024 * 1024);
     } finally {
       reader?.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says so at /metrics and in the log when checkpoints stop because the checkpointer thread keeps failing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-stall-'));
+    const path = join(dir, 'db', 'natter.db');
+    const lines: { level: number; msg: string; checkpointAgeS?: number }[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger, checkpointStallMs: 1500 });
+    const age = async () => {
+      const text = await (await fetch(server.url + '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith('natter_sqlite_checkpoint_age_seconds '));
+      return line === undefined ? null : Number(line.split(' ')[1]);
+    };
+    const logged = async (msg: string) => {
+      const deadline = Date.now() + 5000;
+      while (!lines.some((l) => l.msg.includes(msg)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      return lines.find((l) => l.msg.includes(msg));
+    };
+    const store = server.server.store as unknown as { checkpointer: { terminate(): Promise<number> } };
+    try {
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await age()).toBeLessThan(1);
+      // The database's directory is moved (open connections keep working): a checkpointer
+      // started again cannot open the file, and must not create an empty one in its place.
+      renameSync(join(dir, 'db'), join(dir, 'db-moved'));
+      await store.checkpointer.terminate();
+      expect(await logged('checkpointer thread failed')).toMatchObject({ level: 50 });
+      expect(await logged('checkpoints have stopped')).toMatchObject({ level: 50, checkpointAgeS: expect.any(Number) });
+      expect(await age()).toBeGreaterThanOrEqual(1.5);
+      expect(existsSync(path)).toBe(false);
+
+      // Back in place: the next checkpointer started runs, and the age falls again.
+      renameSync(join(dir, 'db-moved'), join(dir, 'db'));
+      const deadline = Date.now() + 5000;
+      while (((await age()) ?? Infinity) >= 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await age()).toBeLessThan(1);
+    } finally {
+      if (existsSync(join(dir, 'db-moved'))) renameSync(join(dir, 'db-moved'), join(dir, 'db'));
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never creates an empty database in place of a deleted file when the checkpointer starts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-deleted-'));
+    const path = join(dir, 'natter.db');
+    const lines: { msg: string }[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger });
+    try {
+      // The open connections keep the deleted file; a new one beside its WAL would be worse
+      // than none (SQLite would recover that WAL into the empty file).
+      rmSync(path);
+      await (server.server.store as unknown as { checkpointer: { terminate(): Promise<number> } }).checkpointer.terminate();
+      const deadline = Date.now() + 5000;
+      while (!lines.some((l) => l.msg.includes('checkpointer thread failed')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(lines.some((l) => l.msg.includes('checkpointer thread failed'))).toBe(true);
+      expect(existsSync(path)).toBe(false);
+    } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -28,4 +28,9 @@ export const WAL_STATE = {
   restartAsked: 0,
   /** Frames in the WAL at the checkpointer's last tick: what it holds since it last started over. */
   frames: 1,
+  /** Ticks whose checkpoint ran to the end (wrapping): one that stops moving means none run. */
+  ticks: 2,
 } as const;
+
+/** Bytes of the SharedArrayBuffer behind WAL_STATE. */
+export const WAL_STATE_BYTES = 3 * Int32Array.BYTES_PER_ELEMENT;

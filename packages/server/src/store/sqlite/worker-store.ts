@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { NatterError } from '@natter/protocol';
 import type { Store } from '../store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { NEEDS_CONVERSATION, WAL_STATE, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { NEEDS_CONVERSATION, WAL_STATE, WAL_STATE_BYTES, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -29,6 +29,11 @@ export class SqliteWorkerStore implements Store {
   private readonly pageSize: number;
   /** The shared buffer's slots (WAL_STATE). */
   private readonly walSlots: Int32Array;
+  /** The checkpointer's tick count when last read, and when it was last seen to move. */
+  private ticksSeen = -1;
+  private ticksMovedAt = Date.now();
+  /** Called when the checkpointer thread fails (it is started again a second later). */
+  onCheckpointerError: (err: Error) => void = () => {};
 
   private constructor(
     private readonly worker: Worker,
@@ -62,7 +67,7 @@ export class SqliteWorkerStore implements Store {
     const inFile = options.path !== ':memory:';
     // A flag the checkpointer sets when the WAL may start over and the store thread clears
     // when it has done so, and the WAL's length at the checkpointer's last tick (checkpointer.ts).
-    const walState = new SharedArrayBuffer(8);
+    const walState = new SharedArrayBuffer(WAL_STATE_BYTES);
     const worker = new Worker(threadScript('store-worker'), {
       workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walState }) },
     });
@@ -74,7 +79,8 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         // Started once the store thread has created and migrated the file.
-        const checkpointer = inFile ? startCheckpointer(options.path, walState) : null;
+        let store: SqliteWorkerStore | undefined;
+        const checkpointer = inFile ? startCheckpointer(options.path, walState, (err) => store?.onCheckpointerError(err)) : null;
         let reader: SqliteStore | null = null;
         try {
           reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
@@ -84,7 +90,7 @@ export class SqliteWorkerStore implements Store {
           reject(err as Error);
           return;
         }
-        const store = new SqliteWorkerStore(worker, checkpointer, reader, walState);
+        store = new SqliteWorkerStore(worker, checkpointer, reader, walState);
         if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
         resolve(store);
       };
@@ -106,7 +112,7 @@ export class SqliteWorkerStore implements Store {
       if (this.closing || this.checkpointer !== w) return;
       setTimeout(() => {
         if (this.closing) return;
-        this.checkpointer = startCheckpointer(path, this.walState);
+        this.checkpointer = startCheckpointer(path, this.walState, (err) => this.onCheckpointerError(err));
         this.keepCheckpointing(this.checkpointer, path);
       }, 1000).unref();
     });
@@ -131,6 +137,22 @@ export class SqliteWorkerStore implements Store {
    * keeps growing means the WAL cannot start over — a read transaction held open on the
    * database (a backup with VACUUM INTO, an open sqlite3 shell) keeps the frames it may read.
    */
+  /**
+   * Seconds since a checkpoint tick last ran to the end, as far as calls to this have seen
+   * (the server's WAL watch calls it every few seconds; null for ':memory:'). Four ticks a
+   * second normally; a figure that grows means none run — the checkpointer thread keeps failing
+   * (the database file moved or deleted, an I/O error) — and the WAL grows until they do.
+   */
+  checkpointAgeSeconds(now = Date.now()): number | null {
+    if (!this.reader) return null;
+    const ticks = Atomics.load(this.walSlots, WAL_STATE.ticks);
+    if (ticks !== this.ticksSeen) {
+      this.ticksSeen = ticks;
+      this.ticksMovedAt = now;
+    }
+    return (now - this.ticksMovedAt) / 1000;
+  }
+
   walBytes(): number | null {
     if (!this.reader) return null;
     const frames = Atomics.load(this.walSlots, WAL_STATE.frames);
@@ -221,11 +243,10 @@ function threadScript(name: 'store-worker' | 'checkpointer'): URL {
  */
 const CHECKPOINT_INTERVAL_MS = 250;
 
-function startCheckpointer(path: string, walState: SharedArrayBuffer): Worker {
+function startCheckpointer(path: string, walState: SharedArrayBuffer, onError: (err: Error) => void): Worker {
   const w = new Worker(threadScript('checkpointer'), { workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS, walState } });
-  w.on('error', () => {
-    // 'exit' follows; keepCheckpointing starts another.
-  });
+  // 'exit' follows; keepCheckpointing starts another.
+  w.on('error', onError);
   w.unref();
   return w;
 }
