@@ -79,8 +79,9 @@ export class SqliteWorkerStore implements Store {
           return;
         }
         // Started once the store thread has created and migrated the file.
-        let store: SqliteWorkerStore | undefined;
-        const checkpointer = inFile ? startCheckpointer(options.path, walState, (err) => store?.onCheckpointerError(err)) : null;
+        // The store does not exist yet when the thread could first fail.
+        const made: { store?: SqliteWorkerStore } = {};
+        const checkpointer = inFile ? startCheckpointer(options.path, walState, (err) => made.store?.onCheckpointerError(err)) : null;
         let reader: SqliteStore | null = null;
         try {
           reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
@@ -90,7 +91,7 @@ export class SqliteWorkerStore implements Store {
           reject(err as Error);
           return;
         }
-        store = new SqliteWorkerStore(worker, checkpointer, reader, walState);
+        const store = (made.store = new SqliteWorkerStore(worker, checkpointer, reader, walState));
         if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
         resolve(store);
       };
