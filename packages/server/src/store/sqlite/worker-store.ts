@@ -66,7 +66,8 @@ export class SqliteWorkerStore implements Store {
   static open(options: SqliteStoreOptions): Promise<SqliteWorkerStore> {
     const inFile = options.path !== ':memory:';
     // A flag the checkpointer sets when the WAL may start over and the store thread clears
-    // when it has done so, and the WAL's length at the checkpointer's last tick (checkpointer.ts).
+    // when it has done so, the WAL's length at the checkpointer's last tick, and how many ticks
+    // have run (checkpointer.ts).
     const walState = new SharedArrayBuffer(WAL_STATE_BYTES);
     const worker = new Worker(threadScript('store-worker'), {
       workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walState }) },
@@ -138,9 +139,16 @@ export class SqliteWorkerStore implements Store {
    * keeps growing means the WAL cannot start over — a read transaction held open on the
    * database (a backup with VACUUM INTO, an open sqlite3 shell) keeps the frames it may read.
    */
+  walBytes(): number | null {
+    if (!this.reader) return null;
+    const frames = Atomics.load(this.walSlots, WAL_STATE.frames);
+    // Each frame is a 24-byte header and one page, after the WAL's 32-byte header.
+    return frames === 0 ? 0 : 32 + frames * (24 + this.pageSize);
+  }
+
   /**
    * Seconds since a checkpoint tick last ran to the end, as far as calls to this have seen
-   * (the server's WAL watch calls it every few seconds; null for ':memory:'). Four ticks a
+   * (the server's WAL watch calls it every second; null for ':memory:'). Four ticks a
    * second normally; a figure that grows means none run — the checkpointer thread keeps failing
    * (the database file moved or deleted, an I/O error) — and the WAL grows until they do.
    */
@@ -152,13 +160,6 @@ export class SqliteWorkerStore implements Store {
       this.ticksMovedAt = now;
     }
     return (now - this.ticksMovedAt) / 1000;
-  }
-
-  walBytes(): number | null {
-    if (!this.reader) return null;
-    const frames = Atomics.load(this.walSlots, WAL_STATE.frames);
-    // Each frame is a 24-byte header and one page, after the WAL's 32-byte header.
-    return frames === 0 ? 0 : 32 + frames * (24 + this.pageSize);
   }
 
   createUser: Store['createUser'] = (...a) => this.call('createUser', a);
