@@ -9,7 +9,8 @@
  *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm (default: all)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all)
  *   --reps N                 repetitions (default 3)
- *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost
+ *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
+ *                            target climbs at once, their trials taking turns (A B C A B C …)
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
  *   --senders K              fanout: members of each group who take turns sending (default 1); with
  *                            natter-cluster they sit on different workers, so entries cross on the bus
@@ -26,6 +27,7 @@ import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { installCleanup, ioBytes, killAll } from './lib/proc.js';
+import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
@@ -123,6 +125,28 @@ async function alternate(
   body: (t: RunningTarget, rep: number) => Promise<void>,
   start: (name: TargetName) => Promise<RunningTarget> = startTarget,
 ): Promise<void> {
+  await everyRep(
+    workload,
+    names,
+    prepare,
+    async (targets, rep) => {
+      for (const t of targets) {
+        progress(`${workload}: rep ${rep} ${t.name}`);
+        await body(t, rep);
+      }
+    },
+    start,
+  );
+}
+
+/** Starts each target, runs `body` over all of them once per repetition, and stops them all. */
+async function everyRep(
+  workload: Workload,
+  names: TargetName[],
+  prepare: (t: RunningTarget) => Promise<void>,
+  body: (targets: RunningTarget[], rep: number) => Promise<void>,
+  start: (name: TargetName) => Promise<RunningTarget> = startTarget,
+): Promise<void> {
   const started: RunningTarget[] = [];
   try {
     for (const name of names) {
@@ -132,12 +156,7 @@ async function alternate(
       versions.set(name, t.version);
       await prepare(t);
     }
-    for (let rep = 1; rep <= opts.reps; rep++) {
-      for (const t of started) {
-        progress(`${workload}: rep ${rep} ${t.name}`);
-        await body(t, rep);
-      }
-    }
+    for (let rep = 1; rep <= opts.reps; rep++) await body(started, rep);
   } finally {
     for (const t of started) await t.stop().catch(() => undefined);
   }
@@ -181,48 +200,86 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
   const rooms = FanoutSession.roomMembers({ clients, groupSize });
   const keys = new Map<TargetName, string[]>();
   const lastMax = new Map<TargetName, number>();
-  await alternate(
-    'fanout',
-    opts.targets,
-    async (t) => {
-      keys.set(t.name, await t.setup(clients, rooms, 'group'));
-    },
-    async (t, rep) => {
-      const session = new FanoutSession(t, connectorFor(t.endpoint()), keys.get(t.name)!, {
-        clients,
-        groupSize,
-        warmupS: opts.warmupS,
-        durationS: opts.durationS,
-        size: opts.size,
-        senders: opts.senders,
-        drainS: 5,
-        maxUnacked: 256,
-      });
+  const prepare = async (t: RunningTarget) => {
+    keys.set(t.name, await t.setup(clients, rooms, 'group'));
+  };
+  const sessionFor = (t: RunningTarget) =>
+    new FanoutSession(t, connectorFor(t.endpoint()), keys.get(t.name)!, {
+      clients,
+      groupSize,
+      warmupS: opts.warmupS,
+      durationS: opts.durationS,
+      size: opts.size,
+      senders: opts.senders,
+      drainS: 5,
+      maxUnacked: 256,
+    });
+  const base = (t: RunningTarget, rep: number) => ({ workload: 'fanout', config, target: t.name, rep });
+
+  if (!opts.findMax) {
+    await alternate('fanout', opts.targets, prepare, async (t, rep) => {
+      const session = sessionFor(t);
       await session.open();
       const probe = new CommitProbe(t);
       await probe.start();
-      const commitStats = () => probe.stop();
       try {
-        const base = { workload: 'fanout', config, target: t.name, rep };
-        if (!opts.findMax) {
-          const r = await session.run(opts.rate);
-          emit({ ...base, ...r, ...(await commitStats()) });
-          return;
-        }
-        // Start low enough (10k deliveries/s, or two steps below the last maximum) and climb by 1.5×.
-        const prev = lastMax.get(t.name);
-        const startRate = Math.max(1, Math.round(prev ? prev / 2.25 : 10_000 / groupSize));
-        const { best, steps } = await findMax(session, { startRate, factor: 1.5, maxSteps: 14, refine: 2, p99LimitMs: 100 }, opts.durationS, (s) =>
-          progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
-        );
-        if (best) lastMax.set(t.name, best.rate);
-        const r = best ?? steps[0]!;
-        emit({ ...base, ...r, steps: steps.length, maxFound: best !== null, ...(await commitStats()) });
+        const r = await session.run(opts.rate);
+        emit({ ...base(t, rep), ...r, ...(await probe.stop()) });
       } finally {
         session.close();
       }
-    },
-  );
+    });
+    return;
+  }
+
+  // Find-max: every target climbs at once, their trials taking turns (A B C A B C …, see
+  // lib/lockstep.ts), so a ratio compares trials minutes apart at most seconds apart.
+  await everyRep('fanout', opts.targets, prepare, async (targets, rep) => {
+    const sessions: FanoutSession[] = [];
+    try {
+      for (const t of targets) {
+        const session = sessionFor(t);
+        sessions.push(session);
+        await session.open();
+      }
+      const probes = targets.map((t) => new CommitProbe(t));
+      for (const p of probes) await p.start();
+      progress(`fanout: rep ${rep}, ${targets.map((t) => t.name).join(', ')} taking turns`);
+      const lockstep = new Lockstep(targets.map((t) => t.name));
+      const climbs = await Promise.allSettled(
+        targets.map(async (t, i) => {
+          try {
+            // Start low enough (10k deliveries/s, or two steps below the last maximum) and climb by 1.5×.
+            const prev = lastMax.get(t.name);
+            const startRate = Math.max(1, Math.round(prev ? prev / 2.25 : 10_000 / groupSize));
+            const session = { run: (rate: number) => lockstep.turn(t.name, () => sessions[i]!.run(rate)) };
+            return await findMax(session, { startRate, factor: 1.5, maxSteps: 14, refine: 2, p99LimitMs: 100 }, opts.durationS, (s) =>
+              progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
+            );
+          } finally {
+            lockstep.leave(t.name);
+          }
+        }),
+      );
+      let failure: unknown = null;
+      for (const [i, t] of targets.entries()) {
+        const climb = climbs[i]!;
+        if (climb.status === 'rejected') {
+          failure ??= climb.reason;
+          continue;
+        }
+        const { best, steps } = climb.value;
+        if (best) lastMax.set(t.name, best.rate);
+        const r = best ?? steps[0]!;
+        // Commits per second would be diluted by the other targets' turns; per message they are not.
+        const { commitsPerS: _diluted, ...commits } = await probes[i]!.stop();
+        emit({ ...base(t, rep), ...r, steps: steps.length, maxFound: best !== null, ...commits });
+      }
+      if (failure !== null) throw failure;
+    } finally {
+      for (const s of sessions) s.close();
+    }
+  });
 }
 
 async function direct(pairs: number): Promise<void> {
