@@ -29,7 +29,6 @@ const DEFAULT_PAGE = 50;
 const DEFAULT_SYNC_PAGE = 100;
 const MAX_MENTIONS = 50;
 
-
 const notFound = () => new NatterError('not_found', 'no such conversation');
 
 /** Sync tokens are opaque to clients: `v1.<version>`. */

@@ -71,6 +71,23 @@ async function directPairs(t: StoreHarness, n: number): Promise<{ id: string; se
   return convs;
 }
 
+/** A logger whose lines a test reads, and a wait (5 s at most) for the first line whose message holds `msg`. */
+function capturedLog() {
+  const lines: { level: number; msg: string; [field: string]: unknown }[] = [];
+  const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const logged = async (msg: string) => {
+    const deadline = Date.now() + 5000;
+    while (!lines.some((l) => l.msg.includes(msg)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return lines.find((l) => l.msg.includes(msg));
+  };
+  return { logger, logged };
+}
+
+/** Ends a threaded store's checkpointer thread as a crash would (the store starts another a second later). */
+function killCheckpointer(store: Store): Promise<number> {
+  return (store as unknown as { checkpointer: { terminate(): Promise<number> } }).checkpointer.terminate();
+}
+
 describe('SqliteWorkerStore', () => {
   it('answers `unavailable` (retryable) for what was waiting and what comes after if its thread is gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-worker-'));
@@ -99,7 +116,7 @@ describe('SqliteWorkerStore', () => {
     try {
       const [a, b] = [await t.user('a'), await t.user('b')];
       const c = await t.store.openDirect(a, b, t.direct(a, b));
-      if (kill) await (t.store as unknown as { checkpointer: { terminate(): Promise<number> } }).checkpointer.terminate();
+      if (kill) await killCheckpointer(t.store);
       await new Promise((r) => setTimeout(r, 600));
       const before = statSync(path).size;
       // 200 commits of a few pages each: far below the 4,000 WAL pages at which SQLite would checkpoint by itself.
@@ -145,8 +162,7 @@ describe('SqliteWorkerStore', () => {
   it('reports the WAL length at /metrics and warns when a held read transaction keeps it from starting over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-wal-'));
     const path = join(dir, 'natter.db');
-    const lines: { level: number; msg: string; walBytes?: number }[] = [];
-    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { logger, logged } = capturedLog();
     const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger, walWarnBytes: 4 * 1024 * 1024 });
     const t = await harnessOver(server.server.store);
     const walBytes = async () => {
@@ -172,9 +188,7 @@ describe('SqliteWorkerStore', () => {
       for (let i = 0; i < 150; i++) await batch();
       await ticks();
       expect(await walBytes()).toBeGreaterThan(4 * 1024 * 1024);
-      const deadline = Date.now() + 5000;
-      while (!lines.some((l) => l.msg.includes('WAL is not starting over')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(lines.find((l) => l.msg.includes('WAL is not starting over'))).toMatchObject({ level: 40, walBytes: expect.any(Number) });
+      expect(await logged('WAL is not starting over')).toMatchObject({ level: 40, walBytes: expect.any(Number) });
 
       // Once the reader is gone the WAL starts over at the next send.
       reader.prepare('COMMIT').run();
@@ -196,27 +210,20 @@ describe('SqliteWorkerStore', () => {
   it('says so at /metrics and in the log when checkpoints stop because the checkpointer thread keeps failing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-stall-'));
     const path = join(dir, 'db', 'natter.db');
-    const lines: { level: number; msg: string; checkpointAgeS?: number }[] = [];
-    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { logger, logged } = capturedLog();
     const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger, checkpointStallMs: 1500 });
     const age = async () => {
       const text = await (await fetch(server.url + '/metrics')).text();
       const line = text.split('\n').find((l) => l.startsWith('natter_sqlite_checkpoint_age_seconds '));
       return line === undefined ? null : Number(line.split(' ')[1]);
     };
-    const logged = async (msg: string) => {
-      const deadline = Date.now() + 5000;
-      while (!lines.some((l) => l.msg.includes(msg)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      return lines.find((l) => l.msg.includes(msg));
-    };
-    const store = server.server.store as unknown as { checkpointer: { terminate(): Promise<number> } };
     try {
       await new Promise((r) => setTimeout(r, 600));
       expect(await age()).toBeLessThan(1);
       // The database's directory is moved (open connections keep working): a checkpointer
       // started again cannot open the file, and must not create an empty one in its place.
       renameSync(join(dir, 'db'), join(dir, 'db-moved'));
-      await store.checkpointer.terminate();
+      await killCheckpointer(server.server.store);
       expect(await logged('checkpointer thread failed')).toMatchObject({ level: 50 });
       expect(await logged('checkpoints have stopped')).toMatchObject({ level: 50, checkpointAgeS: expect.any(Number) });
       expect(await age()).toBeGreaterThanOrEqual(1.5);
@@ -237,17 +244,14 @@ describe('SqliteWorkerStore', () => {
   it('never creates an empty database in place of a deleted file when the checkpointer starts again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-deleted-'));
     const path = join(dir, 'natter.db');
-    const lines: { msg: string }[] = [];
-    const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { logger, logged } = capturedLog();
     const server = await startTestServer({ DATABASE_URL: `sqlite:${path}`, DATA_DIR: dir }, { logger });
     try {
       // The open connections keep the deleted file; a new one beside its WAL would be worse
       // than none (SQLite would recover that WAL into the empty file).
       rmSync(path);
-      await (server.server.store as unknown as { checkpointer: { terminate(): Promise<number> } }).checkpointer.terminate();
-      const deadline = Date.now() + 5000;
-      while (!lines.some((l) => l.msg.includes('checkpointer thread failed')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(lines.some((l) => l.msg.includes('checkpointer thread failed'))).toBe(true);
+      await killCheckpointer(server.server.store);
+      expect((await logged('checkpointer thread failed')) !== undefined).toBe(true);
       expect(existsSync(path)).toBe(false);
     } finally {
       await server.close();
