@@ -20,6 +20,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'serverCpu', label: 'server CPU %' },
     { key: 'serverRssMB', label: 'server RSS MB' },
+    { key: 'serverSyscallsPerDelivery', label: 'server reads+writes per delivery' },
   ],
   direct: [
     { key: 'roundTripsPerS', label: 'round trips/s' },

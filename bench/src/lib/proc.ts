@@ -122,20 +122,23 @@ export function rssBytes(pid: number): number {
 }
 
 /** Bytes written by a process and its descendants: `wchar` (all write syscalls, sockets included) and `writeBytes` (to storage). */
-export function ioBytes(pid: number): { wchar: number; writeBytes: number } {
+export function ioBytes(pid: number): { wchar: number; writeBytes: number; syscalls: number } {
   let wchar = 0;
   let writeBytes = 0;
+  let syscalls = 0;
   for (const p of processTree(pid)) {
     try {
       const io = readFileSync(`/proc/${p}/io`, 'utf8');
       const get = (k: string) => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
       wchar += get('wchar');
       writeBytes += get('write_bytes');
+      // read(2)/write(2)-family calls: sockets and files (not epoll_wait, fsync, futex).
+      syscalls += get('syscr') + get('syscw');
     } catch {
       // Gone meanwhile.
     }
   }
-  return { wchar, writeBytes };
+  return { wchar, writeBytes, syscalls };
 }
 
 /** Measures a process's CPU use (in % of one core) between `start()` and `stop()`. */

@@ -8,7 +8,7 @@
  */
 import { Histogram } from '../lib/hist.js';
 import { clientMsgId, nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
-import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
+import { CpuMeter, ioBytes, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
 
@@ -43,6 +43,8 @@ export interface TrialResult {
   genCpu: number;
   serverCpu: number;
   serverRssMB: number;
+  /** The server's read and write calls (sockets and files) per message delivered. */
+  serverSyscallsPerDelivery: number;
 }
 
 let runSeq = 0;
@@ -123,6 +125,7 @@ export class FanoutSession {
     let rr = 0;
     let measuring = false;
     let sentAtMeasure = 0;
+    let syscallsAtMeasure = 0;
     await new Promise<void>((resolve) => {
       const tick = () => {
         const now = nowUs();
@@ -131,6 +134,7 @@ export class FanoutSession {
           sentAtMeasure = sent;
           serverCpu.start();
           genCpu.start();
+          syscallsAtMeasure = ioBytes(this.target.pid).syscalls;
         }
         if (now >= end) {
           resolve();
@@ -165,6 +169,8 @@ export class FanoutSession {
     const sentInWindow = sent - sentAtMeasure;
     const gen = genCpu.stop();
     const srv = serverCpu.stop();
+    const syscalls = ioBytes(this.target.pid).syscalls - syscallsAtMeasure;
+    const deliveredInWindow = trial.inWindow;
     // Drain: wait until every acknowledged message has reached every member, or nothing moves.
     const drainEnd = Date.now() + o.drainS * 1000;
     let last = -1;
@@ -195,6 +201,7 @@ export class FanoutSession {
       genCpu: round(gen),
       serverCpu: round(srv),
       serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
+      serverSyscallsPerDelivery: Math.round((100 * syscalls) / Math.max(1, deliveredInWindow)) / 100,
     };
   }
 }

@@ -28,6 +28,7 @@ function target(capacity: number, flakyOnce: number[] = []) {
         genCpu: 50,
         serverCpu: 50,
         serverRssMB: 100,
+        serverSyscallsPerDelivery: 1,
       });
     },
   };
