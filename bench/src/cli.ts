@@ -7,7 +7,7 @@
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
  *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm (default: all)
- *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all)
+ *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
  *                            target climbs at once, their trials taking turns (A B C A B C …)
@@ -20,6 +20,8 @@
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
  *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+ *   --natter-b-env K=V,K=V   the target natter-b: Natter with these settings added (an A/B of a setting
+ *                            in lockstep: --targets natter,natter-b,ws-floor)
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
 import { writeFileSync } from 'node:fs';
@@ -31,7 +33,7 @@ import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBuild, NatterTarget } from './targets/natter.js';
+import { natterBEnv, natterBuild, NatterTarget } from './targets/natter.js';
 import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
@@ -65,14 +67,15 @@ const { values: a } = parseArgs({
     senders: { type: 'string' },
     natter: { type: 'string' },
     'natter-node-args': { type: 'string' },
+    'natter-b-env': { type: 'string' },
     md: { type: 'string' },
     json: { type: 'string' },
   },
 });
 
 const quick = a.quick;
-const list = <T extends string>(v: string | undefined, all: readonly T[]): T[] => {
-  if (!v) return [...all];
+const list = <T extends string>(v: string | undefined, all: readonly T[], byDefault: readonly T[] = all): T[] => {
+  if (!v) return [...byDefault];
   const items = v.split(',').map((s) => s.trim()) as T[];
   for (const i of items) if (!all.includes(i)) throw new Error(`unknown ${i}; expected one of ${all.join(', ')}`);
   return items;
@@ -86,7 +89,8 @@ const pairsOf = (v: string): [number, number][] =>
 
 const opts = {
   workloads: list<Workload>(a.workloads, WORKLOADS),
-  targets: list<TargetName>(a.targets, TARGETS),
+  // natter-b only when asked for (an A/B against natter).
+  targets: list<TargetName>(a.targets, TARGETS, TARGETS.filter((t) => t !== 'natter-b')),
   reps: Number(a.reps ?? (quick ? 1 : 3)),
   findMax: a['find-max'],
   rate: Number(a.rate ?? (quick ? 200 : 500)),
@@ -170,13 +174,13 @@ class CommitProbe {
   constructor(private readonly t: RunningTarget) {}
   async start(): Promise<void> {
     // Cluster mode: each worker has its own /metrics, so one scrape would see half.
-    if (!(this.t instanceof NatterTarget) || this.t.name !== 'natter') return;
+    if (!(this.t instanceof NatterTarget) || this.t.name === 'natter-cluster') return;
     this.c0 = await this.t.commitTotals();
     this.io0 = ioBytes(this.t.pid);
     this.t0 = performance.now();
   }
   async stop(): Promise<Record<string, number>> {
-    if (!(this.t instanceof NatterTarget) || this.t.name !== 'natter') return {};
+    if (!(this.t instanceof NatterTarget) || this.t.name === 'natter-cluster') return {};
     const c1 = await this.t.commitTotals();
     const io1 = ioBytes(this.t.pid);
     const commits = c1.commits - this.c0.commits;
@@ -382,6 +386,11 @@ async function storm(clients: number): Promise<void> {
 async function main(): Promise<void> {
   installCleanup();
   if (opts.targets.some((t) => t.startsWith('natter'))) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
+  for (const kv of a['natter-b-env']?.split(',') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new Error(`--natter-b-env: expected K=V, got ${kv}`);
+    natterBEnv[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+  }
   natterBuild.nodeArgs = a['natter-node-args']?.split(' ').filter(Boolean) ?? [];
   const started = new Date();
   progress(`bench: ${JSON.stringify(opts)}`);

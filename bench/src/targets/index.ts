@@ -1,5 +1,5 @@
 /** Starting a target by name, and opening lean clients to it from an Endpoint. */
-import { natterConnect, NatterTarget } from './natter.js';
+import { natterBEnv, natterConnect, NatterTarget } from './natter.js';
 import { mqttConnect, MosquittoTarget, socketIoConnect, startSocketIo, startWsFloor, wsFloorConnect } from './peers.js';
 import type { Connect, Endpoint, RunningTarget, TargetName } from './target.js';
 
@@ -7,6 +7,8 @@ export function startTarget(name: TargetName): Promise<RunningTarget> {
   switch (name) {
     case 'natter':
       return NatterTarget.start();
+    case 'natter-b':
+      return NatterTarget.start(natterBEnv, 'natter-b');
     case 'natter-cluster':
       return NatterTarget.startCluster();
     case 'socketio':
@@ -21,6 +23,7 @@ export function startTarget(name: TargetName): Promise<RunningTarget> {
 export function connectorFor(e: Endpoint): Connect {
   switch (e.target) {
     case 'natter':
+    case 'natter-b':
     case 'natter-cluster':
       return natterConnect(e);
     case 'socketio':

@@ -32,6 +32,8 @@ export interface NatterUser {
 const CLUSTER_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLUSTER_BUS_URL = process.env.BENCH_BUS_URL ?? 'redis://127.0.0.1:6379';
 export const CLUSTER_WORKERS = 2;
+/** The environment `natter-b` adds to the default configuration (`--natter-b-env K=V,K=V`). */
+export const natterBEnv: Record<string, string> = {};
 
 export class NatterTarget implements RunningTarget {
   readonly version: string;
@@ -40,7 +42,7 @@ export class NatterTarget implements RunningTarget {
   private readonly adminKey = randomBytes(24).toString('base64url');
 
   private constructor(
-    readonly name: 'natter' | 'natter-cluster',
+    readonly name: 'natter' | 'natter-b' | 'natter-cluster',
     readonly port: number,
     readonly dataDir: string,
     private readonly env: Record<string, string>,
@@ -51,12 +53,15 @@ export class NatterTarget implements RunningTarget {
     const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
     const storage = schema
       ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), Redis bus`
-      : 'SQLite, default durability';
+      : name === 'natter-b'
+        ? `SQLite, default durability with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || 'nothing changed'}`
+        : 'SQLite, default durability';
     this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, ${storage})`;
   }
 
-  static async start(env: Record<string, string> = {}): Promise<NatterTarget> {
-    const t = new NatterTarget('natter', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
+  /** `natter-b`: the same build and configuration plus `env` (`--natter-b-env`), for A/B runs in lockstep. */
+  static async start(env: Record<string, string> = {}, name: 'natter' | 'natter-b' = 'natter'): Promise<NatterTarget> {
+    const t = new NatterTarget(name, await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
     await t.launch();
     return t;
   }
@@ -133,7 +138,7 @@ export class NatterTarget implements RunningTarget {
   }
 
   endpoint(): Endpoint {
-    return { target: 'natter', host: '127.0.0.1', port: this.port, tokens: this.users.map((u) => u.token) };
+    return { target: this.name === 'natter-cluster' ? 'natter' : this.name, host: '127.0.0.1', port: this.port, tokens: this.users.map((u) => u.token) };
   }
 
   private async http<T>(method: string, path: string, body: unknown, auth: { admin: true } | { token: string }): Promise<T> {
