@@ -30,6 +30,18 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [this.registry],
   });
+  readonly commitQueue = new Histogram({
+    name: 'natter_commit_queue_seconds',
+    help: 'Time the oldest send of a group commit waited before the commit began',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly commitDuration = new Histogram({
+    name: 'natter_commit_duration_seconds',
+    help: 'Time from a group commit handed to the store to its answer',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
 
   /** The embedded store's WAL gauges (SQLite only; absent otherwise). */
   constructor(wal?: { walBytes: () => number; checkpointAgeSeconds: () => number }) {

@@ -165,7 +165,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     await hub.publishToUser(userId, { k: 'revoke', deviceIds });
   });
   const messaging = new Messaging(store, hub, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
-  messaging.committer.onBatch = (n) => metrics.commitBatch.observe(n);
+  messaging.committer.onBatch = (n, queuedS, commitS) => {
+    metrics.commitBatch.observe(n);
+    metrics.commitQueue.observe(queuedS);
+    metrics.commitDuration.observe(commitS);
+  };
 
   const app = Fastify({
     loggerInstance: logger,

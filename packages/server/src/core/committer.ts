@@ -12,6 +12,8 @@ import type { AppendOutcome, NewMessage, Store } from '../store/store.js';
 
 interface Pending {
   message: NewMessage;
+  /** performance.now() when submitted. */
+  at: number;
   resolve: (outcome: AppendOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -21,8 +23,13 @@ export class Committer {
   private inFlight = 0;
   private scheduled = false;
   private readonly pipeline: number;
-  /** Sizes of the batches committed, for metrics and tests. */
-  onBatch: (size: number) => void = () => {};
+  /**
+   * Each batch committed, for metrics: its size, how long its oldest send waited before the
+   * batch left (for a free pipeline slot, or the end of the event-loop turn) and how long the
+   * store took to answer (the commit, with the hand-over to the SQLite thread or the database's
+   * round trip), in seconds.
+   */
+  onBatch: (size: number, queuedS: number, commitS: number) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -34,7 +41,7 @@ export class Committer {
 
   submit(message: NewMessage): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, at: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -57,11 +64,12 @@ export class Committer {
   private flush(): void {
     if (this.inFlight >= this.pipeline || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
+    const left = performance.now();
     this.inFlight++;
     this.store.appendMessages(batch.map((p) => p.message)).then(
       (outcomes) => {
         this.inFlight--;
-        this.onBatch(batch.length);
+        this.onBatch(batch.length, (left - batch[0]!.at) / 1000, (performance.now() - left) / 1000);
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         this.schedule();
       },

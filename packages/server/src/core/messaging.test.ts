@@ -320,7 +320,11 @@ describe('group commit and history', () => {
     const bob = await register(t.url);
     const clients = await Promise.all([RawClient.authed(t.wsUrl, alice.accessToken), RawClient.authed(t.wsUrl, bob.accessToken)]);
     const conv = (await clients[0]!.request({ type: 'conversation.create', title: 'busy', members: [bob.userId] })).data;
-    const before = (await t.server.metrics.commitBatch.get()).values.find((v) => v.metricName === 'natter_commit_batch_size_count')?.value ?? 0;
+    const count = async (h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }, name: string) =>
+      (await h.get()).values.find((v) => v.metricName === `${name}_count`)?.value ?? 0;
+    const m = t.server.metrics;
+    const before = await count(m.commitBatch, 'natter_commit_batch_size');
+    const timedBefore = [await count(m.commitQueue, 'natter_commit_queue_seconds'), await count(m.commitDuration, 'natter_commit_duration_seconds')];
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         clients[i % 2]!.request({ type: 'send', conversationId: conv.id, clientMsgId: `gc${i}`, msgType: 'text', body: { text: `n${i}` } }),
@@ -328,8 +332,11 @@ describe('group commit and history', () => {
     );
     const seqs = results.map((r) => r.data.seq).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => i + 2));
-    const after = (await t.server.metrics.commitBatch.get()).values.find((v) => v.metricName === 'natter_commit_batch_size_count')!.value;
+    const after = await count(m.commitBatch, 'natter_commit_batch_size');
     expect(after - before).toBeLessThan(300);
+    // Every commit is also timed: how long its oldest send queued, how long the store took.
+    expect(await count(m.commitQueue, 'natter_commit_queue_seconds')).toBe(timedBefore[0]! + after - before);
+    expect(await count(m.commitDuration, 'natter_commit_duration_seconds')).toBe(timedBefore[1]! + after - before);
     // Each sender's own messages keep the order it sent them in.
     const page = await clients[0]!.request({ type: 'messages', conversationId: conv.id, after: 1, limit: 200 });
     const mine = page.data.messages.filter((m: any) => m.senderId === alice.userId).map((m: any) => Number(m.body.text.slice(1)));
