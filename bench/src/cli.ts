@@ -33,7 +33,7 @@ import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBEnv, natterBuild, NatterTarget } from './targets/natter.js';
+import { natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
 import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
@@ -168,7 +168,7 @@ async function everyRep(
 
 /** For Natter: group-commit batches and bytes written to storage per message (what limited a run). */
 class CommitProbe {
-  private c0 = { commits: 0, messages: 0, sendBuckets: new Map<number, number>() };
+  private c0: CommitTotals = { commits: 0, messages: 0, sendBuckets: new Map(), commitBuckets: new Map(), queueBuckets: new Map() };
   private io0 = { wchar: 0, writeBytes: 0 };
   private t0 = 0;
   constructor(private readonly t: RunningTarget) {}
@@ -185,12 +185,19 @@ class CommitProbe {
     const io1 = ioBytes(this.t.pid);
     const commits = c1.commits - this.c0.commits;
     const messages = c1.messages - this.c0.messages;
-    // The bucket holding the 99th percentile of in-server `send` time (commit wait included).
-    const buckets = [...c1.sendBuckets].map(([le, n]) => [le, n - (this.c0.sendBuckets.get(le) ?? 0)] as const).sort((x, y) => x[0] - y[0]);
-    const total = buckets.at(-1)?.[1] ?? 0;
-    const p99 = buckets.find(([, n]) => n >= 0.99 * total)?.[0] ?? Number.NaN;
+    // The bucket holding the 99th percentile (its upper bound in ms; -1 past the last) of the
+    // in-server `send` time (commit wait included), of commits, and of the wait before them.
+    const p99 = (pick: (c: CommitTotals) => Map<number, number>) => {
+      const before = pick(this.c0);
+      const buckets = [...pick(c1)].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const).sort((x, y) => x[0] - y[0]);
+      const total = buckets.at(-1)?.[1] ?? 0;
+      const le = buckets.find(([, n]) => n >= 0.99 * total)?.[0] ?? Number.NaN;
+      return Number.isFinite(le) ? le * 1000 : -1;
+    };
     return {
-      serverSendP99LeMs: Number.isFinite(p99) ? p99 * 1000 : -1,
+      serverSendP99LeMs: p99((c) => c.sendBuckets),
+      commitP99LeMs: p99((c) => c.commitBuckets),
+      commitQueueP99LeMs: p99((c) => c.queueBuckets),
       commitBatchAvg: Math.round((10 * messages) / commits) / 10,
       commitsPerS: Math.round(commits / ((performance.now() - this.t0) / 1000)),
       diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,

@@ -32,6 +32,14 @@ export interface NatterUser {
 const CLUSTER_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLUSTER_BUS_URL = process.env.BENCH_BUS_URL ?? 'redis://127.0.0.1:6379';
 export const CLUSTER_WORKERS = 2;
+export interface CommitTotals {
+  commits: number;
+  messages: number;
+  sendBuckets: Map<number, number>;
+  commitBuckets: Map<number, number>;
+  queueBuckets: Map<number, number>;
+}
+
 /** The environment `natter-b` adds to the default configuration (`--natter-b-env K=V,K=V`). */
 export const natterBEnv: Record<string, string> = {};
 
@@ -119,17 +127,27 @@ export class NatterTarget implements RunningTarget {
   }
 
   /**
-   * Cumulative figures from /metrics: commits, messages committed, and the histogram of how
-   * long `send` frames took inside the server (upper bound in seconds → count at or below).
+   * Cumulative figures from /metrics: commits, messages committed, and histograms (upper bound
+   * in seconds → count at or below) of how long `send` frames took inside the server, how long
+   * commits took and how long their oldest send queued before them.
    */
-  async commitTotals(): Promise<{ commits: number; messages: number; sendBuckets: Map<number, number> }> {
+  async commitTotals(): Promise<CommitTotals> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
     const pick = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const sendBuckets = new Map<number, number>();
-    for (const m of text.matchAll(/^natter_frame_duration_seconds_bucket\{le="([^"]+)",type="send"\} (\S+)$/gm)) {
-      sendBuckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-    }
-    return { commits: pick('natter_commit_batch_size_count'), messages: pick('natter_commit_batch_size_sum'), sendBuckets };
+    const buckets = (name: string, labels = '') => {
+      const out = new Map<number, number>();
+      for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"${labels}\\} (\\S+)$`, 'gm'))) {
+        out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+      }
+      return out;
+    };
+    return {
+      commits: pick('natter_commit_batch_size_count'),
+      messages: pick('natter_commit_batch_size_sum'),
+      sendBuckets: buckets('natter_frame_duration_seconds', ',type="send"'),
+      commitBuckets: buckets('natter_commit_duration_seconds'),
+      queueBuckets: buckets('natter_commit_queue_seconds'),
+    };
   }
 
   async restart(): Promise<void> {
