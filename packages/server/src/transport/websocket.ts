@@ -70,6 +70,8 @@ class SocketConnection implements Connection {
   private corked = false;
   /** Bytes held back by our own cork this turn: not the peer's backlog. */
   private corkedBytes = 0;
+  /** When the coalescer last wrote this socket out (it holds sockets written within its window). */
+  flushedAt = 0;
   private readonly raw: { cork(): void; uncork(): void; write(b: Buffer): boolean } | undefined;
 
   constructor(

@@ -16,6 +16,7 @@ async function busyFor(ms: number): Promise<void> {
 }
 
 class Sock {
+  flushedAt = 0;
   flushes: number[] = [];
   uncork(): void {
     this.flushes.push(performance.now());
@@ -63,6 +64,28 @@ describe('WriteCoalescer', () => {
     // without any further activity; the upper bound only allows for a slow machine.
     expect(gap).toBeGreaterThanOrEqual(35);
     expect(gap).toBeLessThan(500);
+  });
+
+  it('while a window is open, holds only sockets written within it: one not written lately leaves at the end of the turn', async () => {
+    c = new WriteCoalescer(200, true);
+    const busy = new Sock();
+    const quiet = new Sock();
+    c.add(busy);
+    await new Promise((r) => setImmediate(r));
+    expect(busy.flushes).toHaveLength(1);
+    // busy was just written: held. quiet has not been written within the window: nothing to
+    // share a syscall with, so no reason to make it wait.
+    c.add(busy);
+    c.add(quiet);
+    await new Promise((r) => setImmediate(r));
+    expect(quiet.flushes).toHaveLength(1);
+    expect(busy.flushes).toHaveLength(1);
+    // Now quiet was written too: its next frame waits like busy's, and both leave together.
+    c.add(quiet);
+    for (let waited = 0; busy.flushes.length < 2 && waited < 3000; waited += 5) await sleep(5);
+    expect(busy.flushes).toHaveLength(2);
+    expect(quiet.flushes).toHaveLength(2);
+    expect(busy.flushes[1]! - busy.flushes[0]!).toBeGreaterThanOrEqual(190);
   });
 
   it('opens the window when the event loop is busy and closes it when it is quiet again', async () => {

@@ -1,23 +1,30 @@
 /**
- * When corked sockets are written out. Each frame written to a socket corks it; all corked
- * sockets are uncorked together, so frames for one socket leave in one syscall. On a quiet
- * server that happens at the end of the event-loop turn (setImmediate): no added latency.
+ * When corked sockets are written out. Each frame written to a socket corks it; corked sockets
+ * are uncorked together, so frames for one socket leave in one syscall. On a quiet server that
+ * happens at the end of the event-loop turn (setImmediate): no added latency.
  *
  * Under load the syscalls are most of the cost — a loopback or LAN `writev` runs the TCP stack
  * for every call, and in a fan-out each recipient gets about one frame per turn, so the server
- * pays one syscall per delivered frame and saturates long before its sockets do. So the flush
- * is then held back: while the event loop is busy (its utilisation over the last interval above
- * `LOW`), sockets are written at most once per window, which grows with the load up to
- * `maxWindowMs`. Frames for a busy socket then share a syscall, the server spends its time on
- * messages instead of calls, and latency grows by at most the window — the trade every
- * saturated server makes anyway (interrupt coalescing, Nagle), here bounded and only taken
- * when the alternative is queueing. Frames never wait in the coalescer longer than the window;
- * a socket whose held bytes pass `maxHeldBytes` is written at once.
+ * pays one syscall per delivered frame and saturates long before its sockets do. So while the
+ * event loop is busy (its utilisation over the last interval above `LOW`) a socket is written at
+ * most once per window, which grows with the load up to `maxWindowMs`: frames for a busy socket
+ * then share a syscall, the server spends its time on messages instead of calls, and latency
+ * grows by at most the window — the trade every saturated server makes anyway (interrupt
+ * coalescing, Nagle), bounded and only taken when the alternative is queueing.
+ *
+ * The hold applies per socket, to sockets written within the last window: only they can gain
+ * from it. A socket that gets a frame now and then (one side of a conversation, waiting for the
+ * other's answer) has nothing to share a syscall with, and holding its frame would only add the
+ * window to every exchange — the direct benchmark lost 10–17 % of its round trips to it.
+ * Frames never wait longer than the window; a socket whose held bytes pass `maxHeldBytes` is
+ * written at once.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface Flushable {
   uncork(): void;
+  /** performance.now() when the coalescer last wrote this socket out (0: never). */
+  flushedAt: number;
 }
 
 /** Utilisation below which frames leave at the end of the turn, as on a quiet server. */
@@ -28,8 +35,10 @@ const HIGH = 0.95;
 const SAMPLE_MS = 100;
 
 export class WriteCoalescer {
-  private pending: Flushable[] = [];
-  private lastFlush = 0;
+  /** Sockets that leave at the end of this turn. */
+  private soon: Flushable[] = [];
+  /** Sockets written within the window: they leave when the first of them has waited it out. */
+  private held: Flushable[] = [];
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly sampler: NodeJS.Timeout | null;
   /** The current window; 0 while the event loop is not busy. */
@@ -45,28 +54,34 @@ export class WriteCoalescer {
     this.sampler?.unref();
   }
 
-  /** `s` was just corked: it is flushed with the others. */
+  /** `s` was just corked: it is written out with the others due when it is. */
   add(s: Flushable): void {
-    if (this.pending.length === 0) this.schedule();
-    this.pending.push(s);
+    const wait = s.flushedAt + this.windowMs - performance.now();
+    if (wait > 0) {
+      if (this.held.length === 0) setTimeout(this.flushHeld, wait);
+      this.held.push(s);
+    } else {
+      if (this.soon.length === 0) setImmediate(this.flushSoon);
+      this.soon.push(s);
+    }
   }
 
   close(): void {
     if (this.sampler) clearInterval(this.sampler);
-    this.flush();
+    this.flushSoon();
+    this.flushHeld();
   }
 
-  private schedule(): void {
-    const wait = this.windowMs - (performance.now() - this.lastFlush);
-    if (wait > 0) setTimeout(this.flush, wait);
-    else setImmediate(this.flush);
-  }
+  private readonly flushSoon = (): void => {
+    const now = this.soon;
+    this.soon = [];
+    flush(now);
+  };
 
-  private readonly flush = (): void => {
-    this.lastFlush = performance.now();
-    const now = this.pending;
-    this.pending = [];
-    for (const s of now) s.uncork();
+  private readonly flushHeld = (): void => {
+    const now = this.held;
+    this.held = [];
+    flush(now);
   };
 
   private sample(): void {
@@ -75,5 +90,13 @@ export class WriteCoalescer {
     this.elu = next;
     const load = Math.min(1, Math.max(0, (u - LOW) / (HIGH - LOW)));
     this.windowMs = load * this.maxWindowMs;
+  }
+}
+
+function flush(sockets: Flushable[]): void {
+  const at = performance.now();
+  for (const s of sockets) {
+    s.flushedAt = at;
+    s.uncork();
   }
 }
