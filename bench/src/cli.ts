@@ -22,6 +22,7 @@
  *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   --natter-b-env K=V,K=V   the target natter-b: Natter with these settings added (an A/B of a setting
  *                            in lockstep: --targets natter,natter-b,ws-floor)
+ *   --natter-b head|worktree|<rev>  natter-b runs this build instead of natter's (two commits in lockstep)
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
  */
 import { writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
+import { natterBBuild, natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
 import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
@@ -68,6 +69,7 @@ const { values: a } = parseArgs({
     natter: { type: 'string' },
     'natter-node-args': { type: 'string' },
     'natter-b-env': { type: 'string' },
+    'natter-b': { type: 'string' },
     md: { type: 'string' },
     json: { type: 'string' },
   },
@@ -393,6 +395,7 @@ async function storm(clients: number): Promise<void> {
 async function main(): Promise<void> {
   installCleanup();
   if (opts.targets.some((t) => t.startsWith('natter'))) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
+  if (a['natter-b'] !== undefined && opts.targets.includes('natter-b')) natterBBuild.build = prepareNatter(a['natter-b'], progress);
   for (const kv of a['natter-b-env']?.split(',') ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new Error(`--natter-b-env: expected K=V, got ${kv}`);

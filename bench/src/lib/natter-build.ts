@@ -3,12 +3,13 @@
  * protocol and server sources are exported with `git archive` into bench/.natter/<commit>/ and
  * compiled there, so the run measures a known commit and is not disturbed by edits or
  * rebuilds in the work tree while it runs. Any other commit (`--natter <rev>`) is built the
- * same way, so two commits can be measured in alternation (A B A B) by separate runs; the
- * last few builds are kept for that. `--natter worktree` runs packages/server/dist as it is
+ * same way, so two commits can be measured in lockstep (`--natter <rev> --natter-b <rev>` with
+ * the targets natter and natter-b) or in alternation by separate runs; the last few builds are
+ * kept for that. `--natter worktree` runs packages/server/dist as it is
  * instead (build it first), for measuring uncommitted changes.
  */
 import { execFileSync, execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +43,11 @@ export function prepareNatter(mode: string, log: (m: string) => void): NatterBui
   }
   const dir = join(SNAPSHOTS, commit);
   const main = join(dir, 'packages/server/dist/main.js');
-  if (!existsSync(main)) {
+  if (existsSync(main)) {
+    // Used now: the most recent, so building another for natter-b never prunes this one.
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } else {
     pruneSnapshots();
     log(`building natter at ${commit} into ${dir}`);
     rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ const SERVER_PKG = fileURLToPath(new URL('../../../packages/server/package.json'
 
 /** The server build to run (see lib/natter-build.ts); set once by the CLI. */
 export const natterBuild: NatterBuild & { nodeArgs: string[] } = { main: '', describe: 'not prepared', nodeArgs: [] };
+/** The build `natter-b` runs when it is not natter's (`--natter-b <rev>`): two commits in lockstep. */
+export const natterBBuild: { build: NatterBuild | null } = { build: null };
 
 export interface NatterUser {
   id: string;
@@ -61,10 +63,10 @@ export class NatterTarget implements RunningTarget {
     const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
     const storage = schema
       ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), Redis bus`
-      : name === 'natter-b'
+      : name === 'natter-b' && Object.keys(env).length > 0
         ? `SQLite, default durability with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || 'nothing changed'}`
         : 'SQLite, default durability';
-    this.version = `natter ${pkg.version}, ${natterBuild.describe} (node ${process.version}, ${storage})`;
+    this.version = `natter ${pkg.version}, ${this.build.describe} (node ${process.version}, ${storage})`;
   }
 
   /** `natter-b`: the same build and configuration plus `env` (`--natter-b-env`), for A/B runs in lockstep. */
@@ -89,6 +91,10 @@ export class NatterTarget implements RunningTarget {
     return t;
   }
 
+  private get build(): NatterBuild {
+    return (this.name === 'natter-b' && natterBBuild.build) || natterBuild;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
@@ -103,7 +109,7 @@ export class NatterTarget implements RunningTarget {
 
   /** Starts the server process on this target's port and data directory. */
   async launch(): Promise<void> {
-    this.child = spawnChild(process.execPath, [...natterBuild.nodeArgs, natterBuild.main], {
+    this.child = spawnChild(process.execPath, [...natterBuild.nodeArgs, this.build.main], {
       name: 'natter',
       env: {
         ...process.env,
