@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection } from '../core/connection.js';
 import type { Session } from '../core/session.js';
-import { WriteCoalescer } from './write-coalescer.js';
+import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
 export interface WebSocketGatewayOptions {
   path: string;
@@ -70,8 +70,10 @@ class SocketConnection implements Connection {
   private corked = false;
   /** Bytes held back by our own cork this turn: not the peer's backlog. */
   private corkedBytes = 0;
-  /** When the coalescer last wrote this socket out (it holds sockets written within its window). */
+  /** When the coalescer last wrote this socket out, last corked it, and its smoothed time between corks. */
   flushedAt = 0;
+  corkedAt = 0;
+  corkGapMs = NO_GAP;
   private readonly raw: { cork(): void; uncork(): void; write(b: Buffer): boolean } | undefined;
 
   constructor(

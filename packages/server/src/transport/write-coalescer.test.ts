@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WriteCoalescer } from './write-coalescer.js';
+import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,6 +17,8 @@ async function busyFor(ms: number): Promise<void> {
 
 class Sock {
   flushedAt = 0;
+  corkedAt = 0;
+  corkGapMs = NO_GAP;
   flushes: number[] = [];
   uncork(): void {
     this.flushes.push(performance.now());
@@ -86,6 +88,26 @@ describe('WriteCoalescer', () => {
     expect(busy.flushes).toHaveLength(2);
     expect(quiet.flushes).toHaveLength(2);
     expect(busy.flushes[1]! - busy.flushes[0]!).toBeGreaterThanOrEqual(190);
+  });
+
+  it('does not hold a socket that gets frames less often than every half window, even one written within it', async () => {
+    c = new WriteCoalescer(200, true);
+    const s = new Sock();
+    c.add(s);
+    await new Promise((r) => setImmediate(r));
+    expect(s.flushes).toHaveLength(1);
+    // A frame every 150 ms or so, as one side of a conversation gets its answers: written 150 ms
+    // ago, within the window, but no second frame would come to share the syscall.
+    await sleep(150);
+    c.add(s);
+    await new Promise((r) => setImmediate(r));
+    expect(s.flushes).toHaveLength(2);
+    // Once frames come turn after turn, they wait for the window again.
+    for (let i = 0; i < 10; i++) {
+      c.add(s);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(s.flushes.length).toBeLessThan(12);
   });
 
   it('opens the window when the event loop is busy and closes it when it is quiet again', async () => {

@@ -12,10 +12,12 @@
  * grows by at most the window — the trade every saturated server makes anyway (interrupt
  * coalescing, Nagle), bounded and only taken when the alternative is queueing.
  *
- * The hold applies per socket, to sockets written within the last window: only they can gain
- * from it. A socket that gets a frame now and then (one side of a conversation, waiting for the
- * other's answer) has nothing to share a syscall with, and holding its frame would only add the
- * window to every exchange — the direct benchmark lost 10–17 % of its round trips to it.
+ * The hold applies per socket, to sockets written within the last window that get frames more
+ * often than every half window (smoothed over their last few turns): only they can expect a
+ * second frame to share the syscall with. A socket that gets a frame now and then (one side of
+ * a conversation, waiting for the other's answer) has nothing to share it with, and holding its
+ * frame would only add the window to every exchange — the direct benchmark lost 10–17 % of its
+ * round trips to it.
  * Frames never wait longer than the window; a socket whose held bytes pass `maxHeldBytes` is
  * written at once.
  */
@@ -25,7 +27,14 @@ export interface Flushable {
   uncork(): void;
   /** performance.now() when the coalescer last wrote this socket out (0: never). */
   flushedAt: number;
+  /** performance.now() when the socket was last corked (0: never). */
+  corkedAt: number;
+  /** The socket's recent time between corks, smoothed (ms). */
+  corkGapMs: number;
 }
+
+/** A socket new to the coalescer: no gap seen yet, so nothing to expect. */
+export const NO_GAP = 1e9;
 
 /** Utilisation below which frames leave at the end of the turn, as on a quiet server. */
 const LOW = 0.7;
@@ -56,8 +65,14 @@ export class WriteCoalescer {
 
   /** `s` was just corked: it is written out with the others due when it is. */
   add(s: Flushable): void {
-    const wait = s.flushedAt + this.windowMs - performance.now();
-    if (wait > 0) {
+    const now = performance.now();
+    // Smoothed so one quick pair of frames does not make a socket busy, nor one pause idle.
+    const gap = now - s.corkedAt;
+    s.corkGapMs = s.corkedAt === 0 ? NO_GAP : s.corkGapMs === NO_GAP ? gap : 0.75 * s.corkGapMs + 0.25 * gap;
+    s.corkedAt = now;
+    const wait = s.flushedAt + this.windowMs - now;
+    // Held only if another frame is due within the window: then the two share a syscall.
+    if (wait > 0 && 2 * s.corkGapMs < this.windowMs) {
       if (this.held.length === 0) setTimeout(this.flushHeld, wait);
       this.held.push(s);
     } else {
