@@ -17,9 +17,8 @@
  * second frame to share the syscall with. A socket that gets a frame now and then (one side of
  * a conversation, waiting for the other's answer) has nothing to share it with, and holding its
  * frame would only add the window to every exchange — the direct benchmark lost 10–17 % of its
- * round trips to it.
- * Frames never wait longer than the window; a socket whose held bytes pass `maxHeldBytes` is
- * written at once.
+ * round trips to it. Frames never wait longer than the window; a socket holding 64 KB is written
+ * at once (by the transport: CORK_MAX_BYTES in websocket.ts).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
@@ -46,7 +45,7 @@ const SAMPLE_MS = 100;
 export class WriteCoalescer {
   /** Sockets that leave at the end of this turn. */
   private soon: Flushable[] = [];
-  /** Sockets written within the window: they leave when the first of them has waited it out. */
+  /** Busy sockets written within the window: they leave when the first of them has waited it out. */
   private held: Flushable[] = [];
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly sampler: NodeJS.Timeout | null;
