@@ -395,7 +395,10 @@ async function storm(clients: number): Promise<void> {
 async function main(): Promise<void> {
   installCleanup();
   if (opts.targets.some((t) => t.startsWith('natter'))) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
-  if (a['natter-b'] !== undefined && opts.targets.includes('natter-b')) natterBBuild.build = prepareNatter(a['natter-b'], progress);
+  if ((a['natter-b'] !== undefined || a['natter-b-env'] !== undefined) && !opts.targets.includes('natter-b')) {
+    throw new Error('--natter-b and --natter-b-env set up the target natter-b: add it to --targets');
+  }
+  if (a['natter-b'] !== undefined) natterBBuild.build = prepareNatter(a['natter-b'], progress);
   for (const kv of a['natter-b-env']?.split(',') ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new Error(`--natter-b-env: expected K=V, got ${kv}`);

@@ -121,7 +121,10 @@ export function rssBytes(pid: number): number {
   });
 }
 
-/** Bytes written by a process and its descendants: `wchar` (all write syscalls, sockets included) and `writeBytes` (to storage). */
+/**
+ * Counters of a process and its descendants: bytes of all write calls (`wchar`, sockets included),
+ * bytes written to storage (`writeBytes`), and read plus write calls (`syscalls`).
+ */
 export function ioBytes(pid: number): { wchar: number; writeBytes: number; syscalls: number } {
   let wchar = 0;
   let writeBytes = 0;

@@ -34,6 +34,7 @@ export interface NatterUser {
 const CLUSTER_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLUSTER_BUS_URL = process.env.BENCH_BUS_URL ?? 'redis://127.0.0.1:6379';
 export const CLUSTER_WORKERS = 2;
+
 export interface CommitTotals {
   commits: number;
   messages: number;
@@ -64,12 +65,12 @@ export class NatterTarget implements RunningTarget {
     const storage = schema
       ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), Redis bus`
       : name === 'natter-b' && Object.keys(env).length > 0
-        ? `SQLite, default durability with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || 'nothing changed'}`
+        ? `SQLite, default durability with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`
         : 'SQLite, default durability';
     this.version = `natter ${pkg.version}, ${this.build.describe} (node ${process.version}, ${storage})`;
   }
 
-  /** `natter-b`: the same build and configuration plus `env` (`--natter-b-env`), for A/B runs in lockstep. */
+  /** `natter-b`: natter's configuration plus `env` (`--natter-b-env`), on natter's build or its own (`--natter-b`), for A/B runs in lockstep. */
   static async start(env: Record<string, string> = {}, name: 'natter' | 'natter-b' = 'natter'): Promise<NatterTarget> {
     const t = new NatterTarget(name, await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env);
     await t.launch();

@@ -1,6 +1,9 @@
 /** Prometheus metrics for one server process, served at GET /metrics. */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Seconds, for the in-server latency histograms: half a millisecond to a second. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 export class Metrics {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'natter_connections', help: 'Open WebSocket connections', registers: [this.registry] });
@@ -13,7 +16,7 @@ export class Metrics {
     name: 'natter_frame_duration_seconds',
     help: 'Time to handle a request frame, by type',
     labelNames: ['type'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly httpLatency = new Histogram({
@@ -33,13 +36,13 @@ export class Metrics {
   readonly commitQueue = new Histogram({
     name: 'natter_commit_queue_seconds',
     help: 'Time the oldest send of a group commit waited before the commit began',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly commitDuration = new Histogram({
     name: 'natter_commit_duration_seconds',
     help: 'Time from a group commit handed to the store to its answer',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 

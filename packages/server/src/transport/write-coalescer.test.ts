@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after the current event-loop turn's immediates: where a quiet coalescer flushes. */
+const nextTurn = () => new Promise((r) => setImmediate(r));
 
 /** Keeps the event loop busy for `ms`, in slices so timers still run between them. */
 async function busyFor(ms: number): Promise<void> {
@@ -11,7 +13,7 @@ async function busyFor(ms: number): Promise<void> {
     while (performance.now() < slice) {
       // spin
     }
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
   }
 }
 
@@ -39,12 +41,12 @@ describe('WriteCoalescer', () => {
     c.add(a);
     c.add(b);
     expect(a.flushes).toEqual([]);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(a.flushes).toHaveLength(1);
     expect(b.flushes).toHaveLength(1);
     // Another turn, another flush straight away: no window while the loop is idle.
     c.add(a);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(a.flushes).toHaveLength(2);
   });
 
@@ -53,11 +55,11 @@ describe('WriteCoalescer', () => {
     const a = new Sock();
     c.add(a);
     // The first flush after a quiet window leaves at the end of the turn.
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(a.flushes).toHaveLength(1);
     const first = a.flushes[0]!;
     c.add(a);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(a.flushes).toHaveLength(1);
     for (let waited = 0; a.flushes.length < 2 && waited < 2000; waited += 5) await sleep(5);
     expect(a.flushes).toHaveLength(2);
@@ -73,13 +75,13 @@ describe('WriteCoalescer', () => {
     const busy = new Sock();
     const quiet = new Sock();
     c.add(busy);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(busy.flushes).toHaveLength(1);
     // busy was just written: held. quiet has not been written within the window: nothing to
     // share a syscall with, so no reason to make it wait.
     c.add(busy);
     c.add(quiet);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(quiet.flushes).toHaveLength(1);
     expect(busy.flushes).toHaveLength(1);
     // Now quiet was written too: its next frame waits like busy's, and both leave together.
@@ -94,18 +96,18 @@ describe('WriteCoalescer', () => {
     c = new WriteCoalescer(200, true);
     const s = new Sock();
     c.add(s);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(s.flushes).toHaveLength(1);
     // A frame every 150 ms or so, as one side of a conversation gets its answers: written 150 ms
     // ago, within the window, but no second frame would come to share the syscall.
     await sleep(150);
     c.add(s);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(s.flushes).toHaveLength(2);
     // Once frames come turn after turn, they wait for the window again.
     for (let i = 0; i < 10; i++) {
       c.add(s);
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
     }
     expect(s.flushes.length).toBeLessThan(12);
   });

@@ -65,9 +65,11 @@ export class WriteCoalescer {
   /** `s` was just corked: it is written out with the others due when it is. */
   add(s: Flushable): void {
     const now = performance.now();
-    // Smoothed so one quick pair of frames does not make a socket busy, nor one pause idle.
-    const gap = now - s.corkedAt;
-    s.corkGapMs = s.corkedAt === 0 ? NO_GAP : s.corkGapMs === NO_GAP ? gap : 0.75 * s.corkGapMs + 0.25 * gap;
+    if (s.corkedAt !== 0) {
+      // Smoothed so one quick pair of frames does not make a socket busy, nor one pause idle.
+      const gap = now - s.corkedAt;
+      s.corkGapMs = s.corkGapMs === NO_GAP ? gap : 0.75 * s.corkGapMs + 0.25 * gap;
+    }
     s.corkedAt = now;
     const wait = s.flushedAt + this.windowMs - now;
     // Held only if another frame is due within the window: then the two share a syscall.
