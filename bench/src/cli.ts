@@ -267,7 +267,7 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
             const startRate = Math.max(1, Math.round(prev ? prev / 2.25 : 10_000 / groupSize));
             const session = { run: (rate: number) => lockstep.turn(t.name, () => sessions[i]!.run(rate)) };
             return await findMax(session, { startRate, factor: 1.5, maxSteps: 14, refine: 2, p99LimitMs: 100 }, opts.durationS, (s) =>
-              progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% ${s.passed ? 'ok' : 'FAIL'}`),
+              progress(`  ${t.name} rate ${s.rate}/s: delivered ${s.deliveredPerS}/s p99 ${s.p99Ms} ms lost ${s.lost} gen ${s.genCpu}% srv ${s.serverCpu}% (loop ${s.serverLoopCpu}%) ${s.passed ? 'ok' : 'FAIL'}`),
             );
           } finally {
             lockstep.leave(t.name);

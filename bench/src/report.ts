@@ -19,6 +19,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'duplicated', label: 'dup' },
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'serverCpu', label: 'server CPU %' },
+    { key: 'serverLoopCpu', label: 'server event loop CPU %' },
     { key: 'serverRssMB', label: 'server RSS MB' },
     { key: 'serverSyscallsPerDelivery', label: 'server reads+writes per delivery' },
   ],
@@ -30,6 +31,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'lost', label: 'lost' },
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'serverCpu', label: 'server CPU %' },
+    { key: 'serverLoopCpu', label: 'server event loop CPU %' },
   ],
   idle: [
     { key: 'rssPerConnKB', label: 'RSS/conn KB' },

@@ -105,12 +105,7 @@ function sumTree(pid: number, one: (p: number) => number): number {
 
 /** Total CPU seconds (user + system, all threads) used so far by a process and its descendants. */
 export function cpuSeconds(pid: number): number {
-  return sumTree(pid, (p) => {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  });
+  return sumTree(pid, (p) => statCpuSeconds(readFileSync(`/proc/${p}/stat`, 'utf8')));
 }
 
 /** Resident set size in bytes of a process and its descendants. */
@@ -145,17 +140,52 @@ export function ioBytes(pid: number): { wchar: number; writeBytes: number; sysca
 }
 
 /** Measures a process's CPU use (in % of one core) between `start()` and `stop()`. */
+/**
+ * CPU seconds of each process's main thread, by pid, over a process and its descendants. In a
+ * Node server that thread is the event loop: it cannot use more than one core, so it is
+ * saturated near 100 % even when the process as a whole, with its storage and GC threads, is not.
+ */
+export function mainThreadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of processTree(pid)) {
+    try {
+      out.set(p, statCpuSeconds(readFileSync(`/proc/${p}/task/${p}/stat`, 'utf8')));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** user + system time of a /proc stat line, in seconds. */
+function statCpuSeconds(stat: string): number {
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/**
+ * A server's CPU over a window, in % of one core: all its threads and processes (`stop()`), and
+ * its busiest main thread (`loop` after stop: the event loop that limits a Node server).
+ */
 export class CpuMeter {
   private t0 = 0;
   private c0 = 0;
+  private m0 = new Map<number, number>();
+  /** The busiest main thread's CPU over the last window, in % of one core. */
+  loop = 0;
   constructor(private readonly pid: number) {}
   start(): void {
     this.t0 = performance.now();
     this.c0 = cpuSeconds(this.pid);
+    this.m0 = mainThreadCpuSeconds(this.pid);
   }
   stop(): number {
     const wall = (performance.now() - this.t0) / 1000;
-    return wall > 0 ? (100 * (cpuSeconds(this.pid) - this.c0)) / wall : 0;
+    if (wall <= 0) return 0;
+    this.loop = 0;
+    for (const [p, s] of mainThreadCpuSeconds(this.pid)) this.loop = Math.max(this.loop, (100 * (s - (this.m0.get(p) ?? 0))) / wall);
+    return (100 * (cpuSeconds(this.pid) - this.c0)) / wall;
   }
 }
 

@@ -27,6 +27,8 @@ export interface DirectResult {
   errors: number;
   genCpu: number;
   serverCpu: number;
+  /** The server's busiest event-loop thread (its main thread), % of one core. */
+  serverLoopCpu: number;
   serverRssMB: number;
 }
 
@@ -123,6 +125,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
       errors,
       genCpu: round(gen),
       serverCpu: round(srv),
+      serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(target.pid) / 2 ** 20),
     };
   } finally {

@@ -42,6 +42,8 @@ export interface TrialResult {
   held: number;
   genCpu: number;
   serverCpu: number;
+  /** The server's busiest event-loop thread (its main thread), % of one core. */
+  serverLoopCpu: number;
   serverRssMB: number;
   /** The server's read and write calls (sockets and files) per message delivered. */
   serverSyscallsPerDelivery: number;
@@ -200,6 +202,7 @@ export class FanoutSession {
       held: trial.held,
       genCpu: round(gen),
       serverCpu: round(srv),
+      serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
       serverSyscallsPerDelivery: Math.round((100 * syscalls) / Math.max(1, deliveredInWindow)) / 100,
     };

@@ -27,6 +27,7 @@ function target(capacity: number, flakyOnce: number[] = []) {
         held: 0,
         genCpu: 50,
         serverCpu: 50,
+        serverLoopCpu: 50,
         serverRssMB: 100,
         serverSyscallsPerDelivery: 1,
       });
