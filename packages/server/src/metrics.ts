@@ -1,4 +1,5 @@
 /** Prometheus metrics for one server process, served at GET /metrics. */
+import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Seconds, for the in-server latency histograms: half a millisecond to a second. */
@@ -46,10 +47,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** The embedded store's WAL gauges (SQLite only; absent otherwise). */
-  constructor(wal?: { walBytes: () => number; checkpointAgeSeconds: () => number }) {
+  /** The embedded store's WAL gauges and its thread's busy time (SQLite only; absent otherwise). */
+  constructor(wal?: { walBytes: () => number; checkpointAgeSeconds: () => number; threadBusySeconds: () => number }) {
     collectDefaultMetrics({ register: this.registry });
+    // Busy time of the event loop and of the SQLite thread, as counters: their rate is the share
+    // of a core each is busy, and whichever nears 1 is what limits the process.
+    busySecondsCounter(this.registry, 'natter_event_loop_busy_seconds_total', 'Seconds the event loop spent running (not waiting for I/O); its rate near 1 means it is saturated', () => performance.eventLoopUtilization().active / 1000);
     if (wal) {
+      busySecondsCounter(this.registry, 'natter_sqlite_thread_busy_seconds_total', 'Seconds the SQLite thread spent storing and reading (not waiting for requests); its rate near 1 means storage is saturated', wal.threadBusySeconds);
       new Gauge({
         name: 'natter_sqlite_wal_bytes',
         help: 'Bytes in the SQLite WAL since it last started over (normally about a quarter of a second of writes)',
@@ -68,4 +73,19 @@ export class Metrics {
       });
     }
   }
+}
+
+/** A counter that follows a cumulative figure read at each scrape. */
+function busySecondsCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
 }

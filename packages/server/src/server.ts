@@ -143,7 +143,9 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const store = deps.store ?? (await openStore(config));
   const bus = deps.bus ?? (await openBus(config, logger));
   const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
-  const metrics = new Metrics(wal ? { walBytes: () => wal.walBytes() ?? 0, checkpointAgeSeconds: () => wal.checkpointAgeSeconds() ?? 0 } : undefined);
+  const metrics = new Metrics(
+    wal ? { walBytes: () => wal.walBytes() ?? 0, checkpointAgeSeconds: () => wal.checkpointAgeSeconds() ?? 0, threadBusySeconds: () => wal.threadBusySeconds() } : undefined,
+  );
   const walWatch = wal ? watchWal(wal, deps.walWarnBytes ?? WAL_WARN_BYTES, deps.checkpointStallMs ?? CHECKPOINT_STALL_MS, logger) : null;
   const hub = new Hub(bus, store);
   let lastBusWarning = 0;

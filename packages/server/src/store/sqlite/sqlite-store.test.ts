@@ -159,6 +159,32 @@ describe('SqliteWorkerStore', () => {
     }
   });
 
+  it("reports at /metrics how busy the event loop and the SQLite thread have been", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-busy-'));
+    const server = await startTestServer({ DATABASE_URL: `sqlite:${join(dir, 'natter.db')}`, DATA_DIR: dir });
+    const t = await harnessOver(server.server.store);
+    const busy = async () => {
+      const text = await (await fetch(server.url + '/metrics')).text();
+      const read = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? Number.NaN);
+      return { loop: read('natter_event_loop_busy_seconds_total'), thread: read('natter_sqlite_thread_busy_seconds_total') };
+    };
+    try {
+      const convs = await directPairs(t, 20);
+      const before = await busy();
+      const started = performance.now();
+      for (let i = 0; i < 100; i++) await t.store.appendMessages(convs.map((c) => t.msg(c.id, c.sender, 'x'.repeat(200))));
+      const elapsedS = (performance.now() - started) / 1000;
+      const after = await busy();
+      // 2,000 messages stored on the thread: it was busy for part of the time, never more.
+      expect(after.thread).toBeGreaterThan(before.thread);
+      expect(after.thread - before.thread).toBeLessThan(elapsedS + 0.1);
+      expect(after.loop).toBeGreaterThan(before.loop);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports the WAL length at /metrics and warns when a held read transaction keeps it from starting over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-wal-'));
     const path = join(dir, 'natter.db');

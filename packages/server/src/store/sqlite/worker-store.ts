@@ -162,6 +162,14 @@ export class SqliteWorkerStore implements Store {
     return (now - this.ticksMovedAt) / 1000;
   }
 
+  /**
+   * Seconds the store thread has spent running requests (its event loop's active time) since it
+   * started: over an interval, the share of a core that storage takes.
+   */
+  threadBusySeconds(): number {
+    return this.failure ? 0 : this.worker.performance.eventLoopUtilization().active / 1000;
+  }
+
   createUser: Store['createUser'] = (...a) => this.call('createUser', a);
   getUser: Store['getUser'] = (...a) => this.call('getUser', a);
   getUserByUsername: Store['getUserByUsername'] = (...a) => this.call('getUserByUsername', a);
