@@ -170,7 +170,7 @@ async function everyRep(
 
 /** For Natter: group-commit batches and bytes written to storage per message (what limited a run). */
 class CommitProbe {
-  private c0: CommitTotals = { commits: 0, messages: 0, sendBuckets: new Map(), commitBuckets: new Map(), queueBuckets: new Map() };
+  private c0: CommitTotals = { commits: 0, messages: 0, sendBuckets: new Map(), commitBuckets: new Map(), queueBuckets: new Map(), sqliteBusyS: 0 };
   private io0 = { wchar: 0, writeBytes: 0 };
   private t0 = 0;
   constructor(private readonly t: RunningTarget) {}
@@ -196,12 +196,17 @@ class CommitProbe {
       const le = buckets.find(([, n]) => n >= 0.99 * total)?.[0] ?? Number.NaN;
       return Number.isFinite(le) ? le * 1000 : -1;
     };
+    const wallS = (performance.now() - this.t0) / 1000;
+    const sqliteBusy = (100 * (c1.sqliteBusyS - this.c0.sqliteBusyS)) / wallS;
     return {
       serverSendP99LeMs: p99((c) => c.sendBuckets),
       commitP99LeMs: p99((c) => c.commitBuckets),
       commitQueueP99LeMs: p99((c) => c.queueBuckets),
       commitBatchAvg: Math.round((10 * messages) / commits) / 10,
-      commitsPerS: Math.round(commits / ((performance.now() - this.t0) / 1000)),
+      commitsPerS: Math.round(commits / wallS),
+      // % of one core the SQLite thread was busy (the rest of the server's CPU beyond the event
+      // loop is the checkpointer and V8's helpers).
+      ...(Number.isFinite(sqliteBusy) && { sqliteThreadBusy: Math.round(sqliteBusy * 10) / 10 }),
       diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,
     };
   }

@@ -118,7 +118,13 @@ export function checks(records: RunRecord[]): Check[] {
   for (const config of ['1000x20', '2000x200']) {
     if (has('fanout', config, 'natter') && has('fanout', config, 'ws-floor')) {
       const ratio = pairedRatio(records, 'fanout', config, 'natter', 'ws-floor', 'deliveredPerS');
-      out.push({ what: `fanout ${config}: natter ≥ 0.75× ws-floor`, met: ratio >= 0.75, detail: ratioFmt(ratio) });
+      // At a fixed rate every target delivers what is sent: the ratio says nothing of capacity.
+      const atMax = records.some((r) => r.workload === 'fanout' && r.config === config && r.target === 'natter' && 'maxFound' in r);
+      out.push({
+        what: `fanout ${config}: natter ≥ 0.75× ws-floor`,
+        met: atMax ? ratio >= 0.75 : null,
+        detail: atMax ? ratioFmt(ratio) : `${ratioFmt(ratio)} at a fixed rate (needs --find-max)`,
+      });
     }
   }
   if (has('direct', '100', 'natter') && has('direct', '100', 'ws-floor')) {

@@ -41,6 +41,8 @@ export interface CommitTotals {
   sendBuckets: Map<number, number>;
   commitBuckets: Map<number, number>;
   queueBuckets: Map<number, number>;
+  /** Seconds the SQLite thread has been busy (NaN on a build without the metric). */
+  sqliteBusyS: number;
 }
 
 /** The environment `natter-b` adds to the default configuration (`--natter-b-env K=V,K=V`). */
@@ -136,7 +138,8 @@ export class NatterTarget implements RunningTarget {
   /**
    * Cumulative figures from /metrics: commits, messages committed, and histograms (upper bound
    * in seconds → count at or below) of how long `send` frames took inside the server, how long
-   * commits took and how long their oldest send queued before them.
+   * commits took and how long their oldest send queued before them, and the SQLite thread's
+   * busy time.
    */
   async commitTotals(): Promise<CommitTotals> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
@@ -154,6 +157,7 @@ export class NatterTarget implements RunningTarget {
       sendBuckets: buckets('natter_frame_duration_seconds', ',type="send"'),
       commitBuckets: buckets('natter_commit_duration_seconds'),
       queueBuckets: buckets('natter_commit_queue_seconds'),
+      sqliteBusyS: pick('natter_sqlite_thread_busy_seconds_total'),
     };
   }
 
