@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checks } from './report.js';
+import { checks, limitedBy, markdown } from './report.js';
 import type { RunRecord } from './workloads/common.js';
 
 const run = (target: 'natter' | 'ws-floor', rep: number, deliveredPerS: number, findMax: boolean): RunRecord => ({
@@ -21,5 +21,36 @@ describe('checks', () => {
     const [c] = checks([run('natter', 1, 60_000, false), run('ws-floor', 1, 60_000, false)]);
     expect(c?.met).toBeNull();
     expect(c?.detail).toContain('needs --find-max');
+  });
+});
+
+describe('limitedBy', () => {
+  it('names the full core: the generator, the event loop, the SQLite thread', () => {
+    expect(limitedBy({ genCpu: 96, serverCpu: 90, serverLoopCpu: 70, sqliteThreadBusy: 8 }, 2)).toBe('generator');
+    expect(limitedBy({ genCpu: 99, serverCpu: 93, serverLoopCpu: 92 }, 2)).toBe('generator + server event loop');
+    expect(limitedBy({ genCpu: 40, serverCpu: 120, serverLoopCpu: 60, sqliteThreadBusy: 95 }, 2)).toBe('SQLite thread');
+  });
+
+  it('says when no core was full (the round trip limits) or only the machine as a whole was', () => {
+    expect(limitedBy({ genCpu: 45, serverCpu: 114, serverLoopCpu: 70, sqliteThreadBusy: 44 }, 2)).toBe('latency (no core full)');
+    expect(limitedBy({ genCpu: 85, serverCpu: 100, serverLoopCpu: 80, sqliteThreadBusy: 15 }, 2)).toBe('both cores');
+    expect(limitedBy({ genCpu: 85, serverCpu: 100, serverLoopCpu: 80, sqliteThreadBusy: 15 }, 4)).toBe('latency (no core full)');
+  });
+
+  it("is a column of the fan-out and direct tables, from each target's medians", () => {
+    const rec = (target: 'natter' | 'ws-floor', rep: number, genCpu: number, serverLoopCpu: number): RunRecord => ({
+      workload: 'direct',
+      config: '100',
+      target,
+      rep,
+      roundTripsPerS: 1000,
+      genCpu,
+      serverCpu: serverLoopCpu,
+      serverLoopCpu,
+    });
+    const md = markdown([rec('natter', 1, 40, 95), rec('ws-floor', 1, 99, 70), rec('natter', 2, 42, 93), rec('ws-floor', 2, 98, 75)], 2);
+    expect(md).toMatch(/\| limited by \|/);
+    expect(md).toMatch(/\| natter \|.*\| server event loop \|/);
+    expect(md).toMatch(/\| ws-floor \|.*\| generator \|/);
   });
 });

@@ -4,6 +4,7 @@
  * repetition ratios, since each repetition measured the two back to back), and the issue's
  * targets marked met or missed.
  */
+import { availableParallelism } from 'node:os';
 import { median } from './lib/hist.js';
 import type { RunRecord } from './workloads/common.js';
 
@@ -160,7 +161,28 @@ export function checks(records: RunRecord[]): Check[] {
   return out;
 }
 
-export function markdown(records: RunRecord[]): string {
+/** A thread or process counts as the limit from this share of a core (%). */
+const FULL = 90;
+
+/**
+ * What held a run back, from its CPU figures (% of one core): the generator, the server's event
+ * loop or its SQLite thread at FULL or more; else the machine, if the two together fill its
+ * cores; else nothing ran out — the round trip or the latency criterion was the limit.
+ */
+export function limitedBy(r: { genCpu: number; serverCpu: number; serverLoopCpu?: number; sqliteThreadBusy?: number }, cores: number): string {
+  const full: string[] = [];
+  if (r.genCpu >= FULL) full.push('generator');
+  // NaN (runs recorded before these were measured) counts as not full.
+  if ((r.serverLoopCpu ?? Number.NaN) >= FULL) full.push('server event loop');
+  if ((r.sqliteThreadBusy ?? Number.NaN) >= FULL) full.push('SQLite thread');
+  if (full.length > 0) return full.join(' + ');
+  return r.genCpu + r.serverCpu >= (FULL * cores) ? 'both cores' : 'latency (no core full)';
+}
+
+/** Workloads whose tables say what limited each target. */
+const SAYS_LIMIT = new Set(['fanout', 'direct']);
+
+export function markdown(records: RunRecord[], cores = availableParallelism()): string {
   const lines: string[] = [];
   const keys = [...new Set(records.map((r) => `${r.workload}|${r.config}`))];
   for (const key of keys) {
@@ -171,13 +193,16 @@ export function markdown(records: RunRecord[]): string {
     const reps = new Set(rows.map((r) => r.rep)).size;
     const headline = cols[0]!;
     const floor = targets.includes('ws-floor') && workload !== 'catchup' && workload !== 'storm';
+    const limit = SAYS_LIMIT.has(workload);
     lines.push(`### ${workload} ${config} (median of ${reps} run${reps > 1 ? 's' : ''})`, '');
-    lines.push(`| target | ${cols.map((c) => c.label).join(' | ')}${floor ? ` | ${headline.label} vs ws-floor |` : ' |'}`);
-    lines.push(`|---|${cols.map(() => '---:').join('|')}${floor ? '|---:|' : '|'}`);
+    lines.push(`| target | ${cols.map((c) => c.label).join(' | ')}${floor ? ` | ${headline.label} vs ws-floor` : ''}${limit ? ' | limited by' : ''} |`);
+    lines.push(`|---|${cols.map(() => '---:').join('|')}${floor ? '|---:' : ''}${limit ? '|---' : ''}|`);
     for (const t of targets) {
-      const cells = cols.map((c) => fmt(med(records, workload, config, t, c.key)));
+      const m = (key: string) => med(records, workload, config, t, key);
+      const cells = cols.map((c) => fmt(m(c.key)));
       const ratio = floor ? ` | ${ratioFmt(pairedRatio(records, workload, config, t, 'ws-floor', headline.key))}` : '';
-      lines.push(`| ${t} | ${cells.join(' | ')}${ratio} |`);
+      const by = limit ? ` | ${limitedBy({ genCpu: m('genCpu'), serverCpu: m('serverCpu'), serverLoopCpu: m('serverLoopCpu'), sqliteThreadBusy: m('sqliteThreadBusy') }, cores)}` : '';
+      lines.push(`| ${t} | ${cells.join(' | ')}${ratio}${by} |`);
     }
     if (LOWER_IS_BETTER.has(headline.key) && floor) lines.push('', `(${headline.label}: lower is better; the ratio is target / ws-floor.)`);
     lines.push('');
