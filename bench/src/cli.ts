@@ -24,8 +24,9 @@
  *                            in lockstep: --targets natter,natter-b,ws-floor)
  *   --natter-b head|worktree|<rev>  natter-b runs this build instead of natter's (two commits in lockstep)
  *   --md FILE --json FILE    also write the summary / the JSON lines to files
+ *   --report FILE            run nothing: print (and with --md write) the summary of a run's JSON lines
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -72,6 +73,7 @@ const { values: a } = parseArgs({
     'natter-b': { type: 'string' },
     md: { type: 'string' },
     json: { type: 'string' },
+    report: { type: 'string' },
   },
 });
 
@@ -397,7 +399,26 @@ async function storm(clients: number): Promise<void> {
   );
 }
 
+/** Relative to where `npm run bench` was typed, not to the bench workspace npm runs it in. */
+const here = (f: string) => resolve(process.env.INIT_CWD ?? process.cwd(), f);
+
+/** The summary of an earlier run's JSON lines (other lines, such as npm's banner, are skipped). */
+function report(file: string): void {
+  const records = readFileSync(here(file), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as RunRecord);
+  if (records.length === 0) throw new Error(`${file}: no JSON lines of a run`);
+  const md = markdown(records);
+  process.stdout.write(md + '\n');
+  if (a.md) writeFileSync(here(a.md), md);
+}
+
 async function main(): Promise<void> {
+  if (a.report !== undefined) {
+    report(a.report);
+    return;
+  }
   installCleanup();
   if (opts.targets.some((t) => t.startsWith('natter'))) Object.assign(natterBuild, prepareNatter(opts.natter, progress));
   if ((a['natter-b'] !== undefined || a['natter-b-env'] !== undefined) && !opts.targets.includes('natter-b')) {
@@ -442,10 +463,8 @@ async function main(): Promise<void> {
   ].join('\n');
   const md = header + '\n' + markdown(records);
   process.stdout.write('\n' + md + '\n');
-  // Relative to where `npm run bench` was typed, not to the bench workspace npm runs it in.
-  const out = (f: string) => resolve(process.env.INIT_CWD ?? process.cwd(), f);
-  if (a.md) writeFileSync(out(a.md), md);
-  if (a.json) writeFileSync(out(a.json), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  if (a.md) writeFileSync(here(a.md), md);
+  if (a.json) writeFileSync(here(a.json), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
 main().then(
