@@ -83,9 +83,11 @@ function busySecondsCounter(registry: Registry, name: string, help: string, read
     help,
     registers: [registry],
     collect() {
+      // Never backwards: a figure read as 0 (the SQLite thread gone) leaves the counter where it is.
       const now = read();
-      if (now > seen) this.inc(now - seen);
-      seen = Math.max(seen, now);
+      if (now <= seen) return;
+      this.inc(now - seen);
+      seen = now;
     },
   });
 }
