@@ -97,9 +97,28 @@ export type MembershipChange =
   /** The owner makes a member an admin, or an admin a member again. */
   | { kind: 'role'; userId: string; role: 'admin' | 'member'; by: string };
 
+/** One user's view of a conversation, as read in the transaction that changed it. */
+export interface MemberView {
+  userId: string;
+  conversation: Conversation;
+}
+
+/** A conversation just created, with what its members' devices are told. */
+export interface CreatedConversation {
+  state: ConversationState;
+  /** The `conversation.created` entry at seq 1. */
+  entry: Message;
+  /** Every member's view, in `state.members` order. */
+  views: MemberView[];
+}
+
 export type MembershipOutcome =
-  /** `newOwner`: the member who became the group's owner because its owner left, if any. */
-  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; newOwner: string | null }
+  /**
+   * `newOwner`: the member who became the group's owner because its owner left, if any.
+   * `views`: the view of each user it changed besides the log (the affected users and the new
+   * owner), each once, read in the same transaction, so callers never read them back.
+   */
+  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; newOwner: string | null; views: MemberView[] }
   | { kind: 'not_found' }
   | { kind: 'forbidden' }
   /** A role change for someone who is not an active member. */
@@ -175,12 +194,12 @@ export interface Store {
 
   // --- conversations ----------------------------------------------------------------------
   /** Creates the conversation with its `conversation.created` entry at seq 1. */
-  createConversation(conv: NewConversation): Promise<ConversationState>;
+  createConversation(conv: NewConversation): Promise<CreatedConversation>;
   /**
    * The direct conversation of a pair, created with its first entry if it did not exist.
-   * Exactly one per pair, however many callers race.
+   * Exactly one per pair, however many callers race. `created`: null when it existed already.
    */
-  openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState>;
+  openDirect(a: string, b: string, make: () => NewConversation): Promise<{ state: ConversationState; created: CreatedConversation | null }>;
   getConversationState(id: string): Promise<ConversationState | null>;
   /** The user's view; null when the user never was a member (or it does not exist). */
   getConversationForUser(id: string, userId: string): Promise<Conversation | null>;
