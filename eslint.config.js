@@ -19,6 +19,30 @@ export default tseslint.config(
     },
   },
   {
+    // The core is the domain: it talks to the Store and Bus interfaces, a Clock and write-only
+    // Connections, never to a transport, a driver or a framework (STYLE.md, issue 16). Libraries
+    // for solved problems inside the domain (argon2 for passwords, jose for tokens) are allowed.
+    files: ['packages/server/src/core/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['ws', 'fastify', 'pg', 'better-sqlite3', 'ioredis', 'nats', 'pino', 'prom-client', 'rate-limiter-flexible', 'bufferutil'].map((name) => ({
+            name,
+            message: 'core imports no transport, driver or framework: put the adapter outside core/ behind an interface.',
+          })),
+          patterns: [
+            {
+              group: ['**/transport/**', '**/http/**', '**/store/sqlite/**', '**/store/postgres/**', '**/store/memory/**', '**/bus/*/**', '**/ephemeral/*/**', '**/limits/**', '**/server.js', '**/config.js', '**/metrics.js', '**/log.js'],
+              message: 'core depends on interfaces (store/store.ts, bus/bus.ts, ephemeral/ephemeral.ts), not on their implementations or the server around it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests poke at raw frames and JSON answers; typing every one would only restate them.
     files: ['**/*.test.ts', '**/test-support/**', '**/reliability/**', '**/contract/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

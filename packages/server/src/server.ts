@@ -11,9 +11,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { NatterError } from '@natter/protocol';
 import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { Hub } from './core/hub.js';
+import { Delivery } from './core/delivery/delivery.js';
+import { DomainEvents } from './core/events.js';
 import { Messaging } from './core/messaging.js';
-import { FlexibleLoginLimiter, type LoginLimiter } from './core/rate-limit.js';
+import type { LoginLimiter } from './core/rate-limit.js';
+import { FlexibleLoginLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -49,7 +51,9 @@ export interface NatterServer {
   app: FastifyInstance;
   store: Store;
   metrics: Metrics;
-  hub: Hub;
+  delivery: Delivery;
+  /** The process's domain events: subscribe to act on what the core committed. */
+  events: DomainEvents;
   close(): Promise<void>;
 }
 
@@ -147,9 +151,13 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     wal ? { walBytes: () => wal.walBytes() ?? 0, checkpointAgeSeconds: () => wal.checkpointAgeSeconds() ?? 0, threadBusySeconds: () => wal.threadBusySeconds() } : undefined,
   );
   const walWatch = wal ? watchWal(wal, deps.walWarnBytes ?? WAL_WARN_BYTES, deps.checkpointStallMs ?? CHECKPOINT_STALL_MS, logger) : null;
-  const hub = new Hub(bus, store);
+  const events = new DomainEvents();
+  events.onError = (err, event) => logger.error({ err, event: event.type }, 'a domain event subscriber failed');
+  const delivery = new Delivery(bus, store, clock);
+  // Delivery to sockets is the first subscriber; webhooks, push and receipts come after it.
+  events.subscribe((e) => delivery.publish(e));
   let lastBusWarning = 0;
-  hub.onBusError = (err) => {
+  delivery.onBusError = (err) => {
     metrics.busErrors.inc();
     // One line per few seconds is enough to tell an operator the bus is down.
     if (Date.now() - lastBusWarning > 5000) {
@@ -164,9 +172,9 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       ? FlexibleLoginLimiter.postgres(store.pool, { account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP })
       : FlexibleLoginLimiter.inMemory({ account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP }));
   const accounts = new Accounts(store, tokens, limiter, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
-    await hub.publishToUser(userId, { k: 'revoke', deviceIds });
+    await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  const messaging = new Messaging(store, hub, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
+  const messaging = new Messaging(store, events, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -197,7 +205,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_req, reply) => {
     metrics.connections.set(gateway.size);
-    metrics.authenticated.set(hub.connectionCount);
+    metrics.authenticated.set(delivery.connectionCount);
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registrationOpen: config.REGISTRATION_OPEN });
@@ -206,7 +214,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const sessionDeps: SessionDeps = {
     accounts,
     messaging,
-    hub,
+    delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,
     heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
@@ -250,7 +258,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     app,
     store,
     metrics,
-    hub,
+    delivery,
+    events,
     close() {
       closing ??= (async () => {
         logger.info('shutting down');

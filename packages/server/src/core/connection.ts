@@ -2,11 +2,21 @@
  * What the core knows of a client connection: it can be written to and closed, nothing more.
  * Transports (WebSocket now; SSE and long-poll later) implement it.
  */
+
+/**
+ * One encoded server frame (JSON text). The same object is handed to every connection a
+ * fan-out reaches, so a transport may keep its wire form per object (framed once, written to
+ * each); how it does so is the transport's business.
+ */
+export interface OutboundFrame {
+  readonly json: string;
+}
+
+/** Wraps encoded JSON text as a frame. */
+export const outbound = (json: string): OutboundFrame => ({ json });
+
 export interface Connection {
-  /**
-   * Queues one encoded frame (JSON text, or its UTF-8 bytes when the same frame goes to many
-   * connections, so it is encoded once). The transport applies the slow-consumer policy.
-   */
-  send(frame: string | Buffer): void;
+  /** Queues one frame. The transport applies the slow-consumer policy. */
+  send(frame: OutboundFrame): void;
   close(code: number, reason: string): void;
 }

@@ -4,21 +4,18 @@
  * user; nothing is taken from the frame about who is asking.
  */
 import {
-  encodeFrame,
   NatterError,
   type ClientFrameOf,
   type Conversation,
-  type Message,
   type MessagesPage,
   type SendResult,
   type SyncResult,
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
-import { logEntry } from './entry-payload.js';
-import { RESYNC_FRAME, type Hub } from './hub.js';
+import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { newConversationId, newMessageId } from './ids.js';
-import type { ConversationState, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
+import type { CreatedConversation, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
 
 export interface MessagingLimits {
   maxTextLength: number;
@@ -42,33 +39,12 @@ export function decodeSyncToken(token: string | null | undefined): number {
   return Number(m[1]);
 }
 
-/** Encodes a log entry as the `message` frame every recipient gets, once. */
-export function messageFrame(message: Message): string {
-  return encodeFrame({ type: 'message', message });
-}
-
-const str = JSON.stringify;
-
-/**
- * The `message` frame of a send stored at `seq`: byte for byte messageFrame(storedMessage(m,
- * seq)), but with the body's stored JSON text spliced in rather than parsed only to be written
- * out again (the body is JSON.stringify output, which re-encodes to itself). `clientMsgId`:
- * null for the copy of members other than the sender.
- */
-export function storedMessageFrame(m: NewMessage, seq: number, clientMsgId: string | null = m.clientMsgId): string {
-  return (
-    `{"type":"message","message":{"id":${str(m.id)},"conversationId":${str(m.conversationId)},"seq":${seq},` +
-    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body},"clientMsgId":${str(clientMsgId)},` +
-    `"replyTo":${m.replyTo === null ? 'null' : str(m.replyTo)},"createdAt":${m.createdAt}}}`
-  );
-}
-
 export class Messaging {
   readonly committer: Committer;
 
   constructor(
     private readonly store: Store,
-    private readonly hub: Hub,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly limits: MessagingLimits,
   ) {
@@ -115,19 +91,15 @@ export class Messaging {
     };
     const outcome = await this.committer.submit(message);
     switch (outcome.kind) {
-      case 'stored': {
-        // The clientMsgId is the sender's own: their devices get it, other members get null.
-        const frame = storedMessageFrame(message, outcome.seq, null);
-        const own = message.clientMsgId === null ? undefined : { senderId: userId, clientMsgId: message.clientMsgId };
-        await this.hub.publishEntry(message.conversationId, logEntry(outcome.seq, frame, own));
+      case 'stored':
+        await this.events.emit({ type: 'message.stored', message, seq: outcome.seq });
         return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
+      case 'duplicate': {
+        // A retry: the first attempt may have died between commit and delivery.
+        const m = outcome.message;
+        await this.events.emit({ type: 'message.retried', conversationId: m.conversationId, messageId: m.id, seq: m.seq });
+        return { id: m.id, seq: m.seq, createdAt: m.createdAt };
       }
-      case 'duplicate':
-        // A retry: the first attempt may have died between commit and publish, so members may
-        // never have had it live. Ask the conversation's devices to sync rather than re-send
-        // the entry (which would also reach members who joined after it).
-        await this.hub.publishEntry(outcome.message.conversationId, RESYNC_FRAME);
-        return { id: outcome.message.id, seq: outcome.message.seq, createdAt: outcome.message.createdAt };
       case 'conflict':
         throw new NatterError('client_msg_id_conflict', 'clientMsgId was already used for a different message');
       case 'not_found':
@@ -167,9 +139,9 @@ export class Messaging {
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
     if (r.seq === seq) {
-      // The user's other devices update their unread state at once.
+      // The user's other devices show the new unread state: the event carries the view.
       const view = await this.store.getConversationForUser(conversationId, userId);
-      if (view) await this.hub.publishToUser(userId, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
+      await this.events.emit({ type: 'cursor.moved', cursor: 'read', userId, deviceId: null, conversationId, seq, view });
     }
     return { seq: r.seq };
   }
@@ -188,16 +160,15 @@ export class Messaging {
     if (otherId === userId) throw new NatterError('invalid_request', 'userId: a direct conversation needs another user');
     const exists = await this.store.existingUserIds([otherId]);
     if (exists.length === 0) throw new NatterError('not_found', 'no such user');
-    let created = false;
-    const state = await this.store.openDirect(userId, otherId, () => {
-      created = true;
-      return this.newConversation('direct', userId, null, [
+    const { state, created } = await this.store.openDirect(userId, otherId, () =>
+      this.newConversation('direct', userId, null, [
         { userId, role: 'member' },
         { userId: otherId, role: 'member' },
-      ]);
-    });
-    if (created) await this.announceCreated(state);
-    return this.getConversation(userId, state.id);
+      ]),
+    );
+    if (!created) return this.getConversation(userId, state.id);
+    await this.announceCreated(created);
+    return viewOf(created.views, userId);
   }
 
   async createGroup(userId: string, title: string | null, memberIds: string[]): Promise<Conversation> {
@@ -205,20 +176,23 @@ export class Messaging {
     const existing = new Set(await this.store.existingUserIds(others));
     const missing = others.find((id) => !existing.has(id));
     if (missing) throw new NatterError('not_found', `no such user: ${missing}`);
-    const state = await this.store.createConversation(
+    const created = await this.store.createConversation(
       this.newConversation('group', userId, title, [{ userId, role: 'owner' }, ...others.map((id) => ({ userId: id, role: 'member' as const }))]),
     );
-    await this.announceCreated(state);
-    return this.getConversation(userId, state.id);
+    await this.announceCreated(created);
+    return viewOf(created.views, userId);
   }
 
-  private async announceCreated(state: ConversationState): Promise<void> {
-    for (const m of state.members) {
-      const view = await this.store.getConversationForUser(state.id, m.userId);
-      if (view) await this.hub.publishToUser(m.userId, { k: 'joined', conversation: view });
-    }
-    const first = await this.store.getMessages(state.id, state.members[0]!.userId, { after: 0, limit: 1 });
-    if (first?.messages[0]) await this.hub.publishEntry(state.id, logEntry(first.messages[0].seq, messageFrame(first.messages[0])));
+  private announceCreated(created: CreatedConversation): Promise<void> {
+    return this.events.emit({
+      type: 'membership.changed',
+      conversationId: created.state.id,
+      change: 'created',
+      entry: created.entry,
+      joined: created.views,
+      left: [],
+      updated: [],
+    });
   }
 
   async changeMembership(conversationId: string, change: MembershipChange): Promise<Conversation | { conversationId: string; seq: number }> {
@@ -241,33 +215,28 @@ export class Messaging {
       case 'ok':
         break;
     }
-    const entry = logEntry(outcome.entry.seq, messageFrame(outcome.entry));
-    const pushView = async (userId: string) => {
-      const view = await this.store.getConversationForUser(conversationId, userId);
-      if (view) await this.hub.publishToUser(userId, { k: 'frame', frame: encodeFrame({ type: 'conversation', conversation: view }) });
-    };
-    if (change.kind === 'role') {
-      // Everyone sees the entry; the member whose role changed also gets their new view.
-      await this.hub.publishEntry(conversationId, entry);
-      await pushView(change.userId);
-    } else if (change.kind === 'add') {
-      // New members' processes must subscribe before the entry is published, so they get it live.
-      for (const userId of outcome.affected) {
-        const view = await this.store.getConversationForUser(conversationId, userId);
-        if (view) await this.hub.publishToUser(userId, { k: 'joined', conversation: view });
-      }
-      await this.hub.publishEntry(conversationId, entry);
-    } else {
-      // Removed members get the entry that removed them, then nothing more.
-      await this.hub.publishEntry(conversationId, entry);
-      for (const userId of outcome.affected) {
-        const view = await this.store.getConversationForUser(conversationId, userId);
-        if (view) await this.hub.publishToUser(userId, { k: 'left', conversation: view });
-      }
-      // The heir's view changed (their role): their devices learn it now, not at their next sync.
-      if (outcome.newOwner !== null) await pushView(outcome.newOwner);
-    }
+    const affected = new Set(outcome.affected);
+    const views = outcome.views;
+    await this.events.emit({
+      type: 'membership.changed',
+      conversationId,
+      change: CHANGE_KINDS[change.kind],
+      entry: outcome.entry,
+      joined: change.kind === 'add' ? views.filter((v) => affected.has(v.userId)) : [],
+      left: change.kind === 'remove' || change.kind === 'leave' ? views.filter((v) => affected.has(v.userId)) : [],
+      updated: change.kind === 'role' ? views : views.filter((v) => v.userId === outcome.newOwner),
+    });
     if (change.kind === 'leave') return { conversationId, seq: outcome.entry.seq };
-    return this.getConversation(actor, conversationId);
+    // The actor's own view: among those returned when the change was theirs, else read.
+    return views.find((v) => v.userId === actor)?.conversation ?? this.getConversation(actor, conversationId);
   }
+}
+
+const CHANGE_KINDS: Record<MembershipChange['kind'], MembershipChangeKind> = { add: 'added', remove: 'removed', leave: 'left', role: 'role' };
+
+/** The user's view among those a store call returned (the user is always among them). */
+function viewOf(views: { userId: string; conversation: Conversation }[], userId: string): Conversation {
+  const v = views.find((x) => x.userId === userId);
+  if (!v) throw new Error(`the store returned no view for ${userId}`);
+  return v.conversation;
 }

@@ -15,8 +15,8 @@ import {
 } from '@natter/protocol';
 import type { Accounts } from './accounts.js';
 import type { Clock } from './clock.js';
-import type { Connection } from './connection.js';
-import type { Attachment, Hub } from './hub.js';
+import { outbound, type Connection } from './connection.js';
+import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { Messaging } from './messaging.js';
 
 export interface SessionHooks {
@@ -29,7 +29,7 @@ export interface SessionHooks {
 export interface SessionDeps {
   accounts: Accounts;
   messaging: Messaging;
-  hub: Hub;
+  delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
   heartbeatSeconds: number;
@@ -76,12 +76,12 @@ export class Session {
     let code: string | null = null;
     try {
       const data = await this.dispatch(frame);
-      if (frame.id !== undefined && data !== undefined) this.conn.send(encodeFrame({ type: 'result', id: frame.id, data }));
+      if (frame.id !== undefined && data !== undefined) this.conn.send(outbound(encodeFrame({ type: 'result', id: frame.id, data })));
     } catch (err) {
       if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
       const body = toErrorBody(err);
       code = body.code;
-      this.conn.send(encodeFrame(frame.id === undefined ? { type: 'error', error: body } : { type: 'error', id: frame.id, error: body }));
+      this.conn.send(outbound(encodeFrame(frame.id === undefined ? { type: 'error', error: body } : { type: 'error', id: frame.id, error: body })));
       // A failed auth ends the connection, once the client has been told why.
       if (frame.type === 'auth' && (this.state as State).kind === 'closed') {
         this.conn.close(authCloseCode(body.code), body.code);
@@ -93,7 +93,7 @@ export class Session {
 
   private reply(id: RequestId | undefined, error: NatterError): void {
     const body = error.toBody();
-    this.conn.send(encodeFrame(id === undefined ? { type: 'error', error: body } : { type: 'error', id, error: body }));
+    this.conn.send(outbound(encodeFrame(id === undefined ? { type: 'error', error: body } : { type: 'error', id, error: body })));
   }
 
   private async dispatch(frame: ClientFrame): Promise<unknown> {
@@ -157,13 +157,13 @@ export class Session {
     deadline.cancel();
     let attachment: Attachment;
     try {
-      attachment = await this.deps.hub.attach(this.conn, claims.userId, claims.deviceId);
+      attachment = await this.deps.delivery.attach(this.conn, claims.userId, claims.deviceId);
     } catch (err) {
       this.state = { kind: 'closed' };
       throw err;
     }
     if ((this.state as State).kind === 'closed') {
-      await this.deps.hub.detach(attachment);
+      await this.deps.delivery.detach(attachment);
       return undefined;
     }
     this.state = { kind: 'open', attachment };
@@ -177,7 +177,7 @@ export class Session {
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
-    if (state.kind === 'open') await this.deps.hub.detach(state.attachment);
+    if (state.kind === 'open') await this.deps.delivery.detach(state.attachment);
   }
 }
 

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
-import type { Connection } from '../core/connection.js';
+import type { Connection, OutboundFrame } from '../core/connection.js';
 import type { Session } from '../core/session.js';
 import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
@@ -42,20 +42,23 @@ const { Sender } = wsModule as unknown as {
 const TEXT = { fin: true, opcode: 0x1, mask: false, rsv1: false, readOnly: false };
 
 /**
- * A fan-out's payload framed once for all its recipients: server frames are not masked, so the
+ * A fan-out's frame framed once for all its recipients: server frames are not masked, so the
  * bytes on the wire (header and payload) are the same for every socket, and each recipient
- * costs one buffered chunk instead of a header built for it plus two writes. The hub hands the
- * same Buffer to each recipient in turn, so remembering the last one is enough.
+ * costs one buffered chunk instead of a header built for it plus two writes. Delivery hands the
+ * same frame object to each recipient in turn, so remembering the last one is enough.
  */
-let lastPayload: Buffer | null = null;
-let lastFramed: Buffer = Buffer.alloc(0);
-function framedText(payload: Buffer): Buffer {
-  if (payload !== lastPayload) {
-    const parts = Sender.frame(payload, TEXT);
-    lastFramed = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    lastPayload = payload;
+class FrameCache {
+  private last: OutboundFrame | null = null;
+  private framed: Buffer = Buffer.alloc(0);
+
+  wire(frame: OutboundFrame): Buffer {
+    if (frame !== this.last) {
+      const parts = Sender.frame(Buffer.from(frame.json), TEXT);
+      this.framed = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      this.last = frame;
+    }
+    return this.framed;
   }
-  return lastFramed;
 }
 
 /**
@@ -80,12 +83,13 @@ class SocketConnection implements Connection {
     readonly ws: WebSocket,
     private readonly o: WebSocketGatewayOptions,
     private readonly coalescer: WriteCoalescer,
+    private readonly frames: FrameCache,
   ) {
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
     this.raw = (ws as unknown as { _socket?: SocketConnection['raw'] })._socket;
   }
 
-  send(frame: string | Buffer): void {
+  send(frame: OutboundFrame): void {
     const ws = this.ws;
     if (this.closing || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount - this.corkedBytes > this.o.maxSendQueueBytes) {
@@ -105,12 +109,15 @@ class SocketConnection implements Connection {
       this.raw.cork();
       this.coalescer.add(this);
     }
-    if (this.corked) this.corkedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-    // Bytes are a fan-out's shared payload: framed once, written as is (with permessage-deflate
-    // off, ws writes every frame straight to the socket too, so the order of frames holds).
-    // Text frames even when handed bytes: the protocol is JSON text.
-    if (typeof frame !== 'string' && this.raw) this.raw.write(framedText(frame));
-    else ws.send(frame, { binary: false });
+    if (this.raw) {
+      // Framed once per frame object, written as is (with permessage-deflate off, ws writes
+      // every frame straight to the socket too, so the order of frames holds).
+      const bytes = this.frames.wire(frame);
+      if (this.corked) this.corkedBytes += bytes.length;
+      this.raw.write(bytes);
+    } else {
+      ws.send(frame.json, { binary: false });
+    }
     // A large burst (many history pages answered at once) leaves now: what the
     // kernel does not take is then the peer's backlog, which the check above must see.
     if (this.corked && this.corkedBytes >= CORK_MAX_BYTES) this.uncork();
@@ -142,6 +149,7 @@ export class WebSocketGateway {
   private readonly live = new Set<SocketConnection>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly coalescer: WriteCoalescer;
+  private readonly frames = new FrameCache();
 
   constructor(
     server: Server,
@@ -189,7 +197,7 @@ export class WebSocketGateway {
   }
 
   private accept(ws: WebSocket): void {
-    const conn = new SocketConnection(ws, this.o, this.coalescer);
+    const conn = new SocketConnection(ws, this.o, this.coalescer, this.frames);
     this.live.add(conn);
     this.o.onOpen();
     const session = this.o.openSession(conn);

@@ -1,14 +1,57 @@
 /**
- * Hub routing against a bus whose subscriptions take a while to become active (like Redis or
- * NATS): a connection must not be told it is routed before the subscription is active.
+ * Delivery on the receiving side, against buses that subscribe slowly (like Redis or NATS), fail,
+ * or bring entries out of order from several publishers: a connection is never told it is routed
+ * before its subscription is active, a removed member gets nothing committed after the removal,
+ * and lost events are recovered from the store.
  */
 import { describe, expect, it } from 'vitest';
 import { CLOSE_CODES, type Conversation } from '@natter/protocol';
-import { MemoryBroker, MemoryBus } from '../bus/memory/memory-bus.js';
-import type { Store } from '../store/store.js';
-import type { Connection } from './connection.js';
-import { logEntry } from './entry-payload.js';
-import { Hub } from './hub.js';
+import { MemoryBroker, MemoryBus } from '../../bus/memory/memory-bus.js';
+import type { Bus } from '../../bus/bus.js';
+import type { NewMessage, Store } from '../../store/store.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Connection } from '../connection.js';
+import { encodeEntry, encodeUserEnvelope, entryFrame, type UserEnvelope } from './codec.js';
+import { Delivery } from './delivery.js';
+import { REORDER_WAIT_MS } from './ordering.js';
+
+/** A clock whose timers fire only when the test moves it. */
+class ManualClock implements Clock {
+  private at = 0;
+  private timers: { due: number; fn: () => void }[] = [];
+  now(): number {
+    return this.at;
+  }
+  setTimeout(fn: () => void, ms: number): { cancel(): void } {
+    const t = { due: this.at + ms, fn };
+    this.timers.push(t);
+    return { cancel: () => (this.timers = this.timers.filter((x) => x !== t)) };
+  }
+  advance(ms: number): void {
+    this.at += ms;
+    const due = this.timers.filter((t) => t.due <= this.at);
+    this.timers = this.timers.filter((t) => t.due > this.at);
+    for (const t of due) t.fn();
+  }
+}
+
+const hubOn = (bus: Bus, store: Store, clock: Clock = systemClock) => new Delivery(bus, store, clock);
+
+/** A sent message as the committing process's event carries it. */
+const sent = (conversationId: string, seq: number, body: unknown = { text: `m${seq}` }, type: 'text' | 'custom' = 'text'): { type: 'message.stored'; message: NewMessage; seq: number } => ({
+  type: 'message.stored',
+  seq,
+  message: { id: `m${seq}`, conversationId, senderId: 'alice', type, body: JSON.stringify(body), clientMsgId: `k${seq}`, replyTo: null, createdAt: 0 },
+});
+
+/** The bus payload of a log entry published by another process. */
+const entryPayload = (seq: number, body: unknown, type: 'text' | 'system' = 'text', removedUserId: string | null = null) =>
+  encodeEntry({
+    seq,
+    frame: entryFrame({ id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 }),
+    removedUserId,
+  });
+const userPayload = (e: UserEnvelope) => encodeUserEnvelope(e);
 
 /** A MemoryBus whose subscribe() becomes active only when the test releases it. */
 class SlowBus extends MemoryBus {
@@ -27,12 +70,13 @@ function fakeStore(active: Record<string, string[]>): Store {
   return {
     activeConversationIds: async (userId: string) => active[userId] ?? [],
     getDevice: async () => null,
+    getConversationState: async (id: string) => ({ id, members: Object.entries(active).filter(([, cs]) => cs.includes(id)).map(([userId]) => ({ userId, role: 'member' })) }),
   } as unknown as Store;
 }
 
 function conn(): Connection & { frames: string[] } {
   const frames: string[] = [];
-  return { frames, send: (f) => frames.push(f.toString()), close: () => {} };
+  return { frames, send: (f) => frames.push(f.json), close: () => {} };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -49,11 +93,11 @@ function view(id: string, state: 'active' | 'left'): Conversation {
   };
 }
 
-describe('Hub', () => {
+describe('Delivery', () => {
   it('does not finish attaching a connection before its conversation subscription is active (second member on the process)', async () => {
     const broker = new MemoryBroker();
     const bus = new SlowBus(broker);
-    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const hub = hubOn(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
     const a = conn();
     const b = conn();
     let aDone = false;
@@ -73,21 +117,22 @@ describe('Hub', () => {
     bus.release('c:c1');
     await tick();
     expect(aDone && bDone).toBe(true);
-    await broker.attach().publish('c:c1', 'entry');
-    expect(b.frames).toEqual(['entry']);
+    await broker.attach().publish('c:c1', entryPayload(5, { text: 'entry' }));
+    await tick();
+    expect(b.frames.map((f) => JSON.parse(f).message?.seq)).toEqual([5]);
   });
 
   it("sends a 'joined' conversation push only once the conversation's subscription is active, also when the list load already joined it", async () => {
     const broker = new MemoryBroker();
     const bus = new SlowBus(broker);
-    const hub = new Hub(bus, fakeStore({ alice: ['c1'] }));
+    const hub = hubOn(bus, fakeStore({ alice: ['c1'] }));
     const a = conn();
     void hub.attach(a, 'alice', 'd1');
     await tick();
     bus.release('u:alice');
     await tick();
     // The list load is subscribing c:c1; the 'joined' event for it arrives now.
-    await broker.attach().publish('u:alice', JSON.stringify({ k: 'joined', conversation: view('c1', 'active') }));
+    await broker.attach().publish('u:alice', userPayload({ k: 'joined', conversation: view('c1', 'active') }));
     await tick();
     expect(a.frames).toEqual([]);
     bus.release('c:c1');
@@ -98,7 +143,7 @@ describe('Hub', () => {
   it("does not finish attaching a user's second device before the user's topic is subscribed", async () => {
     const broker = new MemoryBroker();
     const bus = new SlowBus(broker);
-    const hub = new Hub(bus, fakeStore({}));
+    const hub = hubOn(bus, fakeStore({}));
     let secondDone = false;
     void hub.attach(conn(), 'alice', 'd1');
     await tick();
@@ -113,15 +158,15 @@ describe('Hub', () => {
   it("does not push a stale 'joined' view after the 'left' one when a removal follows an add before the subscription is active", async () => {
     const broker = new MemoryBroker();
     const bus = new SlowBus(broker);
-    const hub = new Hub(bus, fakeStore({}));
+    const hub = hubOn(bus, fakeStore({}));
     const a = conn();
     void hub.attach(a, 'alice', 'd1');
     await tick();
     bus.release('u:alice');
     await tick();
     const other = broker.attach();
-    await other.publish('u:alice', JSON.stringify({ k: 'joined', conversation: view('c1', 'active') }));
-    await other.publish('u:alice', JSON.stringify({ k: 'left', conversation: view('c1', 'left') }));
+    await other.publish('u:alice', userPayload({ k: 'joined', conversation: view('c1', 'active') }));
+    await other.publish('u:alice', userPayload({ k: 'left', conversation: view('c1', 'left') }));
     bus.release('c:c1');
     await tick();
     const states = a.frames.map((f) => (JSON.parse(f) as { conversation: Conversation }).conversation.membership.state);
@@ -129,40 +174,68 @@ describe('Hub', () => {
   });
 });
 
-describe('Hub removal routing', () => {
-  const entry = (seq: number, type: string, body: unknown) =>
-    JSON.stringify({ type: 'message', message: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 } });
+describe('Delivery removal routing', () => {
+  /** Bob's removal at `seq` as the committing process publishes it (entry first, then 'left'). */
+  const removal = (seq: number) => ({
+    type: 'membership.changed' as const,
+    conversationId: 'c1',
+    change: 'removed' as const,
+    entry: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type: 'system' as const, body: { event: 'member.removed', by: 'alice', userId: 'bob' }, clientMsgId: null, replyTo: null, createdAt: 0 },
+    joined: [],
+    left: [{ userId: 'bob', conversation: view('c1', 'left') }],
+    updated: [],
+  });
 
   it('stops routing a removed member at the removal entry, before the slower "left" user event (regression: messages after removal reached them)', async () => {
-    const bus = new MemoryBus(new MemoryBroker());
-    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const broker = new MemoryBroker();
+    const hub = hubOn(new MemoryBus(broker), fakeStore({ alice: ['c1'], bob: ['c1'] }));
     const a = conn();
     const b = conn();
     await hub.attach(a, 'alice', 'd1');
     await hub.attach(b, 'bob', 'd2');
-    await hub.publishEntry('c1', entry(3, 'system', { event: 'member.removed', by: 'alice', userId: 'bob' }));
-    // A message committed after the removal, published before the 'left' user event.
-    await hub.publishEntry('c1', entry(4, 'text', { text: 'secret' }));
+    // Another process's removal entry, and a message committed after it, both before the 'left' user event.
+    const other = broker.attach();
+    await other.publish('c:c1', entryPayload(2, { text: 'before' }));
+    await settle();
+    await other.publish('c:c1', entryPayload(3, { event: 'member.removed', by: 'alice', userId: 'bob' }, 'system', 'bob'));
+    await other.publish('c:c1', entryPayload(4, { text: 'secret' }));
     expect(b.frames.some((f) => f.includes('"seq":3'))).toBe(true);
     expect(b.frames.some((f) => f.includes('secret'))).toBe(false);
     expect(a.frames.some((f) => f.includes('secret'))).toBe(true);
   });
 
   it('does not unroute on a custom body that merely looks like a removal, nor on a late removal after a re-join', async () => {
-    const bus = new MemoryBus(new MemoryBroker());
-    const hub = new Hub(bus, fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const clock = new ManualClock();
+    const hub = hubOn(new MemoryBus(new MemoryBroker()), fakeStore({ alice: ['c1'], bob: ['c1'] }), clock);
     const b = conn();
     await hub.attach(conn(), 'alice', 'd1');
     await hub.attach(b, 'bob', 'd2');
-    await hub.publishEntry('c1', entry(3, 'custom', { type: 'system', event: 'member.removed', userId: 'bob' }));
-    await hub.publishEntry('c1', entry(4, 'text', { text: 'still here' }));
+    await hub.publish(sent('c1', 2));
+    await settle();
+    await hub.publish(sent('c1', 3, { type: 'system', event: 'member.removed', userId: 'bob' }, 'custom'));
+    await hub.publish(sent('c1', 4, { text: 'still here' }));
+    await settle();
     expect(b.frames.some((f) => f.includes('still here'))).toBe(true);
     // Bob re-joined at seq 10 (the 'joined' event arrived first); a removal from seq 5 arrives late.
-    await hub.publishToUser('bob', { k: 'joined', conversation: { ...view('c1', 'active'), membership: { ...view('c1', 'active').membership, joinedSeq: 10 } } });
-    await tick();
-    await hub.publishEntry('c1', entry(5, 'system', { event: 'member.removed', by: 'alice', userId: 'bob' }));
-    await hub.publishEntry('c1', entry(11, 'text', { text: 'after rejoin' }));
+    await hub.publish({ ...removal(10), change: 'added', left: [], joined: [{ userId: 'bob', conversation: { ...view('c1', 'active'), membership: { ...view('c1', 'active').membership, joinedSeq: 10 } } }] });
+    clock.advance(REORDER_WAIT_MS); // entries 5-9 do not come in time: 10 is delivered after a check
+    await settle();
+    await hub.publish({ ...removal(5), left: [] });
+    await hub.publish(sent('c1', 11, { text: 'after rejoin' }));
+    await settle();
     expect(b.frames.some((f) => f.includes('after rejoin'))).toBe(true);
+  });
+
+  it('gives the sender\'s devices their clientMsgId and other members none', async () => {
+    const hub = hubOn(new MemoryBus(new MemoryBroker()), fakeStore({ alice: ['c1'], bob: ['c1'] }));
+    const a = conn();
+    const b = conn();
+    await hub.attach(a, 'alice', 'd1');
+    await hub.attach(b, 'bob', 'd2');
+    await hub.publish(sent('c1', 2));
+    await settle();
+    expect(JSON.parse(a.frames[0]!).message.clientMsgId).toBe('k2');
+    expect(JSON.parse(b.frames[0]!).message).not.toHaveProperty('clientMsgId');
   });
 });
 
@@ -190,12 +263,13 @@ function liveStore() {
   const store = {
     activeConversationIds: async (userId: string) => active.get(userId) ?? [],
     getDevice: async (id: string) => ({ id, revokedAt: revoked.has(id) ? 1 : null }),
+    getConversationState: async (id: string) => ({ id, members: [...active].filter(([, cs]) => cs.includes(id)).map(([userId]) => ({ userId, role: 'member' })) }),
   } as unknown as Store;
   return { store, active, revoked };
 }
 
 function closable(): Connection & { frames: string[]; closed: number | null } {
-  const c = { frames: [] as string[], closed: null as number | null, send: (f: string | Buffer) => c.frames.push(f.toString()), close: (code: number) => (c.closed = code) };
+  const c = { frames: [] as string[], closed: null as number | null, send: (f: { json: string }) => c.frames.push(f.json), close: (code: number) => (c.closed = code) };
   return c;
 }
 
@@ -204,15 +278,15 @@ const settle = async () => {
   for (let i = 0; i < 5; i++) await tick();
 };
 
-describe('Hub after a publish failed on one process only', () => {
+describe('Delivery after a publish failed on one process only', () => {
   // Process A's bus fails; process B's never does, so only A knows anything was lost.
   // Bob, in `bobIn`, is connected to B.
   async function cluster(bobIn: string[]) {
     const broker = new MemoryBroker();
     const s = liveStore();
     const busA = new FlakyBus(broker);
-    const a = new Hub(busA, s.store);
-    const b = new Hub(new MemoryBus(broker), s.store);
+    const a = hubOn(busA, s.store);
+    const b = hubOn(new MemoryBus(broker), s.store);
     s.active.set('bob', bobIn);
     const bob = closable();
     await b.attach(bob, 'bob', 'd2');
@@ -222,7 +296,7 @@ describe('Hub after a publish failed on one process only', () => {
   it("tells the other processes' devices to resync the conversation once A's bus is back", async () => {
     const { busA, a, bob } = await cluster(['c1']);
     busA.down = true;
-    await a.publishEntry('c1', '{"type":"message"}');
+    await a.publish(sent('c1', 2));
     expect(bob.frames).toEqual([]);
     busA.reconnect();
     await settle();
@@ -232,9 +306,9 @@ describe('Hub after a publish failed on one process only', () => {
   it('also when the bus never said it reconnected: at the next publish that goes through', async () => {
     const { busA, a, bob } = await cluster(['c1', 'c2']);
     busA.down = true;
-    await a.publishEntry('c1', '{"type":"message","lost":1}');
+    await a.publish(sent('c1', 2));
     busA.down = false;
-    await a.publishEntry('c2', '{"type":"message"}');
+    await a.publish(sent('c2', 2));
     await settle();
     expect(types(bob)).toEqual(['message', 'resync']);
   });
@@ -244,11 +318,12 @@ describe('Hub after a publish failed on one process only', () => {
     // A adds bob to c2 (committed), but its 'joined' event is lost.
     active.set('bob', ['c2']);
     busA.down = true;
-    await a.publishToUser('bob', { k: 'joined', conversation: view('c2', 'active') });
+    await a.publish({ type: 'membership.changed', conversationId: 'c2', change: 'added', entry: { id: 'm2', conversationId: 'c2', seq: 2, senderId: 'alice', type: 'system', body: {}, clientMsgId: null, replyTo: null, createdAt: 0 }, joined: [{ userId: 'bob', conversation: view('c2', 'active') }], left: [], updated: [] });
     busA.reconnect();
     await settle();
     expect(types(bob)).toEqual(['resync']);
-    await a.publishEntry('c2', '{"type":"message"}');
+    await a.publish(sent('c2', 2));
+    await settle();
     expect(types(bob)).toEqual(['resync', 'message']);
   });
 
@@ -256,18 +331,20 @@ describe('Hub after a publish failed on one process only', () => {
     const { active, busA, a, bob } = await cluster(['c1']);
     active.set('bob', []);
     busA.down = true;
-    await a.publishToUser('bob', { k: 'left', conversation: view('c1', 'left') });
+    await a.publish({ type: 'membership.changed', conversationId: 'c1', change: 'removed', entry: { id: 'm3', conversationId: 'c1', seq: 3, senderId: 'alice', type: 'system', body: {}, clientMsgId: null, replyTo: null, createdAt: 0 }, joined: [], left: [{ userId: 'bob', conversation: view('c1', 'left') }], updated: [] });
     busA.reconnect();
     await settle();
-    await a.publishEntry('c1', '{"type":"message"}');
-    expect(types(bob)).toEqual(['resync']);
+    await a.publish(sent('c1', 2));
+    await settle();
+    // The removal entry and the 'left' event were both lost: the conversation's resync and the re-check's.
+    expect(types(bob)).toEqual(['resync', 'resync']);
   });
 
   it('closes a device whose lost revocation never reached its process', async () => {
     const { revoked, busA, a, bob } = await cluster([]);
     revoked.add('d2');
     busA.down = true;
-    await a.publishToUser('bob', { k: 'revoke', deviceIds: ['d2'] });
+    await a.publish({ type: 'device.revoked', userId: 'bob', deviceIds: ['d2'] });
     busA.reconnect();
     await settle();
     expect(bob.closed).toBe(CLOSE_CODES.device_revoked);
@@ -285,27 +362,29 @@ describe('Hub after a publish failed on one process only', () => {
         return now;
       },
       getDevice: async (id: string) => ({ id, revokedAt: null }),
+      getConversationState: async (id: string) => ({ id, members: active[0]!.includes(id) ? [{ userId: 'bob', role: 'member' }] : [] }),
     } as unknown as Store;
-    const hub = new Hub(new MemoryBus(broker), store);
+    const hub = hubOn(new MemoryBus(broker), store);
     const other = broker.attach();
     const bob = closable();
     await hub.attach(bob, 'bob', 'd2');
     holding = true;
-    await other.publish('u:bob', JSON.stringify({ k: 'recheck' }));
+    await other.publish('u:bob', userPayload({ k: 'recheck' }));
     // bob is added to c2 after that read was taken; the announcement of it arrives meanwhile.
     active[0] = ['c2'];
-    await other.publish('u:bob', JSON.stringify({ k: 'recheck' }));
+    await other.publish('u:bob', userPayload({ k: 'recheck' }));
     holding = false;
     reads.shift()!();
     await settle();
-    await other.publish('c:c2', '{"type":"message"}');
+    await other.publish('c:c2', entryPayload(3, { text: 'x' }));
+    await settle();
     expect(types(bob).at(-1)).toBe('message');
   });
 
   it('announces a topic again when the announcement fails too', async () => {
     const { busA, a, bob } = await cluster(['c1']);
     busA.down = true;
-    await a.publishEntry('c1', '{"type":"message"}');
+    await a.publish(sent('c1', 2));
     busA.reconnect();
     busA.down = true; // down again before the announcement went out
     await settle();
@@ -316,12 +395,12 @@ describe('Hub after a publish failed on one process only', () => {
   });
 });
 
-describe('Hub after its own bus outage', () => {
+describe('Delivery after its own bus outage', () => {
   it('re-checks every user here: routes what they joined meanwhile, closes what was revoked, and tells the rest to resync', async () => {
     const broker = new MemoryBroker();
     const { store, active, revoked } = liveStore();
     const bus = new FlakyBus(broker);
-    const hub = new Hub(bus, store);
+    const hub = hubOn(bus, store);
     const bob = closable();
     const carol = closable();
     await hub.attach(bob, 'bob', 'd2');
@@ -334,12 +413,13 @@ describe('Hub after its own bus outage', () => {
     await settle();
     expect(types(bob)).toEqual(['resync']);
     expect(carol.closed).toBe(CLOSE_CODES.device_revoked);
-    await broker.attach().publish('c:c2', '{"type":"message"}');
+    await broker.attach().publish('c:c2', entryPayload(3, { text: 'x' }));
+    await settle();
     expect(types(bob)).toEqual(['resync', 'message']);
   });
 });
 
-describe('Hub ordering across publishers', () => {
+describe('Delivery ordering across publishers', () => {
   /** A store with conversation c1's members, whose membership reads the test can hold or fail. */
   function setup(initial: string[]) {
     const broker = new MemoryBroker();
@@ -357,20 +437,22 @@ describe('Hub ordering across publishers', () => {
         return { id, members: (members.get(id) ?? []).map((userId) => ({ userId, role: 'member' })) };
       },
     } as unknown as Store;
-    const hub = new Hub(new MemoryBus(broker), store);
+    const clock = new ManualClock();
+    const hub = hubOn(new MemoryBus(broker), store, clock);
     // Entries from other processes, which commit to the same conversation.
     const other = broker.attach();
     const publish = (seq: number, body: unknown, type = 'text') =>
-      other.publish(
-        'c:c1',
-        logEntry(seq, JSON.stringify({ type: 'message', message: { id: `m${seq}`, conversationId: 'c1', seq, senderId: 'alice', type, body, clientMsgId: null, replyTo: null, createdAt: 0 } })),
-      );
-    return { hub, members, held, s, publish, other };
+      other.publish('c:c1', entryPayload(seq, body, type as 'text' | 'system', type === 'system' ? (body as { userId: string }).userId : null));
+    /** Time passes beyond the reorder wait. */
+    const past = async () => {
+      clock.advance(REORDER_WAIT_MS);
+      await settle();
+    };
+    return { hub, members, held, s, publish, other, past };
   }
   const seqs = (c: { frames: string[] }) =>
     c.frames.map((f) => JSON.parse(f) as { type: string; message?: { seq: number } }).map((f) => (f.type === 'message' ? f.message!.seq : f.type));
 
-  const past = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   /** Alice and Bob in c1, each connected here, with seq 2 delivered (and checked) already. */
   async function aliceAndBob() {
@@ -398,10 +480,12 @@ describe('Hub ordering across publishers', () => {
   });
 
   it('reads the members from the store when the entries before one do not come, and unroutes who was removed', async () => {
-    const { members, s, publish, alice, bob } = await aliceAndBob();
+    const { members, s, publish, alice, bob, past } = await aliceAndBob();
     members.set('c1', ['alice']);
     await publish(4, { text: 'secret' });
-    await past(60);
+    await settle();
+    expect(s.reads).toBe(1);
+    await past();
     expect(s.reads).toBe(2);
     // The removal arrives after all: too late to matter to anyone but alice.
     await publish(3, { event: 'member.removed', by: 'alice', userId: 'bob' }, 'system');
@@ -413,7 +497,7 @@ describe('Hub ordering across publishers', () => {
   });
 
   it('keeps entries in arrival order while it reads the store', async () => {
-    const { hub, held, s, publish } = setup(['alice']);
+    const { hub, held, s, publish, past } = setup(['alice']);
     const alice = closable();
     await hub.attach(alice, 'alice', 'd1');
     await publish(2, { text: 'a' }); // the first since subscribing is checked
@@ -423,7 +507,7 @@ describe('Hub ordering across publishers', () => {
     expect(seqs(alice)).toEqual([2, 3, 4]);
     s.hold = true;
     await publish(6, { text: 'e' });
-    await past(60);
+    await past();
     await publish(7, { text: 'f' });
     await publish(5, { text: 'd' });
     expect(seqs(alice)).toEqual([2, 3, 4]);
@@ -439,8 +523,10 @@ describe('Hub ordering across publishers', () => {
     await hub.attach(alice, 'alice', 'd1');
     await publish(2, { text: 'a' });
     await settle();
-    await other.publish('c:c1', '\u00013\u0000{"type":"message","message":{"seq":3}}');
-    expect(seqs(alice)).toEqual([2, 'resync']);
+    await other.publish('c:c1', '\u0002E\u00003\u0000{"type":"message","message":{"seq":3}}');
+    // And one in the previous version's format (NUL-headed), from a process not yet upgraded.
+    await other.publish('c:c1', '\u00004\u0000\u0000\u0000{"type":"message","message":{"seq":4}}');
+    expect(seqs(alice)).toEqual([2, 'resync', 'resync']);
   });
 
   it.each([
