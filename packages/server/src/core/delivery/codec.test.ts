@@ -69,7 +69,7 @@ describe('the live message frame', () => {
     };
     const frame = sentMessageFrame(m, 1234);
     expect(frame).not.toContain('null');
-    // 286 bytes with the server's ids; the previous format wrote 320 (null clientMsgId and replyTo).
+    // 284 bytes with the server's ids at seq 1234; the previous format wrote 318 (null clientMsgId and replyTo).
     expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(290);
   });
 });
