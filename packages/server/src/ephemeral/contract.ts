@@ -73,7 +73,7 @@ export function runEphemeralContract(name: string, createHarness: () => Promise<
     });
 
     it('adds, refreshes and removes set members, each once', async () => {
-      const odd = ['d1', '', 'p1/d.2', '*', 'é 👋'];
+      const odd = ['d1', '', 'p1/d.2', '*', 'é 👋', '__proto__', 'constructor'];
       for (const m of odd) await a.addMember('s', m, LONG);
       await a.addMember('s', 'd1', LONG);
       expect(sorted(await a.members('s'))).toEqual(sorted(odd));
