@@ -1,11 +1,16 @@
 /**
  * NatsEphemeral: the Ephemeral contract on two instances (two processes) against the machine's
- * NATS server with JetStream, the entry layout, and the bucket checks made on connect.
+ * NATS server with JetStream, the entry layout, the bucket checks made on connect, and the outage
+ * suite against a nats-server of its own on a free port.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, StorageType } from 'nats';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runEphemeralContract } from '../contract.js';
+import { runEphemeralOutage } from '../outage.js';
 import { decodeCounter, decodeSet, decodeValue, encodeSet, kvKey } from './entries.js';
 import { NatsEphemeral } from './nats-ephemeral.js';
 
@@ -87,4 +92,19 @@ describe('NatsEphemeral bucket', () => {
       await nc.close();
     }
   });
+});
+
+/** JetStream's store directory for the outage suite's servers (the bucket is in memory anyway). */
+const storeDir = mkdtempSync(join(tmpdir(), 'natter-eph-js-'));
+afterAll(() => rmSync(storeDir, { recursive: true, force: true }));
+
+runEphemeralOutage('nats', {
+  command: (port, secret) => [
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', String(port), '--user', 'natter', '--pass', secret, '-js', '-sd', join(storeDir, String(port))],
+  ],
+  ready: /Server is ready/,
+  url: (port, secret) => `nats://natter:${secret}@127.0.0.1:${port}`,
+  connect: (url, logger, timeoutMs) =>
+    NatsEphemeral.connect(url, { logger, ...(timeoutMs !== undefined && { timeoutMs }) }),
 });

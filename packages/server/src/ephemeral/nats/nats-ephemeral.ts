@@ -8,8 +8,8 @@
  *   revision, retrying on conflict; within one process, updates of one key wait for each other,
  *   so conflicts only come from other processes.
  * - The bucket (`natter-ephemeral` by default) is created on first connect with a max age of
- *   MAX_TTL_MS plus a margin, so an entry nobody writes again is reclaimed at most a day after its
- *   last write; an existing bucket that keeps entries for less than MAX_TTL_MS is refused.
+ *   MAX_TTL_MS plus a margin, so an entry nobody writes again is reclaimed a day after its last
+ *   write, and created again after a reconnect if the server lost it (bucket.ts).
  * - Expiry is by the processes' clocks (the injected Clock): keep them in sync (NTP). With
  *   `replicas` > 1 a read may be answered by a replica a moment behind the last write.
  *
@@ -26,7 +26,6 @@ import {
   connect,
   DebugEvents,
   Events,
-  StorageType,
   type ConnectionOptions,
   type KV,
   type NatsConnection,
@@ -38,11 +37,11 @@ import {
   checkIncrement,
   checkPrefix,
   checkTtl,
-  MAX_TTL_MS,
   type Ephemeral,
   type WindowCount,
 } from '../ephemeral.js';
 import { EphemeralUnavailableError, type EphemeralLogger } from '../errors.js';
+import { BucketConfigError, isMissingBucket, openBucket, type BucketOptions } from './bucket.js';
 import * as entries from './entries.js';
 
 export interface NatsEphemeralOptions {
@@ -66,8 +65,6 @@ export interface NatsEphemeralOptions {
   nats?: ConnectionOptions;
 }
 
-/** Room for the writer's clock to be behind the server's before the bucket drops a live entry. */
-const BUCKET_MARGIN_MS = 10 * 60 * 1000;
 /** JetStream's error code for a compare-and-set that lost ("wrong last sequence"). */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -82,17 +79,18 @@ export class NatsEphemeral implements Ephemeral {
   private closing: Promise<void> | null = null;
   /** Calls waiting on NATS, failed at once when the connection drops or the instance closes. */
   private readonly waiting = new Set<(err: Error) => void>();
+  /** Set while the bucket is being opened again (after a reconnect, or when it went missing). */
+  private reopening: Promise<void> | null = null;
   /** The last update queued per key: this process's updates of one key run one after another. */
   private readonly queues = new Map<string, Promise<void>>();
 
   /**
    * Connects and opens (or creates) the bucket; rejects with EphemeralUnavailableError if NATS or
-   * JetStream cannot be reached now, with a plain Error if the bucket exists with a shorter max age.
+   * JetStream cannot be reached now, with BucketConfigError if the bucket keeps entries too briefly.
    * @param url `nats://[user:pass@|token@]host[:port]`, several separated by commas for a cluster.
    */
   static async connect(url: string, options: NatsEphemeralOptions = {}): Promise<NatsEphemeral> {
     const prefix = checkPrefix(options.prefix);
-    const bucket = options.bucket ?? 'natter-ephemeral';
     const timeoutMs = options.timeoutMs ?? 2000;
     let nc: NatsConnection;
     try {
@@ -108,39 +106,27 @@ export class NatsEphemeral implements Ephemeral {
     } catch (err) {
       throw new EphemeralUnavailableError('cannot connect to NATS', err);
     }
+    const bucket = { name: options.bucket ?? 'natter-ephemeral', replicas: options.replicas ?? 1, timeoutMs };
     let kv: KV;
     try {
-      kv = await nc.jetstream({ timeout: timeoutMs }).views.kv(bucket, {
-        history: 1,
-        storage: StorageType.Memory,
-        ttl: MAX_TTL_MS + BUCKET_MARGIN_MS,
-        replicas: options.replicas ?? 1,
-      });
-      const { ttl } = await kv.status();
-      if (ttl < MAX_TTL_MS) {
-        await nc.close();
-        throw new Error(
-          `NatsEphemeral: KV bucket ${bucket} keeps entries ${ttl === 0 ? 'forever' : `${ttl} ms`}, ` +
-            `it must keep them ${MAX_TTL_MS} ms: delete the bucket, or name another one`,
-        );
-      }
+      kv = await openBucket(nc, bucket);
     } catch (err) {
-      if (!nc.isClosed()) await nc.close();
-      if (err instanceof Error && err.message.startsWith('NatsEphemeral:')) throw err;
+      await nc.close();
+      if (err instanceof BucketConfigError) throw err;
       throw new EphemeralUnavailableError('NATS JetStream unavailable: cannot open the KV bucket', err);
     }
-    return new NatsEphemeral(nc, kv, prefix, timeoutMs, options);
+    return new NatsEphemeral(nc, kv, bucket, prefix, options);
   }
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly kv: KV,
+    private kv: KV,
+    private readonly bucket: BucketOptions,
     private readonly prefix: string,
-    timeoutMs: number,
     options: NatsEphemeralOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.timeoutMs = timeoutMs;
+    this.timeoutMs = bucket.timeoutMs;
     this.logger = options.logger;
     void this.watch();
     void nc.closed().then((err) => {
@@ -287,9 +273,29 @@ export class NatsEphemeral implements Ephemeral {
       this.waiting.add(fail);
       op(() => settled).then(
         (value) => finish(() => resolve(value)),
-        (err: unknown) => fail(new EphemeralUnavailableError(`NATS unavailable: ${what} failed`, err)),
+        (err: unknown) => {
+          if (isMissingBucket(err)) this.reopen();
+          fail(new EphemeralUnavailableError(`NATS unavailable: ${what} failed`, err));
+        },
       );
     });
+  }
+
+  /** Opens the bucket again, creating it if the server lost it; one attempt at a time. */
+  private reopen(): void {
+    this.reopening ??= openBucket(this.nc, this.bucket)
+      .then(
+        (kv) => {
+          this.kv = kv;
+        },
+        (err: unknown) => {
+          // Calls keep failing as unavailable; the next reconnect or failed call tries again.
+          if (!this.closing) this.logger?.error({ error: errorMessage(err) }, 'ephemeral: cannot reopen the NATS KV bucket');
+        },
+      )
+      .finally(() => {
+        this.reopening = null;
+      });
   }
 
   private async watch(): Promise<void> {
@@ -303,7 +309,9 @@ export class NatsEphemeral implements Ephemeral {
           break;
         case Events.Reconnect:
           this.connected = true;
-          if (!this.closing) this.logger?.info({ server: String(s.data) }, 'ephemeral: NATS connection back');
+          if (this.closing) break;
+          this.logger?.info({ server: String(s.data) }, 'ephemeral: NATS connection back');
+          this.reopen();
           break;
         case Events.Error:
           this.logger?.warn({ error: String(s.data) }, 'ephemeral: NATS reported an error');

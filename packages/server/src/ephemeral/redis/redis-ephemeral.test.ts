@@ -1,11 +1,13 @@
 /**
  * RedisEphemeral: the Ephemeral contract on two instances (two processes) against the machine's
- * Redis, and the key layout that keeps abandoned entries from outliving their TTL.
+ * Redis, the key layout that keeps abandoned entries from outliving their TTL, and the outage
+ * suite against a redis-server of its own on a free port.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { runEphemeralContract } from '../contract.js';
+import { runEphemeralOutage } from '../outage.js';
 import { RedisEphemeral } from './redis-ephemeral.js';
 
 const REDIS_URL = process.env.NATTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -55,4 +57,15 @@ describe('RedisEphemeral keys', () => {
       raw.disconnect();
     }
   });
+});
+
+runEphemeralOutage('redis', {
+  command: (port, secret) => [
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', secret],
+  ],
+  ready: /Ready to accept connections/,
+  url: (port, secret) => `redis://:${secret}@127.0.0.1:${port}`,
+  connect: (url, logger, timeoutMs) =>
+    RedisEphemeral.connect(url, { logger, ...(timeoutMs !== undefined && { commandTimeoutMs: timeoutMs }) }),
 });
