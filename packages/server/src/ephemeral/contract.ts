@@ -161,7 +161,9 @@ export function runEphemeralContract(name: string, createHarness: () => Promise<
       // Half leave while the other half refresh, all at once.
       await Promise.all(
         members.map((m, i) =>
-          i % 3 === 0 ? (i % 2 === 0 ? b : a).removeMember('busy', m) : (i % 2 === 0 ? a : b).addMember('busy', m, LONG),
+          i % 3 === 0
+            ? (i % 2 === 0 ? b : a).removeMember('busy', m)
+            : (i % 2 === 0 ? a : b).addMember('busy', m, LONG),
         ),
       );
       expect(sorted(await b.members('busy'))).toEqual(sorted(members.filter((_, i) => i % 3 !== 0)));

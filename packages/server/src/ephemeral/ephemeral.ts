@@ -112,7 +112,9 @@ export function checkPrefix(prefix: string | undefined): string {
 /** Throws RangeError unless `ms` is a TTL every backend honours (see the module comment). */
 export function checkTtl(ms: number, what = 'ttlMs'): void {
   if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TTL_MS) {
-    throw new RangeError(`Ephemeral: ${what} must be a whole number of ms from 1 to ${MAX_TTL_MS} (got ${ms})`);
+    throw new RangeError(
+      `Ephemeral: ${what} must be a whole number of ms from 1 to ${MAX_TTL_MS} (got ${ms})`,
+    );
   }
 }
 

@@ -28,13 +28,19 @@ export interface EphemeralOptions {
  * be reached now, with ConfigError when the URL names no backend. The message never holds the
  * URL: it may carry a password.
  */
-export async function createEphemeral(url: string | undefined, options: EphemeralOptions = {}): Promise<Ephemeral> {
+export async function createEphemeral(
+  url: string | undefined,
+  options: EphemeralOptions = {},
+): Promise<Ephemeral> {
   const { prefix, logger, clock } = options;
   if (url === undefined || url.startsWith('memory:')) {
     return new MemoryEphemeralSpace(clock).attach(prefix === undefined ? {} : { prefix });
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    return RedisEphemeral.connect(url, { ...(prefix !== undefined && { prefix }), ...(logger && { logger }) });
+    return RedisEphemeral.connect(url, {
+      ...(prefix !== undefined && { prefix }),
+      ...(logger && { logger }),
+    });
   }
   if (url.startsWith('nats://')) {
     return NatsEphemeral.connect(url, {
@@ -43,5 +49,7 @@ export async function createEphemeral(url: string | undefined, options: Ephemera
       ...(clock && { clock }),
     });
   }
-  throw new ConfigError('invalid configuration:\n  EPHEMERAL_URL: expected memory:, redis://, rediss:// or nats://');
+  throw new ConfigError(
+    'invalid configuration:\n  EPHEMERAL_URL: expected memory:, redis://, rediss:// or nats://',
+  );
 }

@@ -57,7 +57,8 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
     const children = new Set<ChildProcess>();
     afterAll(() => {
       // Whatever happened in the test, no server outlives the suite.
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     const start = (port: number, secret: string) => startServer(server, port, secret, children);
 
@@ -65,7 +66,8 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
       const port = await freePort();
       const secret = randomBytes(12).toString('hex');
       const logged: string[] = [];
-      const log = (level: string) => (obj: object, msg: string) => logged.push(`${level} ${msg} ${JSON.stringify(obj)}`);
+      const log = (level: string) => (obj: object, msg: string) =>
+        logged.push(`${level} ${msg} ${JSON.stringify(obj)}`);
       const logger: EphemeralLogger = { info: log('info'), warn: log('warn'), error: log('error') };
       const unhandled: unknown[] = [];
       const onUnhandled = (err: unknown) => unhandled.push(err);
@@ -93,9 +95,13 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
         }
         // Many at once, as a busy process makes them.
         const t0 = performance.now();
-        const all = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => a.increment(`c${i % 5}`, 1, LONG)));
+        const all = await Promise.allSettled(
+          Array.from({ length: 50 }, (_, i) => a.increment(`c${i % 5}`, 1, LONG)),
+        );
         took.concurrent = performance.now() - t0;
-        expect(all.every((r) => r.status === 'rejected' && r.reason instanceof EphemeralUnavailableError)).toBe(true);
+        expect(
+          all.every((r) => r.status === 'rejected' && r.reason instanceof EphemeralUnavailableError),
+        ).toBe(true);
         for (const ms of Object.values(took)) expect(ms).toBeLessThan(FAIL_WITHIN_MS);
 
         const restarted = performance.now();
@@ -122,7 +128,9 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
         consoleLog.mockRestore();
         console.info(
           `[${name} ephemeral outage] slowest failure per call: ` +
-            Object.entries(took).map(([m, ms]) => `${m} ${ms.toFixed(1)} ms`).join(', ') +
+            Object.entries(took)
+              .map(([m, ms]) => `${m} ${ms.toFixed(1)} ms`)
+              .join(', ') +
             `; working again ${resumedAfter.toFixed(0)} ms after the server was ready`,
         );
       } finally {
@@ -184,19 +192,29 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
 
     it('rejects connect with EphemeralUnavailableError when no server listens', async () => {
       const port = await freePort();
-      await expect(server.connect(server.url(port, 'x'), quiet)).rejects.toBeInstanceOf(EphemeralUnavailableError);
+      await expect(server.connect(server.url(port, 'x'), quiet)).rejects.toBeInstanceOf(
+        EphemeralUnavailableError,
+      );
     });
   });
 }
 
 /** Starts the server and resolves once it says it is ready; rejects if it exits or is slow. */
-function startServer(server: OutageServer, port: number, secret: string, children: Set<ChildProcess>): Promise<ChildProcess> {
+function startServer(
+  server: OutageServer,
+  port: number,
+  secret: string,
+  children: Set<ChildProcess>,
+): Promise<ChildProcess> {
   const [file, args] = server.command(port, secret);
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`${file} not ready within ${START_WITHIN_MS} ms:\n${output}`)), START_WITHIN_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`${file} not ready within ${START_WITHIN_MS} ms:\n${output}`)),
+      START_WITHIN_MS,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (!server.ready.test(output)) return;
@@ -204,7 +222,8 @@ function startServer(server: OutageServer, port: number, secret: string, childre
       child.off('exit', onExit);
       resolve(child);
     };
-    const onExit = (code: number | null) => fail(new Error(`${file} exited (${code}) before it was ready:\n${output}`));
+    const onExit = (code: number | null) =>
+      fail(new Error(`${file} exited (${code}) before it was ready:\n${output}`));
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

@@ -102,6 +102,7 @@ describe('MemoryEphemeral on a manual clock', () => {
 
   it('refuses a prefix that is not one token', () => {
     const space = new MemoryEphemeralSpace();
-    for (const bad of ['', 'a:b', 'a.b', 'x'.repeat(65), 'é']) expect(() => space.attach({ prefix: bad })).toThrow(/prefix/);
+    for (const bad of ['', 'a:b', 'a.b', 'x'.repeat(65), 'é'])
+      expect(() => space.attach({ prefix: bad })).toThrow(/prefix/);
   });
 });

@@ -7,13 +7,7 @@
  * sweep on the clock's timers reclaims entries nobody reads again (a dead device's presence).
  */
 import { systemClock, type Clock } from '../../core/clock.js';
-import {
-  checkIncrement,
-  checkPrefix,
-  checkTtl,
-  type Ephemeral,
-  type WindowCount,
-} from '../ephemeral.js';
+import { checkIncrement, checkPrefix, checkTtl, type Ephemeral, type WindowCount } from '../ephemeral.js';
 import { EphemeralUnavailableError } from '../errors.js';
 
 /** How often expired entries are reclaimed while any entry is held. */
@@ -41,7 +35,7 @@ export class MemoryEphemeralSpace {
 
   /** A new instance (one "process") on this space. */
   attach(options: { prefix?: string } = {}): MemoryEphemeral {
-    return new MemoryEphemeral(this, checkPrefix(options.prefix));
+    return new MemoryEphemeral(this, options.prefix);
   }
 
   /** Entries held, expired ones not yet swept included: for tests and metrics. */
@@ -129,12 +123,15 @@ export class MemoryEphemeralSpace {
  * with a space of its own on the system clock.
  */
 export class MemoryEphemeral implements Ephemeral {
+  private readonly prefix: string;
   private closed = false;
 
   constructor(
     private readonly space: MemoryEphemeralSpace = new MemoryEphemeralSpace(),
-    private readonly prefix: string = checkPrefix(undefined),
-  ) {}
+    prefix?: string,
+  ) {
+    this.prefix = checkPrefix(prefix);
+  }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);

@@ -30,7 +30,8 @@ export class BucketConfigError extends Error {
  * JetStream's failure.
  */
 export async function openBucket(nc: NatsConnection, options: BucketOptions): Promise<KV> {
-  if (!/^[-\w]+$/.test(options.name)) throw new BucketConfigError('NatsEphemeral: bucket must be [A-Za-z0-9_-]');
+  if (!/^[-\w]+$/.test(options.name))
+    throw new BucketConfigError('NatsEphemeral: bucket must be [A-Za-z0-9_-]');
   const kv = await nc.jetstream({ timeout: options.timeoutMs }).views.kv(options.name, {
     history: 1,
     storage: StorageType.Memory,

@@ -51,7 +51,9 @@ export function decodeValue(data: Uint8Array): ValueEntry | null {
 
 export function decodeCounter(data: Uint8Array): CounterEntry | null {
   const o = parse(data);
-  return Number.isSafeInteger(o?.c) && isTime(o?.e) ? { count: o!.c as number, endsAt: o!.e as number } : null;
+  return Number.isSafeInteger(o?.c) && isTime(o?.e)
+    ? { count: o!.c as number, endsAt: o!.e as number }
+    : null;
 }
 
 export function decodeSet(data: Uint8Array): SetEntry | null {
@@ -73,7 +75,9 @@ export function live(members: SetEntry, now: number): SetEntry {
 
 function parse(data: Uint8Array): Record<string, unknown> | null {
   try {
-    const o: unknown = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    const o: unknown = JSON.parse(
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'),
+    );
     return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
   } catch {
     return null;

@@ -101,7 +101,19 @@ afterAll(() => rmSync(storeDir, { recursive: true, force: true }));
 runEphemeralOutage('nats', {
   command: (port, secret) => [
     'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '--user', 'natter', '--pass', secret, '-js', '-sd', join(storeDir, String(port))],
+    [
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--user',
+      'natter',
+      '--pass',
+      secret,
+      '-js',
+      '-sd',
+      join(storeDir, String(port)),
+    ],
   ],
   ready: /Server is ready/,
   url: (port, secret) => `nats://natter:${secret}@127.0.0.1:${port}`,

@@ -22,24 +22,11 @@
  * const eph = await NatsEphemeral.connect('nats://127.0.0.1:4222', { logger });
  * const { count } = await eph.increment('send:u_1', 1, 10_000);
  */
-import {
-  connect,
-  DebugEvents,
-  Events,
-  type ConnectionOptions,
-  type KV,
-  type NatsConnection,
-} from 'nats';
+import { connect, DebugEvents, Events, type ConnectionOptions, type KV, type NatsConnection } from 'nats';
 import { errorMessage } from '../../bus/errors.js';
 import { parseNatsUrl } from '../../bus/nats/nats-bus.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import {
-  checkIncrement,
-  checkPrefix,
-  checkTtl,
-  type Ephemeral,
-  type WindowCount,
-} from '../ephemeral.js';
+import { checkIncrement, checkPrefix, checkTtl, type Ephemeral, type WindowCount } from '../ephemeral.js';
 import { EphemeralUnavailableError, type EphemeralLogger } from '../errors.js';
 import { BucketConfigError, isMissingBucket, openBucket, type BucketOptions } from './bucket.js';
 import * as entries from './entries.js';
@@ -81,6 +68,7 @@ export class NatsEphemeral implements Ephemeral {
   private readonly waiting = new Set<(err: Error) => void>();
   /** Set while the bucket is being opened again (after a reconnect, or when it went missing). */
   private reopening: Promise<void> | null = null;
+  private reopenFailed = false;
   /** The last update queued per key: this process's updates of one key run one after another. */
   private readonly queues = new Map<string, Promise<void>>();
 
@@ -138,7 +126,9 @@ export class NatsEphemeral implements Ephemeral {
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const k = entries.kvKey(this.prefix, 'v', key);
-    await this.call('set', () => this.kv.put(k, entries.encodeValue({ value, expiresAt: this.clock.now() + ttlMs })));
+    await this.call('set', () =>
+      this.kv.put(k, entries.encodeValue({ value, expiresAt: this.clock.now() + ttlMs })),
+    );
   }
 
   async get(key: string): Promise<string | null> {
@@ -183,13 +173,20 @@ export class NatsEphemeral implements Ephemeral {
   async increment(key: string, by: number, windowMs: number): Promise<WindowCount> {
     checkIncrement(by);
     checkTtl(windowMs, 'windowMs');
-    return this.update('increment', 'n', key, entries.decodeCounter, entries.encodeCounter, (counter, now) => {
-      const next =
-        counter && counter.endsAt > now
-          ? { count: counter.count + by, endsAt: counter.endsAt }
-          : { count: by, endsAt: now + windowMs };
-      return { write: next, result: { count: next.count, resetInMs: next.endsAt - now } };
-    });
+    return this.update(
+      'increment',
+      'n',
+      key,
+      entries.decodeCounter,
+      entries.encodeCounter,
+      (counter, now) => {
+        const next =
+          counter && counter.endsAt > now
+            ? { count: counter.count + by, endsAt: counter.endsAt }
+            : { count: by, endsAt: now + windowMs };
+        return { write: next, result: { count: next.count, resetInMs: next.endsAt - now } };
+      },
+    );
   }
 
   /** Closes the connection; idempotent and prompt. Calls still waiting fail as unavailable. */
@@ -225,7 +222,8 @@ export class NatsEphemeral implements Ephemeral {
             else await this.kv.put(k, encode(write), { previousSeq });
             return result;
           } catch (err) {
-            if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== WRONG_LAST_SEQUENCE) throw err;
+            if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== WRONG_LAST_SEQUENCE)
+              throw err;
           }
         }
         throw new Error('answered already');
@@ -287,10 +285,13 @@ export class NatsEphemeral implements Ephemeral {
       .then(
         (kv) => {
           this.kv = kv;
+          this.reopenFailed = false;
         },
         (err: unknown) => {
-          // Calls keep failing as unavailable; the next reconnect or failed call tries again.
-          if (!this.closing) this.logger?.error({ error: errorMessage(err) }, 'ephemeral: cannot reopen the NATS KV bucket');
+          // Calls keep failing as unavailable and each tries again: log the first failure only.
+          if (this.closing || this.reopenFailed) return;
+          this.reopenFailed = true;
+          this.logger?.error({ error: errorMessage(err) }, 'ephemeral: cannot reopen the NATS KV bucket');
         },
       )
       .finally(() => {
@@ -305,7 +306,8 @@ export class NatsEphemeral implements Ephemeral {
           this.connected = false;
           for (const fail of [...this.waiting])
             fail(new EphemeralUnavailableError('NATS connection lost before it answered'));
-          if (!this.closing) this.logger?.warn({ server: String(s.data) }, 'ephemeral: NATS connection lost; reconnecting');
+          if (!this.closing)
+            this.logger?.warn({ server: String(s.data) }, 'ephemeral: NATS connection lost; reconnecting');
           break;
         case Events.Reconnect:
           this.connected = true;

@@ -62,7 +62,18 @@ describe('RedisEphemeral keys', () => {
 runEphemeralOutage('redis', {
   command: (port, secret) => [
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', secret],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--requirepass',
+      secret,
+    ],
   ],
   ready: /Ready to accept connections/,
   url: (port, secret) => `redis://:${secret}@127.0.0.1:${port}`,

@@ -20,13 +20,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../../bus/errors.js';
-import {
-  checkIncrement,
-  checkPrefix,
-  checkTtl,
-  type Ephemeral,
-  type WindowCount,
-} from '../ephemeral.js';
+import { checkIncrement, checkPrefix, checkTtl, type Ephemeral, type WindowCount } from '../ephemeral.js';
 import { EphemeralUnavailableError, type EphemeralLogger } from '../errors.js';
 
 export interface RedisEphemeralOptions {
