@@ -15,6 +15,7 @@ import {
   entryFrame,
   ownCopy,
   sentMessageFrame,
+  type UserEnvelope,
 } from './codec.js';
 
 const base: NewMessage = {
@@ -95,7 +96,7 @@ describe('bus envelopes', () => {
   });
 
   it('carry user events, and none this version does not know', () => {
-    const e = { k: 'revoke', deviceIds: ['d1'] } as const;
+    const e: UserEnvelope = { k: 'revoke', deviceIds: ['d1'] };
     expect(decodeUserEnvelope(encodeUserEnvelope(e))).toEqual(e);
     expect(decodeUserEnvelope('{"k":"frame","frame":"{}"}')).toBeNull();
     expect(decodeUserEnvelope('not json')).toBeNull();
