@@ -34,7 +34,7 @@ for (let p = 0; p < pairs; p++) {
     createdMessageId: id(),
     createdAt: now,
   }));
-  convs.push(c.id);
+  convs.push(c.state.id);
   senders.push(users);
 }
 
