@@ -12,9 +12,11 @@ import type { Conversation, MemberRole, Message, SystemBody } from '@natter/prot
 import type {
   AppendOutcome,
   ConversationState,
+  CreatedConversation,
   CursorOutcome,
   DeviceRecord,
   MembershipChange,
+  MemberView,
   MembershipOutcome,
   NewConversation,
   NewDevice,
@@ -28,18 +30,24 @@ import type {
 } from '../store.js';
 import { migrations } from './migrations.js';
 import {
-  directKey,
-  REMEMBERED_REFRESH_HASHES,
-  sameSend,
   toDevice,
+  toMemberRecord,
   toMessage,
+  toRefreshRecord,
+  toSendRecord,
   toUser,
   toView,
+  toViewedMember,
   type DeviceRow,
   type MessageRow,
   type UserRow,
   type ViewRow,
 } from '../rows.js';
+import { createdBody, directKey } from '../rules/conversations.js';
+import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type MemberRecord } from '../rules/membership.js';
+import { decideRotation } from '../rules/refresh.js';
+import { replyAllowed, sameSend } from '../rules/sends.js';
+import { buildView, cursorRefusal, pageOf, pageRange } from '../rules/visibility.js';
 
 /** How long a statement waits for a lock another connection holds. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -127,8 +135,8 @@ export class SqliteStore implements Store {
         `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = ?`,
       ),
       conversationByDirectKey: db.prepare<[string], { id: string }>(`SELECT id FROM conversations WHERE direct_key = ?`),
-      activeMembers: db.prepare<[string], { user_id: string; role: MemberRole }>(
-        `SELECT user_id, role FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
+      activeMembers: db.prepare<[string], { user_id: string; role: MemberRole; joined_seq: number }>(
+        `SELECT user_id, role, joined_seq FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
       ),
       member: db.prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number }>(
         `SELECT role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
@@ -295,18 +303,20 @@ export class SqliteStore implements Store {
     return this.db
       .transaction((): RotateOutcome => {
         const row = this.s.deviceById.get(deviceId);
-        if (!row) return { kind: 'unknown' };
-        if (row.revoked_at !== null) return { kind: 'revoked' };
-        const previous = JSON.parse(row.previous_refresh_hashes) as string[];
-        if (row.refresh_hash !== presentedHash) {
-          if (!previous.includes(presentedHash)) return { kind: 'unknown' };
-          this.s.revoke.run(now, deviceId, row.user_id);
-          return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
+        const d = decideRotation(row && toRefreshRecord(row, JSON.parse(row.previous_refresh_hashes) as string[]), presentedHash, now);
+        // Reuse and rotation are only decided for a device that exists.
+        switch (d.kind) {
+          case 'reused':
+            this.s.revoke.run(now, deviceId, row!.user_id);
+            return { kind: 'reused', device: toDevice({ ...row!, revoked_at: now }) };
+          case 'rotate':
+            this.s.rotate.run(next.hash, next.expiresAt, now, JSON.stringify(d.remembered), deviceId);
+            return { kind: 'rotated', device: toDevice(this.s.deviceById.get(deviceId)!) };
+          case 'expired':
+          case 'revoked':
+          case 'unknown':
+            return d;
         }
-        if (row.refresh_expires_at <= now) return { kind: 'expired' };
-        const remembered = JSON.stringify([presentedHash, ...previous].slice(0, REMEMBERED_REFRESH_HASHES));
-        this.s.rotate.run(next.hash, next.expiresAt, now, remembered, deviceId);
-        return { kind: 'rotated', device: toDevice(this.s.deviceById.get(deviceId)!) };
       })
       .immediate();
   }
@@ -345,7 +355,8 @@ export class SqliteStore implements Store {
     return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
   }
 
-  private insertConversation(conv: NewConversation, key: string | null): void {
+  /** Inserts the conversation, its first entry and its members; returns that entry. */
+  private insertConversation(conv: NewConversation, key: string | null): Message {
     const version = this.s.nextVersion.get()!.value;
     this.s.insertConversation.run({
       id: conv.id,
@@ -356,38 +367,40 @@ export class SqliteStore implements Store {
       createdBy: conv.createdBy,
       createdAt: conv.createdAt,
     });
-    const body: SystemBody = {
-      event: 'conversation.created',
-      by: conv.createdBy,
-      title: conv.title,
-      members: conv.members.map((m) => m.userId),
-    };
-    const entry = this.appendSystem(conv.id, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
+    const entry = this.appendSystem(conv.id, conv.createdMessageId, conv.createdBy, createdBody(conv), conv.createdAt);
     for (const m of conv.members) {
       this.s.upsertMember.run({ conversationId: conv.id, userId: m.userId, role: m.role, seq: entry.seq, version });
     }
+    return entry;
   }
 
-  async createConversation(conv: NewConversation): Promise<ConversationState> {
-    return this.db
-      .transaction(() => {
-        this.insertConversation(conv, null);
-        return this.state(conv.id)!;
-      })
-      .immediate();
+  async createConversation(conv: NewConversation): Promise<CreatedConversation> {
+    return this.db.transaction(() => this.created(conv.id, this.insertConversation(conv, null))).immediate();
   }
 
-  async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
+  async openDirect(a: string, b: string, make: () => NewConversation): Promise<{ state: ConversationState; created: CreatedConversation | null }> {
     const key = directKey(a, b);
     return this.db
       .transaction(() => {
         const existing = this.s.conversationByDirectKey.get(key);
-        if (existing) return this.state(existing.id)!;
+        if (existing) return { state: this.state(existing.id)!, created: null };
         const conv = make();
-        this.insertConversation(conv, key);
-        return this.state(conv.id)!;
+        const created = this.created(conv.id, this.insertConversation(conv, key));
+        return { state: created.state, created };
       })
       .immediate();
+  }
+
+  /** What a creation returns, read in its transaction: the state, and every member's view. */
+  private created(id: string, entry: Message): CreatedConversation {
+    const state = this.state(id)!;
+    return { state, entry, views: this.memberViews(state, state.members.map((m) => m.userId)) };
+  }
+
+  /** The views of `userIds` (members or former members) of the conversation in `state`. */
+  private memberViews(state: ConversationState, userIds: string[]): MemberView[] {
+    const active = state.members.map((m) => m.userId);
+    return userIds.map((userId) => ({ userId, conversation: buildView(state, toViewedMember(this.s.member.get(state.id, userId)!), active) }));
   }
 
   private state(id: string): ConversationState | null {
@@ -424,62 +437,36 @@ export class SqliteStore implements Store {
     return this.db
       .transaction((): MembershipOutcome => {
         const conv = this.s.conversation.get(conversationId);
-        const actorId = change.kind === 'leave' ? change.userId : change.by;
-        const actor = conv ? this.s.member.get(conversationId, actorId) : undefined;
-        if (!conv || !actor || actor.state !== 'active') return { kind: 'not_found' };
-        if (conv.kind === 'direct') return { kind: 'forbidden' };
-        const canManage = actor.role === 'owner' || actor.role === 'admin';
-
-        switch (change.kind) {
-          case 'add': {
-            if (!canManage) return { kind: 'forbidden' };
-            const fresh = [...new Set(change.userIds)].filter((u) => this.s.member.get(conversationId, u)?.state !== 'active');
-            if (fresh.length === 0) return { kind: 'noop', conversation: this.state(conversationId)! };
-            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.joined', by: change.by, userIds: fresh }, now);
-            const version = this.s.nextVersion.get()!.value;
-            for (const userId of fresh) {
-              this.s.upsertMember.run({ conversationId, userId, role: 'member', seq: entry.seq, version });
-            }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: fresh, newOwner: null };
-          }
-          case 'remove': {
-            if (!canManage) return { kind: 'forbidden' };
-            const target = this.s.member.get(conversationId, change.userId);
-            if (!target || target.state !== 'active') return { kind: 'noop', conversation: this.state(conversationId)! };
-            if (change.userId === change.by) return { kind: 'forbidden' };
-            if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
-            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
-          }
-          case 'role': {
-            if (actor.role !== 'owner') return { kind: 'forbidden' };
-            const target = this.s.member.get(conversationId, change.userId);
-            if (!target || target.state !== 'active') return { kind: 'not_member' };
-            if (target.role === 'owner') return { kind: 'forbidden' };
-            if (target.role === change.role) return { kind: 'noop', conversation: this.state(conversationId)! };
-            const body = { event: 'member.role', by: change.by, userId: change.userId, role: change.role } as const;
-            const entry = this.appendSystem(conversationId, entryId, change.by, body, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.setRole.run(change.role, version, conversationId, change.userId);
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
-          }
-          case 'leave': {
-            const entry = this.appendSystem(conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
-            let newOwner: string | null = null;
-            if (actor.role === 'owner') {
-              // A group keeps an owner: the longest-standing admin, else the longest-standing member.
-              const rest = this.s.activeMembers.all(conversationId);
-              const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
-              if (heir) this.s.setRole.run('owner', version, conversationId, heir.user_id);
-              newOwner = heir?.user_id ?? null;
-            }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner };
-          }
+        const members = new Map<string, MemberRecord>();
+        for (const userId of conv ? involvedUsers(change) : []) {
+          const row = this.s.member.get(conversationId, userId);
+          if (row) members.set(userId, toMemberRecord(userId, row));
         }
+        const d = decideMembership(conv?.kind ?? null, change, members);
+        if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member') return d;
+        if (d.kind === 'noop') return { kind: 'noop', conversation: this.state(conversationId)! };
+        const entry = this.appendSystem(conversationId, entryId, d.author, d.body, now);
+        const version = this.s.nextVersion.get()!.value;
+        let newOwner: string | null = null;
+        switch (d.kind) {
+          case 'join':
+            for (const userId of d.userIds) this.s.upsertMember.run({ conversationId, userId, role: 'member', seq: entry.seq, version });
+            break;
+          case 'role':
+            this.s.setRole.run(d.role, version, conversationId, d.userId);
+            break;
+          case 'leave':
+            this.s.memberLeft.run({ conversationId, userId: d.userId, seq: entry.seq, version });
+            if (d.passOwnership) {
+              const rest = this.s.activeMembers.all(conversationId).map((m) => toMemberRecord(m.user_id, { ...m, state: 'active', left_seq: null }));
+              newOwner = heirOf(rest, d.userId);
+              if (newOwner !== null) this.s.setRole.run('owner', version, conversationId, newOwner);
+            }
+            break;
+        }
+        const state = this.state(conversationId)!;
+        const affected = affectedBy(d);
+        return { kind: 'ok', entry, conversation: state, affected, newOwner, views: this.memberViews(state, viewedUsers(affected, newOwner)) };
       })
       .immediate();
   }
@@ -501,7 +488,7 @@ export class SqliteStore implements Store {
         const priorOr = (m: NewMessage, refusal: AppendOutcome): AppendOutcome => {
           const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
           if (!prior) return refusal;
-          return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+          return sameSend(toSendRecord(prior), m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
         };
         const outcomes = batch.map((m): AppendOutcome => {
           let conv = convs.get(m.conversationId);
@@ -513,7 +500,7 @@ export class SqliteStore implements Store {
           if (!conv || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
           if (m.replyTo !== null) {
             const target = this.s.messageById.get(m.replyTo);
-            if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) {
+            if (!replyAllowed(target && { conversationId: target.conversation_id, seq: target.seq }, m.conversationId, member.joined_seq)) {
               return priorOr(m, { kind: 'bad_reply' });
             }
           }
@@ -558,35 +545,29 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const r = this.s.view.get(conversationId, userId);
       if (!r) return null;
-      const lo = r.joined_seq;
-      const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
-      if (q.before !== undefined) {
-        // Capped at hi + 1: a left member must not page back into entries after leftSeq.
-        const rows = this.s.messagesBefore.all(conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1);
-        const hasMore = rows.length > q.limit;
-        return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
-      }
-      const after = Math.max(q.after ?? 0, lo - 1);
-      const rows = this.s.messagesAfter.all(conversationId, after, hi, q.limit + 1);
-      const hasMore = rows.length > q.limit;
-      return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
+      const range = pageRange(toViewedMember(r), r.last_seq, q);
+      const rows =
+        range.kind === 'before'
+          ? this.s.messagesBefore.all(conversationId, range.below, range.from, range.take)
+          : this.s.messagesAfter.all(conversationId, range.above, range.through, range.take);
+      const page = pageOf(rows, range);
+      return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
     })();
   }
 
   // --- cursors ------------------------------------------------------------------------------
 
-  private visibleLast(conversationId: string, userId: string): number | null {
+  /** Why the user may not put a cursor at `seq` in the conversation, or null when they may. */
+  private cursorRefusal(conversationId: string, userId: string, seq: number): Exclude<CursorOutcome, { kind: 'ok' }> | null {
     const r = this.s.view.get(conversationId, userId);
-    if (!r) return null;
-    return r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+    return cursorRefusal(r && toViewedMember(r), r?.last_seq ?? 0, seq);
   }
 
   async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return this.db
       .transaction((): CursorOutcome => {
-        const last = this.visibleLast(conversationId, userId);
-        if (last === null) return { kind: 'not_found' };
-        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+        const refusal = this.cursorRefusal(conversationId, userId, seq);
+        if (refusal) return refusal;
         this.s.upsertCursor.run(deviceId, conversationId, seq);
         return { kind: 'ok', seq: this.s.cursor.get(deviceId, conversationId)!.acked_seq };
       })
@@ -596,9 +577,8 @@ export class SqliteStore implements Store {
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return this.db
       .transaction((): CursorOutcome => {
-        const last = this.visibleLast(conversationId, userId);
-        if (last === null) return { kind: 'not_found' };
-        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+        const refusal = this.cursorRefusal(conversationId, userId, seq);
+        if (refusal) return refusal;
         const m = this.s.member.get(conversationId, userId)!;
         if (seq <= m.read_seq) return { kind: 'ok', seq: m.read_seq };
         this.s.setRead.run(seq, this.s.nextVersion.get()!.value, conversationId, userId);
