@@ -1,0 +1,99 @@
+/**
+ * The MemoryStore's data: plain Maps standing in for the SQL stores' tables, with the indexes
+ * the Store's lookups need. Rows keep the SQL stores' shapes (rows.ts), so the same mappers
+ * turn them into the objects the Store returns — always fresh objects, never the rows
+ * themselves. Rows are replaced, never mutated in place, except member rows, which belong to
+ * one conversation and are only ever handed out through mappers.
+ */
+import type { MemberRole } from '@natter/protocol';
+import type { DeviceRow, MessageRow, UserRow } from '../rows.js';
+
+export interface MemoryDeviceRow extends DeviceRow {
+  /** Earlier refresh hashes, newest first (REMEMBERED_REFRESH_HASHES at most). */
+  previous_refresh_hashes: string[];
+}
+
+export interface MemoryMemberRow {
+  userId: string;
+  role: MemberRole;
+  state: 'active' | 'left';
+  joinedSeq: number;
+  leftSeq: number | null;
+  readSeq: number;
+  /** Sync version of this member's own changes (join, leave, role, read cursor). */
+  version: number;
+}
+
+export interface MemoryConversationRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  directKey: string | null;
+  lastSeq: number;
+  /** Sync version of the conversation's last change (a new entry). */
+  version: number;
+  createdBy: string;
+  createdAt: number;
+  /** Every member row ever, active or left, by user id. */
+  members: Map<string, MemoryMemberRow>;
+  /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
+  log: MessageRow[];
+}
+
+/**
+ * A write the SQL stores' schema would refuse (a primary key or unique id used twice, a
+ * reference to a user who does not exist). Like a constraint error from SQLite, it means a
+ * caller's bug, and the method that throws it has changed nothing.
+ */
+export class MemoryConstraintError extends Error {
+  override readonly name = 'MemoryConstraintError';
+}
+
+/** Every call after close() rejects with this (as a closed database connection would). */
+export class MemoryStoreClosedError extends Error {
+  override readonly name = 'MemoryStoreClosedError';
+  constructor() {
+    super('the memory store is closed');
+  }
+}
+
+/** The idempotency key of a send: one stored message per (sender, clientMsgId). */
+export const clientKey = (senderId: string, clientMsgId: string): string => `${senderId}\u0000${clientMsgId}`;
+
+/** A device's delivery cursor key. */
+export const cursorKey = (deviceId: string, conversationId: string): string => `${deviceId}\u0000${conversationId}`;
+
+/**
+ * All the data of one MemoryStore. Kept apart from the store object so that a test may "reopen"
+ * a store on the same data (the contract's durability section) within one process.
+ */
+export class MemoryTables {
+  /** The sync version counter: bumped once per conversation or member change. */
+  version = 0;
+  readonly users = new Map<string, UserRow>();
+  /** Lower-cased username to user id: usernames are unique case-insensitively. */
+  readonly usernames = new Map<string, string>();
+  readonly devices = new Map<string, MemoryDeviceRow>();
+  readonly devicesByUser = new Map<string, Set<string>>();
+  readonly conversations = new Map<string, MemoryConversationRow>();
+  /** directKey(a, b) to the pair's conversation id. */
+  readonly directs = new Map<string, string>();
+  /** User id to the ids of every conversation they ever were a member of. */
+  readonly memberships = new Map<string, Set<string>>();
+  readonly messagesById = new Map<string, MessageRow>();
+  /** clientKey(sender, clientMsgId) to the stored send. */
+  readonly messagesByClientKey = new Map<string, MessageRow>();
+  /** cursorKey(device, conversation) to the device's acked seq. */
+  readonly cursors = new Map<string, number>();
+
+  nextVersion(): number {
+    return ++this.version;
+  }
+
+  /** Adds `value` to the set at `key` of an index map. */
+  static index(map: Map<string, Set<string>>, key: string, value: string): void {
+    let set = map.get(key);
+    if (!set) map.set(key, (set = new Set()));
+    set.add(value);
+  }
+}
