@@ -1,10 +1,11 @@
 /**
  * The MemoryStore's conversations and membership: creation with the `conversation.created`
  * entry, one direct conversation per pair, and membership changes with their system entry and
- * the views they changed. Each function checks everything that could refuse the write before
+ * the views they changed. Who may do what is the shared rule (../rules/membership.ts); this
+ * module applies its decisions. Each function checks whatever could refuse the write before
  * writing anything, then writes synchronously: atomic without a transaction.
  */
-import type { Conversation, SystemBody } from '@natter/protocol';
+import type { Conversation, MemberRole, SystemBody } from '@natter/protocol';
 import type {
   ConversationState,
   CreatedConversation,
@@ -12,41 +13,43 @@ import type {
   MembershipOutcome,
   NewConversation,
 } from '../store.js';
-import { directKey, toMessage } from '../rows.js';
-import { MemoryConstraintError, MemoryTables, type MemoryConversationRow, type MemoryMemberRow } from './tables.js';
-import { activeMembers, memberViews, stateOf, viewOf } from './views.js';
+import { createdBody, directKey } from '../rules/conversations.js';
+import { affectedBy, decideMembership, heirOf, viewedUsers } from '../rules/membership.js';
+import { entryOf, MemoryConstraintError, MemoryTables, type MemoryConversationRow, type MemoryEntryRow } from './tables.js';
+import { memberViews, stateOf, viewOf } from './views.js';
 
 /** Throws unless `id` is free for a new log entry (message ids are unique across the store). */
 function requireNewEntryId(t: MemoryTables, id: string): void {
   if (t.messagesById.has(id)) throw new MemoryConstraintError(`message id ${id} exists`);
 }
 
+/** Throws unless every one of `userIds` is a user (members reference users). */
 function requireUsers(t: MemoryTables, userIds: Iterable<string>): void {
   for (const id of userIds) if (!t.users.has(id)) throw new MemoryConstraintError(`member ${id} is no user`);
 }
 
 /** Appends a system entry at lastSeq + 1 with a new conversation version. Checked by the caller. */
-function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string, by: string, body: SystemBody, now: number) {
+function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string, by: string, body: SystemBody, now: number): MemoryEntryRow {
   c.version = t.nextVersion();
   c.lastSeq += 1;
-  const row = {
-    conversation_id: c.id,
-    seq: c.lastSeq,
+  const row: MemoryEntryRow = {
     id: entryId,
-    sender_id: by,
+    conversationId: c.id,
+    seq: c.lastSeq,
+    senderId: by,
     type: 'system',
     body: JSON.stringify(body),
-    client_msg_id: null,
-    reply_to: null,
-    created_at: now,
+    clientMsgId: null,
+    replyTo: null,
+    createdAt: now,
   };
   c.log.push(row);
   t.messagesById.set(entryId, row);
   return row;
 }
 
-/** Makes `userId` an active member from `seq` (a fresh row, or a left member's row renewed). */
-function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: MemoryMemberRow['role'], seq: number, version: number): void {
+/** Makes `userId` an active member from `seq`: a fresh row, or a left member's row renewed. */
+function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: MemberRole, seq: number, version: number): void {
   c.members.set(userId, { userId, role, state: 'active', joinedSeq: seq, leftSeq: null, readSeq: seq, version });
   MemoryTables.index(t.memberships, userId, c.id);
 }
@@ -55,6 +58,7 @@ function insertConversation(t: MemoryTables, conv: NewConversation, key: string 
   if (t.conversations.has(conv.id)) throw new MemoryConstraintError(`conversation id ${conv.id} exists`);
   requireNewEntryId(t, conv.createdMessageId);
   requireUsers(t, conv.members.map((m) => m.userId));
+  // Versions as the SQL stores take them: the member rows keep the first, the entry the next.
   const version = t.nextVersion();
   const c: MemoryConversationRow = {
     id: conv.id,
@@ -70,11 +74,10 @@ function insertConversation(t: MemoryTables, conv: NewConversation, key: string 
   };
   t.conversations.set(c.id, c);
   if (key !== null) t.directs.set(key, c.id);
-  const body: SystemBody = { event: 'conversation.created', by: conv.createdBy, title: conv.title, members: conv.members.map((m) => m.userId) };
-  const entry = appendSystem(t, c, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
+  const entry = appendSystem(t, c, conv.createdMessageId, conv.createdBy, createdBody(conv), conv.createdAt);
   for (const m of conv.members) join(t, c, m.userId, m.role, entry.seq, version);
   const state = stateOf(c);
-  return { state, entry: toMessage(entry), views: memberViews(c, state.members.map((m) => m.userId)) };
+  return { state, entry: entryOf(entry), views: memberViews(c, state.members.map((m) => m.userId)) };
 }
 
 export function createConversation(t: MemoryTables, conv: NewConversation): CreatedConversation {
@@ -92,7 +95,7 @@ export function openDirect(
   if (existing !== undefined) return { state: stateOf(t.conversations.get(existing)!), created: null };
   const created = insertConversation(t, make(), key);
   // Its own copy: a caller changing `state` must not change `created.state`.
-  return { state: structuredClone(created.state), created };
+  return { state: stateOf(t.conversations.get(created.state.id)!), created };
 }
 
 export function getConversationState(t: MemoryTables, id: string): ConversationState | null {
@@ -109,62 +112,9 @@ export function getConversationForUser(t: MemoryTables, id: string, userId: stri
 export function activeConversationIds(t: MemoryTables, userId: string): string[] {
   const ids: string[] = [];
   for (const id of t.memberships.get(userId) ?? []) {
-    if (t.conversations.get(id)?.members.get(userId)?.state === 'active') ids.push(id);
+    if (t.conversations.get(id)!.members.get(userId)!.state === 'active') ids.push(id);
   }
   return ids;
-}
-
-/** What a membership change does, decided before anything is written. */
-type MembershipPlan =
-  | { kind: 'not_found' | 'forbidden' | 'not_member' | 'noop' }
-  | { kind: 'add'; by: string; userIds: string[] }
-  | { kind: 'remove'; by: string; userId: string }
-  | { kind: 'role'; by: string; userId: string; role: 'admin' | 'member' }
-  | { kind: 'leave'; userId: string; heir: string | null };
-
-/**
- * Who may do what, and who inherits ownership. Until the shared rule lands (store/rules/), this
- * is the SQL stores' rule: owners and admins add; they remove plain members (only the owner
- * removes an admin; nobody removes the owner or themselves); only the owner changes roles, never
- * its own; anyone leaves, and an owner who leaves hands the group to its longest-standing admin,
- * else its longest-standing member.
- */
-function planMembership(c: MemoryConversationRow, change: MembershipChange): MembershipPlan {
-  const actor = c.members.get(change.kind === 'leave' ? change.userId : change.by);
-  if (!actor || actor.state !== 'active') return { kind: 'not_found' };
-  if (c.kind === 'direct') return { kind: 'forbidden' };
-  const canManage = actor.role === 'owner' || actor.role === 'admin';
-  switch (change.kind) {
-    case 'add': {
-      if (!canManage) return { kind: 'forbidden' };
-      const fresh = [...new Set(change.userIds)].filter((u) => c.members.get(u)?.state !== 'active');
-      return fresh.length === 0 ? { kind: 'noop' } : { kind: 'add', by: change.by, userIds: fresh };
-    }
-    case 'remove': {
-      if (!canManage) return { kind: 'forbidden' };
-      const target = c.members.get(change.userId);
-      if (!target || target.state !== 'active') return { kind: 'noop' };
-      if (change.userId === change.by) return { kind: 'forbidden' };
-      if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
-      return { kind: 'remove', by: change.by, userId: change.userId };
-    }
-    case 'role': {
-      if (actor.role !== 'owner') return { kind: 'forbidden' };
-      const target = c.members.get(change.userId);
-      if (!target || target.state !== 'active') return { kind: 'not_member' };
-      if (target.role === 'owner') return { kind: 'forbidden' };
-      if (target.role === change.role) return { kind: 'noop' };
-      return { kind: 'role', by: change.by, userId: change.userId, role: change.role };
-    }
-    case 'leave': {
-      let heir: string | null = null;
-      if (actor.role === 'owner') {
-        const rest = activeMembers(c).filter((m) => m.userId !== change.userId);
-        heir = (rest.find((m) => m.role === 'admin') ?? rest[0])?.userId ?? null;
-      }
-      return { kind: 'leave', userId: change.userId, heir };
-    }
-  }
 }
 
 export function changeMembership(
@@ -175,70 +125,48 @@ export function changeMembership(
   now: number,
 ): MembershipOutcome {
   const c = t.conversations.get(conversationId);
-  if (!c) return { kind: 'not_found' };
-  const plan = planMembership(c, change);
-  switch (plan.kind) {
+  const decision = decideMembership(c?.kind ?? null, change, c?.members ?? new Map());
+  switch (decision.kind) {
     case 'not_found':
     case 'forbidden':
     case 'not_member':
-      return { kind: plan.kind };
+      return { kind: decision.kind };
     case 'noop':
-      return { kind: 'noop', conversation: stateOf(c) };
+      return { kind: 'noop', conversation: stateOf(c!) };
   }
+  const conv = c!;
   requireNewEntryId(t, entryId);
-  if (plan.kind === 'add') requireUsers(t, plan.userIds);
-  let affected: string[];
+  if (decision.kind === 'join') requireUsers(t, decision.userIds);
+  const entry = appendSystem(t, conv, entryId, decision.author, decision.body, now);
+  // One version for the member rows this change writes, taken after the entry's.
+  const version = t.nextVersion();
   let newOwner: string | null = null;
-  switch (plan.kind) {
-    case 'add': {
-      const entry = appendSystem(t, c, entryId, plan.by, { event: 'member.joined', by: plan.by, userIds: plan.userIds }, now);
-      const version = t.nextVersion();
-      for (const u of plan.userIds) join(t, c, u, 'member', entry.seq, version);
-      affected = plan.userIds;
+  switch (decision.kind) {
+    case 'join':
+      for (const u of decision.userIds) join(t, conv, u, 'member', entry.seq, version);
       break;
-    }
-    case 'remove': {
-      const entry = appendSystem(t, c, entryId, plan.by, { event: 'member.removed', by: plan.by, userId: plan.userId }, now);
-      leave(c, plan.userId, entry.seq, t.nextVersion());
-      affected = [plan.userId];
-      break;
-    }
-    case 'role': {
-      appendSystem(t, c, entryId, plan.by, { event: 'member.role', by: plan.by, userId: plan.userId, role: plan.role }, now);
-      const m = c.members.get(plan.userId)!;
-      m.role = plan.role;
-      m.version = t.nextVersion();
-      affected = [plan.userId];
-      break;
-    }
     case 'leave': {
-      const entry = appendSystem(t, c, entryId, plan.userId, { event: 'member.left', userId: plan.userId }, now);
-      const version = t.nextVersion();
-      leave(c, plan.userId, entry.seq, version);
-      if (plan.heir !== null) {
-        const heir = c.members.get(plan.heir)!;
-        heir.role = 'owner';
-        heir.version = version;
+      const m = conv.members.get(decision.userId)!;
+      m.state = 'left';
+      m.leftSeq = entry.seq;
+      m.version = version;
+      if (decision.passOwnership) {
+        newOwner = heirOf([...conv.members.values()], decision.userId);
+        if (newOwner !== null) Object.assign(conv.members.get(newOwner)!, { role: 'owner', version });
       }
-      affected = [plan.userId];
-      newOwner = plan.heir;
       break;
     }
+    case 'role':
+      Object.assign(conv.members.get(decision.userId)!, { role: decision.role, version });
+      break;
   }
-  const changed = newOwner === null || affected.includes(newOwner) ? affected : [...affected, newOwner];
+  const affected = affectedBy(decision);
   return {
     kind: 'ok',
-    entry: toMessage(c.log[c.lastSeq - 1]!),
-    conversation: stateOf(c),
-    affected: [...affected],
+    entry: entryOf(entry),
+    conversation: stateOf(conv),
+    affected,
     newOwner,
-    views: memberViews(c, changed),
+    views: memberViews(conv, viewedUsers(affected, newOwner)),
   };
-}
-
-function leave(c: MemoryConversationRow, userId: string, seq: number, version: number): void {
-  const m = c.members.get(userId)!;
-  m.state = 'left';
-  m.leftSeq = seq;
-  m.version = version;
 }

@@ -3,20 +3,14 @@
  * what the member may see, and changesSince over the version each view last changed at.
  */
 import type { CursorOutcome, SyncPage } from '../store.js';
+import { cursorRefusal } from '../rules/visibility.js';
 import { cursorKey, type MemoryTables } from './tables.js';
-import { viewOf, viewVersion, visibleLast } from './views.js';
-
-/** The member's row and visible last seq, or null when they never were a member. */
-function visible(t: MemoryTables, conversationId: string, userId: string) {
-  const c = t.conversations.get(conversationId);
-  const m = c?.members.get(userId);
-  return c && m ? { m, last: visibleLast(c, m) } : null;
-}
+import { viewOf, viewVersion } from './views.js';
 
 export function ackDelivered(t: MemoryTables, deviceId: string, userId: string, conversationId: string, seq: number): CursorOutcome {
-  const v = visible(t, conversationId, userId);
-  if (!v) return { kind: 'not_found' };
-  if (seq > v.last) return { kind: 'invalid_position', lastSeq: v.last };
+  const c = t.conversations.get(conversationId);
+  const refusal = cursorRefusal(c?.members.get(userId), c?.lastSeq ?? 0, seq);
+  if (refusal) return refusal;
   const key = cursorKey(deviceId, conversationId);
   const acked = Math.max(t.cursors.get(key) ?? seq, seq);
   t.cursors.set(key, acked);
@@ -24,13 +18,14 @@ export function ackDelivered(t: MemoryTables, deviceId: string, userId: string, 
 }
 
 export function markRead(t: MemoryTables, userId: string, conversationId: string, seq: number): CursorOutcome {
-  const v = visible(t, conversationId, userId);
-  if (!v) return { kind: 'not_found' };
-  if (seq > v.last) return { kind: 'invalid_position', lastSeq: v.last };
-  if (seq <= v.m.readSeq) return { kind: 'ok', seq: v.m.readSeq };
-  v.m.readSeq = seq;
+  const c = t.conversations.get(conversationId);
+  const m = c?.members.get(userId);
+  const refusal = cursorRefusal(m, c?.lastSeq ?? 0, seq);
+  if (refusal) return refusal;
+  if (seq <= m!.readSeq) return { kind: 'ok', seq: m!.readSeq };
+  m!.readSeq = seq;
   // A read cursor is part of the reader's view only: their row's version, not the conversation's.
-  v.m.version = t.nextVersion();
+  m!.version = t.nextVersion();
   return { kind: 'ok', seq };
 }
 

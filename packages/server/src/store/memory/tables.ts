@@ -1,16 +1,20 @@
 /**
  * The MemoryStore's data: plain Maps standing in for the SQL stores' tables, with the indexes
- * the Store's lookups need. Rows keep the SQL stores' shapes (rows.ts), so the same mappers
- * turn them into the objects the Store returns — always fresh objects, never the rows
- * themselves. Rows are replaced, never mutated in place, except member rows, which belong to
- * one conversation and are only ever handed out through mappers.
+ * the Store's lookups need. Rows are records in the Store's own shapes (and the plain shapes the
+ * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
+ * row itself, so a caller changing a result never changes the store.
  */
-import type { MemberRole } from '@natter/protocol';
-import type { DeviceRow, MessageRow, UserRow } from '../rows.js';
+import type { MemberRole, Message } from '@natter/protocol';
+import type { DeviceRecord, UserRecord } from '../store.js';
 
-export interface MemoryDeviceRow extends DeviceRow {
+export interface MemoryDeviceRow extends DeviceRecord {
   /** Earlier refresh hashes, newest first (REMEMBERED_REFRESH_HASHES at most). */
-  previous_refresh_hashes: string[];
+  previousHashes: string[];
+}
+
+/** A log entry as stored: the Message with its body as the JSON text it was sent as. */
+export interface MemoryEntryRow extends Omit<Message, 'body'> {
+  body: string;
 }
 
 export interface MemoryMemberRow {
@@ -37,7 +41,7 @@ export interface MemoryConversationRow {
   /** Every member row ever, active or left, by user id. */
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
-  log: MessageRow[];
+  log: MemoryEntryRow[];
 }
 
 /**
@@ -57,6 +61,15 @@ export class MemoryStoreClosedError extends Error {
   }
 }
 
+/** The Message a log entry is, as a fresh object (its body parsed anew). */
+export const entryOf = (row: MemoryEntryRow): Message => ({ ...row, body: JSON.parse(row.body) as unknown });
+
+/** The DeviceRecord of a device row, as a fresh object. */
+export function deviceOf(row: MemoryDeviceRow): DeviceRecord {
+  const { previousHashes: _, ...device } = row;
+  return device;
+}
+
 /** The idempotency key of a send: one stored message per (sender, clientMsgId). */
 export const clientKey = (senderId: string, clientMsgId: string): string => `${senderId}\u0000${clientMsgId}`;
 
@@ -70,7 +83,7 @@ export const cursorKey = (deviceId: string, conversationId: string): string => `
 export class MemoryTables {
   /** The sync version counter: bumped once per conversation or member change. */
   version = 0;
-  readonly users = new Map<string, UserRow>();
+  readonly users = new Map<string, UserRecord>();
   /** Lower-cased username to user id: usernames are unique case-insensitively. */
   readonly usernames = new Map<string, string>();
   readonly devices = new Map<string, MemoryDeviceRow>();
@@ -80,9 +93,9 @@ export class MemoryTables {
   readonly directs = new Map<string, string>();
   /** User id to the ids of every conversation they ever were a member of. */
   readonly memberships = new Map<string, Set<string>>();
-  readonly messagesById = new Map<string, MessageRow>();
+  readonly messagesById = new Map<string, MemoryEntryRow>();
   /** clientKey(sender, clientMsgId) to the stored send. */
-  readonly messagesByClientKey = new Map<string, MessageRow>();
+  readonly messagesByClientKey = new Map<string, MemoryEntryRow>();
   /** cursorKey(device, conversation) to the device's acked seq. */
   readonly cursors = new Map<string, number>();
 
