@@ -17,6 +17,9 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
   const byId = new Map<string, MemoryEntryRow>();
   const byKey = new Map<string, MemoryEntryRow>();
   const lastSeqs = new Map<string, number>();
+  // Conversations in the order the batch first names them, stored into or not: the order in
+  // which the SQL stores give the changed ones their versions.
+  const named = new Set<string>();
   const findById = (id: string) => byId.get(id) ?? t.messagesById.get(id);
   const findByKey = (key: string) => byKey.get(key) ?? t.messagesByClientKey.get(key);
   // A refused send that was stored before (even by a sender who has left since) is answered
@@ -30,6 +33,7 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
   const outcomes = batch.map((m): AppendOutcome => {
     const c = t.conversations.get(m.conversationId);
     const member = c?.members.get(m.senderId);
+    if (c) named.add(c.id);
     if (!c || member?.state !== 'active') return priorOr(m, { kind: 'not_found' });
     if (m.replyTo !== null && !replyAllowed(findById(m.replyTo), m.conversationId, member.joinedSeq)) {
       return priorOr(m, { kind: 'bad_reply' });
@@ -66,8 +70,10 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
     const sender = c.members.get(row.senderId)!;
     sender.readSeq = Math.max(sender.readSeq, row.seq);
   }
-  // One version per changed conversation, in the order the batch first stored into them.
-  for (const [id, lastSeq] of lastSeqs) {
+  // One version per changed conversation.
+  for (const id of named) {
+    const lastSeq = lastSeqs.get(id);
+    if (lastSeq === undefined) continue;
     const c = t.conversations.get(id)!;
     c.lastSeq = lastSeq;
     c.version = t.nextVersion();
