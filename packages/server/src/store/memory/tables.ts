@@ -4,7 +4,8 @@
  * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
  * row itself, so a caller changing a result never changes the store.
  */
-import type { MemberRole, Message } from '@natter/protocol';
+import type { Message } from '@natter/protocol';
+import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
 export interface MemoryDeviceRow extends DeviceRecord {
@@ -17,12 +18,8 @@ export interface MemoryEntryRow extends Omit<Message, 'body'> {
   body: string;
 }
 
-export interface MemoryMemberRow {
-  userId: string;
-  role: MemberRole;
-  state: 'active' | 'left';
-  joinedSeq: number;
-  leftSeq: number | null;
+/** A member row: what the membership rules read, and what a view and sync need besides. */
+export interface MemoryMemberRow extends MemberRecord {
   readSeq: number;
   /** Sync version of this member's own changes (join, leave, role, read cursor). */
   version: number;
