@@ -1,0 +1,178 @@
+/**
+ * MemoryStore: the Store kept in plain Maps in this process, for tests and single-process
+ * experiments only. Nothing survives a restart, and two processes never share it: it must not
+ * back a server whose users expect their messages to be kept (guarantee 1 of DESIGN.md).
+ *
+ * It keeps every other guarantee of store.ts, and passes the same contract suite as SQLite and
+ * PostgreSQL (memory-store.test.ts). Each method runs synchronously to completion inside one
+ * call — nothing awaits in between — so each is atomic and they run one after another in call
+ * order (`appendsInOrder`); each checks whatever could refuse its write before writing. Results
+ * are fresh objects: a caller changing one never changes the store.
+ *
+ * @example
+ * const store = new MemoryStore();
+ * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
+ */
+import type { Conversation, Message } from '@natter/protocol';
+import type {
+  AppendOutcome,
+  ConversationState,
+  CreatedConversation,
+  CursorOutcome,
+  DeviceRecord,
+  MembershipChange,
+  MembershipOutcome,
+  NewConversation,
+  NewDevice,
+  NewMessage,
+  NewUser,
+  PageQuery,
+  RotateOutcome,
+  Store,
+  SyncPage,
+  UserRecord,
+} from '../store.js';
+import * as accounts from './accounts.js';
+import * as conversations from './conversations.js';
+import * as messages from './messages.js';
+import * as sync from './sync.js';
+import { MemoryStoreClosedError, MemoryTables } from './tables.js';
+
+export { MemoryConstraintError, MemoryStoreClosedError, MemoryTables } from './tables.js';
+
+export interface MemoryStoreOptions {
+  /**
+   * The data to work on; a fresh, empty set by default. A test passes the tables of a closed
+   * store to "reopen" it in the same process.
+   */
+  tables?: MemoryTables;
+}
+
+export class MemoryStore implements Store {
+  /** One thread, no awaits inside a method: calls take effect in call order. */
+  readonly appendsInOrder = true;
+  private readonly t: MemoryTables;
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.t = options.tables ?? new MemoryTables();
+  }
+
+  /** The tables, for a test to reopen them in another MemoryStore once this one is closed. */
+  get tables(): MemoryTables {
+    return this.t;
+  }
+
+  /** The tables of an open store; a closed store refuses every call. */
+  private get open(): MemoryTables {
+    if (this.closed) throw new MemoryStoreClosedError();
+    return this.t;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // --- accounts -----------------------------------------------------------------------------
+
+  async createUser(user: NewUser): Promise<UserRecord | null> {
+    return accounts.createUser(this.open, user);
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return accounts.getUser(this.open, id);
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | null> {
+    return accounts.getUserByUsername(this.open, username);
+  }
+
+  async existingUserIds(ids: string[]): Promise<string[]> {
+    const t = this.open;
+    return ids.filter((id) => t.users.has(id));
+  }
+
+  async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
+    return accounts.updateProfile(this.open, id, patch);
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    accounts.setPasswordHash(this.open, id, hash);
+  }
+
+  // --- devices ------------------------------------------------------------------------------
+
+  async createDevice(device: NewDevice): Promise<DeviceRecord> {
+    return accounts.createDevice(this.open, device);
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    return accounts.getDevice(this.open, id);
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    return accounts.listDevices(this.open, userId);
+  }
+
+  async rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome> {
+    return accounts.rotateRefresh(this.open, deviceId, presentedHash, next, now);
+  }
+
+  async revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean> {
+    return accounts.revokeDevice(this.open, userId, deviceId, now);
+  }
+
+  async revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]> {
+    return accounts.revokeOtherDevices(this.open, userId, keep, now);
+  }
+
+  // --- conversations ------------------------------------------------------------------------
+
+  async createConversation(conv: NewConversation): Promise<CreatedConversation> {
+    return conversations.createConversation(this.open, conv);
+  }
+
+  async openDirect(a: string, b: string, make: () => NewConversation): Promise<{ state: ConversationState; created: CreatedConversation | null }> {
+    return conversations.openDirect(this.open, a, b, make);
+  }
+
+  async getConversationState(id: string): Promise<ConversationState | null> {
+    return conversations.getConversationState(this.open, id);
+  }
+
+  async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
+    return conversations.getConversationForUser(this.open, id, userId);
+  }
+
+  async activeConversationIds(userId: string): Promise<string[]> {
+    return conversations.activeConversationIds(this.open, userId);
+  }
+
+  async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
+    return conversations.changeMembership(this.open, conversationId, change, entryId, now);
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+
+  async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
+    return messages.appendMessages(this.open, batch);
+  }
+
+  async getMessages(conversationId: string, userId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
+    return messages.getMessages(this.open, conversationId, userId, query);
+  }
+
+  // --- cursors and sync ---------------------------------------------------------------------
+
+  async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    return sync.ackDelivered(this.open, deviceId, userId, conversationId, seq);
+  }
+
+  async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
+    return sync.markRead(this.open, userId, conversationId, seq);
+  }
+
+  async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
+    return sync.changesSince(this.open, userId, sinceVersion, limit);
+  }
+}

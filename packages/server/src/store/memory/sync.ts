@@ -1,0 +1,57 @@
+/**
+ * The MemoryStore's cursors and sync: delivery and read cursors that only move forward, within
+ * what the member may see, and changesSince over the version each view last changed at.
+ */
+import type { CursorOutcome, SyncPage } from '../store.js';
+import { cursorRefusal } from '../rules/visibility.js';
+import { cursorKey, type MemoryTables } from './tables.js';
+import { viewOf, viewVersion } from './views.js';
+
+export function ackDelivered(t: MemoryTables, deviceId: string, userId: string, conversationId: string, seq: number): CursorOutcome {
+  const c = t.conversations.get(conversationId);
+  const refusal = cursorRefusal(c?.members.get(userId), c?.lastSeq ?? 0, seq);
+  if (refusal) return refusal;
+  const key = cursorKey(deviceId, conversationId);
+  const acked = Math.max(t.cursors.get(key) ?? seq, seq);
+  t.cursors.set(key, acked);
+  return { kind: 'ok', seq: acked };
+}
+
+export function markRead(t: MemoryTables, userId: string, conversationId: string, seq: number): CursorOutcome {
+  const c = t.conversations.get(conversationId);
+  const m = c?.members.get(userId);
+  const refusal = cursorRefusal(m, c?.lastSeq ?? 0, seq);
+  if (refusal) return refusal;
+  if (seq <= m!.readSeq) return { kind: 'ok', seq: m!.readSeq };
+  m!.readSeq = seq;
+  // A read cursor is part of the reader's view only: their row's version, not the conversation's.
+  m!.version = t.nextVersion();
+  return { kind: 'ok', seq };
+}
+
+/**
+ * The user's views that changed after `sinceVersion`, oldest change first. A full page resumes
+ * from its last view's version; the last page from the current version, so a caller that is up
+ * to date does not ask again for changes it has seen.
+ */
+export function changesSince(t: MemoryTables, userId: string, sinceVersion: number, limit: number): SyncPage {
+  const changed: { v: number; id: string }[] = [];
+  for (const id of t.memberships.get(userId) ?? []) {
+    const c = t.conversations.get(id)!;
+    const v = viewVersion(c, c.members.get(userId)!);
+    if (v > sinceVersion) changed.push({ v, id });
+  }
+  changed.sort((a, b) => a.v - b.v);
+  const hasMore = changed.length > limit;
+  const page = changed.slice(0, Math.max(0, limit));
+  // (A page of none, limit 0, makes no progress rather than fail.)
+  const version = hasMore ? (page.at(-1)?.v ?? sinceVersion) : t.version;
+  return {
+    conversations: page.map(({ id }) => {
+      const c = t.conversations.get(id)!;
+      return viewOf(c, c.members.get(userId)!);
+    }),
+    version: Math.max(version, sinceVersion),
+    hasMore,
+  };
+}
