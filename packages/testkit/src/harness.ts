@@ -1,6 +1,7 @@
 /**
  * Test harness: a real Natter server on port 0 with its SQLite file in a fresh temp dir, and
- * small helpers to register users and open raw WebSocket connections. Used by server tests.
+ * small helpers to register users and open raw WebSocket connections. Used by the black-box
+ * server tests, the SDK's tests, the cluster tests and the reliability scenarios.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterEach } from 'vitest';
-import { loadConfig } from '../config.js';
-import { startNatter, type NatterDeps, type NatterServer } from '../server.js';
+import { loadConfig, startNatter, type NatterDeps, type NatterServer } from '@natter/server';
 
 export interface TestServer {
   server: NatterServer;

@@ -21,8 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Bus, ReconnectingBus } from './bus.js';
-import { BusUnavailableError, type BusLogger } from './errors.js';
+import { BusUnavailableError, type Bus, type BusLogger, type ReconnectingBus } from '@natter/server';
 
 export interface OutageBroker {
   /** Executable and arguments that run the broker in the foreground on `port`, requiring `secret`. */

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Bus } from './bus.js';
+import type { Bus } from '@natter/server';
 
 export interface BusPair {
   /** Two processes' buses on the same backend, each fresh, with no subscriptions. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { RawClient, register, startTestServer, type TestServer } from '../harness.js';
 
 let t: TestServer;
 beforeEach(async () => {
