@@ -25,6 +25,7 @@ import { conversationsContract } from './contract/conversations.js';
 import { StoreHarness, type StoreFixture } from './contract/harness.js';
 import { messagesContract } from './contract/messages.js';
 import { syncContract } from './contract/sync.js';
+import { viewsContract } from './contract/views.js';
 
 export type { StoreFixture } from './contract/harness.js';
 
@@ -44,5 +45,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     conversationsContract(t);
     messagesContract(t);
     syncContract(t);
+    viewsContract(t);
   });
 }

@@ -1,8 +1,13 @@
 /**
  * Row shapes and row-to-object mappers shared by the SQL stores (SQLite and PostgreSQL use the
- * same column names), and small rules both apply.
+ * same column names), including the mappers from rows to the plain records the rules in rules/
+ * decide on. No rule lives here.
  */
 import type { Conversation, MemberRole, Message, MessageType } from '@natter/protocol';
+import type { MemberRecord } from './rules/membership.js';
+import type { RefreshRecord } from './rules/refresh.js';
+import type { SendRecord } from './rules/sends.js';
+import { buildView, type ViewedMember } from './rules/visibility.js';
 import type { DeviceRecord, NewMessage, UserRecord } from './store.js';
 
 export interface UserRow {
@@ -37,17 +42,21 @@ export interface MessageRow {
   created_at: number;
 }
 
+/** The columns of a member row the rules read (a member's standing in the conversation). */
+export interface MemberRow {
+  role: MemberRole;
+  state: 'active' | 'left';
+  joined_seq: number;
+  left_seq: number | null;
+}
+
 /** A member row joined with its conversation: one user's view, with its sync version `v`. */
-export interface ViewRow {
+export interface ViewRow extends MemberRow {
   id: string;
   kind: 'direct' | 'group';
   title: string | null;
   last_seq: number;
   created_at: number;
-  role: MemberRole;
-  state: 'active' | 'left';
-  joined_seq: number;
-  left_seq: number | null;
   read_seq: number;
   v: number;
 }
@@ -97,26 +106,33 @@ export const storedMessage = (m: NewMessage, seq: number): Message => ({
   createdAt: m.createdAt,
 });
 
-/** Whether a send repeats a stored one exactly (same clientMsgId): a retry, not a conflict. */
-export const sameSend = (prior: MessageRow, m: NewMessage): boolean =>
-  prior.conversation_id === m.conversationId && prior.type === m.type && prior.body === m.body && prior.reply_to === m.replyTo;
+/** A stored message as the send rules compare it. */
+export const toSendRecord = (r: MessageRow): SendRecord => ({ conversationId: r.conversation_id, type: r.type, body: r.body, replyTo: r.reply_to });
 
-/** The user's view of a conversation from their member row. */
-export function toView(r: ViewRow, members: string[]): Conversation {
-  const active = r.state === 'active';
-  return {
-    id: r.id,
-    kind: r.kind,
-    title: r.title,
-    lastSeq: active ? r.last_seq : (r.left_seq ?? r.joined_seq),
-    createdAt: r.created_at,
-    members: active ? members : [],
-    membership: { role: r.role, state: r.state, joinedSeq: r.joined_seq, leftSeq: r.left_seq, readSeq: r.read_seq },
-  };
-}
+/** A device row's refresh state; `previous`: its earlier hashes, decoded by the store. */
+export const toRefreshRecord = (r: DeviceRow, previous: readonly string[]): RefreshRecord => ({
+  refreshHash: r.refresh_hash,
+  refreshExpiresAt: r.refresh_expires_at,
+  revokedAt: r.revoked_at,
+  previousHashes: previous,
+});
 
-/** Earlier refresh hashes kept per device: a replay of any of them is detected as reuse. */
-export const REMEMBERED_REFRESH_HASHES = 20;
+export const toMemberRecord = (userId: string, r: MemberRow): MemberRecord => ({
+  userId,
+  role: r.role,
+  state: r.state,
+  joinedSeq: r.joined_seq,
+  leftSeq: r.left_seq,
+});
 
-/** The one key of a pair's direct conversation, whichever of the two asks. */
-export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+export const toViewedMember = (r: MemberRow & { read_seq: number }): ViewedMember => ({
+  role: r.role,
+  state: r.state,
+  joinedSeq: r.joined_seq,
+  leftSeq: r.left_seq,
+  readSeq: r.read_seq,
+});
+
+/** The user's view of a conversation from their member row joined with it. */
+export const toView = (r: ViewRow, activeMembers: string[]): Conversation =>
+  buildView({ id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at }, toViewedMember(r), activeMembers);

@@ -14,7 +14,7 @@ export function conversationsContract(t: StoreHarness): void {
         { userId: alice, role: 'owner' },
         { userId: bob, role: 'member' },
       ]);
-      const state = await t.store.createConversation(conv);
+      const { state } = await t.store.createConversation(conv);
       expect(state).toMatchObject({ id: conv.id, kind: 'group', title: 'Team', lastSeq: 1, createdAt: T0 });
       expect(state.members).toEqual(
         expect.arrayContaining([
@@ -76,9 +76,9 @@ export function conversationsContract(t: StoreHarness): void {
       const b = await t.user('bob');
       let made = 0;
       const make = () => (made++, t.direct(a, b)());
-      const first = await t.store.openDirect(a, b, make);
-      const again = await t.store.openDirect(a, b, make);
-      const reversed = await t.store.openDirect(b, a, make);
+      const first = (await t.store.openDirect(a, b, make)).state;
+      const again = (await t.store.openDirect(a, b, make)).state;
+      const reversed = (await t.store.openDirect(b, a, make)).state;
       expect(made).toBe(1);
       expect(first).toMatchObject({ kind: 'direct', lastSeq: 1 });
       expect(again.id).toBe(first.id);
@@ -90,17 +90,20 @@ export function conversationsContract(t: StoreHarness): void {
       const a = await t.user('alice');
       const b = await t.user('bob');
       const c = await t.user('carol');
-      const states = await Promise.all(
+      const opened = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           i % 2 === 0 ? t.store.openDirect(a, b, t.direct(a, b)) : t.store.openDirect(b, a, t.direct(b, a)),
         ),
       );
+      const states = opened.map((o) => o.state);
+      // Exactly one caller created it: only that one is told what to announce.
+      expect(opened.filter((o) => o.created !== null)).toHaveLength(1);
       expect(new Set(states.map((s) => s.id)).size).toBe(1);
       expect(await t.store.activeConversationIds(a)).toEqual([states[0]!.id]);
       expect(await t.store.activeConversationIds(b)).toEqual([states[0]!.id]);
       expect((await t.store.getConversationState(states[0]!.id))?.lastSeq).toBe(1);
       // Another pair gets its own conversation.
-      const other = await t.store.openDirect(a, c, t.direct(a, c));
+      const other = (await t.store.openDirect(a, c, t.direct(a, c))).state;
       expect(other.id).not.toBe(states[0]!.id);
     });
   });
@@ -245,7 +248,7 @@ export function conversationsContract(t: StoreHarness): void {
       expect((await t.change(g.id, { kind: 'role', userId: alice, role: 'member', by: alice })).kind).toBe('forbidden');
       expect((await t.change(g.id, { kind: 'role', userId: eve, role: 'admin', by: alice })).kind).toBe('not_member');
       expect((await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: eve })).kind).toBe('not_found');
-      const d = await t.store.openDirect(alice, bob, t.direct(alice, bob));
+      const d = (await t.store.openDirect(alice, bob, t.direct(alice, bob))).state;
       expect((await t.change(d.id, { kind: 'role', userId: bob, role: 'admin', by: alice })).kind).toBe('forbidden');
       expect(await t.store.getConversationState(g.id)).toEqual(before);
     });
@@ -313,7 +316,7 @@ export function conversationsContract(t: StoreHarness): void {
       const a = await t.user('alice');
       const b = await t.user('bob');
       const c = await t.user('carol');
-      const d = await t.store.openDirect(a, b, t.direct(a, b));
+      const d = (await t.store.openDirect(a, b, t.direct(a, b))).state;
       expect((await t.change(d.id, { kind: 'add', userIds: [c], by: a })).kind).toBe('forbidden');
       expect((await t.change(d.id, { kind: 'remove', userId: b, by: a })).kind).toBe('forbidden');
       expect((await t.change(d.id, { kind: 'leave', userId: a })).kind).toBe('forbidden');

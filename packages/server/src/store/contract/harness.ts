@@ -88,14 +88,16 @@ export class StoreHarness {
   });
 
   /** A group owned by `owner`, with `members` (role member) and `admins`. */
-  group = (owner: string, members: string[] = [], admins: string[] = []): Promise<ConversationState> =>
-    this.store.createConversation(
-      this.newConversation('group', owner, [
-        { userId: owner, role: 'owner' },
-        ...admins.map((userId) => ({ userId, role: 'admin' as const })),
-        ...members.map((userId) => ({ userId, role: 'member' as const })),
-      ]),
-    );
+  group = async (owner: string, members: string[] = [], admins: string[] = []): Promise<ConversationState> =>
+    (
+      await this.store.createConversation(
+        this.newConversation('group', owner, [
+          { userId: owner, role: 'owner' },
+          ...admins.map((userId) => ({ userId, role: 'admin' as const })),
+          ...members.map((userId) => ({ userId, role: 'member' as const })),
+        ]),
+      )
+    ).state;
 
   /** A `make` callback for openDirect. */
   direct =

@@ -183,7 +183,7 @@ export function syncContract(t: StoreHarness): void {
       const a = await t.user('alice');
       const b = await t.user('bob');
       const { version } = await t.allChanges(b, 0, 10);
-      const d = await t.store.openDirect(a, b, t.direct(a, b));
+      const d = (await t.store.openDirect(a, b, t.direct(a, b))).state;
       expect((await t.store.changesSince(b, version, 10)).conversations.map((c) => [c.id, c.kind])).toEqual([
         [d.id, 'direct'],
       ]);

@@ -16,9 +16,11 @@ import type { Conversation, MemberRole, Message, SystemBody } from '@natter/prot
 import type {
   AppendOutcome,
   ConversationState,
+  CreatedConversation,
   CursorOutcome,
   DeviceRecord,
   MembershipChange,
+  MemberView,
   MembershipOutcome,
   NewConversation,
   NewDevice,
@@ -32,19 +34,26 @@ import type {
 } from '../store.js';
 import { migrations } from './migrations.js';
 import {
-  directKey,
-  REMEMBERED_REFRESH_HASHES,
-  sameSend,
   storedMessage,
   toDevice,
+  toMemberRecord,
   toMessage,
+  toRefreshRecord,
+  toSendRecord,
   toUser,
   toView,
+  toViewedMember,
   type DeviceRow,
+  type MemberRow,
   type MessageRow,
   type UserRow,
   type ViewRow,
 } from '../rows.js';
+import { createdBody, directKey } from '../rules/conversations.js';
+import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers } from '../rules/membership.js';
+import { decideRotation } from '../rules/refresh.js';
+import { replyAllowed, sameSend } from '../rules/sends.js';
+import { buildView, cursorRefusal, pageOf, pageRange } from '../rules/visibility.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -341,20 +350,24 @@ export class PostgresStore implements Store {
   async rotateRefresh(deviceId: string, presentedHash: string, next: { hash: string; expiresAt: number }, now: number): Promise<RotateOutcome> {
     return this.tx(async (c): Promise<RotateOutcome> => {
       const row = (await c.query<PgDeviceRow>(`SELECT * FROM devices WHERE id = $1 FOR UPDATE`, [deviceId])).rows[0];
-      if (!row) return { kind: 'unknown' };
-      if (row.revoked_at !== null) return { kind: 'revoked' };
-      if (row.refresh_hash !== presentedHash) {
-        if (!row.previous_refresh_hashes.includes(presentedHash)) return { kind: 'unknown' };
-        await c.query(`UPDATE devices SET revoked_at = $2 WHERE id = $1`, [deviceId, now]);
-        return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
+      const d = decideRotation(row && toRefreshRecord(row, row.previous_refresh_hashes), presentedHash, now);
+      // Reuse and rotation are only decided for a device that exists.
+      switch (d.kind) {
+        case 'reused':
+          await c.query(`UPDATE devices SET revoked_at = $2 WHERE id = $1`, [deviceId, now]);
+          return { kind: 'reused', device: toDevice({ ...row!, revoked_at: now }) };
+        case 'rotate': {
+          const r = await c.query<PgDeviceRow>(
+            `UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4, previous_refresh_hashes = $5 WHERE id = $1 RETURNING *`,
+            [deviceId, next.hash, next.expiresAt, now, d.remembered],
+          );
+          return { kind: 'rotated', device: toDevice(r.rows[0]!) };
+        }
+        case 'expired':
+        case 'revoked':
+        case 'unknown':
+          return d;
       }
-      if (row.refresh_expires_at <= now) return { kind: 'expired' };
-      const remembered = [presentedHash, ...row.previous_refresh_hashes].slice(0, REMEMBERED_REFRESH_HASHES);
-      const r = await c.query<PgDeviceRow>(
-        `UPDATE devices SET refresh_hash = $2, refresh_expires_at = $3, last_seen_at = $4, previous_refresh_hashes = $5 WHERE id = $1 RETURNING *`,
-        [deviceId, next.hash, next.expiresAt, now, remembered],
-      );
-      return { kind: 'rotated', device: toDevice(r.rows[0]!) };
     });
   }
 
@@ -385,41 +398,50 @@ export class PostgresStore implements Store {
     return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
   }
 
-  private async insertConversation(c: pg.PoolClient, t: Touched, conv: NewConversation, key: string | null): Promise<boolean> {
+  /** Inserts the conversation, its first entry and its members; null when the pair's direct one exists. */
+  private async insertConversation(c: pg.PoolClient, t: Touched, conv: NewConversation, key: string | null): Promise<CreatedConversation | null> {
     const r = await c.query(
       `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
        VALUES ($1, $2, $3, $4, 0, 0, $5, $6) ON CONFLICT (direct_key) DO NOTHING`,
       [conv.id, conv.kind, conv.title, key, conv.createdBy, conv.createdAt],
     );
-    if (r.rowCount === 0) return false;
-    const body: SystemBody = { event: 'conversation.created', by: conv.createdBy, title: conv.title, members: conv.members.map((m) => m.userId) };
-    const entry = await this.appendSystem(c, t, conv.id, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
+    if (r.rowCount === 0) return null;
+    const entry = await this.appendSystem(c, t, conv.id, conv.createdMessageId, conv.createdBy, createdBody(conv), conv.createdAt);
     await c.query(
       `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
        SELECT $1, u, r, 'active', $2, NULL, $2, 0 FROM unnest($3::text[], $4::text[]) AS x(u, r)`,
       [conv.id, entry.seq, conv.members.map((m) => m.userId), conv.members.map((m) => m.role)],
     );
     for (const m of conv.members) t.member(conv.id, m.userId);
-    return true;
+    const state = (await this.state(c, conv.id))!;
+    return { state, entry, views: await this.memberViews(c, state, state.members.map((m) => m.userId)) };
   }
 
-  async createConversation(conv: NewConversation): Promise<ConversationState> {
-    await this.tx(async (c, t) => {
-      await this.insertConversation(c, t, conv, null);
-    });
-    return (await this.state(this.pool, conv.id))!;
+  async createConversation(conv: NewConversation): Promise<CreatedConversation> {
+    return (await this.tx((c, t) => this.insertConversation(c, t, conv, null)))!;
   }
 
-  async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
+  async openDirect(a: string, b: string, make: () => NewConversation): Promise<{ state: ConversationState; created: CreatedConversation | null }> {
     const key = directKey(a, b);
     const existing = await this.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
-    if (existing.rows[0]) return (await this.state(this.pool, existing.rows[0].id))!;
+    if (existing.rows[0]) return { state: (await this.state(this.pool, existing.rows[0].id))!, created: null };
     const conv = make();
     const created = await this.tx((c, t) => this.insertConversation(c, t, conv, key));
-    if (created) return (await this.state(this.pool, conv.id))!;
+    if (created) return { state: created.state, created };
     // Lost the race to another caller: theirs is the one.
     const theirs = await this.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
-    return (await this.state(this.pool, theirs.rows[0]!.id))!;
+    return { state: (await this.state(this.pool, theirs.rows[0]!.id))!, created: null };
+  }
+
+  /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
+  private async memberViews(q: Q, state: ConversationState, userIds: string[]): Promise<MemberView[]> {
+    const r = await q.query<MemberRow & { user_id: string; read_seq: number }>(
+      `SELECT user_id, role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
+      [state.id, userIds],
+    );
+    const rows = new Map(r.rows.map((m) => [m.user_id, m]));
+    const active = state.members.map((m) => m.userId);
+    return userIds.map((userId) => ({ userId, conversation: buildView(state, toViewedMember(rows.get(userId)!), active) }));
   }
 
   private async state(q: Q, id: string): Promise<ConversationState | null> {
@@ -484,82 +506,57 @@ export class PostgresStore implements Store {
   }
 
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
-    const outcome = await this.tx(async (c, t): Promise<MembershipOutcome | { kind: 'done'; entry: Message; affected: string[]; newOwner: string | null }> => {
+    return this.tx(async (c, t): Promise<MembershipOutcome> => {
       await this.lockConversations(c, [conversationId]);
-      const conv = (await c.query<{ kind: string }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
-      const actorId = change.kind === 'leave' ? change.userId : change.by;
-      const member = async (u: string) =>
-        (await c.query<{ role: MemberRole; state: string }>(`SELECT role, state FROM members WHERE conversation_id = $1 AND user_id = $2`, [conversationId, u]))
-          .rows[0];
-      const actor = conv ? await member(actorId) : undefined;
-      if (!conv || !actor || actor.state !== 'active') return { kind: 'not_found' };
-      if (conv.kind === 'direct') return { kind: 'forbidden' };
-      const canManage = actor.role === 'owner' || actor.role === 'admin';
-      const noop = async (): Promise<MembershipOutcome> => ({ kind: 'noop', conversation: (await this.state(c, conversationId))! });
-      switch (change.kind) {
-        case 'add': {
-          if (!canManage) return { kind: 'forbidden' };
-          const fresh: string[] = [];
-          for (const u of new Set(change.userIds)) if ((await member(u))?.state !== 'active') fresh.push(u);
-          if (fresh.length === 0) return noop();
-          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, { event: 'member.joined', by: change.by, userIds: fresh }, now);
+      const conv = (await c.query<{ kind: 'direct' | 'group' }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
+      const rows = conv
+        ? (
+            await c.query<MemberRow & { user_id: string }>(
+              `SELECT user_id, role, state, joined_seq, left_seq FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
+              [conversationId, involvedUsers(change)],
+            )
+          ).rows
+        : [];
+      const d = decideMembership(conv?.kind ?? null, change, new Map(rows.map((r) => [r.user_id, toMemberRecord(r.user_id, r)])));
+      if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member') return d;
+      if (d.kind === 'noop') return { kind: 'noop', conversation: (await this.state(c, conversationId))! };
+      const entry = await this.appendSystem(c, t, conversationId, entryId, d.author, d.body, now);
+      let newOwner: string | null = null;
+      switch (d.kind) {
+        case 'join':
           await c.query(
             `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
              SELECT $1, u, 'member', 'active', $2, NULL, $2, 0 FROM unnest($3::text[]) AS u
              ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
                left_seq = NULL, read_seq = excluded.read_seq`,
-            [conversationId, entry.seq, fresh],
+            [conversationId, entry.seq, d.userIds],
           );
-          for (const u of fresh) t.member(conversationId, u);
-          return { kind: 'done', entry, affected: fresh, newOwner: null };
-        }
-        case 'remove': {
-          if (!canManage) return { kind: 'forbidden' };
-          const target = await member(change.userId);
-          if (!target || target.state !== 'active') return noop();
-          if (change.userId === change.by) return { kind: 'forbidden' };
-          if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
-          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
-          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);
-          t.member(conversationId, change.userId);
-          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
-        }
-        case 'role': {
-          if (actor.role !== 'owner') return { kind: 'forbidden' };
-          const target = await member(change.userId);
-          if (!target || target.state !== 'active') return { kind: 'not_member' };
-          if (target.role === 'owner') return { kind: 'forbidden' };
-          if (target.role === change.role) return noop();
-          const body = { event: 'member.role', by: change.by, userId: change.userId, role: change.role } as const;
-          const entry = await this.appendSystem(c, t, conversationId, entryId, change.by, body, now);
-          await c.query(`UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, change.role]);
-          t.member(conversationId, change.userId);
-          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
-        }
-        case 'leave': {
-          const entry = await this.appendSystem(c, t, conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
-          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, change.userId, entry.seq]);
-          t.member(conversationId, change.userId);
-          if (actor.role === 'owner') {
-            const heir = (
-              await c.query<{ user_id: string }>(
-                `SELECT user_id FROM members WHERE conversation_id = $1 AND state = 'active'
-                 ORDER BY (role = 'admin') DESC, joined_seq, user_id LIMIT 1`,
-                [conversationId],
-              )
-            ).rows[0];
-            if (heir) {
-              await c.query(`UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND user_id = $2`, [conversationId, heir.user_id]);
-              t.member(conversationId, heir.user_id);
-              return { kind: 'done', entry, affected: [change.userId], newOwner: heir.user_id };
+          for (const u of d.userIds) t.member(conversationId, u);
+          break;
+        case 'role':
+          await c.query(`UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, d.userId, d.role]);
+          t.member(conversationId, d.userId);
+          break;
+        case 'leave':
+          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, d.userId, entry.seq]);
+          t.member(conversationId, d.userId);
+          if (d.passOwnership) {
+            const rest = await c.query<MemberRow & { user_id: string }>(
+              `SELECT user_id, role, state, joined_seq, left_seq FROM members WHERE conversation_id = $1 AND state = 'active'`,
+              [conversationId],
+            );
+            newOwner = heirOf(rest.rows.map((r) => toMemberRecord(r.user_id, r)), d.userId);
+            if (newOwner !== null) {
+              await c.query(`UPDATE members SET role = 'owner' WHERE conversation_id = $1 AND user_id = $2`, [conversationId, newOwner]);
+              t.member(conversationId, newOwner);
             }
           }
-          return { kind: 'done', entry, affected: [change.userId], newOwner: null };
-        }
+          break;
       }
+      const state = (await this.state(c, conversationId))!;
+      const affected = affectedBy(d);
+      return { kind: 'ok', entry, conversation: state, affected, newOwner, views: await this.memberViews(c, state, viewedUsers(affected, newOwner)) };
     });
-    if (outcome.kind !== 'done') return outcome;
-    return { kind: 'ok', entry: outcome.entry, affected: outcome.affected, newOwner: outcome.newOwner, conversation: (await this.state(this.pool, conversationId))! };
   }
 
   // --- messages -----------------------------------------------------------------------------
@@ -618,8 +615,7 @@ export class PostgresStore implements Store {
       }
       const twin = inBatch.get(key);
       if (twin) {
-        const same = twin.m.conversationId === m.conversationId && twin.m.type === m.type && twin.m.body === m.body && twin.m.replyTo === m.replyTo;
-        out.push(same ? { kind: 'duplicate', message: storedMessage(twin.m, twin.seq) } : { kind: 'conflict' });
+        out.push(sameSend(twin.m, m) ? { kind: 'duplicate', message: storedMessage(twin.m, twin.seq) } : { kind: 'conflict' });
         continue;
       }
       const mem = member.get(`${m.conversationId}\u0000${m.senderId}`);
@@ -628,9 +624,10 @@ export class PostgresStore implements Store {
         continue;
       }
       if (m.replyTo !== null) {
-        const target = replies.get(m.replyTo) ?? inserts.find((i) => i.m.id === m.replyTo && i.m.conversationId === m.conversationId);
-        const targetConv = target && 'conversation_id' in target ? target.conversation_id : target?.m.conversationId;
-        if (!target || targetConv !== m.conversationId || target.seq < mem.joined_seq) {
+        const stored = replies.get(m.replyTo);
+        const inBatchTarget = inserts.find((i) => i.m.id === m.replyTo && i.m.conversationId === m.conversationId);
+        const target = stored ? { conversationId: stored.conversation_id, seq: stored.seq } : inBatchTarget && { conversationId: inBatchTarget.m.conversationId, seq: inBatchTarget.seq };
+        if (!replyAllowed(target, m.conversationId, mem.joined_seq)) {
           out.push({ kind: 'bad_reply' });
           continue;
         }
@@ -702,7 +699,7 @@ export class PostgresStore implements Store {
         }
         if (m.replyTo !== null) {
           const target = (await c.query<{ conversation_id: string; seq: number }>(`SELECT conversation_id, seq FROM messages WHERE id = $1`, [m.replyTo])).rows[0];
-          if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) {
+          if (!replyAllowed(target && { conversationId: target.conversation_id, seq: target.seq }, m.conversationId, member.joined_seq)) {
             out.push({ kind: 'bad_reply' });
             continue;
           }
@@ -731,46 +728,42 @@ export class PostgresStore implements Store {
   }
 
   private priorOutcome(prior: MessageRow, m: NewMessage): AppendOutcome {
-    return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
+    return sameSend(toSendRecord(prior), m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
   }
 
   async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
     const r = await this.viewRow(this.pool, conversationId, userId);
     if (!r) return null;
-    const lo = r.joined_seq;
-    const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
-    if (q.before !== undefined) {
-      const rows = (
-        await this.query<MessageRow>(
-          `SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2 AND seq >= $3 ORDER BY seq DESC LIMIT $4`,
-          [conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1],
-        )
-      ).rows;
-      return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore: rows.length > q.limit };
-    }
-    const after = Math.max(q.after ?? 0, lo - 1);
+    const range = pageRange(toViewedMember(r), r.last_seq, q);
     const rows = (
-      await this.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
-        conversationId,
-        after,
-        hi,
-        q.limit + 1,
-      ])
+      range.kind === 'before'
+        ? await this.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq < $2 AND seq >= $3 ORDER BY seq DESC LIMIT $4`, [
+            conversationId,
+            range.below,
+            range.from,
+            range.take,
+          ])
+        : await this.query<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
+            conversationId,
+            range.above,
+            range.through,
+            range.take,
+          ])
     ).rows;
-    return { messages: rows.slice(0, q.limit).map(toMessage), hasMore: rows.length > q.limit };
+    const page = pageOf(rows, range);
+    return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
   }
 
   // --- cursors ------------------------------------------------------------------------------
 
-  private visibleLast(r: ViewRow | undefined): number | null {
-    if (!r) return null;
-    return r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
+  /** Why the user of `r` may not put a cursor at `seq`, or null when they may. */
+  private cursorRefusal(r: ViewRow | undefined, seq: number): Exclude<CursorOutcome, { kind: 'ok' }> | null {
+    return cursorRefusal(r && toViewedMember(r), r?.last_seq ?? 0, seq);
   }
 
   async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    const last = this.visibleLast(await this.viewRow(this.pool, conversationId, userId));
-    if (last === null) return { kind: 'not_found' };
-    if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+    const refusal = this.cursorRefusal(await this.viewRow(this.pool, conversationId, userId), seq);
+    if (refusal) return refusal;
     const r = await this.query<{ acked_seq: number }>(
       `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES ($1, $2, $3)
        ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = GREATEST(device_cursors.acked_seq, excluded.acked_seq)
@@ -783,9 +776,8 @@ export class PostgresStore implements Store {
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return this.tx(async (c, t): Promise<CursorOutcome> => {
       const row = await this.viewRow(c, conversationId, userId);
-      const last = this.visibleLast(row);
-      if (last === null || !row) return { kind: 'not_found' };
-      if (seq > last) return { kind: 'invalid_position', lastSeq: last };
+      const refusal = this.cursorRefusal(row, seq);
+      if (refusal || !row) return refusal ?? { kind: 'not_found' };
       const r = await c.query<{ read_seq: number }>(
         `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
         [conversationId, userId, seq],

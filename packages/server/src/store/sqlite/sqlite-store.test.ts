@@ -66,7 +66,7 @@ async function directPairs(t: StoreHarness, n: number): Promise<{ id: string; se
   const convs: { id: string; sender: string }[] = [];
   for (let i = 0; i < n; i++) {
     const [a, b] = [await t.user(`a${i}`), await t.user(`b${i}`)];
-    convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).id, sender: a });
+    convs.push({ id: (await t.store.openDirect(a, b, t.direct(a, b))).state.id, sender: a });
   }
   return convs;
 }
@@ -115,7 +115,7 @@ describe('SqliteWorkerStore', () => {
     const t = await harnessOver(await SqliteWorkerStore.open({ path, durability: 'normal' }));
     try {
       const [a, b] = [await t.user('a'), await t.user('b')];
-      const c = await t.store.openDirect(a, b, t.direct(a, b));
+      const c = (await t.store.openDirect(a, b, t.direct(a, b))).state;
       if (kill) await killCheckpointer(t.store);
       await new Promise((r) => setTimeout(r, 600));
       const before = statSync(path).size;
@@ -370,7 +370,7 @@ describe('SqliteStore', () => {
       avatarUrl: null,
       createdAt: 1,
     });
-    const conv = await store.createConversation({
+    const { state: conv } = await store.createConversation({
       id: 'c1',
       kind: 'group',
       title: 't',

@@ -8,38 +8,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
-import type {
-  AppendOutcome,
-  ConversationState,
-  CursorOutcome,
-  DeviceRecord,
-  MembershipChange,
-  MembershipOutcome,
-  NewConversation,
-  NewDevice,
-  NewMessage,
-  NewUser,
-  PageQuery,
-  RotateOutcome,
-  Store,
-  SyncPage,
-  UserRecord,
-} from '../store.js';
+import type { Store } from '../store.js';
+import { SqliteAccounts } from './accounts.js';
+import { SqliteConversations } from './conversations.js';
+import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
-import {
-  directKey,
-  REMEMBERED_REFRESH_HASHES,
-  sameSend,
-  toDevice,
-  toMessage,
-  toUser,
-  toView,
-  type DeviceRow,
-  type MessageRow,
-  type UserRow,
-  type ViewRow,
-} from '../rows.js';
+import { prepareStatements } from './statements.js';
+import { SqliteSync } from './sync.js';
 
 /** How long a statement waits for a lock another connection holds. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -55,24 +30,17 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
 }
 
-interface SqliteDeviceRow extends DeviceRow {
-  /** JSON array. */
-  previous_refresh_hashes: string;
-}
-
-
-/** One conversation's state while a batch of sends is appended. */
-interface BatchConversation {
-  lastSeq: number;
-  /** Senders looked up so far: their membership, or null when they never were members. */
-  senders: Map<string, { state: string; joined_seq: number } | null>;
-  changed: boolean;
-}
-
+/**
+ * The Store on one SQLite connection: opens and migrates the file, then hands each method to the
+ * module of its concern, which runs it as one transaction on this connection.
+ */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private closed = false;
-  private readonly s;
+  private readonly accounts: SqliteAccounts;
+  private readonly conversations: SqliteConversations;
+  private readonly messages: SqliteMessages;
+  private readonly sync: SqliteSync;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -89,101 +57,11 @@ export class SqliteStore implements Store {
     // from staying at the size of the largest burst it ever held.
     this.db.pragma('journal_size_limit = 67108864');
     this.migrate();
-    const db = this.db;
-    this.s = {
-      nextVersion: db.prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
-      takeVersions: db.prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-      seqAndSender: db.prepare<[string, string], { last_seq: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
-        `SELECT c.last_seq, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
-         WHERE c.id = ?`,
-      ),
-      senderMember: db.prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
-        `SELECT state, joined_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
-      ),
-      currentVersion: db.prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
-      insertUser: db.prepare(
-        `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
-         VALUES (@id, @username, @usernameKey, @passwordHash, @displayName, @avatarUrl, @createdAt) ON CONFLICT (username_key) DO NOTHING`,
-      ),
-      userById: db.prepare<[string], UserRow>(`SELECT * FROM users WHERE id = ?`),
-      userByKey: db.prepare<[string], UserRow>(`SELECT * FROM users WHERE username_key = ?`),
-      insertDevice: db.prepare(
-        `INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, created_at, last_seen_at)
-         VALUES (@id, @userId, @name, @refreshHash, @refreshExpiresAt, @createdAt, @createdAt)`,
-      ),
-      deviceById: db.prepare<[string], SqliteDeviceRow>(`SELECT * FROM devices WHERE id = ?`),
-      devicesOfUser: db.prepare<[string], SqliteDeviceRow>(
-        `SELECT * FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id`,
-      ),
-      rotate: db.prepare(
-        `UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ?, previous_refresh_hashes = ? WHERE id = ?`,
-      ),
-      revoke: db.prepare(`UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`),
-      insertConversation: db.prepare(
-        `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
-         VALUES (@id, @kind, @title, @directKey, 0, @version, @createdBy, @createdAt)`,
-      ),
-      conversation: db.prepare<[string], { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
-        `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = ?`,
-      ),
-      conversationByDirectKey: db.prepare<[string], { id: string }>(`SELECT id FROM conversations WHERE direct_key = ?`),
-      activeMembers: db.prepare<[string], { user_id: string; role: MemberRole }>(
-        `SELECT user_id, role FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
-      ),
-      member: db.prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number }>(
-        `SELECT role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
-      ),
-      upsertMember: db.prepare(
-        `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
-         VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, @version)
-         ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
-           joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version`,
-      ),
-      memberLeft: db.prepare(
-        `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
-      ),
-      setRole: db.prepare(`UPDATE members SET role = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
-      bumpSeq: db.prepare<[number, string], { last_seq: number }>(
-        `UPDATE conversations SET last_seq = last_seq + 1, version = ? WHERE id = ? RETURNING last_seq`,
-      ),
-      setSeq: db.prepare(`UPDATE conversations SET last_seq = ?, version = ? WHERE id = ?`),
-      insertMessage: db.prepare(
-        `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-         VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)
-         ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
-      ),
-      messageByClientId: db.prepare<[string, string], MessageRow>(`SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?`),
-      messageById: db.prepare<[string], MessageRow>(`SELECT * FROM messages WHERE id = ?`),
-      readAtLeast: db.prepare(`UPDATE members SET read_seq = max(read_seq, ?) WHERE conversation_id = ? AND user_id = ?`),
-      messagesAfter: db.prepare<[string, number, number, number], MessageRow>(
-        `SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
-      ),
-      messagesBefore: db.prepare<[string, number, number, number], MessageRow>(
-        `SELECT * FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`,
-      ),
-      view: db.prepare<[string, string], ViewRow>(
-        `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.version AS v
-         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.user_id = ?`,
-      ),
-      activeConversationIds: db.prepare<[string], { conversation_id: string }>(
-        `SELECT conversation_id FROM members WHERE user_id = ? AND state = 'active'`,
-      ),
-      changes: db.prepare<[string, number, number], ViewRow>(
-        `SELECT * FROM (
-           SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
-                  CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
-           FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
-         WHERE v > ? ORDER BY v LIMIT ?`,
-      ),
-      cursor: db.prepare<[string, string], { acked_seq: number }>(
-        `SELECT acked_seq FROM device_cursors WHERE device_id = ? AND conversation_id = ?`,
-      ),
-      upsertCursor: db.prepare(
-        `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES (?, ?, ?)
-         ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)`,
-      ),
-      setRead: db.prepare(`UPDATE members SET read_seq = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
-    };
+    const s = prepareStatements(this.db);
+    this.accounts = new SqliteAccounts(this.db, s);
+    this.conversations = new SqliteConversations(this.db, s);
+    this.messages = new SqliteMessages(this.db, s);
+    this.sync = new SqliteSync(this.db, s, this.conversations);
   }
 
   private migrate(): void {
@@ -227,395 +105,30 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  // --- accounts -----------------------------------------------------------------------------
+  createUser: Store['createUser'] = (...a) => this.accounts.createUser(...a);
+  getUser: Store['getUser'] = (...a) => this.accounts.getUser(...a);
+  getUserByUsername: Store['getUserByUsername'] = (...a) => this.accounts.getUserByUsername(...a);
+  existingUserIds: Store['existingUserIds'] = (...a) => this.accounts.existingUserIds(...a);
+  updateProfile: Store['updateProfile'] = (...a) => this.accounts.updateProfile(...a);
+  setPasswordHash: Store['setPasswordHash'] = (...a) => this.accounts.setPasswordHash(...a);
+  createDevice: Store['createDevice'] = (...a) => this.accounts.createDevice(...a);
+  getDevice: Store['getDevice'] = (...a) => this.accounts.getDevice(...a);
+  listDevices: Store['listDevices'] = (...a) => this.accounts.listDevices(...a);
+  rotateRefresh: Store['rotateRefresh'] = (...a) => this.accounts.rotateRefresh(...a);
+  revokeDevice: Store['revokeDevice'] = (...a) => this.accounts.revokeDevice(...a);
+  revokeOtherDevices: Store['revokeOtherDevices'] = (...a) => this.accounts.revokeOtherDevices(...a);
 
-  async createUser(user: NewUser): Promise<UserRecord | null> {
-    const r = this.s.insertUser.run({ ...user, usernameKey: user.username.toLowerCase() });
-    if (r.changes === 0) return null;
-    return toUser(this.s.userById.get(user.id)!);
-  }
+  createConversation: Store['createConversation'] = (...a) => this.conversations.createConversation(...a);
+  openDirect: Store['openDirect'] = (...a) => this.conversations.openDirect(...a);
+  getConversationState: Store['getConversationState'] = (...a) => this.conversations.getConversationState(...a);
+  getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
+  activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
+  changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
 
-  async getUser(id: string): Promise<UserRecord | null> {
-    const r = this.s.userById.get(id);
-    return r ? toUser(r) : null;
-  }
+  appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
+  getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);
 
-  async getUserByUsername(username: string): Promise<UserRecord | null> {
-    const r = this.s.userByKey.get(username.toLowerCase());
-    return r ? toUser(r) : null;
-  }
-
-  async existingUserIds(ids: string[]): Promise<string[]> {
-    return ids.filter((id) => this.s.userById.get(id) !== undefined);
-  }
-
-  async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
-    this.db
-      .prepare(
-        `UPDATE users SET display_name = CASE WHEN @setName THEN @displayName ELSE display_name END,
-                          avatar_url = CASE WHEN @setAvatar THEN @avatarUrl ELSE avatar_url END
-         WHERE id = @id`,
-      )
-      .run({
-        id,
-        setName: patch.displayName !== undefined ? 1 : 0,
-        displayName: patch.displayName ?? null,
-        setAvatar: patch.avatarUrl !== undefined ? 1 : 0,
-        avatarUrl: patch.avatarUrl ?? null,
-      });
-    return this.getUser(id);
-  }
-
-  async setPasswordHash(id: string, hash: string): Promise<void> {
-    this.db.prepare(`UPDATE users SET password_hash = ? WHERE id = ?`).run(hash, id);
-  }
-
-  // --- devices ------------------------------------------------------------------------------
-
-  async createDevice(device: NewDevice): Promise<DeviceRecord> {
-    this.s.insertDevice.run(device);
-    return toDevice(this.s.deviceById.get(device.id)!);
-  }
-
-  async getDevice(id: string): Promise<DeviceRecord | null> {
-    const r = this.s.deviceById.get(id);
-    return r ? toDevice(r) : null;
-  }
-
-  async listDevices(userId: string): Promise<DeviceRecord[]> {
-    return this.s.devicesOfUser.all(userId).map(toDevice);
-  }
-
-  async rotateRefresh(
-    deviceId: string,
-    presentedHash: string,
-    next: { hash: string; expiresAt: number },
-    now: number,
-  ): Promise<RotateOutcome> {
-    return this.db
-      .transaction((): RotateOutcome => {
-        const row = this.s.deviceById.get(deviceId);
-        if (!row) return { kind: 'unknown' };
-        if (row.revoked_at !== null) return { kind: 'revoked' };
-        const previous = JSON.parse(row.previous_refresh_hashes) as string[];
-        if (row.refresh_hash !== presentedHash) {
-          if (!previous.includes(presentedHash)) return { kind: 'unknown' };
-          this.s.revoke.run(now, deviceId, row.user_id);
-          return { kind: 'reused', device: toDevice({ ...row, revoked_at: now }) };
-        }
-        if (row.refresh_expires_at <= now) return { kind: 'expired' };
-        const remembered = JSON.stringify([presentedHash, ...previous].slice(0, REMEMBERED_REFRESH_HASHES));
-        this.s.rotate.run(next.hash, next.expiresAt, now, remembered, deviceId);
-        return { kind: 'rotated', device: toDevice(this.s.deviceById.get(deviceId)!) };
-      })
-      .immediate();
-  }
-
-  async revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean> {
-    return this.s.revoke.run(now, deviceId, userId).changes > 0;
-  }
-
-  async revokeOtherDevices(userId: string, keep: string | null, now: number): Promise<string[]> {
-    return this.db
-      .transaction(() => {
-        const ids = this.s.devicesOfUser.all(userId).map((d) => d.id).filter((id) => id !== keep);
-        for (const id of ids) this.s.revoke.run(now, id, userId);
-        return ids;
-      })
-      .immediate();
-  }
-
-  // --- conversations ------------------------------------------------------------------------
-
-  private appendSystem(conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Message {
-    const version = this.s.nextVersion.get()!.value;
-    const seq = this.s.bumpSeq.get(version, conversationId)!.last_seq;
-    const text = JSON.stringify(body);
-    this.s.insertMessage.run({
-      conversationId,
-      seq,
-      id: entryId,
-      senderId: by,
-      type: 'system',
-      body: text,
-      clientMsgId: null,
-      replyTo: null,
-      createdAt: now,
-    });
-    return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
-  }
-
-  private insertConversation(conv: NewConversation, key: string | null): void {
-    const version = this.s.nextVersion.get()!.value;
-    this.s.insertConversation.run({
-      id: conv.id,
-      kind: conv.kind,
-      title: conv.title,
-      directKey: key,
-      version,
-      createdBy: conv.createdBy,
-      createdAt: conv.createdAt,
-    });
-    const body: SystemBody = {
-      event: 'conversation.created',
-      by: conv.createdBy,
-      title: conv.title,
-      members: conv.members.map((m) => m.userId),
-    };
-    const entry = this.appendSystem(conv.id, conv.createdMessageId, conv.createdBy, body, conv.createdAt);
-    for (const m of conv.members) {
-      this.s.upsertMember.run({ conversationId: conv.id, userId: m.userId, role: m.role, seq: entry.seq, version });
-    }
-  }
-
-  async createConversation(conv: NewConversation): Promise<ConversationState> {
-    return this.db
-      .transaction(() => {
-        this.insertConversation(conv, null);
-        return this.state(conv.id)!;
-      })
-      .immediate();
-  }
-
-  async openDirect(a: string, b: string, make: () => NewConversation): Promise<ConversationState> {
-    const key = directKey(a, b);
-    return this.db
-      .transaction(() => {
-        const existing = this.s.conversationByDirectKey.get(key);
-        if (existing) return this.state(existing.id)!;
-        const conv = make();
-        this.insertConversation(conv, key);
-        return this.state(conv.id)!;
-      })
-      .immediate();
-  }
-
-  private state(id: string): ConversationState | null {
-    const c = this.s.conversation.get(id);
-    if (!c) return null;
-    return {
-      id: c.id,
-      kind: c.kind,
-      title: c.title,
-      lastSeq: c.last_seq,
-      createdAt: c.created_at,
-      members: this.s.activeMembers.all(id).map((m) => ({ userId: m.user_id, role: m.role })),
-    };
-  }
-
-  async getConversationState(id: string): Promise<ConversationState | null> {
-    return this.state(id);
-  }
-
-  private view(r: ViewRow): Conversation {
-    return toView(r, r.state === 'active' ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : []);
-  }
-
-  async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
-    const r = this.s.view.get(id, userId);
-    return r ? this.view(r) : null;
-  }
-
-  async activeConversationIds(userId: string): Promise<string[]> {
-    return this.s.activeConversationIds.all(userId).map((r) => r.conversation_id);
-  }
-
-  async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
-    return this.db
-      .transaction((): MembershipOutcome => {
-        const conv = this.s.conversation.get(conversationId);
-        const actorId = change.kind === 'leave' ? change.userId : change.by;
-        const actor = conv ? this.s.member.get(conversationId, actorId) : undefined;
-        if (!conv || !actor || actor.state !== 'active') return { kind: 'not_found' };
-        if (conv.kind === 'direct') return { kind: 'forbidden' };
-        const canManage = actor.role === 'owner' || actor.role === 'admin';
-
-        switch (change.kind) {
-          case 'add': {
-            if (!canManage) return { kind: 'forbidden' };
-            const fresh = [...new Set(change.userIds)].filter((u) => this.s.member.get(conversationId, u)?.state !== 'active');
-            if (fresh.length === 0) return { kind: 'noop', conversation: this.state(conversationId)! };
-            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.joined', by: change.by, userIds: fresh }, now);
-            const version = this.s.nextVersion.get()!.value;
-            for (const userId of fresh) {
-              this.s.upsertMember.run({ conversationId, userId, role: 'member', seq: entry.seq, version });
-            }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: fresh, newOwner: null };
-          }
-          case 'remove': {
-            if (!canManage) return { kind: 'forbidden' };
-            const target = this.s.member.get(conversationId, change.userId);
-            if (!target || target.state !== 'active') return { kind: 'noop', conversation: this.state(conversationId)! };
-            if (change.userId === change.by) return { kind: 'forbidden' };
-            if (target.role === 'owner' || (target.role === 'admin' && actor.role !== 'owner')) return { kind: 'forbidden' };
-            const entry = this.appendSystem(conversationId, entryId, change.by, { event: 'member.removed', by: change.by, userId: change.userId }, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
-          }
-          case 'role': {
-            if (actor.role !== 'owner') return { kind: 'forbidden' };
-            const target = this.s.member.get(conversationId, change.userId);
-            if (!target || target.state !== 'active') return { kind: 'not_member' };
-            if (target.role === 'owner') return { kind: 'forbidden' };
-            if (target.role === change.role) return { kind: 'noop', conversation: this.state(conversationId)! };
-            const body = { event: 'member.role', by: change.by, userId: change.userId, role: change.role } as const;
-            const entry = this.appendSystem(conversationId, entryId, change.by, body, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.setRole.run(change.role, version, conversationId, change.userId);
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner: null };
-          }
-          case 'leave': {
-            const entry = this.appendSystem(conversationId, entryId, change.userId, { event: 'member.left', userId: change.userId }, now);
-            const version = this.s.nextVersion.get()!.value;
-            this.s.memberLeft.run({ conversationId, userId: change.userId, seq: entry.seq, version });
-            let newOwner: string | null = null;
-            if (actor.role === 'owner') {
-              // A group keeps an owner: the longest-standing admin, else the longest-standing member.
-              const rest = this.s.activeMembers.all(conversationId);
-              const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
-              if (heir) this.s.setRole.run('owner', version, conversationId, heir.user_id);
-              newOwner = heir?.user_id ?? null;
-            }
-            return { kind: 'ok', entry, conversation: this.state(conversationId)!, affected: [change.userId], newOwner };
-          }
-        }
-      })
-      .immediate();
-  }
-
-  // --- messages -----------------------------------------------------------------------------
-
-  async appendMessages(batch: NewMessage[]): Promise<AppendOutcome[]> {
-    return this.db
-      .transaction(() => {
-        // Work is done once per conversation and per sender in a batch, not per message: one
-        // point query loads a conversation's seq with its first sender's membership (a group's
-        // other members are never read: a send needs only its sender's), the seq, version and
-        // the sender's read cursor are written at the end. Per message there is one insert; the
-        // idempotency lookup only runs when the insert hits the (sender, clientMsgId) index or
-        // the send is refused anyway (a retried send is answered with its original even after
-        // leaving).
-        const convs = new Map<string, BatchConversation | null>();
-        const readBy = new Map<string, { conversationId: string; senderId: string; seq: number }>();
-        const priorOr = (m: NewMessage, refusal: AppendOutcome): AppendOutcome => {
-          const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
-          if (!prior) return refusal;
-          return sameSend(prior, m) ? { kind: 'duplicate', message: toMessage(prior) } : { kind: 'conflict' };
-        };
-        const outcomes = batch.map((m): AppendOutcome => {
-          let conv = convs.get(m.conversationId);
-          if (conv === undefined) {
-            conv = this.batchConversation(m.conversationId, m.senderId);
-            convs.set(m.conversationId, conv);
-          }
-          const member = conv && this.batchSender(conv, m.conversationId, m.senderId);
-          if (!conv || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
-          if (m.replyTo !== null) {
-            const target = this.s.messageById.get(m.replyTo);
-            if (!target || target.conversation_id !== m.conversationId || target.seq < member.joined_seq) {
-              return priorOr(m, { kind: 'bad_reply' });
-            }
-          }
-          const seq = conv.lastSeq + 1;
-          if (this.s.insertMessage.run({ ...m, seq }).changes === 0) return priorOr(m, { kind: 'conflict' });
-          conv.lastSeq = seq;
-          conv.changed = true;
-          readBy.set(`${m.conversationId}\u0000${m.senderId}`, { conversationId: m.conversationId, senderId: m.senderId, seq });
-          return { kind: 'stored', seq };
-        });
-        const changed = [...convs].filter((e): e is [string, BatchConversation] => e[1]?.changed === true);
-        if (changed.length > 0) {
-          // One version per changed conversation, taken from the counter in one step.
-          let version = this.s.takeVersions.get(changed.length)!.value - changed.length;
-          for (const [id, conv] of changed) this.s.setSeq.run(conv.lastSeq, ++version, id);
-        }
-        // Sending implies having read up to one's own message.
-        for (const r of readBy.values()) this.s.readAtLeast.run(r.seq, r.conversationId, r.senderId);
-        return outcomes;
-      })
-      .immediate();
-  }
-
-  /** A conversation's seq and its first sender's membership in one query, for one batch of sends. */
-  private batchConversation(id: string, senderId: string): BatchConversation | null {
-    const row = this.s.seqAndSender.get(senderId, id);
-    if (!row) return null;
-    const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq! };
-    return { lastSeq: row.last_seq, senders: new Map([[senderId, sender]]), changed: false };
-  }
-
-  private batchSender(conv: BatchConversation, conversationId: string, senderId: string): { state: string; joined_seq: number } | null {
-    let sender = conv.senders.get(senderId);
-    if (sender === undefined) {
-      sender = this.s.senderMember.get(conversationId, senderId) ?? null;
-      conv.senders.set(senderId, sender);
-    }
-    return sender;
-  }
-
-  async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
-    return this.db.transaction(() => {
-      const r = this.s.view.get(conversationId, userId);
-      if (!r) return null;
-      const lo = r.joined_seq;
-      const hi = r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
-      if (q.before !== undefined) {
-        // Capped at hi + 1: a left member must not page back into entries after leftSeq.
-        const rows = this.s.messagesBefore.all(conversationId, Math.min(q.before, hi + 1), lo, q.limit + 1);
-        const hasMore = rows.length > q.limit;
-        return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
-      }
-      const after = Math.max(q.after ?? 0, lo - 1);
-      const rows = this.s.messagesAfter.all(conversationId, after, hi, q.limit + 1);
-      const hasMore = rows.length > q.limit;
-      return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
-    })();
-  }
-
-  // --- cursors ------------------------------------------------------------------------------
-
-  private visibleLast(conversationId: string, userId: string): number | null {
-    const r = this.s.view.get(conversationId, userId);
-    if (!r) return null;
-    return r.state === 'active' ? r.last_seq : (r.left_seq ?? r.joined_seq);
-  }
-
-  async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    return this.db
-      .transaction((): CursorOutcome => {
-        const last = this.visibleLast(conversationId, userId);
-        if (last === null) return { kind: 'not_found' };
-        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
-        this.s.upsertCursor.run(deviceId, conversationId, seq);
-        return { kind: 'ok', seq: this.s.cursor.get(deviceId, conversationId)!.acked_seq };
-      })
-      .immediate();
-  }
-
-  async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    return this.db
-      .transaction((): CursorOutcome => {
-        const last = this.visibleLast(conversationId, userId);
-        if (last === null) return { kind: 'not_found' };
-        if (seq > last) return { kind: 'invalid_position', lastSeq: last };
-        const m = this.s.member.get(conversationId, userId)!;
-        if (seq <= m.read_seq) return { kind: 'ok', seq: m.read_seq };
-        this.s.setRead.run(seq, this.s.nextVersion.get()!.value, conversationId, userId);
-        return { kind: 'ok', seq };
-      })
-      .immediate();
-  }
-
-  // --- sync ---------------------------------------------------------------------------------
-
-  async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
-    return this.db.transaction((): SyncPage => {
-      const rows = this.s.changes.all(userId, sinceVersion, limit + 1);
-      const hasMore = rows.length > limit;
-      const page = rows.slice(0, limit);
-      const version = hasMore ? page[page.length - 1]!.v : this.s.currentVersion.get()!.value;
-      return { conversations: page.map((r) => this.view(r)), version: Math.max(version, sinceVersion), hasMore };
-    })();
-  }
+  ackDelivered: Store['ackDelivered'] = (...a) => this.sync.ackDelivered(...a);
+  markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
+  changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
 }

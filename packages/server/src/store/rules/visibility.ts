@@ -1,0 +1,89 @@
+/**
+ * The visible window, written once for every Store: a user sees a conversation's entries from
+ * the one that added them (joinedSeq) to the one that removed them (leftSeq), or to the newest
+ * (lastSeq) while active. History pages, cursors and the user's view of the conversation all
+ * follow from it. Pure functions over plain records.
+ */
+import type { Conversation, MemberRole } from '@natter/protocol';
+import type { CursorOutcome, PageQuery } from '../store.js';
+
+/** What of a member row the window depends on. */
+export interface Standing {
+  state: 'active' | 'left';
+  joinedSeq: number;
+  leftSeq: number | null;
+}
+
+/** A member row with what a view shows of it. */
+export interface ViewedMember extends Standing {
+  role: MemberRole;
+  readSeq: number;
+}
+
+/** A conversation's own row (ConversationState has these fields too). */
+export interface ConversationRecord {
+  id: string;
+  kind: Conversation['kind'];
+  title: string | null;
+  lastSeq: number;
+  createdAt: number;
+}
+
+/** The newest seq the member may see: lastSeq while active, else where they left. */
+export function visibleLast(m: Standing, lastSeq: number): number {
+  return m.state === 'active' ? lastSeq : (m.leftSeq ?? m.joinedSeq);
+}
+
+/**
+ * Which entries one history page reads, within the window. `before`: seq < below and
+ * seq >= from, newest first; `after`: seq > above and seq <= through, oldest first. Both read
+ * `take` rows (one more than the page) so `pageOf` can tell whether there are more.
+ */
+export type PageRange =
+  | { kind: 'before'; below: number; from: number; take: number }
+  | { kind: 'after'; above: number; through: number; take: number };
+
+/** The rows a getMessages query reads for a member whose conversation is at `lastSeq`. */
+export function pageRange(m: Standing, lastSeq: number, q: PageQuery): PageRange {
+  const hi = visibleLast(m, lastSeq);
+  // Capped at hi + 1: a left member must not page back into entries after leftSeq.
+  if (q.before !== undefined) return { kind: 'before', below: Math.min(q.before, hi + 1), from: m.joinedSeq, take: q.limit + 1 };
+  return { kind: 'after', above: Math.max(q.after ?? 0, m.joinedSeq - 1), through: hi, take: q.limit + 1 };
+}
+
+/**
+ * The page from the rows read for `range`, in the order the range reads them (newest first for
+ * `before`): at most `take - 1` entries, always ascending, and whether more lie beyond.
+ */
+export function pageOf<T>(rows: readonly T[], range: PageRange): { messages: T[]; hasMore: boolean } {
+  const page = rows.slice(0, range.take - 1);
+  return { messages: range.kind === 'before' ? page.reverse() : page, hasMore: rows.length >= range.take };
+}
+
+/**
+ * Whether a member may put a delivery or read cursor at `seq`: the refusal, or null when it is
+ * within their window. `m`: their member row, undefined when they never were a member.
+ */
+export function cursorRefusal(m: Standing | undefined, lastSeq: number, seq: number): Exclude<CursorOutcome, { kind: 'ok' }> | null {
+  if (!m) return { kind: 'not_found' };
+  const last = visibleLast(m, lastSeq);
+  return seq > last ? { kind: 'invalid_position', lastSeq: last } : null;
+}
+
+/**
+ * One user's view of a conversation. A left member sees it as it was when they left: its
+ * log up to leftSeq and no member list (who joined since is not theirs to know).
+ * `activeMembers`: the active member ids, longest standing first.
+ */
+export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[]): Conversation {
+  const active = m.state === 'active';
+  return {
+    id: conv.id,
+    kind: conv.kind,
+    title: conv.title,
+    lastSeq: visibleLast(m, conv.lastSeq),
+    createdAt: conv.createdAt,
+    members: active ? [...activeMembers] : [],
+    membership: { role: m.role, state: m.state, joinedSeq: m.joinedSeq, leftSeq: m.leftSeq, readSeq: m.readSeq },
+  };
+}
