@@ -6,10 +6,25 @@ describe('logs', () => {
   it('createLogger redacts secrets wherever they are usually found', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (s: string) => void lines.push(s) });
-    const secrets = ['s-password', 's-current', 's-new', 's-token', 's-access', 's-refresh', 's-bearer', 's-adminkey'];
+    const secrets = [
+      's-password',
+      's-current',
+      's-new',
+      's-token',
+      's-access',
+      's-refresh',
+      's-bearer',
+      's-adminkey',
+    ];
     logger.info({
       password: 's-password',
-      body: { password: 's-password', currentPassword: 's-current', newPassword: 's-new', refreshToken: 's-refresh', accessToken: 's-access' },
+      body: {
+        password: 's-password',
+        currentPassword: 's-current',
+        newPassword: 's-new',
+        refreshToken: 's-refresh',
+        accessToken: 's-access',
+      },
       token: 's-token',
       accessToken: 's-access',
       refreshToken: 's-refresh',

@@ -32,7 +32,10 @@ function workspaces(): Workspace[] {
   return dirs.map((d) => {
     const dir = join(ROOT, d);
     const pkg = readJson(join(dir, 'package.json'));
-    const deps = { ...(pkg.dependencies as object | undefined), ...(pkg.devDependencies as object | undefined) };
+    const deps = {
+      ...(pkg.dependencies as object | undefined),
+      ...(pkg.devDependencies as object | undefined),
+    };
     return { name: pkg.name as string, dir, declared: new Set(Object.keys(deps)) };
   });
 }
@@ -40,13 +43,17 @@ function workspaces(): Workspace[] {
 /** Every .ts file under `dir`, skipping what is built or installed. */
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !f.split(sep).some((part) => part === 'node_modules' || part === 'dist'))
+    .filter(
+      (f) => f.endsWith('.ts') && !f.split(sep).some((part) => part === 'node_modules' || part === 'dist'),
+    )
     .map((f) => join(dir, f));
 }
 
 function importsOf(ws: Workspace): Import[] {
   return sources(join(ws.dir, 'src')).flatMap((file) =>
-    ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((i) => ({ file, specifier: i.fileName })),
+    ts
+      .preProcessFile(readFileSync(file, 'utf8'), true, true)
+      .importedFiles.map((i) => ({ file, specifier: i.fileName })),
   );
 }
 
@@ -92,7 +99,9 @@ describe('workspace boundaries', () => {
   const where = (i: Import) => relative(ROOT, i.file);
 
   it('finds every workspace and its sources', () => {
-    expect([...names]).toEqual(expect.arrayContaining(['@natter/protocol', '@natter/server', '@natter/client', '@natter/testkit']));
+    expect([...names]).toEqual(
+      expect.arrayContaining(['@natter/protocol', '@natter/server', '@natter/client', '@natter/testkit']),
+    );
     for (const w of all) expect(imports.get(w.name)!.length, w.name).toBeGreaterThan(0);
   });
 
@@ -102,8 +111,10 @@ describe('workspace boundaries', () => {
       for (const i of imports.get(w.name)!) {
         if (!i.specifier.startsWith('@natter/')) continue;
         const name = packageName(i.specifier);
-        if (name !== i.specifier) problems.push(`${where(i)} imports ${i.specifier}: import ${name} (its exports), not its files`);
-        if (name !== w.name && !w.declared.has(name)) problems.push(`${where(i)} imports ${name}, which ${w.name}'s package.json does not declare`);
+        if (name !== i.specifier)
+          problems.push(`${where(i)} imports ${i.specifier}: import ${name} (its exports), not its files`);
+        if (name !== w.name && !w.declared.has(name))
+          problems.push(`${where(i)} imports ${name}, which ${w.name}'s package.json does not declare`);
       }
     }
     expect(problems).toEqual([]);
@@ -114,7 +125,10 @@ describe('workspace boundaries', () => {
     for (const w of all) {
       for (const i of imports.get(w.name)!) {
         const other = escapesTo(all, w, i);
-        if (other) problems.push(`${where(i)} imports ${i.specifier}, inside ${other === 'outside' ? 'no workspace' : other.name}`);
+        if (other)
+          problems.push(
+            `${where(i)} imports ${i.specifier}, inside ${other === 'outside' ? 'no workspace' : other.name}`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -125,7 +139,11 @@ describe('workspace boundaries', () => {
     for (const w of all) {
       for (const i of imports.get(w.name)!) {
         const other = escapesTo(all, w, i);
-        const target = i.specifier.startsWith('@natter/') ? packageName(i.specifier) : other && other !== 'outside' ? other.name : null;
+        const target = i.specifier.startsWith('@natter/')
+          ? packageName(i.specifier)
+          : other && other !== 'outside'
+            ? other.name
+            : null;
         if (target && target !== w.name && names.has(target)) edges.get(w.name)!.add(target);
       }
     }
@@ -141,7 +159,24 @@ describe('workspace boundaries', () => {
       }
       return edges;
     };
-    expect(findCycle(graph([['kit', 'server'], ['kit', 'client'], ['server', 'protocol'], ['client', 'protocol']]))).toBeNull();
-    expect(findCycle(graph([['server', 'protocol'], ['server', 'client'], ['client', 'server']]))).toEqual(['server', 'client', 'server']);
+    expect(
+      findCycle(
+        graph([
+          ['kit', 'server'],
+          ['kit', 'client'],
+          ['server', 'protocol'],
+          ['client', 'protocol'],
+        ]),
+      ),
+    ).toBeNull();
+    expect(
+      findCycle(
+        graph([
+          ['server', 'protocol'],
+          ['server', 'client'],
+          ['client', 'server'],
+        ]),
+      ),
+    ).toEqual(['server', 'client', 'server']);
   });
 });

@@ -14,7 +14,10 @@ export interface TestServer {
 }
 
 /** `overrides` must name DATABASE_URL and DATA_DIR: the caller owns (and removes) the files. */
-export async function startTestServer(overrides: { DATABASE_URL: string; DATA_DIR: string }, deps: NatterDeps = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: { DATABASE_URL: string; DATA_DIR: string },
+  deps: NatterDeps = {},
+): Promise<TestServer> {
   const config = loadConfig({}, { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...overrides });
   const server = await startNatter(config, deps);
   return { server, url: server.url, close: () => server.close() };
