@@ -1,8 +1,9 @@
 /**
  * The Bus outage suite, for the networked backends: each run starts its own broker process on a
  * free port (never the shared one), connects two buses (two processes) to it, kills the broker,
- * and checks what @natter/server's bus/bus.ts and bus/errors.ts promise — calls fail fast with BusUnavailableError, nothing
- * crashes or goes unhandled, nothing secret is logged — then restarts the broker on the same port
+ * and checks what @natter/server's bus/bus.ts and bus/errors.ts promise — calls fail fast with
+ * BusUnavailableError, nothing crashes or goes unhandled, nothing secret is logged — then restarts
+ * the broker on the same port
  * and checks delivery comes back by itself on the topics subscribed before, and during, the outage,
  * and that onReconnect (ReconnectingBus) tells each process so.
  *

@@ -1,6 +1,7 @@
 /**
  * The Bus contract: one vitest suite that every Bus backend runs (memory, Redis and NATS),
- * checking the guarantees documented in @natter/server's bus/bus.ts with two processes' buses on one backend.
+ * checking the guarantees documented in @natter/server's bus/bus.ts with two processes' buses on
+ * one backend.
  *
  * It never sleeps. To show that something was NOT delivered, the publisher sends a marker on a
  * barrier topic afterwards and the suite waits for the marker: a bus keeps one publisher's
