@@ -3,9 +3,8 @@
  * free port (never the shared one), connects two buses (two processes) to it, kills the broker,
  * and checks what @natter/server's bus/bus.ts and bus/errors.ts promise — calls fail fast with
  * BusUnavailableError, nothing crashes or goes unhandled, nothing secret is logged — then restarts
- * the broker on the same port
- * and checks delivery comes back by itself on the topics subscribed before, and during, the outage,
- * and that onReconnect (ReconnectingBus) tells each process so.
+ * the broker on the same port and checks delivery comes back by itself on the topics subscribed
+ * before, and during, the outage, and that onReconnect (ReconnectingBus) tells each process so.
  *
  * The broker runs with a password so the suite can check it never reaches a log line.
  *
