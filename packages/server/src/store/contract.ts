@@ -23,6 +23,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './contract/accounts.js';
 import { conversationsContract } from './contract/conversations.js';
 import { StoreHarness, type StoreFixture } from './contract/harness.js';
+import { membershipContract } from './contract/membership.js';
 import { messagesContract } from './contract/messages.js';
 import { syncContract } from './contract/sync.js';
 import { viewsContract } from './contract/views.js';
@@ -43,6 +44,7 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
 
     accountsContract(t);
     conversationsContract(t);
+    membershipContract(t);
     messagesContract(t);
     syncContract(t);
     viewsContract(t);

@@ -191,8 +191,9 @@ describe('PostgresStore changesSince', () => {
     const caughtUp = await store.changesSince('u2', 0, 10);
     expect(caughtUp.conversations.map((c) => c.id)).toEqual(['c1']);
     // Another process commits a message right after the page's rows were read (and found empty).
-    const internals = store as unknown as { query: (text: string, values?: unknown[]) => Promise<unknown> };
-    const original = internals.query.bind(store);
+    // The connection every module of the store reads through (db.ts), reached past the facade.
+    const internals = (store as unknown as { sync: { db: { query: (text: string, values?: unknown[]) => Promise<unknown> } } }).sync.db;
+    const original = internals.query.bind(internals);
     let injected = false;
     internals.query = async (text, values) => {
       const r = await original(text, values);
