@@ -3,6 +3,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// A workspace uses another only through its package name and exports (issue 16): no relative path
+// into another package, no deep import of its src/ or dist/. flat config replaces a rule's options
+// per block rather than merging them, so every block that sets no-restricted-imports repeats these.
+// packages/testkit/src/workspaces.test.ts checks the same from the package.json side (declared
+// dependencies, no cycle).
+const acrossPackages = {
+  // gitignore syntax, which has no braces: one entry per workspace and folder.
+  group: ['**/packages/**', '@natter/*/*', ...['protocol', 'server', 'client', 'testkit', 'bench'].flatMap((w) => [`**/${w}/src/**`, `**/${w}/dist/**`])],
+  message: "import another workspace by its package name (@natter/…), declared in this package's package.json; never its files.",
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', '*.config.ts', 'eslint.config.js', 'bench/**'] },
   js.configs.recommended,
@@ -16,6 +27,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [acrossPackages] }],
     },
   },
   {
@@ -33,6 +45,7 @@ export default tseslint.config(
             message: 'core imports no transport, driver or framework: put the adapter outside core/ behind an interface.',
           })),
           patterns: [
+            acrossPackages,
             {
               group: ['**/transport/**', '**/http/**', '**/store/sqlite/**', '**/store/postgres/**', '**/store/memory/**', '**/bus/*/**', '**/ephemeral/*/**', '**/limits/**', '**/server.js', '**/config.js', '**/metrics.js', '**/log.js'],
               message: 'core depends on interfaces (store/store.ts, bus/bus.ts, ephemeral/ephemeral.ts), not on their implementations or the server around it.',
@@ -44,7 +57,7 @@ export default tseslint.config(
   },
   {
     // Tests poke at raw frames and JSON answers; typing every one would only restate them.
-    files: ['**/*.test.ts', '**/test-support/**', '**/reliability/**', '**/contract/**'],
+    files: ['**/*.test.ts', '**/test-support/**', '**/contract/**', 'packages/testkit/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );

@@ -1,8 +1,24 @@
-/** @natter/server — embed or start a Natter server. */
+/**
+ * @natter/server — embed or start a Natter server. Everything another package may use is
+ * exported here (the SDK's and the test kit's tests included); nothing outside reaches into src/.
+ */
+/** Start a server from a Config; pick the Store and Bus a Config names. */
 export { startNatter, openStore, openBus, type NatterServer, type NatterDeps } from './server.js';
+/** Read and validate the configuration from the environment and overrides. */
 export { loadConfig, ConfigError, type Config } from './config.js';
+/** Time as the core sees it, so an embedder (or a test) can move it instead of sleeping. */
+export { systemClock, type Clock } from './core/clock.js';
+/** The structured logger with secrets redacted; pass your own as NatterDeps.logger. */
+export { createLogger, type Logger } from './log.js';
+/** Persistence: the Store interface and its SQLite (in-process or on its own thread) and PostgreSQL implementations. */
 export type { Store } from './store/store.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
-export type { Bus } from './bus/bus.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
+/** Fan-out between processes: the Bus interface, its optional reconnect capability and its error. */
+export { isReconnectingBus, type Bus, type BusHandler, type ReconnectingBus } from './bus/bus.js';
+export { BusUnavailableError, type BusLogger } from './bus/errors.js';
+/** Bus implementations: in-process (one MemoryBroker shared by the buses it attaches), Redis, NATS. */
 export { MemoryBus, MemoryBroker } from './bus/memory/memory-bus.js';
+export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus.js';
+export { NatsBus, type NatsBusOptions } from './bus/nats/nats-bus.js';

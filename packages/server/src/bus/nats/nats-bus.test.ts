@@ -1,26 +1,11 @@
 /**
- * NatsBus: the Bus contract on two buses (two processes) against the machine's NATS server, the
- * topic-to-subject mapping, and the outage suite against a nats-server of its own on a free port.
+ * NatsBus internals: the topic-to-subject mapping and URL parsing, and delivery of odd topics
+ * against the machine's NATS server. The Bus contract and outage suites run in @natter/testkit.
  */
 import { describe, expect, it } from 'vitest';
-import { runBusContract } from '../contract.js';
-import { runBusOutage } from '../outage.js';
 import { NatsBus, parseNatsUrl, topicSubject } from './nats-bus.js';
 
 const NATS_URL = process.env.NATTER_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-runBusContract('nats', async () => {
-  const a = await NatsBus.connect(NATS_URL);
-  const b = await NatsBus.connect(NATS_URL);
-  return {
-    a,
-    b,
-    async cleanup() {
-      await a.close();
-      await b.close();
-    },
-  };
-});
 
 describe('NatsBus subjects', () => {
   it('keeps a Natter topic as one token after the prefix', () => {
@@ -66,14 +51,4 @@ describe('NatsBus subjects', () => {
     });
     expect(parseNatsUrl('nats://tok@127.0.0.1')).toEqual({ servers: ['127.0.0.1:4222'], token: 'tok' });
   });
-});
-
-runBusOutage('nats', {
-  command: (port, secret) => [
-    'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '--user', 'natter', '--pass', secret],
-  ],
-  ready: /Server is ready/,
-  url: (port, secret) => `nats://natter:${secret}@127.0.0.1:${port}`,
-  connect: (url, logger, timeoutMs) => NatsBus.connect(url, { logger, timeoutMs }),
 });

@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@natter/protocol';
-import { api, ADMIN_KEY, register, startTestServer, type TestServer } from '../../server/src/test-support/harness.js';
-import { MemoryCache, NatterClient, type WebSocketFactory } from './index.js';
+import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
+import { api, ADMIN_KEY, register, startTestServer, type TestServer } from '../harness.js';
 
 let t: TestServer;
 const clients: NatterClient[] = [];

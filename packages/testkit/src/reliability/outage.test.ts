@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../bus/memory/memory-bus.js';
-import { RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { MemoryBroker } from '@natter/server';
+import { RawClient, register, startTestServer, type TestServer } from '../harness.js';
 import { Balancer } from './balancer.js';
 import { OwnDaemon, OwnPostgres } from './own-services.js';
 import { expectClean } from './expect-clean.js';

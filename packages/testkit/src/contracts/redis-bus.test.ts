@@ -2,9 +2,9 @@
  * RedisBus: the Bus contract on two buses (two processes) against the machine's Redis, and the
  * outage suite against a redis-server of its own on a free port.
  */
-import { runBusContract } from '../contract.js';
-import { runBusOutage } from '../outage.js';
-import { RedisBus } from './redis-bus.js';
+import { RedisBus } from '@natter/server';
+import { runBusOutage } from './bus-outage.js';
+import { runBusContract } from './bus.js';
 
 const REDIS_URL = process.env.NATTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

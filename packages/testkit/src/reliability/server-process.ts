@@ -1,13 +1,25 @@
 /**
- * Runs the built server (packages/server/dist/main.js) as a child process on a fixed port and
- * data dir, so reliability tests can `kill -9` it and start it again on the same data.
+ * Runs the built server (the `natter-server` bin of @natter/server, dist/main.js) as a child
+ * process on a fixed port and data dir, so reliability tests can `kill -9` it and start it again
+ * on the same data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 
-export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+/**
+ * The server's entry point, found through the installed package and its declared bin (as an
+ * operator runs it), never through a path into another workspace's tree.
+ */
+export const MAIN = (() => {
+  const pkgPath = createRequire(import.meta.url).resolve('@natter/server/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> };
+  const bin = pkg.bin['natter-server'];
+  if (bin === undefined) throw new Error(`${pkgPath} declares no natter-server bin`);
+  return join(dirname(pkgPath), bin);
+})();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

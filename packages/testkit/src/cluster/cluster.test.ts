@@ -7,10 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Bus, BusHandler } from '../bus/bus.js';
-import { NatsBus } from '../bus/nats/nats-bus.js';
-import { RedisBus } from '../bus/redis/redis-bus.js';
-import { api, RawClient, register, startTestServer, type TestServer } from '../test-support/harness.js';
+import { NatsBus, RedisBus, type Bus, type BusHandler } from '@natter/server';
+import { api, RawClient, register, startTestServer, type TestServer } from '../harness.js';
 
 const PG_URL = process.env.NATTER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BUSES = [

@@ -5,8 +5,8 @@
  */
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../core/clock.js';
-import { api, perTest, RawClient, register } from '../test-support/harness.js';
+import { systemClock, type Clock } from '@natter/server';
+import { api, perTest, RawClient, register } from '../harness.js';
 
 const PASSWORD = 'correct horse battery';
 const { start, defer } = perTest();

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawClient, register } from '../test-support/harness.js';
+import { RawClient, register } from '../harness.js';
 import { freePort, ServerProcess } from './server-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'natter-shutdown-'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawClient, register } from '../test-support/harness.js';
+import { RawClient, register } from '../harness.js';
 import { freePort, ServerProcess } from './server-process.js';
 
 const PG_URL = process.env.NATTER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

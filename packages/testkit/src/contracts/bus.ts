@@ -1,6 +1,7 @@
 /**
  * The Bus contract: one vitest suite that every Bus backend runs (memory, Redis and NATS),
- * checking the guarantees documented in bus.ts with two processes' buses on one backend.
+ * checking the guarantees documented in @natter/server's bus/bus.ts with two processes' buses on
+ * one backend.
  *
  * It never sleeps. To show that something was NOT delivered, the publisher sends a marker on a
  * barrier topic afterwards and the suite waits for the marker: a bus keeps one publisher's
@@ -16,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Bus } from './bus.js';
+import type { Bus } from '@natter/server';
 
 export interface BusPair {
   /** Two processes' buses on the same backend, each fresh, with no subscriptions. */

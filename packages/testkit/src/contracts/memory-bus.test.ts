@@ -1,6 +1,6 @@
 /** MemoryBus: the Bus contract on two buses attached to one MemoryBroker. */
-import { runBusContract } from '../contract.js';
-import { MemoryBroker } from './memory-bus.js';
+import { MemoryBroker } from '@natter/server';
+import { runBusContract } from './bus.js';
 
 runBusContract('memory', async () => {
   const broker = new MemoryBroker();

@@ -1,10 +1,10 @@
 /**
  * The Bus outage suite, for the networked backends: each run starts its own broker process on a
  * free port (never the shared one), connects two buses (two processes) to it, kills the broker,
- * and checks what bus.ts and errors.ts promise — calls fail fast with BusUnavailableError, nothing
- * crashes or goes unhandled, nothing secret is logged — then restarts the broker on the same port
- * and checks delivery comes back by itself on the topics subscribed before, and during, the outage,
- * and that onReconnect (ReconnectingBus) tells each process so.
+ * and checks what @natter/server's bus/bus.ts and bus/errors.ts promise — calls fail fast with
+ * BusUnavailableError, nothing crashes or goes unhandled, nothing secret is logged — then restarts
+ * the broker on the same port and checks delivery comes back by itself on the topics subscribed
+ * before, and during, the outage, and that onReconnect (ReconnectingBus) tells each process so.
  *
  * The broker runs with a password so the suite can check it never reaches a log line.
  *
@@ -21,8 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Bus, ReconnectingBus } from './bus.js';
-import { BusUnavailableError, type BusLogger } from './errors.js';
+import { BusUnavailableError, type Bus, type BusLogger, type ReconnectingBus } from '@natter/server';
 
 export interface OutageBroker {
   /** Executable and arguments that run the broker in the foreground on `port`, requiring `secret`. */
