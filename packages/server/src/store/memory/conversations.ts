@@ -133,6 +133,10 @@ export function changeMembership(
       return { kind: decision.kind };
     case 'noop':
       return { kind: 'noop', conversation: stateOf(c!) };
+    case 'join':
+    case 'leave':
+    case 'role':
+      break;
   }
   const conv = c!;
   requireNewEntryId(t, entryId);

@@ -63,8 +63,8 @@ export const entryOf = (row: MemoryEntryRow): Message => ({ ...row, body: JSON.p
 
 /** The DeviceRecord of a device row, as a fresh object. */
 export function deviceOf(row: MemoryDeviceRow): DeviceRecord {
-  const { previousHashes: _, ...device } = row;
-  return device;
+  const { id, userId, name, createdAt, lastSeenAt, refreshHash, refreshExpiresAt, revokedAt } = row;
+  return { id, userId, name, createdAt, lastSeenAt, refreshHash, refreshExpiresAt, revokedAt };
 }
 
 /** The idempotency key of a send: one stored message per (sender, clientMsgId). */
