@@ -1,13 +1,15 @@
 /**
  * MemoryEphemeral: the Ephemeral contract on instances sharing one MemoryEphemeralSpace with a
- * manual clock, then the exact expiry boundaries and the sweep that only a manual clock can show.
+ * manual clock. Its unit tests (exact expiry boundaries, the sweep) stay beside it in
+ * @natter/server's ephemeral/memory/.
  */
-import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/clock.js';
-import { runEphemeralContract } from '../contract.js';
-import { MemoryEphemeral, MemoryEphemeralSpace } from './memory-ephemeral.js';
+import { MemoryEphemeralSpace, type Clock, type MemoryEphemeral } from '@natter/server';
+import { runEphemeralContract } from './ephemeral.js';
 
-/** A clock the test moves by hand; its timers fire as it passes their time. */
+/**
+ * A clock the test moves by hand; its timers fire as it passes their time, so the space's sweep runs
+ * as it would. (The server's unit tests keep their own: the server never imports the test kit.)
+ */
 class ManualClock implements Clock {
   private t = Date.UTC(2030, 0, 1);
   private timers: { at: number; fn: () => void }[] = [];
@@ -33,10 +35,6 @@ class ManualClock implements Clock {
     }
     this.t = end;
   }
-
-  pending(): number {
-    return this.timers.length;
-  }
 }
 
 runEphemeralContract('memory', async () => {
@@ -54,55 +52,4 @@ runEphemeralContract('memory', async () => {
       for (const eph of opened) await eph.close();
     },
   };
-});
-
-describe('MemoryEphemeral on a manual clock', () => {
-  it('keeps an entry until exactly its TTL has elapsed', async () => {
-    const clock = new ManualClock();
-    const eph = new MemoryEphemeralSpace(clock).attach();
-    await eph.set('k', 'v', 100);
-    await eph.addMember('s', 'm', 100);
-    expect((await eph.increment('c', 1, 100)).resetInMs).toBe(100);
-    clock.advance(99);
-    expect(await eph.get('k')).toBe('v');
-    expect(await eph.members('s')).toEqual(['m']);
-    expect(await eph.increment('c', 1, 100)).toEqual({ count: 2, resetInMs: 1 });
-    clock.advance(1);
-    expect(await eph.get('k')).toBeNull();
-    expect(await eph.members('s')).toEqual([]);
-    expect(await eph.increment('c', 1, 100)).toEqual({ count: 1, resetInMs: 100 });
-  });
-
-  it('reclaims expired entries nobody reads again, and stops sweeping when empty', async () => {
-    const clock = new ManualClock();
-    const space = new MemoryEphemeralSpace(clock);
-    const eph = space.attach();
-    for (let i = 0; i < 100; i++) {
-      await eph.set(`k${i}`, 'v', 1000);
-      await eph.addMember(`s${i % 10}`, `m${i}`, 1000);
-      await eph.increment(`c${i}`, 1, 1000);
-    }
-    await eph.set('long', 'v', 60_000);
-    expect(space.size()).toBe(301);
-    expect(clock.pending()).toBe(1);
-    clock.advance(10_000);
-    expect(space.size()).toBe(1);
-    clock.advance(60_000);
-    expect(space.size()).toBe(0);
-    expect(clock.pending()).toBe(0);
-    expect(await eph.get('long')).toBeNull();
-  });
-
-  it('works alone on the system clock', async () => {
-    const eph = new MemoryEphemeral();
-    await eph.set('k', 'v', 1000);
-    expect(await eph.get('k')).toBe('v');
-    await eph.close();
-  });
-
-  it('refuses a prefix that is not one token', () => {
-    const space = new MemoryEphemeralSpace();
-    for (const bad of ['', 'a:b', 'a.b', 'x'.repeat(65), 'é'])
-      expect(() => space.attach({ prefix: bad })).toThrow(/prefix/);
-  });
 });

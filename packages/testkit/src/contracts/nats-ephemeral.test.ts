@@ -1,18 +1,16 @@
 /**
  * NatsEphemeral: the Ephemeral contract on two instances (two processes) against the machine's
- * NATS server with JetStream, the entry layout, the bucket checks made on connect, and the outage
- * suite against a nats-server of its own on a free port.
+ * NATS server with JetStream, and the outage suite against a nats-server of its own on a free
+ * port. The entry layout's and the bucket checks' unit tests stay beside it in @natter/server's
+ * ephemeral/nats/.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, StorageType } from 'nats';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runEphemeralContract } from '../contract.js';
-import { runEphemeralOutage } from '../outage.js';
-import { decodeCounter, decodeSet, decodeValue, encodeSet, kvKey } from './entries.js';
-import { NatsEphemeral } from './nats-ephemeral.js';
+import { afterAll } from 'vitest';
+import { NatsEphemeral } from '@natter/server';
+import { runEphemeralOutage } from './ephemeral-outage.js';
+import { runEphemeralContract } from './ephemeral.js';
 
 const NATS_URL = process.env.NATTER_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -34,64 +32,6 @@ runEphemeralContract('nats', async () => {
       await Promise.all(opened.map((eph) => eph.close()));
     },
   };
-});
-
-describe('NatsEphemeral entries', () => {
-  const bytes = (s: string) => new TextEncoder().encode(s);
-
-  it('names every key with characters KV keys allow, one per name and kind', () => {
-    const names = ['', 'online:u_1', 'a.b', '*', '>', 'x y', 'é👋', 'k'.repeat(200)];
-    const keys = names.flatMap((n) => (['v', 's', 'n'] as const).map((kind) => kvKey('natter', kind, n)));
-    for (const k of keys) expect(k).toMatch(/^natter\.[vsn]\.k[A-Za-z0-9_-]*$/);
-    expect(new Set(keys).size).toBe(keys.length);
-  });
-
-  it('reads what it wrote, and takes anything else for no entry', () => {
-    const set = new Map([
-      ['__proto__', 5],
-      ['d1', 7],
-    ]);
-    expect(decodeSet(bytes(encodeSet(set)))).toEqual(set);
-    for (const junk of ['', 'null', '[]', '{"m":{}}', '{"m":[["x"]]}', '{"m":[[1,2]]}', 'not json'])
-      expect(decodeSet(bytes(junk))).toBeNull();
-    expect(decodeValue(bytes('{"v":1,"e":2}'))).toBeNull();
-    expect(decodeValue(bytes('{"v":"x"}'))).toBeNull();
-    expect(decodeCounter(bytes('{"c":1.5,"e":2}'))).toBeNull();
-    expect(decodeCounter(bytes('{"c":3,"e":2}'))).toEqual({ count: 3, endsAt: 2 });
-  });
-});
-
-describe('NatsEphemeral bucket', () => {
-  it('creates its bucket in memory with a max age of at least a day', async () => {
-    const bucket = `natter-test-${randomUUID()}`;
-    const eph = await NatsEphemeral.connect(NATS_URL, { bucket });
-    const nc = await connect({ servers: NATS_URL.slice('nats://'.length) });
-    try {
-      const jsm = await nc.jetstreamManager();
-      const { config } = await jsm.streams.info(`KV_${bucket}`);
-      expect(config.storage).toBe(StorageType.Memory);
-      expect(config.max_msgs_per_subject).toBe(1);
-      expect(config.max_age / 1e6).toBeGreaterThanOrEqual(24 * 3600 * 1000);
-      await eph.set('k', 'v', 1000);
-      expect(await eph.get('k')).toBe('v');
-    } finally {
-      await eph.close();
-      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`);
-      await nc.close();
-    }
-  });
-
-  it('refuses a bucket that would drop entries before their TTL', async () => {
-    const bucket = `natter-test-${randomUUID()}`;
-    const nc = await connect({ servers: NATS_URL.slice('nats://'.length) });
-    try {
-      await nc.jetstream().views.kv(bucket, { ttl: 60_000, storage: StorageType.Memory });
-      await expect(NatsEphemeral.connect(NATS_URL, { bucket })).rejects.toThrow(/keeps entries 60000 ms/);
-    } finally {
-      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`);
-      await nc.close();
-    }
-  });
 });
 
 /** JetStream's store directory for the outage suite's servers (the bucket is in memory anyway). */
