@@ -10,7 +10,7 @@ export { loadConfig, ConfigError, type Config } from './config.js';
 export { systemClock, type Clock } from './core/clock.js';
 /** The structured logger with secrets redacted; pass your own as NatterDeps.logger. */
 export { createLogger, type Logger } from './log.js';
-/** Persistence: the Store interface and the records it takes and returns (what an embedder or a test needs to call it). */
+/** Persistence: the Store interface and the records its methods take and return. */
 export type {
   Store,
   UserRecord,
@@ -30,7 +30,7 @@ export type {
   CursorOutcome,
   SyncPage,
 } from './store/store.js';
-/** Store implementations: in memory (one process; MemoryTables lets another store carry on with the same data), SQLite (in-process or on its own thread), PostgreSQL. */
+/** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,
   MemoryTables,
@@ -38,6 +38,7 @@ export {
   MemoryStoreClosedError,
   type MemoryStoreOptions,
 } from './store/memory/memory-store.js';
+/** Store implementations for a server: SQLite (in-process or on its own thread) and PostgreSQL. */
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
@@ -48,11 +49,11 @@ export { BusUnavailableError, type BusLogger } from './bus/errors.js';
 export { MemoryBus, MemoryBroker } from './bus/memory/memory-bus.js';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats/nats-bus.js';
-/** Ephemeral state (presence, typing, rate windows): the interface, its longest TTL, its error, and the backend picked from a URL. */
+/** Ephemeral state (presence, typing, rate windows): interface, longest TTL, error, backend from a URL. */
 export { MAX_TTL_MS, type Ephemeral, type WindowCount } from './ephemeral/ephemeral.js';
 export { EphemeralUnavailableError, type EphemeralLogger } from './ephemeral/errors.js';
 export { createEphemeral, type EphemeralOptions } from './ephemeral/factory.js';
-/** Ephemeral backends: in-process (one MemoryEphemeralSpace shared by the instances it attaches), Redis, NATS JetStream KV. */
+/** Ephemeral backends: in-process (the instances of one MemoryEphemeralSpace share it), Redis, NATS KV. */
 export { MemoryEphemeral, MemoryEphemeralSpace } from './ephemeral/memory/memory-ephemeral.js';
 export { RedisEphemeral, type RedisEphemeralOptions } from './ephemeral/redis/redis-ephemeral.js';
 export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-ephemeral.js';
