@@ -1,8 +1,9 @@
 /**
  * SqliteStore's file: recorded migrations, WAL mode, data surviving close and reopen, another
  * connection seeing committed writes; and SqliteWorkerStore's failures (its thread gone, a file
- * that is no database). The Store contract, the upgrades from older schemas and what the server
- * reports about the WAL and checkpoints run in @natter/testkit (contracts/sqlite-store.test.ts).
+ * that is no database). The Store contract and the upgrades from older schemas
+ * (contracts/sqlite-store.test.ts) and the WAL under load (contracts/sqlite-wal.test.ts) run in
+ * @natter/testkit.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
