@@ -57,7 +57,7 @@ export default tseslint.config(
   },
   {
     // Tests poke at raw frames and JSON answers; typing every one would only restate them.
-    files: ['**/*.test.ts', '**/test-support/**', '**/contract/**', 'packages/testkit/**'],
+    files: ['**/*.test.ts', 'packages/testkit/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );

@@ -10,8 +10,35 @@ export { loadConfig, ConfigError, type Config } from './config.js';
 export { systemClock, type Clock } from './core/clock.js';
 /** The structured logger with secrets redacted; pass your own as NatterDeps.logger. */
 export { createLogger, type Logger } from './log.js';
-/** Persistence: the Store interface and its SQLite (in-process or on its own thread) and PostgreSQL implementations. */
-export type { Store } from './store/store.js';
+/** Persistence: the Store interface and the records its methods take and return. */
+export type {
+  Store,
+  UserRecord,
+  DeviceRecord,
+  NewUser,
+  NewDevice,
+  RotateOutcome,
+  NewMessage,
+  AppendOutcome,
+  NewConversation,
+  MembershipChange,
+  MemberView,
+  CreatedConversation,
+  MembershipOutcome,
+  ConversationState,
+  PageQuery,
+  CursorOutcome,
+  SyncPage,
+} from './store/store.js';
+/** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
+export {
+  MemoryStore,
+  MemoryTables,
+  MemoryConstraintError,
+  MemoryStoreClosedError,
+  type MemoryStoreOptions,
+} from './store/memory/memory-store.js';
+/** Store implementations for a server: SQLite (in-process or on its own thread) and PostgreSQL. */
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
@@ -22,3 +49,11 @@ export { BusUnavailableError, type BusLogger } from './bus/errors.js';
 export { MemoryBus, MemoryBroker } from './bus/memory/memory-bus.js';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats/nats-bus.js';
+/** Ephemeral state (presence, typing, rate windows): interface, longest TTL, error, backend from a URL. */
+export { MAX_TTL_MS, type Ephemeral, type WindowCount } from './ephemeral/ephemeral.js';
+export { EphemeralUnavailableError, type EphemeralLogger } from './ephemeral/errors.js';
+export { createEphemeral, type EphemeralOptions } from './ephemeral/factory.js';
+/** Ephemeral backends: in-process (the instances of one MemoryEphemeralSpace share it), Redis, NATS KV. */
+export { MemoryEphemeral, MemoryEphemeralSpace } from './ephemeral/memory/memory-ephemeral.js';
+export { RedisEphemeral, type RedisEphemeralOptions } from './ephemeral/redis/redis-ephemeral.js';
+export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-ephemeral.js';

@@ -13,7 +13,7 @@
  *   typists: tens, not thousands); a live room's audience does not belong here;
  * - fixed-window counters: `increment(key, by, windowMs)` for rate limits.
  *
- * Implementations (every one passes runEphemeralContract in contract.ts):
+ * Implementations (every one passes runEphemeralContract, @natter/testkit's contracts/ephemeral.ts):
  * - memory/ — one process, or several instances sharing one MemoryEphemeralSpace in tests; takes
  *   an injected Clock so expiry is tested without sleeping.
  * - redis/ — keys with Redis TTLs; expiry by Redis's clock, so process clocks do not matter.

@@ -1,6 +1,7 @@
 /**
  * The Store: everything Natter keeps. Async so that SQLite (embedded) and PostgreSQL
- * (cluster) implement it alike; both must pass `runStoreContract` in contract.ts.
+ * (cluster) implement it alike; both, and MemoryStore, must pass `runStoreContract`
+ * (@natter/testkit's contracts/store.ts).
  *
  * Guarantees every implementation gives:
  * - Each method is one transaction: it either happens whole or not at all.

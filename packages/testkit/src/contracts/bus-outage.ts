@@ -16,18 +16,14 @@
  *   connect: (url, logger) => RedisBus.connect(url, { logger }),
  * });
  */
-import { readFileSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BusUnavailableError, type Bus, type BusLogger, type ReconnectingBus } from '@natter/server';
+import { freePort, kill, killAll, startServer, untilStopped, type ServerCommand } from './outage-process.js';
 
-export interface OutageBroker {
-  /** Executable and arguments that run the broker in the foreground on `port`, requiring `secret`. */
-  command(port: number, secret: string): [file: string, args: string[]];
-  /** Printed by the broker (stdout or stderr) once it accepts connections. */
-  ready: RegExp;
+/** A broker the suite runs on a port of its own (see ServerCommand), and how buses connect to it. */
+export interface OutageBroker extends ServerCommand {
   url(port: number, secret: string): string;
   /** `timeoutMs`: how long a call may wait for an answer on an open connection (the bus's option). */
   connect(url: string, logger: BusLogger, timeoutMs?: number): Promise<Bus & ReconnectingBus>;
@@ -36,58 +32,14 @@ export interface OutageBroker {
 /** How fast a call must fail while the broker is down, and how soon delivery must come back. */
 const FAIL_WITHIN_MS = 500;
 const RESUME_WITHIN_MS = 10_000;
-const START_WITHIN_MS = 10_000;
 
 export function runBusOutage(name: string, broker: OutageBroker): void {
   describe(`Bus outage: ${name}`, () => {
     const children = new Set<ChildProcess>();
 
-    afterAll(() => {
-      // Whatever happened in the test, no broker outlives the suite.
-      for (const child of children)
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-
-    /** Starts the broker and resolves once it says it is ready; rejects if it exits or is slow. */
-    function start(port: number, secret: string): Promise<ChildProcess> {
-      const [file, args] = broker.command(port, secret);
-      const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.add(child);
-      return new Promise((resolve, reject) => {
-        let output = '';
-        const timer = setTimeout(
-          () => fail(new Error(`${file} not ready within ${START_WITHIN_MS} ms:\n${output}`)),
-          START_WITHIN_MS,
-        );
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          if (!broker.ready.test(output)) return;
-          clearTimeout(timer);
-          child.off('exit', onExit);
-          resolve(child);
-        };
-        const onExit = (code: number | null) =>
-          fail(new Error(`${file} exited (${code}) before it was ready:\n${output}`));
-        const fail = (err: Error) => {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          reject(err);
-        };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
-        child.once('exit', onExit);
-        child.once('error', fail);
-      });
-    }
-
-    /** Kills the broker the hard way (a crash, not a shutdown) and resolves once it is gone. */
-    function kill(child: ChildProcess): Promise<void> {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    // Whatever happened in the test, no broker outlives the suite.
+    afterAll(() => killAll(children));
+    const start = (port: number, secret: string) => startServer(broker, port, secret, children);
 
     it('fails calls fast while the broker is down, then resumes delivery by itself', async () => {
       const port = await freePort();
@@ -237,7 +189,6 @@ export function runBusOutage(name: string, broker: OutageBroker): void {
         await b.subscribe('c:c_stall');
         // Frozen, not dead: connections stay open and nothing answers, like a hung broker.
         child.kill('SIGSTOP');
-        // kill() only sends the signal: a broker still running for a moment could answer.
         await untilStopped(child.pid!);
         const t0 = performance.now();
         await expect(a.publish('c:c_stall', 'stalled')).rejects.toBeInstanceOf(BusUnavailableError);
@@ -279,27 +230,4 @@ export function runBusOutage(name: string, broker: OutageBroker): void {
       await expect(broker.connect(broker.url(port, 'x'), quiet)).rejects.toBeInstanceOf(BusUnavailableError);
     });
   });
-}
-
-/** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the process is in the stopped state ('T' in /proc/<pid>/stat). */
-async function untilStopped(pid: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

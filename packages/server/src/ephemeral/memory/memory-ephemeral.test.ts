@@ -1,10 +1,9 @@
 /**
- * MemoryEphemeral: the Ephemeral contract on instances sharing one MemoryEphemeralSpace with a
- * manual clock, then the exact expiry boundaries and the sweep that only a manual clock can show.
+ * MemoryEphemeral on a manual clock: the exact expiry boundaries and the sweep that only a manual
+ * clock can show. The Ephemeral contract it passes runs in @natter/testkit (contracts/).
  */
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../core/clock.js';
-import { runEphemeralContract } from '../contract.js';
 import { MemoryEphemeral, MemoryEphemeralSpace } from './memory-ephemeral.js';
 
 /** A clock the test moves by hand; its timers fire as it passes their time. */
@@ -38,23 +37,6 @@ class ManualClock implements Clock {
     return this.timers.length;
   }
 }
-
-runEphemeralContract('memory', async () => {
-  const clock = new ManualClock();
-  const space = new MemoryEphemeralSpace(clock);
-  const opened: MemoryEphemeral[] = [];
-  return {
-    async open(prefix) {
-      const eph = space.attach({ prefix });
-      opened.push(eph);
-      return eph;
-    },
-    time: clock,
-    async cleanup() {
-      for (const eph of opened) await eph.close();
-    },
-  };
-});
 
 describe('MemoryEphemeral on a manual clock', () => {
   it('keeps an entry until exactly its TTL has elapsed', async () => {

@@ -1,40 +1,15 @@
 /**
- * NatsEphemeral: the Ephemeral contract on two instances (two processes) against the machine's
- * NATS server with JetStream, the entry layout, the bucket checks made on connect, and the outage
- * suite against a nats-server of its own on a free port.
+ * NatsEphemeral's entry layout (keys, encodings) and the bucket checks it makes on connect,
+ * against the machine's NATS server with JetStream. The Ephemeral contract and outage suites it
+ * passes run in @natter/testkit (contracts/).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, StorageType } from 'nats';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runEphemeralContract } from '../contract.js';
-import { runEphemeralOutage } from '../outage.js';
+import { describe, expect, it } from 'vitest';
 import { decodeCounter, decodeSet, decodeValue, encodeSet, kvKey } from './entries.js';
 import { NatsEphemeral } from './nats-ephemeral.js';
 
 const NATS_URL = process.env.NATTER_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-const realTime = {
-  now: () => performance.now(),
-  advance: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
-
-runEphemeralContract('nats', async () => {
-  const opened: NatsEphemeral[] = [];
-  return {
-    async open(prefix) {
-      const eph = await NatsEphemeral.connect(NATS_URL, { prefix });
-      opened.push(eph);
-      return eph;
-    },
-    time: realTime,
-    async cleanup() {
-      await Promise.all(opened.map((eph) => eph.close()));
-    },
-  };
-});
 
 describe('NatsEphemeral entries', () => {
   const bytes = (s: string) => new TextEncoder().encode(s);
@@ -92,31 +67,4 @@ describe('NatsEphemeral bucket', () => {
       await nc.close();
     }
   });
-});
-
-/** JetStream's store directory for the outage suite's servers (the bucket is in memory anyway). */
-const storeDir = mkdtempSync(join(tmpdir(), 'natter-eph-js-'));
-afterAll(() => rmSync(storeDir, { recursive: true, force: true }));
-
-runEphemeralOutage('nats', {
-  command: (port, secret) => [
-    'nats-server',
-    [
-      '-a',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '--user',
-      'natter',
-      '--pass',
-      secret,
-      '-js',
-      '-sd',
-      join(storeDir, String(port)),
-    ],
-  ],
-  ready: /Server is ready/,
-  url: (port, secret) => `nats://natter:${secret}@127.0.0.1:${port}`,
-  connect: (url, logger, timeoutMs) =>
-    NatsEphemeral.connect(url, { logger, ...(timeoutMs !== undefined && { timeoutMs }) }),
 });

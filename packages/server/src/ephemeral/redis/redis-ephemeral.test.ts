@@ -1,36 +1,14 @@
 /**
- * RedisEphemeral: the Ephemeral contract on two instances (two processes) against the machine's
- * Redis, the key layout that keeps abandoned entries from outliving their TTL, and the outage
- * suite against a redis-server of its own on a free port.
+ * RedisEphemeral's key layout, against the machine's Redis: every key has a TTL, so abandoned
+ * entries never outlive it. The Ephemeral contract and outage suites it passes run in
+ * @natter/testkit (contracts/).
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { runEphemeralContract } from '../contract.js';
-import { runEphemeralOutage } from '../outage.js';
 import { RedisEphemeral } from './redis-ephemeral.js';
 
 const REDIS_URL = process.env.NATTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-const realTime = {
-  now: () => performance.now(),
-  advance: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
-
-runEphemeralContract('redis', async () => {
-  const opened: RedisEphemeral[] = [];
-  return {
-    async open(prefix) {
-      const eph = await RedisEphemeral.connect(REDIS_URL, { prefix });
-      opened.push(eph);
-      return eph;
-    },
-    time: realTime,
-    async cleanup() {
-      await Promise.all(opened.map((eph) => eph.close()));
-    },
-  };
-});
 
 describe('RedisEphemeral keys', () => {
   it('gives every key a TTL: a set lives as long as its latest member', async () => {
@@ -57,26 +35,4 @@ describe('RedisEphemeral keys', () => {
       raw.disconnect();
     }
   });
-});
-
-runEphemeralOutage('redis', {
-  command: (port, secret) => [
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--requirepass',
-      secret,
-    ],
-  ],
-  ready: /Ready to accept connections/,
-  url: (port, secret) => `redis://:${secret}@127.0.0.1:${port}`,
-  connect: (url, logger, timeoutMs) =>
-    RedisEphemeral.connect(url, { logger, ...(timeoutMs !== undefined && { commandTimeoutMs: timeoutMs }) }),
 });

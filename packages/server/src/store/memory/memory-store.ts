@@ -4,10 +4,10 @@
  * back a server whose users expect their messages to be kept (guarantee 1 of DESIGN.md).
  *
  * It keeps every other guarantee of store.ts, and passes the same contract suite as SQLite and
- * PostgreSQL (memory-store.test.ts). Each method runs synchronously to completion inside one
- * call — nothing awaits in between — so each is atomic and they run one after another in call
- * order (`appendsInOrder`); each checks whatever could refuse its write before writing. Results
- * are fresh objects: a caller changing one never changes the store.
+ * PostgreSQL (@natter/testkit's contracts/memory-store.test.ts). Each method runs synchronously
+ * to completion inside one call — nothing awaits in between — so each is atomic and they run one
+ * after another in call order (`appendsInOrder`); each checks whatever could refuse its write
+ * before writing. Results are fresh objects: a caller changing one never changes the store.
  *
  * @example
  * const store = new MemoryStore();

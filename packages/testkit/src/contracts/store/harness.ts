@@ -11,8 +11,7 @@ import type {
   PageQuery,
   Store,
   SyncPage,
-} from '../store.js';
-import { storedMessage } from '../rows.js';
+} from '@natter/server';
 
 export interface StoreFixture {
   /** A fresh, empty store. */
@@ -30,6 +29,22 @@ export const T0 = 1_700_000_000_000;
 export const HOUR = 3_600_000;
 
 export const sorted = (xs: string[]): string[] => [...xs].sort();
+
+/**
+ * What a send stored at `seq` reads back as: the same fields, the body parsed. Written out here
+ * rather than taken from the server's row mapping, so the contract states what it expects.
+ */
+export const storedMessage = (m: NewMessage, seq: number): Message => ({
+  id: m.id,
+  conversationId: m.conversationId,
+  seq,
+  senderId: m.senderId,
+  type: m.type,
+  body: JSON.parse(m.body) as unknown,
+  clientMsgId: m.clientMsgId,
+  replyTo: m.replyTo,
+  createdAt: m.createdAt,
+});
 
 /**
  * One per suite; `setUp` gives it a fresh fixture before each test. Helpers are arrow

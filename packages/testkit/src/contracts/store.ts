@@ -1,8 +1,8 @@
 /**
- * The Store contract: one vitest suite that every Store implementation runs (SQLite today,
- * PostgreSQL later), so they all keep the guarantees documented in store.ts. It talks to the
- * Store interface only — no SQL, no implementation classes. The tests live in contract/, one
- * file per area.
+ * The Store contract: one vitest suite that every Store implementation runs (memory, SQLite in
+ * process and on its thread, PostgreSQL), so they all keep the guarantees documented in
+ * @natter/server's store/store.ts. It talks to the Store interface only — no SQL, no
+ * implementation classes. The tests live in store/, one file per area.
  *
  * @example
  * runStoreContract('sqlite', async () => {
@@ -20,15 +20,15 @@
  * });
  */
 import { afterEach, beforeEach, describe, it } from 'vitest';
-import { accountsContract } from './contract/accounts.js';
-import { conversationsContract } from './contract/conversations.js';
-import { StoreHarness, type StoreFixture } from './contract/harness.js';
-import { membershipContract } from './contract/membership.js';
-import { messagesContract } from './contract/messages.js';
-import { syncContract } from './contract/sync.js';
-import { viewsContract } from './contract/views.js';
+import { accountsContract } from './store/accounts.js';
+import { conversationsContract } from './store/conversations.js';
+import { StoreHarness, type StoreFixture } from './store/harness.js';
+import { membershipContract } from './store/membership.js';
+import { messagesContract } from './store/messages.js';
+import { syncContract } from './store/sync.js';
+import { viewsContract } from './store/views.js';
 
-export type { StoreFixture } from './contract/harness.js';
+export type { StoreFixture } from './store/harness.js';
 
 /** Registers the Store contract suite; `createStore` is called for a fresh store per test. */
 export function runStoreContract(name: string, createStore: () => Promise<StoreFixture>): void {

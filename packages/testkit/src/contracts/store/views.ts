@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@natter/protocol';
-import type { MemberView, MembershipOutcome } from '../store.js';
+import type { MemberView, MembershipOutcome } from '@natter/server';
 import type { StoreHarness } from './harness.js';
 
 export function viewsContract(t: StoreHarness): void {

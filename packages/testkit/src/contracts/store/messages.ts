@@ -1,7 +1,6 @@
-/** Store contract: appendMessages and getMessages. Run through runStoreContract in ../contract.ts. */
+/** Store contract: appendMessages and getMessages. Run through runStoreContract in ../store.ts. */
 import { describe, expect, it } from 'vitest';
-import { storedMessage } from '../rows.js';
-import { T0, type StoreHarness } from './harness.js';
+import { storedMessage, T0, type StoreHarness } from './harness.js';
 
 export function messagesContract(t: StoreHarness): void {
   // --- appendMessages -----------------------------------------------------------------------

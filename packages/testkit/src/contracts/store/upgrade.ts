@@ -4,7 +4,7 @@
  * upgrade (nothing stored twice, guarantee 2 of DESIGN.md).
  */
 import { expect } from 'vitest';
-import type { NewMessage, Store } from '../store.js';
+import type { NewMessage, Store } from '@natter/server';
 
 /** A user, a group and one stored send with clientMsgId `k1`; returns the send. */
 export async function storeOneSend(store: Store): Promise<NewMessage> {

@@ -1,7 +1,6 @@
-/** Store contract: cursors, changesSince and durability. Run through runStoreContract in ../contract.ts. */
+/** Store contract: cursors, changesSince and durability. Run through runStoreContract in ../store.ts. */
 import { describe, expect, it } from 'vitest';
-import { HOUR, T0, type StoreHarness } from './harness.js';
-import { storedMessage } from '../rows.js';
+import { HOUR, storedMessage, T0, type StoreHarness } from './harness.js';
 
 export function syncContract(t: StoreHarness): void {
   // --- cursors ------------------------------------------------------------------------------

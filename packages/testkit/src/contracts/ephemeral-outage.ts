@@ -1,9 +1,10 @@
 /**
- * The Ephemeral outage suite, for the networked backends, in the manner of bus/outage.ts: each
+ * The Ephemeral outage suite, for the networked backends, in the manner of bus-outage.ts: each
  * run starts its own server process on a free port (never the shared one), connects two instances
- * (two processes), kills or freezes the server, and checks what ephemeral.ts promises — every call
- * fails promptly with EphemeralUnavailableError, nothing hangs, crashes or goes unhandled, nothing
- * secret is logged — then restarts it and checks the instances work again by themselves.
+ * (two processes), kills or freezes the server, and checks what @natter/server's
+ * ephemeral/ephemeral.ts promises — every call fails promptly with EphemeralUnavailableError,
+ * nothing hangs, crashes or goes unhandled, nothing secret is logged — then restarts it and checks
+ * the instances work again by themselves.
  *
  * The server runs with a password so the suite can check it never reaches a log line.
  *
@@ -15,19 +16,14 @@
  *   connect: (url, logger, timeoutMs) => RedisEphemeral.connect(url, { logger, commandTimeoutMs: timeoutMs }),
  * });
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Ephemeral } from './ephemeral.js';
-import { EphemeralUnavailableError, type EphemeralLogger } from './errors.js';
+import { EphemeralUnavailableError, type Ephemeral, type EphemeralLogger } from '@natter/server';
+import { freePort, kill, killAll, startServer, untilStopped, type ServerCommand } from './outage-process.js';
 
-export interface OutageServer {
-  /** Executable and arguments that run the server in the foreground on `port`, requiring `secret`. */
-  command(port: number, secret: string): [file: string, args: string[]];
-  /** Printed by the server (stdout or stderr) once it accepts connections. */
-  ready: RegExp;
+/** A server the suite runs on a port of its own (see ServerCommand), and how instances connect to it. */
+export interface OutageServer extends ServerCommand {
   url(port: number, secret: string): string;
   /** `timeoutMs`: how long a call may wait for an answer on an open connection. */
   connect(url: string, logger: EphemeralLogger, timeoutMs?: number): Promise<Ephemeral>;
@@ -36,7 +32,6 @@ export interface OutageServer {
 /** How fast a call must fail while the server is down, and how soon calls must work again. */
 const FAIL_WITHIN_MS = 500;
 const RESUME_WITHIN_MS = 10_000;
-const START_WITHIN_MS = 10_000;
 const LONG = 60_000;
 
 const quiet: EphemeralLogger = { info() {}, warn() {}, error() {} };
@@ -55,11 +50,8 @@ const everyCall = (e: Ephemeral): [string, () => Promise<unknown>][] => [
 export function runEphemeralOutage(name: string, server: OutageServer): void {
   describe(`Ephemeral outage: ${name}`, () => {
     const children = new Set<ChildProcess>();
-    afterAll(() => {
-      // Whatever happened in the test, no server outlives the suite.
-      for (const child of children)
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
+    // Whatever happened in the test, no server outlives the suite.
+    afterAll(() => killAll(children));
     const start = (port: number, secret: string) => startServer(server, port, secret, children);
 
     it('fails every call fast while the server is down, then works again by itself', async () => {
@@ -197,73 +189,4 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
       );
     });
   });
-}
-
-/** Starts the server and resolves once it says it is ready; rejects if it exits or is slow. */
-function startServer(
-  server: OutageServer,
-  port: number,
-  secret: string,
-  children: Set<ChildProcess>,
-): Promise<ChildProcess> {
-  const [file, args] = server.command(port, secret);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => fail(new Error(`${file} not ready within ${START_WITHIN_MS} ms:\n${output}`)),
-      START_WITHIN_MS,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!server.ready.test(output)) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve(child);
-    };
-    const onExit = (code: number | null) =>
-      fail(new Error(`${file} exited (${code}) before it was ready:\n${output}`));
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(err);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', fail);
-  });
-}
-
-/** Kills the server the hard way (a crash, not a shutdown) and resolves once it is gone. */
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-/** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once the process is in the stopped state ('T' in /proc/<pid>/stat). */
-async function untilStopped(pid: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

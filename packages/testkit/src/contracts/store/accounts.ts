@@ -1,4 +1,4 @@
-/** Store contract: users and devices. Run through runStoreContract in ../contract.ts. */
+/** Store contract: users and devices. Run through runStoreContract in ../store.ts. */
 import { describe, expect, it } from 'vitest';
 import { HOUR, sorted, T0, type StoreHarness } from './harness.js';
 

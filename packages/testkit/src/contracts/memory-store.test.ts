@@ -4,9 +4,9 @@
  * schema-less tables would otherwise let through.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runStoreContract } from '../contract.js';
-import { StoreHarness } from '../contract/harness.js';
-import { MemoryConstraintError, MemoryStore, MemoryStoreClosedError, MemoryTables } from './memory-store.js';
+import { MemoryConstraintError, MemoryStore, MemoryStoreClosedError, MemoryTables } from '@natter/server';
+import { runStoreContract } from './store.js';
+import { StoreHarness } from './store/harness.js';
 
 // `reopen` opens another MemoryStore on the same tables: the durability section then checks
 // that a store taking over the data carries on (seqs, versions, retries), not that anything

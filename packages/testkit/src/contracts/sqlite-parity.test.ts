@@ -7,9 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MemberRole } from '@natter/protocol';
-import type { MembershipChange, NewConversation, NewMessage, Store } from '../store.js';
-import { SqliteStore } from '../sqlite/sqlite-store.js';
-import { MemoryStore } from './memory-store.js';
+import { MemoryStore, SqliteStore, type MembershipChange, type NewConversation, type NewMessage, type Store } from '@natter/server';
 
 /** A small seeded generator (an LCG is plenty to pick operations), so a failure replays. */
 function random(seed: number) {

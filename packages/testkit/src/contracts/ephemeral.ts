@@ -1,7 +1,7 @@
 /**
  * The Ephemeral contract: one vitest suite that every Ephemeral backend runs (memory, Redis and
- * NATS), checking what ephemeral.ts promises with two instances (two processes) on one backend,
- * plus a third under another prefix.
+ * NATS), checking what @natter/server's ephemeral/ephemeral.ts promises with two instances (two
+ * processes) on one backend, plus a third under another prefix.
  *
  * Expiry is checked on one timeline per backend with a TTL unit of one second: the memory backend
  * moves its injected clock, the networked ones really wait (under two seconds in all). Every check
@@ -16,8 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_TTL_MS, type Ephemeral } from './ephemeral.js';
-import { EphemeralUnavailableError } from './errors.js';
+import { EphemeralUnavailableError, MAX_TTL_MS, type Ephemeral } from '@natter/server';
 
 export interface EphemeralHarness {
   /** Opens an instance (one process) with this prefix on the backend shared by the test. */

@@ -1,4 +1,4 @@
-/** Store contract: membership changes and their permissions. Run through runStoreContract in ../contract.ts. */
+/** Store contract: membership changes and their permissions. Run through runStoreContract in ../store.ts. */
 import { describe, expect, it } from 'vitest';
 import { sorted, type StoreHarness } from './harness.js';
 

@@ -1,4 +1,4 @@
-/** Store contract: conversations (creation, direct pairs, views). Run through runStoreContract in ../contract.ts. */
+/** Store contract: conversations (creation, direct pairs, views). Run through runStoreContract in ../store.ts. */
 import { describe, expect, it } from 'vitest';
 import type { SystemBody } from '@natter/protocol';
 import { sorted, T0, type StoreHarness } from './harness.js';
