@@ -20,6 +20,7 @@ import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
+import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory/memory-bus.js';
@@ -174,7 +175,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       logger.warn({ err }, 'bus operation failed; live delivery degraded, clients will resync');
     }
   };
-  const tokens = new TokenService(loadJwtSecret(config), config.ACCESS_TOKEN_TTL_SECONDS);
+  const secret = loadJwtSecret(config);
+  const tokens = new TokenService(secret, config.ACCESS_TOKEN_TTL_SECONDS);
   const limits = {
     account: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
     ip: config.LOGIN_ATTEMPTS_PER_IP,
@@ -192,7 +194,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const accounts = new Accounts(store, tokens, limiter, registrations, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  const messaging = new Messaging(store, events, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
+  const messaging = new Messaging(store, events, clock, {
+    maxTextLength: config.MAX_TEXT_LENGTH,
+    maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
+    syncTokens: new SyncTokens(secret),
+  });
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
