@@ -31,6 +31,7 @@ describe('SyncTokens', () => {
   });
 
   it('refuses what is no sync token at all', () => {
-    for (const bad of ['v1.x', 'v3.abc', 'hello', 'v2.short']) expect(() => tokens.decode('u_1', bad)).toThrow(/not a sync token/);
+    for (const bad of ['v1.x', 'v3.abc', 'hello', 'v2.short'])
+      expect(() => tokens.decode('u_1', bad)).toThrow(/not a sync token/);
   });
 });

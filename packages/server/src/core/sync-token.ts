@@ -47,7 +47,10 @@ export class SyncTokens {
       const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, NONCE));
       decipher.setAAD(Buffer.from(userId));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-      const plain = Buffer.concat([decipher.update(sealed.subarray(NONCE, sealed.length - TAG)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(sealed.subarray(NONCE, sealed.length - TAG)),
+        decipher.final(),
+      ]);
       return Number(plain.readBigUInt64BE());
     } catch {
       return 0;

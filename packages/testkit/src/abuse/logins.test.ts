@@ -28,7 +28,9 @@ describe('finding 2: login limits hold under concurrency', () => {
   it('150 concurrent wrong logins for one account from one address: at most LOGIN_ATTEMPTS_PER_ACCOUNT verifications', async () => {
     const t = await start({ LOGIN_ATTEMPTS_PER_ACCOUNT: 10 });
     const u = await register(t.url);
-    const results = await Promise.all(Array.from({ length: 150 }, (_, i) => login(t.url, u.username, `wrong guess ${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => login(t.url, u.username, `wrong guess ${i}`)),
+    );
     const counts = tally(results);
     expect(counts.invalid_credentials).toBeLessThanOrEqual(10);
     expect(counts.invalid_credentials! + counts.rate_limited!).toBe(150);
@@ -36,7 +38,9 @@ describe('finding 2: login limits hold under concurrency', () => {
 
   it('150 concurrent wrong logins for 150 accounts from one address: at most LOGIN_ATTEMPTS_PER_IP verifications', async () => {
     const t = await start({ LOGIN_ATTEMPTS_PER_IP: 20 });
-    const results = await Promise.all(Array.from({ length: 150 }, (_, i) => login(t.url, `nobody_${i}`, 'wrong guess')));
+    const results = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => login(t.url, `nobody_${i}`, 'wrong guess')),
+    );
     const counts = tally(results);
     expect(counts.invalid_credentials).toBeLessThanOrEqual(20);
     expect(counts.invalid_credentials! + counts.rate_limited!).toBe(150);
@@ -47,7 +51,15 @@ describe('finding 2: login limits hold under concurrency', () => {
     const u = await register(t.url);
     const auth = { authorization: `Bearer ${u.accessToken}` };
     const results = await Promise.all(
-      Array.from({ length: 150 }, (_, i) => api(t.url, 'POST', '/v1/me/password', { currentPassword: `guess ${i}`, newPassword: 'a brand new secret' }, auth)),
+      Array.from({ length: 150 }, (_, i) =>
+        api(
+          t.url,
+          'POST',
+          '/v1/me/password',
+          { currentPassword: `guess ${i}`, newPassword: 'a brand new secret' },
+          auth,
+        ),
+      ),
     );
     const counts = tally(results);
     expect(counts.wrong_password).toBeLessThanOrEqual(5);
@@ -59,7 +71,10 @@ describe('finding 3: no malicious lockout', () => {
   it("an attacker spending an account's attempts from one address does not lock the owner out of another", async () => {
     const t = await start({ TRUST_PROXY: true, LOGIN_ATTEMPTS_PER_ACCOUNT: 3 });
     const u = await register(t.url);
-    for (let i = 0; i < 3; i++) expect((await login(t.url, u.username, 'wrong guess', from('203.0.113.66'))).body.error.code).toBe('invalid_credentials');
+    for (let i = 0; i < 3; i++)
+      expect((await login(t.url, u.username, 'wrong guess', from('203.0.113.66'))).body.error.code).toBe(
+        'invalid_credentials',
+      );
     // The attacker's address now waits, even with the right password…
     const attacker = await login(t.url, u.username, PASSWORD, from('203.0.113.66'));
     expect(attacker.status).toBe(429);
@@ -71,10 +86,16 @@ describe('finding 3: no malicious lockout', () => {
   });
 
   it('delays grow with each round of failures from the same address (progressive, not a fixed lock)', async () => {
-    const t = await start({ TRUST_PROXY: true, LOGIN_ATTEMPTS_PER_ACCOUNT: 2, LOGIN_DELAY_BASE_SECONDS: 1, LOGIN_DELAY_MAX_SECONDS: 600 });
+    const t = await start({
+      TRUST_PROXY: true,
+      LOGIN_ATTEMPTS_PER_ACCOUNT: 2,
+      LOGIN_DELAY_BASE_SECONDS: 1,
+      LOGIN_DELAY_MAX_SECONDS: 600,
+    });
     const u = await register(t.url);
     const round = async () => {
-      for (let i = 0; i < 2; i++) expect((await login(t.url, u.username, 'wrong guess', from('203.0.113.9'))).status).toBe(401);
+      for (let i = 0; i < 2; i++)
+        expect((await login(t.url, u.username, 'wrong guess', from('203.0.113.9'))).status).toBe(401);
       const r = await login(t.url, u.username, 'wrong guess', from('203.0.113.9'));
       expect(r.status).toBe(429);
       return r.body.error.details.retryAfterMs as number;
@@ -91,39 +112,78 @@ describe('finding 7: separate key spaces and a registration limit', () => {
     const t = await start({ LOGIN_ATTEMPTS_PER_ACCOUNT: 3 });
     const u = await register(t.url);
     for (let i = 0; i < 10; i++) await login(t.url, `password-change:${u.userId}`, 'wrong guess');
-    const r = await api(t.url, 'POST', '/v1/me/password', { currentPassword: PASSWORD, newPassword: 'a brand new secret' }, { authorization: `Bearer ${u.accessToken}` });
+    const r = await api(
+      t.url,
+      'POST',
+      '/v1/me/password',
+      { currentPassword: PASSWORD, newPassword: 'a brand new secret' },
+      { authorization: `Bearer ${u.accessToken}` },
+    );
     expect(r.status).toBe(204);
   });
 
   it('registrations are limited per address, before any password is hashed; other addresses can still register', async () => {
     const t = await start({ TRUST_PROXY: true, REGISTRATIONS_PER_IP_PER_HOUR: 3 });
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => api(t.url, 'POST', '/v1/auth/register', { username: `spam_${i}`, password: PASSWORD }, from('203.0.113.5'))),
+      Array.from({ length: 30 }, (_, i) =>
+        api(
+          t.url,
+          'POST',
+          '/v1/auth/register',
+          { username: `spam_${i}`, password: PASSWORD },
+          from('203.0.113.5'),
+        ),
+      ),
     );
     const counts = tally(results.map((r) => (r.status === 201 ? { status: 200, body: r.body } : r)));
     expect(counts.ok).toBe(3);
     expect(counts.rate_limited).toBe(27);
     const blocked = results.find((r) => r.status === 429)!;
     expect(blocked.body.error.details.retryAfterMs).toBeGreaterThan(0);
-    expect((await api(t.url, 'POST', '/v1/auth/register', { username: 'someone_else', password: PASSWORD }, from('198.51.100.1'))).status).toBe(201);
+    expect(
+      (
+        await api(
+          t.url,
+          'POST',
+          '/v1/auth/register',
+          { username: 'someone_else', password: PASSWORD },
+          from('198.51.100.1'),
+        )
+      ).status,
+    ).toBe(201);
   });
 });
 
 describe('finding 5: common passwords', () => {
-  it.each(['password', '12345678', 'Password', 'qwertyuiop', 'iloveyou'])('refuses %j at registration, naming the field', async (pw) => {
-    const t = await start();
-    const r = await api(t.url, 'POST', '/v1/auth/register', { username: 'newcomer', password: pw });
-    expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('invalid_request');
-    expect(r.body.error.message).toMatch(/^body\.password: .*common/);
-  });
+  it.each(['password', '12345678', 'Password', 'qwertyuiop', 'iloveyou'])(
+    'refuses %j at registration, naming the field',
+    async (pw) => {
+      const t = await start();
+      const r = await api(t.url, 'POST', '/v1/auth/register', { username: 'newcomer', password: pw });
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('invalid_request');
+      expect(r.body.error.message).toMatch(/^body\.password: .*common/);
+    },
+  );
 
   it('refuses a common password as a new password and for admin-created users', async () => {
     const t = await start();
     const u = await register(t.url);
-    const change = await api(t.url, 'POST', '/v1/me/password', { currentPassword: PASSWORD, newPassword: 'baseball' }, { authorization: `Bearer ${u.accessToken}` });
+    const change = await api(
+      t.url,
+      'POST',
+      '/v1/me/password',
+      { currentPassword: PASSWORD, newPassword: 'baseball' },
+      { authorization: `Bearer ${u.accessToken}` },
+    );
     expect(change.body.error.code).toBe('invalid_request');
-    const created = await api(t.url, 'POST', '/v1/admin/users', { username: 'shop_1', password: 'football' }, { 'x-admin-key': ADMIN_KEY });
+    const created = await api(
+      t.url,
+      'POST',
+      '/v1/admin/users',
+      { username: 'shop_1', password: 'football' },
+      { 'x-admin-key': ADMIN_KEY },
+    );
     expect(created.body.error.code).toBe('invalid_request');
     expect((await login(t.url, u.username, PASSWORD)).status).toBe(200);
   });

@@ -28,11 +28,17 @@ function whenClosed(s: Socket, started: number): Promise<{ ms: number; text: str
 
 describe('finding 4: slow requests time out', () => {
   it('a body dripping a byte every 200 ms is cut within HTTP_REQUEST_TIMEOUT_MS', async () => {
-    const t = await start({ HTTP_REQUEST_TIMEOUT_MS: 2000, HTTP_HEADERS_TIMEOUT_MS: 1000, HTTP_IDLE_TIMEOUT_MS: 60_000 });
+    const t = await start({
+      HTTP_REQUEST_TIMEOUT_MS: 2000,
+      HTTP_HEADERS_TIMEOUT_MS: 1000,
+      HTTP_IDLE_TIMEOUT_MS: 60_000,
+    });
     const s = await rawSocket(t.server.port);
     const started = Date.now();
     const closed = whenClosed(s, started);
-    s.write('POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{');
+    s.write(
+      'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{',
+    );
     const drip = setInterval(() => s.writable && s.write(' '), 200);
     defer(() => clearInterval(drip));
     const { ms, text } = await closed;
@@ -64,7 +70,11 @@ describe('finding 4: slow requests time out', () => {
   });
 
   it('WebSockets are not cut by the HTTP timeouts (their heartbeat keeps them)', async () => {
-    const t = await start({ HTTP_IDLE_TIMEOUT_MS: 1000, HTTP_REQUEST_TIMEOUT_MS: 1000, HTTP_HEADERS_TIMEOUT_MS: 1000 });
+    const t = await start({
+      HTTP_IDLE_TIMEOUT_MS: 1000,
+      HTTP_REQUEST_TIMEOUT_MS: 1000,
+      HTTP_HEADERS_TIMEOUT_MS: 1000,
+    });
     const u = await register(t.url);
     const c = await RawClient.authed(t.wsUrl, u.accessToken);
     defer(() => c.close());
@@ -91,7 +101,9 @@ describe('connection caps', () => {
     await expect(RawClient.open(t.wsUrl)).rejects.toThrow('HTTP 429');
     const s = await rawSocket(t.server.port);
     const answer = whenClosed(s, Date.now());
-    s.write('GET /v1/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    s.write(
+      'GET /v1/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
     const { text } = await answer;
     expect(text).toMatch(/^HTTP\/1\.1 429/);
     expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code).toBe('rate_limited');
@@ -106,7 +118,10 @@ describe('connection caps', () => {
   it('past WS_MAX_PER_USER an auth is refused (rate_limited, close 3005); other users are unaffected; a slot frees on close', async () => {
     const t = await start({ WS_MAX_PER_USER: 2 });
     const [u, other] = [await register(t.url), await register(t.url)];
-    const mine = [await RawClient.authed(t.wsUrl, u.accessToken), await RawClient.authed(t.wsUrl, u.accessToken)];
+    const mine = [
+      await RawClient.authed(t.wsUrl, u.accessToken),
+      await RawClient.authed(t.wsUrl, u.accessToken),
+    ];
     const third = await RawClient.open(t.wsUrl);
     const refused = await third.request({ type: 'auth', token: u.accessToken });
     expect(refused.error.code).toBe('rate_limited');
