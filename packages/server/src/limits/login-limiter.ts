@@ -102,8 +102,9 @@ export class FlexibleLoginLimiter implements LoginLimiter {
     }
     const byIp = await guard(c.ip.consume(ip).then(ok, refused));
     if (byIp !== true) {
-      // Not verified after all: the pair keeps its attempt for when the address may try again.
-      await guard(c.pair.reward(pair, 1));
+      // Not verified after all: the pair keeps its attempt for when the address may try again,
+      // and the address's count stays the number of verifications (a refused consume still adds).
+      await guard(Promise.all([c.pair.reward(pair, 1), c.ip.reward(ip, 1)]));
       throw limited(byIp.msBeforeNext);
     }
   }
