@@ -122,6 +122,10 @@ export class NatterTarget implements RunningTarget {
         ADMIN_API_KEY: this.adminKey,
         // Tokens are minted once per target and reused across repetitions and restarts.
         ACCESS_TOKEN_TTL_SECONDS: '86400',
+        // Every bench client connects from 127.0.0.1, tens of thousands at once in idle-many:
+        // the per-address and per-process caps are for the open internet, not for this.
+        MAX_CONNECTIONS: '0',
+        WS_MAX_PER_ADDRESS: '0',
         ...this.env,
       },
     });

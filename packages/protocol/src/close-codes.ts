@@ -14,6 +14,8 @@ export const CLOSE_CODES = {
   internal: 3003,
   /** The server could not check the credentials because a dependency (the database) is down. Reconnect with backoff. */
   unavailable: 3004,
+  /** The user or the client address already holds as many connections as the server allows. Reconnect with backoff (stale connections time out); close ones not in use. */
+  too_many_connections: 3005,
   /** No valid `auth` frame before the deadline. Do not reconnect without a token. */
   auth_timeout: 3500,
   /** The token in `auth` was invalid or expired. Refresh the token first. */

@@ -184,7 +184,7 @@ describe('WORKERS', () => {
   it('needs cluster mode and a shared JWT secret for more than one worker', () => {
     expect(errorFor({ WORKERS: '2' }).message).toMatch(/^\s*WORKERS: more than 1 worker needs/m);
     expect(errorFor({ WORKERS: '2', DATABASE_URL: 'postgres://h/db', BUS_URL: 'redis://h' }).message).toMatch(/^\s*JWT_SECRET: required/m);
-    const ok = loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://h/db', BUS_URL: 'nats://h', JWT_SECRET: 'x'.repeat(32) });
+    const ok = loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://h/db', BUS_URL: 'nats://h', JWT_SECRET: 'Qm7vX2pL9sT4wZ8cN1bR6yH3kD5fJ0gA' });
     expect(ok.WORKERS).toBe(2);
   });
 });

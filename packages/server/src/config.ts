@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { placeholderProblem, weaknessProblem } from './secrets.js';
 
 // A blank string is a wrong value, not 0 (which z.coerce would make of it: PORT=" " meant a random port).
 const int = (min: number, max: number) =>
@@ -54,9 +55,35 @@ const schema = z.object({
   AUTH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   HEARTBEAT_INTERVAL_MS: int(100, 600_000).default(25_000),
   WRITE_COALESCE_MAX_MS: int(0, 100).default(20),
-  /** Login attempts per account per 15 minutes, and per IP. */
+  /**
+   * Password attempts per account *from one address* per 15 minutes; once spent, that address
+   * waits LOGIN_DELAY_BASE_SECONDS, doubling with each further round up to LOGIN_DELAY_MAX_SECONDS.
+   * Other addresses (the owner's) are not affected.
+   */
   LOGIN_ATTEMPTS_PER_ACCOUNT: int(1, 10_000).default(10),
+  /** Password verifications per address per 15 minutes, across accounts. */
   LOGIN_ATTEMPTS_PER_IP: int(1, 100_000).default(100),
+  LOGIN_DELAY_BASE_SECONDS: int(1, 86_400).default(60),
+  LOGIN_DELAY_MAX_SECONDS: int(1, 86_400).default(3600),
+  /** Registrations per address per hour (each costs a password hash). */
+  REGISTRATIONS_PER_IP_PER_HOUR: int(1, 1_000_000).default(20),
+  /** Longest time to receive one whole HTTP request, headers and body (a slow body is cut). */
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** Longest time to receive an HTTP request's headers. At most HTTP_REQUEST_TIMEOUT_MS. */
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+  /** An HTTP connection with no bytes moving this long is closed (WebSockets have heartbeats instead). */
+  HTTP_IDLE_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  /** Open TCP connections (HTTP and WebSocket) per process; 0: no cap. Keep it below the file-descriptor limit. */
+  MAX_CONNECTIONS: int(0, 10_000_000).default(20_000),
+  /** WebSocket connections per authenticated user per process; 0: no cap. */
+  WS_MAX_PER_USER: int(0, 1_000_000).default(50),
+  /** WebSocket connections per client address per process; 0: no cap. */
+  WS_MAX_PER_ADDRESS: int(0, 10_000_000).default(1000),
+  /** Serve /metrics on a listener of its own (METRICS_HOST:METRICS_PORT) instead of the main port. */
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, /metrics answers only requests with `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** Set behind a reverse proxy so X-Forwarded-For gives the client IP. */
   TRUST_PROXY: bool.default(false),
   SHUTDOWN_GRACE_MS: int(0, 120_000).default(10_000),
@@ -72,6 +99,8 @@ export type Config = z.infer<typeof schema> & {
   dataDir: string;
   /** Parsed ALLOWED_ORIGINS: `'*'` or a list. */
   allowedOrigins: '*' | string[];
+  /** Settings that work but are unsafe (weak secrets), for the server to log at start. */
+  warnings: string[];
 };
 
 export class ConfigError extends Error {
@@ -81,7 +110,7 @@ export class ConfigError extends Error {
 type Source = Record<string, string | number | boolean | undefined>;
 
 /** Values never echoed in an error message (it goes to stderr and log collectors). */
-const SECRETS = new Set(['ADMIN_API_KEY', 'JWT_SECRET']);
+const SECRETS = new Set(['ADMIN_API_KEY', 'JWT_SECRET', 'METRICS_TOKEN']);
 
 /** Validates the given sources; throws ConfigError listing every wrong value. */
 export function loadConfig(env: Source = process.env, overrides: Source = {}): Config {
@@ -136,10 +165,32 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
   if (c.WORKERS > 1 && c.JWT_SECRET === undefined) {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET: required when WORKERS > 1, so every worker accepts the same tokens');
   }
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${c.HTTP_REQUEST_TIMEOUT_MS}) (got ${c.HTTP_HEADERS_TIMEOUT_MS})`,
+    );
+  }
+  if (c.LOGIN_DELAY_BASE_SECONDS > c.LOGIN_DELAY_MAX_SECONDS) {
+    throw new ConfigError(
+      `invalid configuration:\n  LOGIN_DELAY_BASE_SECONDS: must not exceed LOGIN_DELAY_MAX_SECONDS (${c.LOGIN_DELAY_MAX_SECONDS}) (got ${c.LOGIN_DELAY_BASE_SECONDS})`,
+    );
+  }
+  const warnings: string[] = [];
+  const refused: string[] = [];
+  for (const key of SECRETS) {
+    const value = c[key as 'JWT_SECRET' | 'ADMIN_API_KEY' | 'METRICS_TOKEN'];
+    if (value === undefined) continue;
+    const placeholder = placeholderProblem(value);
+    if (placeholder) refused.push(`  ${key}: ${placeholder}`);
+    const weak = placeholder ? null : weaknessProblem(value);
+    if (weak) warnings.push(`${key} ${weak}: anyone who guesses it ${key === 'JWT_SECRET' ? 'can sign tokens for any user' : 'gets its access'}; generate a random value (openssl rand -base64 48)`);
+  }
+  if (refused.length > 0) throw new ConfigError(`invalid configuration:\n${refused.join('\n')}`);
   const origins = c.ALLOWED_ORIGINS.trim();
   return {
     ...c,
     dataDir: resolve(c.DATA_DIR),
     allowedOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
+    warnings,
   };
 }

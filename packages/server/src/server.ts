@@ -4,26 +4,30 @@
  * `close()` shuts down gracefully (stop accepting, close sockets, drain commits, close the store).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { NatterError } from '@natter/protocol';
+import { ConnectionCaps } from './core/connection-caps.js';
+import { prepareDatabaseFile, prepareDataDir } from './data-dir.js';
+import { clientAddress, createHttpServer } from './http/http-server.js';
+import { serveMetrics } from './http/metrics-route.js';
 import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
 import { Messaging } from './core/messaging.js';
-import type { LoginLimiter } from './core/rate-limit.js';
-import { FlexibleLoginLimiter } from './limits/login-limiter.js';
+import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
+import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
+import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory/memory-bus.js';
 import { NatsBus } from './bus/nats/nats-bus.js';
 import { RedisBus } from './bus/redis/redis-bus.js';
 import { ConfigError, type Config } from './config.js';
-import { sendError, toHttpError } from './http/errors.js';
+import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerRoutes } from './http/routes.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -38,6 +42,7 @@ export interface NatterDeps {
   clock?: Clock;
   logger?: Logger;
   limiter?: LoginLimiter;
+  registrationLimiter?: RegistrationLimiter;
   /** SQLite: the WAL length above which a warning is logged (default 1 GiB). */
   walWarnBytes?: number;
   /** SQLite: how long without a checkpoint before an error is logged (default 10 s). */
@@ -54,13 +59,15 @@ export interface NatterServer {
   delivery: Delivery;
   /** The process's domain events: subscribe to act on what the core committed. */
   events: DomainEvents;
+  /** http://host:port of the separate metrics listener (METRICS_PORT), or null when /metrics is on the main port. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
 /** The signing secret: from config, else created once and kept in DATA_DIR. */
 export function loadJwtSecret(config: Config): string {
   if (config.JWT_SECRET) return config.JWT_SECRET;
-  mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir);
   const file = join(config.dataDir, 'jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(48).toString('base64url');
@@ -68,10 +75,11 @@ export function loadJwtSecret(config: Config): string {
   return secret;
 }
 
-export async function openStore(config: Config): Promise<Store> {
+export async function openStore(config: Config, logger?: Logger): Promise<Store> {
   const url = config.DATABASE_URL;
   if (url === undefined || url.startsWith('sqlite:')) {
     const path = url ? url.slice('sqlite:'.length) : join(config.dataDir, 'natter.db');
+    if (path !== ':memory:') prepareDatabaseFile(path, logger);
     return SqliteWorkerStore.open({ path, durability: config.DURABILITY });
   }
   // PostgreSQL always commits synchronously: an acknowledged message must survive a crash of
@@ -144,7 +152,9 @@ function watchWal(store: SqliteWorkerStore, warnBytes: number, stallMs: number, 
 export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? (await openStore(config));
+  for (const warning of config.warnings) logger.warn(warning);
+  prepareDataDir(config.dataDir, logger);
+  const store = deps.store ?? (await openStore(config, logger));
   const bus = deps.bus ?? (await openBus(config, logger));
   const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
   const metrics = new Metrics(
@@ -165,16 +175,30 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       logger.warn({ err }, 'bus operation failed; live delivery degraded, clients will resync');
     }
   };
-  const tokens = new TokenService(loadJwtSecret(config), config.ACCESS_TOKEN_TTL_SECONDS);
-  const limiter =
-    deps.limiter ??
-    (store instanceof PostgresStore
-      ? FlexibleLoginLimiter.postgres(store.pool, { account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP })
-      : FlexibleLoginLimiter.inMemory({ account: config.LOGIN_ATTEMPTS_PER_ACCOUNT, ip: config.LOGIN_ATTEMPTS_PER_IP }));
-  const accounts = new Accounts(store, tokens, limiter, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
+  const secret = loadJwtSecret(config);
+  const tokens = new TokenService(secret, config.ACCESS_TOKEN_TTL_SECONDS);
+  const limits = {
+    account: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
+    ip: config.LOGIN_ATTEMPTS_PER_IP,
+    delayBaseSeconds: config.LOGIN_DELAY_BASE_SECONDS,
+    delayMaxSeconds: config.LOGIN_DELAY_MAX_SECONDS,
+  };
+  // In cluster mode the counters live in PostgreSQL, so every process sees every attempt.
+  const pool = store instanceof PostgresStore ? store.pool : null;
+  const limiter = deps.limiter ?? (pool ? FlexibleLoginLimiter.postgres(pool, limits) : FlexibleLoginLimiter.inMemory(limits));
+  const registrations =
+    deps.registrationLimiter ??
+    (pool
+      ? FlexibleRegistrationLimiter.postgres(pool, config.REGISTRATIONS_PER_IP_PER_HOUR)
+      : FlexibleRegistrationLimiter.inMemory(config.REGISTRATIONS_PER_IP_PER_HOUR));
+  const accounts = new Accounts(store, tokens, limiter, registrations, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  const messaging = new Messaging(store, events, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
+  const messaging = new Messaging(store, events, clock, {
+    maxTextLength: config.MAX_TEXT_LENGTH,
+    maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
+    syncTokens: new SyncTokens(secret),
+  });
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -188,25 +212,21 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     bodyLimit: config.MAX_FRAME_BYTES,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
+    serverFactory: (handler) => createHttpServer(config, handler),
+    frameworkErrors: frameworkErrorHandler(metrics),
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((err, req, reply) => {
-    const { status, body } = toHttpError(err);
-    metrics.errors.inc({ code: body.error.code });
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    return sendError(reply, err);
-  });
-  app.setNotFoundHandler((_req, reply) => {
-    metrics.errors.inc({ code: 'not_found' });
-    return sendError(reply, new NatterError('not_found', 'no such route'));
-  });
+  installErrorHandlers(app, metrics);
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpLatency.observe({ route: req.routeOptions.url ?? 'unknown', status: reply.statusCode }, reply.elapsedTime / 1000);
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_req, reply) => {
-    metrics.connections.set(gateway.size);
-    metrics.authenticated.set(delivery.connectionCount);
-    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  const metricsServer = await serveMetrics(app, config, {
+    contentType: metrics.registry.contentType,
+    render: () => {
+      metrics.connections.set(gateway.size);
+      metrics.authenticated.set(delivery.connectionCount);
+      return metrics.registry.metrics();
+    },
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registrationOpen: config.REGISTRATION_OPEN });
 
@@ -218,6 +238,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,
     heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
+    userConnections: new ConnectionCaps(config.WS_MAX_PER_USER),
     hooks: {
       onFrame(type, code, ms) {
         metrics.framesIn.inc({ type });
@@ -237,6 +258,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     writeCoalesceMaxMs: config.WRITE_COALESCE_MAX_MS,
     allowedOrigins: config.allowedOrigins,
     maxInFlight: 1024,
+    maxPerAddress: config.WS_MAX_PER_ADDRESS,
+    clientAddress: (req) => clientAddress(req, config.TRUST_PROXY),
     openSession: (conn) => new Session(conn, sessionDeps),
     onOpen: () => metrics.connections.inc(),
     onClose: () => metrics.connections.dec(),
@@ -260,11 +283,14 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics,
     delivery,
     events,
+    metricsUrl: metricsServer ? `http://${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${(metricsServer.address() as AddressInfo).port}` : null,
     close() {
       closing ??= (async () => {
         logger.info('shutting down');
         if (walWatch) clearInterval(walWatch);
         const stopped = app.close();
+        metricsServer?.close();
+        metricsServer?.closeAllConnections();
         await gateway.close();
         await stopped;
         await messaging.committer.drained();

@@ -28,7 +28,11 @@ export async function startTestServer(overrides: Record<string, string | number 
   const pgUrl = process.env.NATTER_TEST_DATABASE_URL;
   const schema = pgUrl && overrides.DATABASE_URL === undefined ? `natter_h_${randomBytes(6).toString('hex')}` : undefined;
   const db = schema ? { DATABASE_URL: pgUrl!, DATABASE_SCHEMA: schema } : {};
-  const config = loadConfig({}, { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, ...db, ...overrides, DATA_DIR: dataDir });
+  // Every test user registers from 127.0.0.1: the per-address registration limit would stop a suite.
+  const config = loadConfig(
+    {},
+    { PORT: 0, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, REGISTRATIONS_PER_IP_PER_HOUR: 1_000_000, ...db, ...overrides, DATA_DIR: dataDir },
+  );
   const server = await startNatter(config, deps);
   return {
     server,

@@ -8,7 +8,7 @@ import { NatterError, type PublicUser } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { newDeviceId, newUserId } from './ids.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
-import type { LoginLimiter } from './rate-limit.js';
+import type { LoginLimiter, RegistrationLimiter } from './rate-limit.js';
 import { newRefreshToken, parseRefreshToken, type AccessClaims, type TokenService } from './tokens.js';
 import type { DeviceRecord, Store, UserRecord } from '../store/store.js';
 
@@ -44,12 +44,18 @@ export class Accounts {
     private readonly store: Store,
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiter,
+    private readonly registrations: RegistrationLimiter,
     private readonly clock: Clock,
     private readonly options: { refreshTtlDays: number },
     private readonly notify: RevocationNotifier,
   ) {}
 
-  async register(input: { username: string; password: string; displayName?: string | null; deviceName?: string | null }): Promise<{ user: PublicUser; tokens: TokenPair }> {
+  /** Open registration: limited per address before anything is hashed or stored. */
+  async register(
+    input: { username: string; password: string; displayName?: string | null; deviceName?: string | null },
+    ip: string,
+  ): Promise<{ user: PublicUser; tokens: TokenPair }> {
+    await this.registrations.consume(ip);
     const user = await this.createUser({ ...input, password: input.password });
     const tokens = await this.openDevice(user.id, input.deviceName ?? null);
     return { user, tokens };
@@ -71,16 +77,15 @@ export class Accounts {
   }
 
   async login(input: { username: string; password: string; deviceName?: string | null }, ip: string): Promise<TokenPair> {
-    await this.limiter.check(input.username, ip);
+    // The attempt is counted before the password is checked: counting failures afterwards let
+    // 150 concurrent guesses all be verified before the first failure was recorded.
+    await this.limiter.begin('login', input.username, ip);
     const user = await this.store.getUserByUsername(input.username);
     let ok = false;
     if (user?.passwordHash) ok = await verifyPassword(user.passwordHash, input.password);
     else await burnVerification(input.password);
-    if (!user || !ok) {
-      await this.limiter.recordFailure(input.username, ip);
-      throw new NatterError('invalid_credentials', 'unknown user or wrong password');
-    }
-    await this.limiter.recordSuccess(input.username);
+    if (!user || !ok) throw new NatterError('invalid_credentials', 'unknown user or wrong password');
+    await this.limiter.succeeded('login', input.username, ip);
     return this.openDevice(user.id, input.deviceName ?? null);
   }
 
@@ -183,16 +188,15 @@ export class Accounts {
 
   /** Changes the password and signs out every other device. */
   async changePassword(claims: AccessClaims, current: string, next: string, ip: string): Promise<void> {
-    // Guessing the current password here is brute force too: same limits as login.
-    const key = `password-change:${claims.userId}`;
-    await this.limiter.check(key, ip);
+    // Guessing the current password here is brute force too: the same limits as login, in
+    // counters of their own (keyed by user id, which no login username can collide with).
+    await this.limiter.begin('password-change', claims.userId, ip);
     const user = await this.store.getUser(claims.userId);
     if (!user) throw new NatterError('not_found', 'no such user');
     if (!user.passwordHash || !(await verifyPassword(user.passwordHash, current))) {
-      await this.limiter.recordFailure(key, ip);
       throw new NatterError('wrong_password', 'current password is wrong');
     }
-    await this.limiter.recordSuccess(key);
+    await this.limiter.succeeded('password-change', claims.userId, ip);
     await this.store.setPasswordHash(user.id, await hashPassword(next));
     const revoked = await this.store.revokeOtherDevices(user.id, claims.deviceId, this.clock.now());
     if (revoked.length > 0) await this.notify(user.id, revoked);

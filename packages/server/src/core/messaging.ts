@@ -15,11 +15,14 @@ import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { newConversationId, newMessageId } from './ids.js';
+import type { SyncTokens } from './sync-token.js';
 import type { CreatedConversation, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
 
 export interface MessagingLimits {
   maxTextLength: number;
   maxCustomBodyBytes: number;
+  /** Seals sync tokens so they do not reveal the server-wide version (server.ts always sets it); without it, `v1.<version>`. */
+  syncTokens?: SyncTokens;
 }
 
 const DEFAULT_PAGE = 50;
@@ -122,9 +125,11 @@ export class Messaging {
   }
 
   async sync(userId: string, since: string | null | undefined, limit: number | undefined): Promise<SyncResult> {
-    const version = decodeSyncToken(since);
+    const tokens = this.limits.syncTokens;
+    const version = tokens ? tokens.decode(userId, since) : decodeSyncToken(since);
     const page = await this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE);
-    return { conversations: page.conversations, token: encodeSyncToken(page.version), hasMore: page.hasMore };
+    const token = tokens ? tokens.encode(userId, page.version) : encodeSyncToken(page.version);
+    return { conversations: page.conversations, token, hasMore: page.hasMore };
   }
 
   async ack(userId: string, deviceId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

@@ -16,6 +16,7 @@ import {
 import type { Accounts } from './accounts.js';
 import type { Clock } from './clock.js';
 import { outbound, type Connection } from './connection.js';
+import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { Messaging } from './messaging.js';
 
@@ -33,6 +34,8 @@ export interface SessionDeps {
   clock: Clock;
   authTimeoutMs: number;
   heartbeatSeconds: number;
+  /** Authenticated connections per user (WS_MAX_PER_USER). */
+  userConnections: ConnectionCaps;
   hooks: SessionHooks;
 }
 
@@ -155,14 +158,21 @@ export class Session {
       throw err;
     }
     deadline.cancel();
+    // A slot is taken before attaching, and given back by whichever path ends the session.
+    if (!this.deps.userConnections.acquire(claims.userId)) {
+      this.state = { kind: 'closed' };
+      throw new NatterError('rate_limited', 'this user has too many open connections; close some and retry');
+    }
     let attachment: Attachment;
     try {
       attachment = await this.deps.delivery.attach(this.conn, claims.userId, claims.deviceId);
     } catch (err) {
+      this.deps.userConnections.release(claims.userId);
       this.state = { kind: 'closed' };
       throw err;
     }
     if ((this.state as State).kind === 'closed') {
+      this.deps.userConnections.release(claims.userId);
       await this.deps.delivery.detach(attachment);
       return undefined;
     }
@@ -177,7 +187,10 @@ export class Session {
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
-    if (state.kind === 'open') await this.deps.delivery.detach(state.attachment);
+    if (state.kind === 'open') {
+      this.deps.userConnections.release(state.attachment.userId);
+      await this.deps.delivery.detach(state.attachment);
+    }
   }
 }
 
@@ -191,6 +204,8 @@ function authCloseCode(code: string): number {
       return CLOSE_CODES.auth_failed;
     case 'unavailable':
       return CLOSE_CODES.unavailable;
+    case 'rate_limited':
+      return CLOSE_CODES.too_many_connections;
     default:
       return CLOSE_CODES.internal;
   }

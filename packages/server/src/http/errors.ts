@@ -1,6 +1,10 @@
-/** Maps anything thrown in a route to the stable `{ error: { code, message } }` body. */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+/**
+ * Maps anything thrown in a route to the stable `{ error: { code, message } }` body, and installs
+ * the handlers that make every HTTP error take that shape (unknown routes, malformed paths).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NatterError, toErrorBody, type ErrorBody } from '@natter/protocol';
+import type { Metrics } from '../metrics.js';
 
 const FASTIFY_CODES: Record<string, NatterError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: new NatterError('malformed', 'body is not valid JSON'),
@@ -31,3 +35,31 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 export type Req = FastifyRequest;
+
+/** The error handler (counts each answer by code, logs only server faults) and the not-found handler. */
+export function installErrorHandlers(app: FastifyInstance, metrics: Metrics): void {
+  app.setErrorHandler((err, req, reply) => {
+    // The client closed the connection mid-body (an aborted upload): nobody is left to answer,
+    // and it is no fault of the server's, so no error line and no `internal` count.
+    if (req.raw.destroyed && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      req.log.debug({ code: 'ECONNRESET' }, 'client aborted the request');
+      return reply.status(400).send();
+    }
+    const { status, body } = toHttpError(err);
+    metrics.errors.inc({ code: body.error.code });
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    metrics.errors.inc({ code: 'not_found' });
+    return sendError(reply, new NatterError('not_found', 'no such route'));
+  });
+}
+
+/** Fastify's `frameworkErrors`: a malformed percent-encoded path gets Natter's shape, without the path echoed back. */
+export function frameworkErrorHandler(metrics: Metrics): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void {
+  return (_err, _req, reply) => {
+    metrics.errors.inc({ code: 'invalid_request' });
+    void sendError(reply, new NatterError('invalid_request', 'the request path is not valid'));
+  };
+}

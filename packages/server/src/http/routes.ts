@@ -9,7 +9,8 @@ import { LIMITS, NatterError, objectId } from '@natter/protocol';
 import type { Accounts } from '../core/accounts.js';
 import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
+import { displayNameProblem } from '../core/display-name.js';
+import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
 import { parse } from './validate.js';
 
 export interface RouteDeps {
@@ -24,8 +25,22 @@ const username = z
   .min(3)
   .max(32)
   .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -');
-const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
-const displayName = z.string().trim().min(1).max(64).nullable();
+/** A new password: long enough and not one of the most common ones (ASVS 5 V6.2.4). */
+const password = z
+  .string()
+  .min(PASSWORD_MIN)
+  .max(PASSWORD_MAX)
+  .refine((p) => !isCommonPassword(p), 'this password is too common; choose another');
+const displayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .superRefine((name, ctx) => {
+    const problem = displayNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .nullable();
 const avatarUrl = z
   .string()
   .max(2048)
@@ -62,6 +77,11 @@ function hashKey(key: string): Buffer {
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const adminKeyHash = d.adminApiKey ? hashKey(d.adminApiKey) : null;
 
+  // Every /v1 answer is about one user (tokens above all): no shared or browser cache may keep it.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/v1/')) void reply.header('cache-control', 'no-store');
+  });
+
   async function user(req: FastifyRequest): Promise<AccessClaims> {
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer ')) throw new NatterError('invalid_token', 'send Authorization: Bearer <access token>');
@@ -80,7 +100,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post('/v1/auth/register', async (req, reply) => {
     if (!d.registrationOpen) throw new NatterError('forbidden', 'registration is closed on this server');
     const b = parse(registerBody, req.body);
-    const r = await d.accounts.register(b);
+    const r = await d.accounts.register(b, req.ip);
     return reply.status(201).send(r);
   });
   app.post('/v1/auth/login', async (req) => d.accounts.login(parse(loginBody, req.body), req.ip));

@@ -10,6 +10,7 @@ import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection, OutboundFrame } from '../core/connection.js';
+import { ConnectionCaps } from '../core/connection-caps.js';
 import type { Session } from '../core/session.js';
 import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
@@ -23,6 +24,10 @@ export interface WebSocketGatewayOptions {
   allowedOrigins: '*' | string[];
   /** Requests handled at once per connection before it is closed for flooding. */
   maxInFlight: number;
+  /** WebSockets per client address (0: no cap); past it the upgrade is answered 429. */
+  maxPerAddress: number;
+  /** The client's address for the cap (the proxy's X-Forwarded-For when trusted). */
+  clientAddress(req: IncomingMessage): string;
   openSession(conn: Connection): Session;
   onOpen(): void;
   onClose(code: number): void;
@@ -150,6 +155,7 @@ export class WebSocketGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly coalescer: WriteCoalescer;
   private readonly frames = new FrameCache();
+  private readonly perAddress: ConnectionCaps;
 
   constructor(
     server: Server,
@@ -160,6 +166,7 @@ export class WebSocketGateway {
     this.heartbeat = setInterval(() => this.beat(), o.heartbeatIntervalMs);
     this.heartbeat.unref();
     this.coalescer = new WriteCoalescer(o.writeCoalesceMaxMs);
+    this.perAddress = new ConnectionCaps(o.maxPerAddress);
   }
 
   get size(): number {
@@ -193,6 +200,17 @@ export class WebSocketGateway {
       );
       return;
     }
+    const address = this.o.clientAddress(req);
+    if (!this.perAddress.acquire(address)) {
+      this.o.onServerClose('too_many_connections');
+      const body = JSON.stringify({ error: new NatterError('rate_limited', 'too many connections from this address').toBody() });
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    // The slot is the socket's until it closes, whether or not the upgrade completes.
+    socket.once('close', () => this.perAddress.release(address));
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
