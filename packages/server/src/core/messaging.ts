@@ -28,15 +28,21 @@ const MAX_MENTIONS = 50;
 
 const notFound = () => new NatterError('not_found', 'no such conversation');
 
-/** Sync tokens are opaque to clients: `v1.<version>`. */
-export function encodeSyncToken(version: number): string {
-  return `v1.${version}`;
+/**
+ * Sync tokens are opaque to clients: `v1.<version>` for a store counting versions, `v2.<stamp>`
+ * for PostgreSQL's transaction-id stamps. A well-formed token of the other kind (a deployment
+ * that changed store or upgraded from the PostgreSQL counter) reads as no token: a full resync,
+ * which clients already handle, rather than comparing numbers that mean different things.
+ */
+const TOKEN_PREFIX = { counter: 'v1', xid: 'v2' } as const;
+export function encodeSyncToken(version: number, kind: 'counter' | 'xid' = 'counter'): string {
+  return `${TOKEN_PREFIX[kind]}.${version}`;
 }
-export function decodeSyncToken(token: string | null | undefined): number {
+export function decodeSyncToken(token: string | null | undefined, kind: 'counter' | 'xid' = 'counter'): number {
   if (token === null || token === undefined || token === '') return 0;
-  const m = /^v1\.(\d{1,15})$/.exec(token);
-  if (!m) throw new NatterError('invalid_request', 'since: not a sync token from this server');
-  return Number(m[1]);
+  const m = /^(v1|v2)\.(\d{1,16})$/.exec(token);
+  if (!m || !Number.isSafeInteger(Number(m[2]))) throw new NatterError('invalid_request', 'since: not a sync token from this server');
+  return m[1] === TOKEN_PREFIX[kind] ? Number(m[2]) : 0;
 }
 
 export class Messaging {
@@ -122,9 +128,10 @@ export class Messaging {
   }
 
   async sync(userId: string, since: string | null | undefined, limit: number | undefined): Promise<SyncResult> {
-    const version = decodeSyncToken(since);
+    const kind = this.store.syncVersions ?? 'counter';
+    const version = decodeSyncToken(since, kind);
     const page = await this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE);
-    return { conversations: page.conversations, token: encodeSyncToken(page.version), hasMore: page.hasMore };
+    return { conversations: page.conversations, token: encodeSyncToken(page.version, kind), hasMore: page.hasMore };
   }
 
   async ack(userId: string, deviceId: string, conversationId: string, seq: number): Promise<{ seq: number }> {
