@@ -71,7 +71,8 @@ it('a reader syncing continuously misses no change, however late it commits', { 
     }),
     loop(async () => {
       const c = pick(busy);
-      const change = carolIn.has(c) ? ({ kind: 'remove', userId: carol, by: alice } as const) : ({ kind: 'add', userIds: [carol], by: alice } as const);
+      type Change = Parameters<Store['changeMembership']>[1];
+      const change: Change = carolIn.has(c) ? { kind: 'remove', userId: carol, by: alice } : { kind: 'add', userIds: [carol], by: alice };
       const o = await stores[2]!.changeMembership(c, change, build.next('m'), Date.now());
       if (o.kind === 'ok') carolIn = new Set(change.kind === 'add' ? [...carolIn, c] : [...carolIn].filter((x) => x !== c));
       await sleep(20);

@@ -32,7 +32,7 @@ export class PgSync {
   }
 
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    return this.db.tx(async (c, t): Promise<CursorOutcome> => {
+    return this.db.tx(async (c): Promise<CursorOutcome> => {
       const row = await this.conversations.viewRow(c, conversationId, userId);
       const refusal = this.cursorRefusal(row, seq);
       if (refusal || !row) return refusal ?? { kind: 'not_found' };
