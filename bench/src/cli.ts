@@ -6,7 +6,7 @@
  * drifts in the shared machine's load hit them alike.
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm (default: all)
+ *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster (default: all)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
@@ -16,6 +16,8 @@
  *                            natter-cluster they sit on different workers, so entries cross on the bus
  *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
  *   --idle-many 50000x4      idle-many: connections x natter-cluster worker processes
+ *   --cluster 200x5 --cluster-rates 250,500,1000 --cluster-buses redis,nats
+ *                            cluster: fan-out clients x group size at fixed rates, 1 and 3 processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
@@ -43,8 +45,9 @@ import { FanoutSession, findMax } from './workloads/fanout.js';
 import { runIdle } from './workloads/idle.js';
 import { prepareCatchup, runCatchup } from './workloads/catchup.js';
 import { runStorm } from './workloads/storm.js';
+import { runCluster } from './workloads/cluster.js';
 
-const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm'] as const;
+const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm', 'cluster'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values: a } = parseArgs({
@@ -62,6 +65,9 @@ const { values: a } = parseArgs({
     'idle-many': { type: 'string' },
     catchup: { type: 'string' },
     storm: { type: 'string' },
+    cluster: { type: 'string' },
+    'cluster-rates': { type: 'string' },
+    'cluster-buses': { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -105,6 +111,9 @@ const opts = {
   idleMany: pairsOf(a['idle-many'] ?? (quick ? '2000x2' : '50000x4'))[0]!,
   catchup: pairsOf(a.catchup ?? (quick ? '2000x20' : '10000x100'))[0]!,
   storm: Number(a.storm ?? (quick ? 300 : 10000)),
+  cluster: pairsOf(a.cluster ?? (quick ? '100x5' : '200x5'))[0]!,
+  clusterRates: (a['cluster-rates'] ?? (quick ? '200' : '250,500,1000')).split(',').map(Number),
+  clusterBuses: list<'redis' | 'nats'>(a['cluster-buses'], ['redis', 'nats']),
   durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
   warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
   size: Number(a.size ?? 64),
@@ -452,6 +461,18 @@ async function main(): Promise<void> {
         break;
       case 'storm':
         await storm(opts.storm);
+        break;
+      case 'cluster':
+        // Its own targets (natter-cluster as 1 and 3 processes, per bus), whatever --targets says.
+        for (let rep = 1; rep <= opts.reps; rep++) {
+          const [clients, groupSize] = opts.cluster;
+          await runCluster(
+            { clients, groupSize, rates: opts.clusterRates, processes: [1, 3], buses: opts.clusterBuses, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size, senders: opts.senders },
+            emit,
+            progress,
+            rep,
+          );
+        }
         break;
     }
   }

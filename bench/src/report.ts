@@ -34,6 +34,18 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'serverCpu', label: 'server CPU %' },
     { key: 'serverLoopCpu', label: 'server event loop CPU %' },
   ],
+  cluster: [
+    { key: 'sentPerS', label: 'sends/s' },
+    { key: 'deliveredPerS', label: 'delivered msgs/s' },
+    { key: 'p99Ms', label: 'p99 ms' },
+    { key: 'lost', label: 'lost' },
+    { key: 'serverCpu', label: 'server CPU % (all processes)' },
+    { key: 'serverCpuMsPerMsg', label: 'server CPU ms/send' },
+    { key: 'pgCpu', label: 'PostgreSQL backends CPU %' },
+    { key: 'pgCpuMsPerMsg', label: 'PostgreSQL CPU ms/send' },
+    { key: 'pgCommitsPerS', label: 'PostgreSQL commits/s' },
+    { key: 'pgCommitsPerMsg', label: 'commits/send' },
+  ],
   idle: [
     { key: 'rssPerConnKB', label: 'RSS/conn KB' },
     { key: 'connected', label: 'connected' },

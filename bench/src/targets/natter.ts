@@ -52,6 +52,8 @@ export class NatterTarget implements RunningTarget {
   readonly version: string;
   users: NatterUser[] = [];
   private child!: ChildProcess & { stderrTail: () => string };
+  /** Cluster mode: where its schema lives. */
+  private databaseUrl = CLUSTER_DATABASE_URL;
   private readonly adminKey = randomBytes(24).toString('base64url');
 
   private constructor(
@@ -65,7 +67,7 @@ export class NatterTarget implements RunningTarget {
   ) {
     const pkg = JSON.parse(readFileSync(SERVER_PKG, 'utf8')) as { version: string };
     const storage = schema
-      ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), Redis bus`
+      ? `cluster mode: ${workers} worker processes, PostgreSQL (synchronous commit), ${(env.BUS_URL ?? '').split(':')[0]} bus`
       : name === 'natter-b' && Object.keys(env).length > 0
         ? `SQLite, default durability with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`
         : 'SQLite, default durability';
@@ -79,17 +81,21 @@ export class NatterTarget implements RunningTarget {
     return t;
   }
 
-  /** Cluster mode on this machine's PostgreSQL and Redis, in a schema of its own. */
-  static async startCluster(workers = CLUSTER_WORKERS): Promise<NatterTarget> {
+  /**
+   * Cluster mode on this machine's PostgreSQL and Redis, in a schema of its own; `at` names
+   * another database (the cluster workload gives each configuration its own) or bus.
+   */
+  static async startCluster(workers = CLUSTER_WORKERS, at: { databaseUrl?: string; busUrl?: string } = {}): Promise<NatterTarget> {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const env = {
-      DATABASE_URL: CLUSTER_DATABASE_URL,
+      DATABASE_URL: at.databaseUrl ?? CLUSTER_DATABASE_URL,
       DATABASE_SCHEMA: schema,
-      BUS_URL: CLUSTER_BUS_URL,
+      BUS_URL: at.busUrl ?? CLUSTER_BUS_URL,
       WORKERS: String(workers),
       JWT_SECRET: randomBytes(32).toString('base64url'),
     };
     const t = new NatterTarget('natter-cluster', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env, schema, workers);
+    t.databaseUrl = env.DATABASE_URL;
     await t.launch();
     return t;
   }
@@ -228,7 +234,7 @@ export class NatterTarget implements RunningTarget {
     rmSync(this.dataDir, { recursive: true, force: true });
     if (this.schema) {
       try {
-        execFileSync('psql', [CLUSTER_DATABASE_URL, '-q', '-c', `DROP SCHEMA IF EXISTS ${this.schema} CASCADE`], { stdio: 'ignore' });
+        execFileSync('psql', [this.databaseUrl, '-q', '-c', `DROP SCHEMA IF EXISTS ${this.schema} CASCADE`], { stdio: 'ignore' });
       } catch {
         process.stderr.write(`natter-cluster: could not drop schema ${this.schema} (psql missing?); drop it by hand\n`);
       }

@@ -34,6 +34,14 @@ const schema = z.object({
     .string()
     .regex(/^(memory:|redis:\/\/|rediss:\/\/|nats:\/\/)/, 'expected memory:, redis://… or nats://…')
     .optional(),
+  /**
+   * Names the bus channels of this deployment (Redis `<prefix>:…`, NATS `<prefix>.…`), so that
+   * two deployments can share one Redis or NATS without seeing each other's traffic.
+   */
+  BUS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
+    .default('natter'),
   /** Comma-separated origins allowed to open WebSockets; `*` allows any. Empty: only non-browser clients and same-host origins. */
   ALLOWED_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -92,13 +92,13 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
   });
 }
 
-/** BUS_URL: unset or `memory:` (one process), `redis://`/`rediss://`, or `nats://`. */
+/** BUS_URL: unset or `memory:` (one process), `redis://`/`rediss://`, or `nats://`; channels named by BUS_PREFIX. */
 export async function openBus(config: Config, logger?: Logger): Promise<Bus> {
   const url = config.BUS_URL;
   if (url === undefined || url.startsWith('memory:')) return new MemoryBus();
   // The URL may hold a password: the buses log state changes only, never the URL.
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return RedisBus.connect(url, { logger });
-  if (url.startsWith('nats://')) return NatsBus.connect(url, { logger });
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return RedisBus.connect(url, { logger, prefix: `${config.BUS_PREFIX}:` });
+  if (url.startsWith('nats://')) return NatsBus.connect(url, { logger, prefix: config.BUS_PREFIX });
   throw new ConfigError('invalid configuration:\n  BUS_URL: expected memory:, redis://, rediss:// or nats://');
 }
 

@@ -3,6 +3,7 @@
  * sync, delivery and read cursors, and membership changes. Every call names the authenticated
  * user; nothing is taken from the frame about who is asking.
  */
+import { randomBytes } from 'node:crypto';
 import {
   NatterError,
   type ClientFrameOf,
@@ -15,13 +16,16 @@ import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { newConversationId, newMessageId } from './ids.js';
-import type { SyncTokens } from './sync-token.js';
+import { SyncTokens } from './sync-token.js';
 import type { CreatedConversation, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
 
 export interface MessagingLimits {
   maxTextLength: number;
   maxCustomBodyBytes: number;
-  /** Seals sync tokens so they do not reveal the server-wide version (server.ts always sets it); without it, `v1.<version>`. */
+  /**
+   * Seals sync tokens so they do not reveal the server-wide version; server.ts passes one keyed by
+   * the signing secret, so every process reads every token. Without it, a key of this process's own.
+   */
   syncTokens?: SyncTokens;
 }
 
@@ -31,19 +35,9 @@ const MAX_MENTIONS = 50;
 
 const notFound = () => new NatterError('not_found', 'no such conversation');
 
-/** Sync tokens are opaque to clients: `v1.<version>`. */
-export function encodeSyncToken(version: number): string {
-  return `v1.${version}`;
-}
-export function decodeSyncToken(token: string | null | undefined): number {
-  if (token === null || token === undefined || token === '') return 0;
-  const m = /^v1\.(\d{1,15})$/.exec(token);
-  if (!m) throw new NatterError('invalid_request', 'since: not a sync token from this server');
-  return Number(m[1]);
-}
-
 export class Messaging {
   readonly committer: Committer;
+  private readonly tokens: SyncTokens;
 
   constructor(
     private readonly store: Store,
@@ -52,6 +46,7 @@ export class Messaging {
     private readonly limits: MessagingLimits,
   ) {
     this.committer = new Committer(store);
+    this.tokens = limits.syncTokens ?? new SyncTokens(randomBytes(32).toString('base64'));
   }
 
   private validateBody(type: 'text' | 'custom', body: unknown): string {
@@ -125,11 +120,10 @@ export class Messaging {
   }
 
   async sync(userId: string, since: string | null | undefined, limit: number | undefined): Promise<SyncResult> {
-    const tokens = this.limits.syncTokens;
-    const version = tokens ? tokens.decode(userId, since) : decodeSyncToken(since);
+    const kind = this.store.syncVersions ?? 'counter';
+    const version = this.tokens.decode(userId, since, kind);
     const page = await this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE);
-    const token = tokens ? tokens.encode(userId, page.version) : encodeSyncToken(page.version);
-    return { conversations: page.conversations, token, hasMore: page.hasMore };
+    return { conversations: page.conversations, token: this.tokens.encode(userId, page.version, kind), hasMore: page.hasMore };
   }
 
   async ack(userId: string, deviceId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

@@ -12,8 +12,15 @@ describe('SyncTokens', () => {
     const a = tokens.encode('u_1', 123456789);
     const b = tokens.encode('u_1', 123456789);
     expect(a).not.toBe(b);
-    expect(a).toMatch(/^v2\.[A-Za-z0-9_-]{48}$/);
+    expect(a).toMatch(/^v2\.[A-Za-z0-9_-]{50}$/);
     expect(a).not.toContain('123456789');
+  });
+
+  it('starts from 0 for a token of the other kind of version (a deployment that moved store)', () => {
+    expect(tokens.decode('u_1', tokens.encode('u_1', 77, 'xid'), 'xid')).toBe(77);
+    expect(tokens.decode('u_1', tokens.encode('u_1', 77, 'xid'), 'counter')).toBe(0);
+    expect(tokens.decode('u_1', tokens.encode('u_1', 77), 'xid')).toBe(0);
+    expect(tokens.decode('u_1', 'v1.42', 'xid')).toBe(0);
   });
 
   it('still accepts v1 tokens from before', () => {

@@ -164,6 +164,12 @@ export interface Store {
    * thread): the committer may then hand over several batches at once without reordering.
    */
   readonly appendsInOrder?: boolean;
+  /**
+   * What this store's sync versions are, carried in the sync token so a token of the other kind
+   * gets a full resync instead of a wrong answer: `counter` (the default; SQLite, memory) or `xid`
+   * (PostgreSQL: transaction-id stamps, see store/postgres/db.ts).
+   */
+  readonly syncVersions?: 'counter' | 'xid';
   /** Releases connections and files. Idempotent. */
   close(): Promise<void>;
 

@@ -64,13 +64,13 @@ export class PgConversations {
   async openDirect(a: string, b: string, make: () => NewConversation): Promise<{ state: ConversationState; created: CreatedConversation | null }> {
     const key = directKey(a, b);
     const existing = await this.db.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
-    if (existing.rows[0]) return { state: (await this.state(this.db.pool, existing.rows[0].id))!, created: null };
+    if (existing.rows[0]) return { state: (await this.state(this.db, existing.rows[0].id))!, created: null };
     const conv = make();
     const created = await this.db.tx((c, t) => this.insertConversation(c, t, conv, key));
     if (created) return { state: created.state, created };
     // Lost the race to another caller: theirs is the one.
     const theirs = await this.db.query<{ id: string }>(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
-    return { state: (await this.state(this.db.pool, theirs.rows[0]!.id))!, created: null };
+    return { state: (await this.state(this.db, theirs.rows[0]!.id))!, created: null };
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
@@ -105,7 +105,7 @@ export class PgConversations {
   }
 
   async getConversationState(id: string): Promise<ConversationState | null> {
-    return this.state(this.db.pool, id);
+    return this.state(this.db, id);
   }
 
   async views(q: Q, rows: ViewRow[]): Promise<Conversation[]> {
@@ -136,8 +136,8 @@ export class PgConversations {
   }
 
   async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
-    const r = await this.viewRow(this.db.pool, id, userId);
-    return r ? (await this.views(this.db.pool, [r]))[0]! : null;
+    const r = await this.viewRow(this.db, id, userId);
+    return r ? (await this.views(this.db, [r]))[0]! : null;
   }
 
   async activeConversationIds(userId: string): Promise<string[]> {

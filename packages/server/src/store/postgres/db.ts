@@ -4,11 +4,28 @@
  * with several Natter processes writing at once:
  * - Seqs: `UPDATE conversations SET last_seq = last_seq + 1` under the row lock, inside the
  *   transaction that inserts the entry, so seqs are gap-free (a rollback undoes the bump).
- * - Lock order: a transaction locks its conversations in id order first and takes the version
- *   counter last, so concurrent batches never deadlock.
- * - Sync versions: allocated from one counter row at the end of each writing transaction and
- *   held to commit, so they increase in commit order and a reader's snapshot never sees a
- *   version without everything below it.
+ * - Lock order, for every writing transaction (send and batches, read, ack, membership and role
+ *   changes, creation): (1) conversation rows, in id order, `FOR NO KEY UPDATE`; (2) member rows,
+ *   only of conversations locked in (1), except `markRead`, which locks one member row and
+ *   nothing else; (3) new rows (messages, members, device cursors), which nobody else waits on;
+ *   nothing after. There is no global row. Foreign-key checks take `FOR KEY SHARE` on
+ *   conversation and user rows, even after (2) when a row is written twice; that never waits,
+ *   because nothing takes `FOR UPDATE` on those rows or changes their keys (this is why (1) is
+ *   `NO KEY UPDATE`: with `FOR UPDATE`, `read` and `send` in one conversation deadlocked).
+ * - Sync versions come from PostgreSQL's own commit bookkeeping, with no shared counter: a
+ *   writing transaction stamps each row it changes with `xid * 1024 + i` (its transaction id
+ *   from pg_current_xact_id(), i the conversation's rank among those it touched, capped at 1023),
+ *   and a sync reads, in one statement and so one snapshot, only rows with a stamp below the
+ *   watermark `xmin * 1024`, xmin being that snapshot's oldest still-running transaction id.
+ *   Why no change can be skipped: every transaction with an id below xmin had finished when the
+ *   snapshot was taken, so everything below the watermark is visible and final (new
+ *   transactions get higher ids). A change the snapshot cannot see belongs to a transaction
+ *   still running or not begun, whose id is >= xmin, so its stamp is >= the watermark >= the
+ *   token handed out; and the last writer of a row is its last committer (row locks), so a row
+ *   ends with a stamp at least that of any change a reader missed. A change therefore always
+ *   lands at or above the token, and is returned once its writer and every older writer have
+ *   finished. The cost: a long transaction holds the watermark back, delaying (not losing)
+ *   sync, never other writers. Stamps stay exact integers up to xid 2^43.
  * - Migrations: under an advisory lock, so processes starting together apply each once.
  */
 import pg from 'pg';
@@ -29,8 +46,20 @@ export interface PostgresStoreOptions {
   durability?: 'normal' | 'full';
 }
 
-/** Where a read runs: the pool (its own statement) or a transaction's client. */
-export type Q = pg.PoolClient | pg.Pool;
+/**
+ * Where a read runs: a transaction's client (whose errors `tx` maps), or the PgDb itself, whose
+ * `query` maps a lost connection to `unavailable`. Never the bare pool, which would not.
+ */
+export interface Q {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** Ranks per transaction in a version stamp: stamp = xid * STAMP_RANKS + rank. */
+export const STAMP_RANKS = 1024;
+/** SQL for this transaction's stamp base (assigns the transaction an id if it has none yet). */
+export const STAMP_BASE = `(pg_current_xact_id()::text::bigint * ${STAMP_RANKS})`;
+/** SQL for the watermark of the statement's snapshot: every stamp below it is visible and final. */
+export const WATERMARK = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${STAMP_RANKS})`;
 
 const int8 = (oid: number, format?: string) =>
   oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
@@ -46,7 +75,7 @@ function unavailable(err: unknown): unknown {
   return err;
 }
 
-/** Conversations touched by a transaction; each gets one fresh version at commit. */
+/** Conversations touched by a transaction; each gets its version stamp just before commit. */
 export class Touched {
   readonly conversations = new Set<string>();
   /** Conversations whose own row changed (a new entry): every member's view of them changed. */
@@ -69,7 +98,7 @@ export class Touched {
 }
 
 /** The pool with the store's transaction discipline: every write goes through `tx`. */
-export class PgDb {
+export class PgDb implements Q {
   private constructor(
     /** The connection pool, shared with cluster-wide helpers such as the login rate limiter. */
     readonly pool: pg.Pool,
@@ -188,43 +217,45 @@ export class PgDb {
     }
   }
 
-  /** Takes the version counter last and stamps every touched conversation and member row. */
+  /**
+   * Stamps every touched conversation and member row with this transaction's id (see the header):
+   * no shared row, so concurrent writers never wait on each other here.
+   */
   private async stampVersions(c: pg.PoolClient, t: Touched): Promise<void> {
     if (t.conversations.size === 0) return;
     const ids = [...t.conversations].sort();
-    const top = (await c.query<{ value: number }>(`UPDATE counters SET value = value + $1 WHERE name = 'version' RETURNING value`, [ids.length]))
-      .rows[0]!.value;
-    const versions = ids.map((_, i) => top - ids.length + 1 + i);
+    const rank = new Map(ids.map((id, i) => [id, Math.min(i, STAMP_RANKS - 1)]));
     // Only conversations with a new entry: a member-only change (a read cursor) is a change of
     // that member's view, not of everyone's.
     const logIds = ids.filter((id) => t.logs.has(id));
     if (logIds.length > 0) {
       await c.query(
-        `UPDATE conversations SET version = v.version, last_seq = COALESCE(v.s, conversations.last_seq)
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, version, s) WHERE conversations.id = v.id`,
-        [logIds, versions.filter((_, i) => t.logs.has(ids[i]!)), logIds.map((id) => t.lastSeq.get(id) ?? null)],
+        `UPDATE conversations SET version = ${STAMP_BASE} + v.rank, last_seq = COALESCE(v.s, conversations.last_seq)
+         FROM unnest($1::text[], $2::int[], $3::bigint[]) AS v(id, rank, s) WHERE conversations.id = v.id`,
+        [logIds, logIds.map((id) => rank.get(id)!), logIds.map((id) => t.lastSeq.get(id) ?? null)],
       );
     }
     const convs: string[] = [];
     const users: string[] = [];
-    const vs: number[] = [];
-    ids.forEach((id, i) => {
+    const ranks: number[] = [];
+    for (const id of ids) {
       for (const u of t.members.get(id) ?? []) {
         convs.push(id);
         users.push(u);
-        vs.push(versions[i]!);
+        ranks.push(rank.get(id)!);
       }
-    });
+    }
     if (convs.length > 0) {
       await c.query(
-        `UPDATE members SET version = v.version FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(cid, uid, version)
+        `UPDATE members SET version = ${STAMP_BASE} + v.rank FROM unnest($1::text[], $2::text[], $3::int[]) AS v(cid, uid, rank)
          WHERE members.conversation_id = v.cid AND members.user_id = v.uid`,
-        [convs, users, vs],
+        [convs, users, ranks],
       );
     }
   }
 
+  /** Step (1) of the lock order: the conversations' rows, in id order. */
   async lockConversations(c: pg.PoolClient, ids: string[]): Promise<void> {
-    await c.query(`SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [[...new Set(ids)]]);
+    await c.query(`SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [[...new Set(ids)]]);
   }
 }

@@ -37,7 +37,7 @@ export class PgMessages {
   private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
     const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
     const locked = await c.query<{ id: string; last_seq: number }>(
-      `SELECT id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [convIds],
     );
     const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
@@ -192,7 +192,7 @@ export class PgMessages {
   }
 
   async getMessages(conversationId: string, userId: string, q: PageQuery): Promise<{ messages: Message[]; hasMore: boolean } | null> {
-    const r = await this.conversations.viewRow(this.db.pool, conversationId, userId);
+    const r = await this.conversations.viewRow(this.db, conversationId, userId);
     if (!r) return null;
     const range = pageRange(toViewedMember(r), r.last_seq, q);
     const rows = (

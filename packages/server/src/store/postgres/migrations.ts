@@ -106,4 +106,17 @@ DROP INDEX IF EXISTS messages_client_id;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 5,
+    name: 'sync versions from transaction ids, no shared counter',
+    // Versions become transaction-id stamps (see db.ts): the counter's values mean nothing next
+    // to them, so every row goes to 0 (before any new token; tokens of the old form are answered
+    // with a full resync). Dropping the counter makes a process of the previous version fail to
+    // write rather than stamp rows a reader of this version could skip.
+    sql: `
+DROP TABLE counters;
+UPDATE conversations SET version = 0 WHERE version <> 0;
+UPDATE members SET version = 0 WHERE version <> 0;
+`,
+  },
 ];

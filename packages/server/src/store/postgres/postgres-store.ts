@@ -17,6 +17,8 @@ export type { PostgresStoreOptions } from './db.js';
 export class PostgresStore implements Store {
   /** The connection pool, shared with cluster-wide helpers such as the login rate limiter. */
   readonly pool: pg.Pool;
+  /** Sync versions are transaction-id stamps (db.ts), not a counter. */
+  readonly syncVersions = 'xid';
   private closed = false;
   private readonly accounts: PgAccounts;
   private readonly conversations: PgConversations;

@@ -3,7 +3,7 @@ import { toViewedMember, type ViewRow } from '../rows.js';
 import { cursorRefusal } from '../rules/visibility.js';
 import type { CursorOutcome, SyncPage } from '../store.js';
 import { VIEW_COLUMNS, type PgConversations } from './conversations.js';
-import type { PgDb } from './db.js';
+import { STAMP_BASE, WATERMARK, type PgDb } from './db.js';
 
 /** Cursors and changesSince. */
 export class PgSync {
@@ -20,7 +20,7 @@ export class PgSync {
   }
 
   async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    const refusal = this.cursorRefusal(await this.conversations.viewRow(this.db.pool, conversationId, userId), seq);
+    const refusal = this.cursorRefusal(await this.conversations.viewRow(this.db, conversationId, userId), seq);
     if (refusal) return refusal;
     const r = await this.db.query<{ acked_seq: number }>(
       `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES ($1, $2, $3)
@@ -32,44 +32,71 @@ export class PgSync {
   }
 
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
-    return this.db.tx(async (c, t): Promise<CursorOutcome> => {
+    return this.db.tx(async (c): Promise<CursorOutcome> => {
       const row = await this.conversations.viewRow(c, conversationId, userId);
       const refusal = this.cursorRefusal(row, seq);
       if (refusal || !row) return refusal ?? { kind: 'not_found' };
+      // One write of the member row, stamped in the same statement: a second write would re-run
+      // the foreign-key checks (see the lock order in db.ts).
       const r = await c.query<{ read_seq: number }>(
-        `UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
+        `UPDATE members SET read_seq = $3, version = ${STAMP_BASE} WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
         [conversationId, userId, seq],
       );
       if (r.rowCount === 0) return { kind: 'ok', seq: Math.max(row.read_seq, seq) > row.read_seq ? seq : row.read_seq };
-      // Only this member's view changed: stamp the member row, not the conversation.
-      t.members.set(conversationId, new Set([userId]));
-      t.conversations.add(conversationId);
+      // Only this member's view changed, and its row carries the stamp already.
       return { kind: 'ok', seq };
     });
   }
 
   // --- sync ---------------------------------------------------------------------------------
 
+  /**
+   * Views whose stamp is in [sinceVersion, watermark) (db.ts tells why that skips nothing), oldest
+   * first. The version handed back is the next lower bound: the watermark, or just above the
+   * page's last stamp when there is more.
+   */
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
-    // One statement, one snapshot: the rows and the counter agree. The counter comes from the
-    // outer row, so it is read in that snapshot even when no conversation changed (a second
-    // statement could see a version committed after the rows were read, and skip it).
-    const r = await this.db.query<(ViewRow & { current: number }) | { id: null; current: number }>(
-      `SELECT x.*, cur.value AS current
-       FROM (SELECT value FROM counters WHERE name = 'version') cur
+    // One statement, one snapshot: the rows and the watermark agree.
+    const r = await this.db.query<(ViewRow & { mark: number }) | { id: null; mark: number }>(
+      `SELECT x.*, w.mark
+       FROM (SELECT ${WATERMARK} AS mark) w
        LEFT JOIN LATERAL (
          SELECT * FROM (
            SELECT ${VIEW_COLUMNS},
                   CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v
            FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1) y
-         WHERE v > $2 ORDER BY v LIMIT $3) x ON true
+         WHERE v >= $2 AND v < w.mark ORDER BY v LIMIT $3) x ON true
        ORDER BY x.v`,
       [userId, sinceVersion, limit + 1],
     );
-    const rows = r.rows.filter((row): row is ViewRow & { current: number } => row.id !== null);
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit);
-    const version = hasMore ? page[page.length - 1]!.v : r.rows[0]!.current;
-    return { conversations: await this.conversations.views(this.db.pool, page), version: Math.max(version, sinceVersion), hasMore };
+    const rows = r.rows.filter((row): row is ViewRow & { mark: number } => row.id !== null);
+    if (rows.length <= limit) {
+      return { conversations: await this.conversations.views(this.db, rows), version: Math.max(r.rows[0]!.mark, sinceVersion), hasMore: false };
+    }
+    // The next page starts above the last stamp of this one, so a stamp must not straddle
+    // pages: leave its rows to the next page, or, if they fill this one, take all of them.
+    let page: ViewRow[] = rows.slice(0, limit);
+    const last = page[limit - 1]!.v;
+    if (rows[limit]!.v === last) {
+      page = page.filter((row) => row.v !== last);
+      if (page.length === 0) page = await this.withStamp(userId, last);
+    }
+    return { conversations: await this.conversations.views(this.db, page), version: (page.at(-1)?.v ?? last) + 1, hasMore: true };
+  }
+
+  /**
+   * Every view of the user with this exact stamp: only a transaction touching more than 1023 of
+   * the user's conversations shares one, so this is the rare path. Rows re-stamped since have
+   * moved above it and come later.
+   */
+  private async withStamp(userId: string, stamp: number): Promise<ViewRow[]> {
+    const r = await this.db.query<ViewRow>(
+      `SELECT * FROM (
+         SELECT ${VIEW_COLUMNS}, CASE WHEN m.state = 'active' THEN GREATEST(c.version, m.version) ELSE m.version END AS v
+         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = $1) y
+       WHERE v = $2 ORDER BY id`,
+      [userId, stamp],
+    );
+    return r.rows;
   }
 }

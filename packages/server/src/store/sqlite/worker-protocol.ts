@@ -2,7 +2,7 @@
 import type { ErrorCode } from '@natter/protocol';
 import type { Store } from '../store.js';
 
-export type StoreMethod = Exclude<keyof Store, 'appendsInOrder'>;
+export type StoreMethod = Exclude<keyof Store, 'appendsInOrder' | 'syncVersions'>;
 
 export interface WorkerRequest {
   id: number;
