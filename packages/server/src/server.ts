@@ -13,6 +13,7 @@ import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
+import { FairShare, RequestDropped } from './core/fair-share.js';
 import { Messaging } from './core/messaging.js';
 import type { LoginLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter } from './limits/login-limiter.js';
@@ -174,7 +175,27 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const accounts = new Accounts(store, tokens, limiter, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  const messaging = new Messaging(store, events, clock, { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES });
+  const fairShare = new FairShare(clock, {
+    userReads: { perSecond: config.USER_READS_PER_SECOND, burst: config.USER_READ_BURST },
+    userWrites: { perSecond: config.USER_WRITES_PER_SECOND, burst: config.USER_WRITE_BURST },
+    connectionReads: { perSecond: config.CONNECTION_READS_PER_SECOND, burst: config.CONNECTION_READ_BURST },
+    connectionWrites: { perSecond: config.CONNECTION_WRITES_PER_SECOND, burst: config.CONNECTION_WRITE_BURST },
+    // SQLite runs one request at a time on its thread: two reads keep it busy while a send waits
+    // behind at most those two. PostgreSQL reads in parallel on the pool; half of it stays for writes.
+    readConcurrency: config.STORE_READ_CONCURRENCY ?? (store instanceof PostgresStore ? Math.max(1, Math.floor(config.DATABASE_POOL_MAX / 2)) : 2),
+  });
+  const messaging = new Messaging(
+    store,
+    events,
+    clock,
+    {
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
+      historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES,
+      retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000,
+    },
+    fairShare,
+  );
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -190,6 +211,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
   app.setErrorHandler((err, req, reply) => {
+    // The client went away while its read waited its turn: nobody reads the answer.
+    if (err instanceof RequestDropped) {
+      metrics.errors.inc({ code: 'dropped' });
+      return reply.status(503).send();
+    }
     const { status, body } = toHttpError(err);
     metrics.errors.inc({ code: body.error.code });
     if (status >= 500) req.log.error({ err }, 'request failed');

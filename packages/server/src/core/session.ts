@@ -17,6 +17,7 @@ import type { Accounts } from './accounts.js';
 import type { Clock } from './clock.js';
 import { outbound, type Connection } from './connection.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
+import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
 
 export interface SessionHooks {
@@ -46,6 +47,15 @@ export class Session {
   private state: State;
   /** Frames that arrive while `auth` is being checked wait for it, so clients may pipeline. */
   private authDone: Promise<unknown> | null = null;
+  /**
+   * The connection has gone or is closing: work not yet started is dropped, answers are neither
+   * encoded nor sent (a flood from a socket that stopped reading ends with it).
+   */
+  private gone = false;
+  /** This connection's token buckets, made on its first store-bound request. */
+  private budget: ConnectionBudget | null = null;
+  /** Asked by the read gate when a queued page read's turn comes. */
+  private readonly wanted = (): boolean => !this.gone;
 
   constructor(
     private readonly conn: Connection,
@@ -65,7 +75,7 @@ export class Session {
 
   /** Handles one decoded frame. Never throws. */
   async handle(decoded: DecodeResult): Promise<void> {
-    if (this.state.kind === 'closed') return;
+    if (this.state.kind === 'closed' || this.gone) return;
     if (!decoded.ok) {
       this.deps.hooks.onFrame('invalid', decoded.error.code, 0);
       this.reply(decoded.id, decoded.error);
@@ -76,8 +86,16 @@ export class Session {
     let code: string | null = null;
     try {
       const data = await this.dispatch(frame);
+      if (this.gone) {
+        code = 'dropped';
+        return;
+      }
       if (frame.id !== undefined && data !== undefined) this.conn.send(outbound(encodeFrame({ type: 'result', id: frame.id, data })));
     } catch (err) {
+      if (this.gone) {
+        code = 'dropped';
+        return;
+      }
       if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
       const body = toErrorBody(err);
       code = body.code;
@@ -113,6 +131,8 @@ export class Session {
     if (state.kind !== 'open') throw new NatterError('not_authenticated', 'send auth first');
     const { userId, deviceId } = state.attachment;
     const m = this.deps.messaging;
+    this.budget ??= m.fairShare.newConnectionBudget();
+    m.fairShare.admit(userId, REQUEST_CLASS[frame.type], this.budget);
     switch (frame.type) {
       case 'send':
         return m.send(userId, frame);
@@ -121,9 +141,9 @@ export class Session {
       case 'read':
         return m.read(userId, frame.conversationId, frame.seq);
       case 'sync':
-        return m.sync(userId, frame.since, frame.limit);
+        return m.sync(userId, frame.since, frame.limit, this.wanted);
       case 'messages':
-        return m.messages(userId, frame);
+        return m.messages(userId, frame, this.wanted);
       case 'conversation.direct':
         return m.openDirect(userId, frame.userId);
       case 'conversation.create':
@@ -172,14 +192,39 @@ export class Session {
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
   }
 
+  /**
+   * The transport calls this when it starts closing the connection (a slow consumer, a
+   * protocol violation), before the socket is gone: nothing more is worth doing for it.
+   */
+  abandon(): void {
+    this.gone = true;
+  }
+
   /** The transport calls this once when the connection is gone. */
   async closed(): Promise<void> {
+    this.gone = true;
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') await this.deps.delivery.detach(state.attachment);
   }
 }
+
+/** Which budget each store-bound request spends (FairShare). */
+const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, RequestClass> = {
+  sync: 'read',
+  messages: 'read',
+  'conversation.get': 'read',
+  send: 'write',
+  ack: 'write',
+  read: 'write',
+  'conversation.direct': 'write',
+  'conversation.create': 'write',
+  'conversation.addMembers': 'write',
+  'conversation.removeMember': 'write',
+  'conversation.leave': 'write',
+  'conversation.setRole': 'write',
+};
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */
 function authCloseCode(code: string): number {

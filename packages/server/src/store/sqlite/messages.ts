@@ -102,7 +102,7 @@ export class SqliteMessages {
         range.kind === 'before'
           ? this.s.messagesBefore.all(conversationId, range.below, range.from, range.take)
           : this.s.messagesAfter.all(conversationId, range.above, range.through, range.take);
-      const page = pageOf(rows, range);
+      const page = pageOf(rows, range, (r) => r.body);
       return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
     })();
   }
