@@ -14,6 +14,8 @@ export const CLOSE_CODES = {
   internal: 3003,
   /** The server could not check the credentials because a dependency (the database) is down. Reconnect with backoff. */
   unavailable: 3004,
+  /** The connection kept sending requests long after `rate_limited` told it to wait. Reconnect with backoff. */
+  rate_limited: 3005,
   /** No valid `auth` frame before the deadline. Do not reconnect without a token. */
   auth_timeout: 3500,
   /** The token in `auth` was invalid or expired. Refresh the token first. */

@@ -6,7 +6,8 @@
  *   WebSocket, from its connection's; reads (history and sync pages, conversation lookups) and
  *   writes (sends, cursors, membership) have buckets of their own, so a flood of one never
  *   spends the other's. Over budget: `rate_limited` with `retryAfterMs`, nothing taken or
- *   changed, the connection keeps working.
+ *   changed, the connection keeps working. A read's answer is charged by its encoded size
+ *   too (a token per 64 KiB), so what a user may make the server encode is bounded in bytes.
  * - Page reads (history, sync) run at most `readConcurrency` at a time in the process, taken
  *   round-robin per user: a send is queued behind at most that many reads in the store (the
  *   SQLite thread runs requests in order), and one user's queue of reads delays another user's
@@ -45,6 +46,9 @@ export const DEFAULT_FAIR_SHARE: FairShareLimits = {
 
 export type RequestClass = 'read' | 'write';
 
+/** A read's answer costs one token per this many bytes beyond the first (FairShare.chargeAnswer). */
+export const BYTES_PER_TOKEN = 64 * 1024;
+
 /** A token bucket on the injected clock; it holds two numbers, so one per idle user is cheap. */
 export class TokenBucket {
   private tokens: number;
@@ -66,6 +70,11 @@ export class TokenBucket {
 
   take(): void {
     this.tokens -= 1;
+  }
+
+  /** Takes `n` more after the fact (a large answer); the bucket may go into debt, down to -burst. */
+  charge(n: number): void {
+    this.tokens = Math.max(-this.rate.burst, this.tokens - n);
   }
 
   /** Full again: forgetting it changes nothing. */
@@ -129,6 +138,18 @@ export class FairShare {
     }
     user.take();
     own?.take();
+  }
+
+  /**
+   * Charges a read by the size of its answer, once it is known: a token per `BYTES_PER_TOKEN`
+   * beyond the first, from the user's bucket and the connection's. A flood of the largest
+   * pages then gets a fifth of the pages small ones would, and later requests wait for it.
+   */
+  chargeAnswer(userId: string, bytes: number, connection: ConnectionBudget | null): void {
+    const extra = Math.floor(bytes / BYTES_PER_TOKEN);
+    if (extra === 0) return;
+    this.userBudget(userId, this.clock.now()).read.charge(extra);
+    connection?.read.charge(extra);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Clock } from './clock.js';
 import { DomainEvents, type DomainEvent } from './events.js';
 import { Messaging } from './messaging.js';
 
-const clock = { t: 1_800_000_000_000, now: () => clock.t, setTimeout: () => ({ cancel: () => {} }) } satisfies Clock & { t: number };
+const clock: Clock & { t: number } = { t: 1_800_000_000_000, now: () => clock.t, setTimeout: () => ({ cancel: () => {} }) };
 
 let messaging: Messaging;
 let seen: DomainEvent[];

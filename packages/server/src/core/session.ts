@@ -54,6 +54,8 @@ export class Session {
   private gone = false;
   /** This connection's token buckets, made on its first store-bound request. */
   private budget: ConnectionBudget | null = null;
+  /** Requests refused for the budget since the last one admitted. */
+  private refusedInARow = 0;
   /** Asked by the read gate when a queued page read's turn comes. */
   private readonly wanted = (): boolean => !this.gone;
 
@@ -90,7 +92,12 @@ export class Session {
         code = 'dropped';
         return;
       }
-      if (frame.id !== undefined && data !== undefined) this.conn.send(outbound(encodeFrame({ type: 'result', id: frame.id, data })));
+      if (frame.id !== undefined && data !== undefined) {
+        const json = encodeFrame({ type: 'result', id: frame.id, data });
+        const userId = this.userId;
+        if (userId !== null && this.budget) this.deps.messaging.fairShare.chargeAnswer(userId, json.length, this.budget);
+        this.conn.send(outbound(json));
+      }
     } catch (err) {
       if (this.gone) {
         code = 'dropped';
@@ -132,7 +139,15 @@ export class Session {
     const { userId, deviceId } = state.attachment;
     const m = this.deps.messaging;
     this.budget ??= m.fairShare.newConnectionBudget();
-    m.fairShare.admit(userId, REQUEST_CLASS[frame.type], this.budget);
+    try {
+      m.fairShare.admit(userId, REQUEST_CLASS[frame.type], this.budget);
+      this.refusedInARow = 0;
+    } catch (err) {
+      // A client that honours retryAfterMs meets a few refusals; one that keeps flooding costs
+      // a decode and an answer per frame for nothing: it is cut off and may come back later.
+      if (++this.refusedInARow > MAX_REFUSED_IN_A_ROW) this.conn.close(CLOSE_CODES.rate_limited, 'rate limited');
+      throw err;
+    }
     switch (frame.type) {
       case 'send':
         return m.send(userId, frame);
@@ -209,6 +224,9 @@ export class Session {
     if (state.kind === 'open') await this.deps.delivery.detach(state.attachment);
   }
 }
+
+/** Refusals in a row (`rate_limited`) after which a connection is closed with 3005. */
+const MAX_REFUSED_IN_A_ROW = 100;
 
 /** Which budget each store-bound request spends (FairShare). */
 const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, RequestClass> = {

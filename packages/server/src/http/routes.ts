@@ -3,7 +3,7 @@
  * `Authorization: Bearer <access token>`; app servers use `X-Admin-Key` on /v1/admin.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LIMITS, NatterError, objectId } from '@natter/protocol';
 import type { Accounts } from '../core/accounts.js';
@@ -79,6 +79,13 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return claims;
   }
 
+  /** Sends a page serialised here (Fastify would do it anyway) so its size is charged to the budget. */
+  function charged(reply: FastifyReply, claims: AccessClaims, page: unknown): FastifyReply {
+    const json = JSON.stringify(page);
+    d.messaging.fairShare.chargeAnswer(claims.userId, json.length, null);
+    return reply.type('application/json; charset=utf-8').send(json);
+  }
+
   /** False once the client has gone: a page read still queued is then dropped (FairShare.read). */
   const wanted = (req: FastifyRequest) => () => !req.raw.socket.destroyed;
 
@@ -128,10 +135,10 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   // --- conversations and messages ---
-  app.get('/v1/sync', async (req) => {
+  app.get('/v1/sync', async (req, reply) => {
     const claims = await budgeted(req, 'read');
     const q = parse(syncQuery, req.query, 'query');
-    return d.messaging.sync(claims.userId, q.since, q.limit, wanted(req));
+    return charged(reply, claims, await d.messaging.sync(claims.userId, q.since, q.limit, wanted(req)));
   });
   app.post('/v1/conversations', async (req, reply) => {
     const claims = await budgeted(req, 'write');
@@ -146,11 +153,11 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const claims = await budgeted(req, 'read');
     return d.messaging.getConversation(claims.userId, parse(idParam, req.params, 'params').id);
   });
-  app.get('/v1/conversations/:id/messages', async (req) => {
+  app.get('/v1/conversations/:id/messages', async (req, reply) => {
     const claims = await budgeted(req, 'read');
     const { id } = parse(idParam, req.params, 'params');
     const q = parse(historyQuery, req.query, 'query');
-    return d.messaging.messages(claims.userId, { type: 'messages', conversationId: id, ...q }, wanted(req));
+    return charged(reply, claims, await d.messaging.messages(claims.userId, { type: 'messages', conversationId: id, ...q }, wanted(req)));
   });
   app.post('/v1/conversations/:id/members', async (req) => {
     const claims = await budgeted(req, 'write');

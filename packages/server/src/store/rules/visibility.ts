@@ -67,21 +67,27 @@ export function pageRange(m: Standing, lastSeq: number, q: PageQuery): PageRange
  * stop once their size (`bodyOf` each row's JSON text) passes `range.maxBytes`: the page keeps
  * the entries nearest its start (`after`: the oldest; `before`: the newest), so the next page
  * continues from its end and nothing is skipped; at least one entry is kept so paging moves on.
+ * Rows are taken one at a time, so a lazy iterator (a statement's rows) is read no further.
  */
-export function pageOf<T>(rows: readonly T[], range: PageRange, bodyOf: (row: T) => string): { messages: T[]; hasMore: boolean } {
-  let n = Math.min(rows.length, range.take - 1);
-  if (range.maxBytes !== undefined) {
-    let bytes = 0;
-    for (let i = 0; i < n; i++) {
-      bytes += entryBytes(bodyOf(rows[i]!));
-      if (bytes > range.maxBytes && i > 0) {
-        n = i;
+export function pageOf<T>(rows: Iterable<T>, range: PageRange, bodyOf: (row: T) => string): { messages: T[]; hasMore: boolean } {
+  const page: T[] = [];
+  let bytes = 0;
+  let hasMore = false;
+  for (const row of rows) {
+    if (page.length === range.take - 1) {
+      hasMore = true;
+      break;
+    }
+    if (range.maxBytes !== undefined) {
+      bytes += entryBytes(bodyOf(row));
+      if (bytes > range.maxBytes && page.length > 0) {
+        hasMore = true;
         break;
       }
     }
+    page.push(row);
   }
-  const page = rows.slice(0, n);
-  return { messages: range.kind === 'before' ? page.reverse() : page, hasMore: rows.length > n };
+  return { messages: range.kind === 'before' ? page.reverse() : page, hasMore };
 }
 
 /**
