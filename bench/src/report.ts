@@ -52,6 +52,18 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'failed', label: 'failed' },
     { key: 'genCpuMax', label: 'busiest generator CPU %' },
   ],
+  abuse: [
+    { key: 'floodP99Ms', label: 'flooded send p99 ms' },
+    { key: 'floodP50Ms', label: 'flooded send p50 ms' },
+    { key: 'floodMaxMs', label: 'flooded send max ms' },
+    { key: 'floodSends', label: 'flooded sends' },
+    { key: 'quietP50Ms', label: 'quiet send p50 ms' },
+    { key: 'quietP99Ms', label: 'quiet send p99 ms' },
+    { key: 'httpPages', label: 'attacker HTTP pages' },
+    { key: 'http429', label: 'attacker HTTP 429s' },
+    { key: 'socketsOpened', label: 'attacker sockets' },
+    { key: 'genCpu', label: 'generator CPU %' },
+  ],
   catchup: [
     { key: 'catchupMs', label: 'catch-up ms' },
     { key: 'messages', label: 'messages' },
