@@ -42,7 +42,10 @@ export interface AbuseResult {
 /** A minimal JSON request/answer client over one socket. */
 class Raw {
   private next = 1;
-  private readonly waiting = new Map<number, (f: { type: string; data?: unknown; error?: { code: string } }) => void>();
+  private readonly waiting = new Map<
+    number,
+    (f: { type: string; data?: unknown; error?: { code: string } }) => void
+  >();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -65,7 +68,10 @@ class Raw {
     return c;
   }
 
-  request(frame: Record<string, unknown>, timeoutMs = 120_000): Promise<{ type: string; data?: unknown; error?: { code: string } }> {
+  request(
+    frame: Record<string, unknown>,
+    timeoutMs = 120_000,
+  ): Promise<{ type: string; data?: unknown; error?: { code: string } }> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('abuse: no answer in time')), timeoutMs);
@@ -79,7 +85,10 @@ class Raw {
 }
 
 /** Users: 0 the attacker, then the pairs. Returns the heavy conversation and the pairs' direct ones. */
-export async function prepareAbuse(t: NatterTarget, o: AbuseOptions): Promise<{ heavy: string; direct: string[] }> {
+export async function prepareAbuse(
+  t: NatterTarget,
+  o: AbuseOptions,
+): Promise<{ heavy: string; direct: string[] }> {
   const rooms = [[0], ...Array.from({ length: o.pairs }, (_, p) => [1 + 2 * p, 2 + 2 * p])];
   const ids = await t.setup(1 + 2 * o.pairs, rooms.slice(0, 1), 'group');
   const direct = await t.setup(1 + 2 * o.pairs, rooms.slice(1), 'direct');
@@ -88,17 +97,34 @@ export async function prepareAbuse(t: NatterTarget, o: AbuseOptions): Promise<{ 
   const text = '\u0001'.repeat(4000);
   for (let i = 0; i < 200; i += 50) {
     const sent = await Promise.all(
-      Array.from({ length: 50 }, (_, j) => c.request({ type: 'send', conversationId: heavy, clientMsgId: `heavy-${i + j}`, msgType: 'text', body: { text } })),
+      Array.from({ length: 50 }, (_, j) =>
+        c.request({
+          type: 'send',
+          conversationId: heavy,
+          clientMsgId: `heavy-${i + j}`,
+          msgType: 'text',
+          body: { text },
+        }),
+      ),
     );
-    if (sent.some((r) => r.type !== 'result')) throw new Error(`abuse: filling the heavy conversation failed: ${JSON.stringify(sent.find((r) => r.type !== 'result'))}`);
+    if (sent.some((r) => r.type !== 'result'))
+      throw new Error(
+        `abuse: filling the heavy conversation failed: ${JSON.stringify(sent.find((r) => r.type !== 'result'))}`,
+      );
   }
   c.ws.close();
   return { heavy, direct };
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
+const pct = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
-export async function runAbuse(t: NatterTarget, heavy: string, direct: string[], o: AbuseOptions): Promise<AbuseResult> {
+export async function runAbuse(
+  t: NatterTarget,
+  heavy: string,
+  direct: string[],
+  o: AbuseOptions,
+): Promise<AbuseResult> {
   const cpu = new SelfCpuMeter();
   cpu.start();
   const senders = await Promise.all(direct.map((_, p) => Raw.open(t.wsUrl, t.users[1 + 2 * p]!.token)));
@@ -109,7 +135,13 @@ export async function runAbuse(t: NatterTarget, heavy: string, direct: string[],
     for (let i = 0; !phase.done; i++) {
       const during = phase.flooding;
       const started = performance.now();
-      const r = await c.request({ type: 'send', conversationId: direct[p], clientMsgId: `b${Date.now()}-${p}-${i}`, msgType: 'text', body: { text: `hello ${i}` } });
+      const r = await c.request({
+        type: 'send',
+        conversationId: direct[p],
+        clientMsgId: `b${Date.now()}-${p}-${i}`,
+        msgType: 'text',
+        body: { text: `hello ${i}` },
+      });
       if (r.type !== 'result') throw new Error(`abuse: a bystander's send failed: ${JSON.stringify(r)}`);
       (during || phase.flooding ? flooded : quiet).push(performance.now() - started);
       await new Promise((r) => setTimeout(r, 20));
@@ -129,7 +161,11 @@ export async function runAbuse(t: NatterTarget, heavy: string, direct: string[],
       socketsOpened++;
       // Stops reading: what it is sent piles up in the server.
       (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      for (let sent = 0; sent < 1000 && c.ws.readyState === WebSocket.OPEN && Date.now() < stopAt; sent += 100) {
+      for (
+        let sent = 0;
+        sent < 1000 && c.ws.readyState === WebSocket.OPEN && Date.now() < stopAt;
+        sent += 100
+      ) {
         for (let i = 0; i < 100; i++) c.ws.send(frame);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -138,7 +174,9 @@ export async function runAbuse(t: NatterTarget, heavy: string, direct: string[],
   };
   const http = async () => {
     while (Date.now() < stopAt) {
-      const res = await fetch(`${t.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, { headers: { authorization: `Bearer ${t.users[0]!.token}` } });
+      const res = await fetch(`${t.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, {
+        headers: { authorization: `Bearer ${t.users[0]!.token}` },
+      });
       await res.arrayBuffer();
       if (res.status === 200) httpPages++;
       else if (res.status === 429) http429++;

@@ -85,7 +85,12 @@ describe('FairShare.read', () => {
         return d.promise.then(() => tag);
       });
     let bystanderGone = false;
-    const results = [run('attacker', 'a1'), run('attacker', 'a2'), run('attacker', 'a3'), run('bystander', 'b1')];
+    const results = [
+      run('attacker', 'a1'),
+      run('attacker', 'a2'),
+      run('attacker', 'a3'),
+      run('bystander', 'b1'),
+    ];
     const dropped = run('gone', 'g1', () => !bystanderGone).catch((e: unknown) => e);
     bystanderGone = true;
     expect(order).toEqual(['a1']);

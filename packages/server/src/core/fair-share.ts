@@ -84,7 +84,8 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    if (now > this.at) this.tokens = Math.min(this.rate.burst, this.tokens + ((now - this.at) * this.rate.perSecond) / 1000);
+    if (now > this.at)
+      this.tokens = Math.min(this.rate.burst, this.tokens + ((now - this.at) * this.rate.perSecond) / 1000);
     this.at = now;
   }
 }
@@ -121,7 +122,10 @@ export class FairShare {
 
   newConnectionBudget(): ConnectionBudget {
     const now = this.clock.now();
-    return { read: new TokenBucket(this.limits.connectionReads, now), write: new TokenBucket(this.limits.connectionWrites, now) };
+    return {
+      read: new TokenBucket(this.limits.connectionReads, now),
+      write: new TokenBucket(this.limits.connectionWrites, now),
+    };
   }
 
   /**
@@ -134,7 +138,11 @@ export class FairShare {
     const own = connection?.[kind];
     const waitMs = Math.max(user.waitMs(now), own?.waitMs(now) ?? 0);
     if (waitMs > 0) {
-      throw new NatterError('rate_limited', `too many ${kind === 'read' ? 'reads' : 'writes'}; retry after ${waitMs} ms`, { retryAfterMs: waitMs });
+      throw new NatterError(
+        'rate_limited',
+        `too many ${kind === 'read' ? 'reads' : 'writes'}; retry after ${waitMs} ms`,
+        { retryAfterMs: waitMs },
+      );
     }
     user.take();
     own?.take();
@@ -203,7 +211,10 @@ export class FairShare {
     let b = this.users.get(userId);
     if (!b) {
       if (this.users.size >= this.sweepAt) this.sweep(now);
-      b = { read: new TokenBucket(this.limits.userReads, now), write: new TokenBucket(this.limits.userWrites, now) };
+      b = {
+        read: new TokenBucket(this.limits.userReads, now),
+        write: new TokenBucket(this.limits.userWrites, now),
+      };
       this.users.set(userId, b);
     }
     return b;

@@ -9,7 +9,11 @@ import type { Clock } from './clock.js';
 import { DomainEvents, type DomainEvent } from './events.js';
 import { Messaging } from './messaging.js';
 
-const clock: Clock & { t: number } = { t: 1_800_000_000_000, now: () => clock.t, setTimeout: () => ({ cancel: () => {} }) };
+const clock: Clock & { t: number } = {
+  t: 1_800_000_000_000,
+  now: () => clock.t,
+  setTimeout: () => ({ cancel: () => {} }),
+};
 
 let messaging: Messaging;
 let seen: DomainEvent[];
@@ -19,14 +23,31 @@ beforeEach(async () => {
   const events = new DomainEvents();
   seen = [];
   events.subscribe((e) => void seen.push(e));
-  messaging = new Messaging(store, events, clock, { maxTextLength: 100, maxCustomBodyBytes: 1000, retryResyncWindowMs: 30_000 });
+  messaging = new Messaging(store, events, clock, {
+    maxTextLength: 100,
+    maxCustomBodyBytes: 1000,
+    retryResyncWindowMs: 30_000,
+  });
   for (const id of ['alice', 'bob', 'carol']) {
-    await store.createUser({ id, username: id, passwordHash: null, displayName: null, avatarUrl: null, createdAt: 0 });
+    await store.createUser({
+      id,
+      username: id,
+      passwordHash: null,
+      displayName: null,
+      avatarUrl: null,
+      createdAt: 0,
+    });
   }
 });
 
 const send = (userId: string, conversationId: string, clientMsgId: string) =>
-  messaging.send(userId, { type: 'send', conversationId, clientMsgId, msgType: 'text', body: { text: 'hi' } });
+  messaging.send(userId, {
+    type: 'send',
+    conversationId,
+    clientMsgId,
+    msgType: 'text',
+    body: { text: 'hi' },
+  });
 const retried = () => seen.filter((e) => e.type === 'message.retried');
 
 describe('message.retried', () => {
@@ -36,7 +57,9 @@ describe('message.retried', () => {
     clock.t += 29_000;
     expect(await send('alice', group.id, 'k1')).toEqual(r);
     expect(await send('alice', group.id, 'k1')).toEqual(r);
-    expect(retried()).toEqual([{ type: 'message.retried', conversationId: group.id, messageId: r.id, seq: r.seq }]);
+    expect(retried()).toEqual([
+      { type: 'message.retried', conversationId: group.id, messageId: r.id, seq: r.seq },
+    ]);
   });
 
   it('is not emitted for a retry long after the send', async () => {

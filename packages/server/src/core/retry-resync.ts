@@ -31,7 +31,10 @@ export class RetryResyncPolicy {
   ) {}
 
   /** Whether the retry of `message` by `senderId` should emit `message.retried`. */
-  async shouldResync(senderId: string, message: { id: string; conversationId: string; createdAt: number }): Promise<boolean> {
+  async shouldResync(
+    senderId: string,
+    message: { id: string; conversationId: string; createdAt: number },
+  ): Promise<boolean> {
     const now = this.clock.now();
     if (now - message.createdAt >= this.windowMs || now < message.createdAt - this.windowMs) return false;
     this.forgetExpired(now);

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { RawClient, api, register, type Tokens } from '../harness.js';
 import { freePort, ServerProcess } from '../reliability/server-process.js';
 
@@ -58,7 +58,12 @@ async function heavyConversation(s: ServerProcess, attacker: Tokens): Promise<st
   const id = conv.data.id as string;
   const text = '\u0001'.repeat(4000);
   for (let i = 0; i < 200; i += 50) {
-    const batch = Array.from({ length: 50 }, (_, j) => c.request({ type: 'send', conversationId: id, clientMsgId: `h${i + j}`, msgType: 'text', body: { text } }, 20_000));
+    const batch = Array.from({ length: 50 }, (_, j) =>
+      c.request(
+        { type: 'send', conversationId: id, clientMsgId: `h${i + j}`, msgType: 'text', body: { text } },
+        20_000,
+      ),
+    );
     for (const r of await Promise.all(batch)) expect(r.type).toBe('result');
   }
   c.close();
@@ -73,7 +78,8 @@ async function deafSocket(url: string, token: string): Promise<WebSocket> {
   return c.ws;
 }
 
-const FRAME = (conversationId: string) => JSON.stringify({ type: 'messages', conversationId, after: 0, limit: 200 });
+const FRAME = (conversationId: string) =>
+  JSON.stringify({ type: 'messages', conversationId, after: 0, limit: 200 });
 
 describe('abuse: history floods', () => {
   it('bystanders’ sends stay fast (p99 < 250 ms) while one user floods history over many deaf sockets and HTTP', async () => {
@@ -93,7 +99,9 @@ describe('abuse: history floods', () => {
     cleanups.push(() => pairs.forEach((p) => p.ca.close()));
 
     const stopAt = { t: 0 };
-    const attackFor = async (ms: number): Promise<{ wsRateLimited: number; http: Record<number, number> }> => {
+    const attackFor = async (
+      ms: number,
+    ): Promise<{ wsRateLimited: number; http: Record<number, number> }> => {
       stopAt.t = Date.now() + ms;
       const http: Record<number, number> = {};
       let wsRateLimited = 0;
@@ -115,19 +123,28 @@ describe('abuse: history floods', () => {
       const reader = await RawClient.authed(wsUrl(s), attacker.accessToken);
       const readerLoop = async () => {
         while (Date.now() < stopAt.t) {
-          const r = await reader.request({ type: 'messages', conversationId: heavy, after: 0, limit: 200 }, 20_000);
+          const r = await reader.request(
+            { type: 'messages', conversationId: heavy, after: 0, limit: 200 },
+            20_000,
+          );
           if (r.type === 'error' && r.error.code === 'rate_limited') wsRateLimited++;
         }
         reader.close();
       };
       const httpLoop = async () => {
         while (Date.now() < stopAt.t) {
-          const res = await fetch(`${s.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, { headers: { authorization: `Bearer ${attacker.accessToken}` } });
+          const res = await fetch(`${s.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, {
+            headers: { authorization: `Bearer ${attacker.accessToken}` },
+          });
           await res.arrayBuffer();
           http[res.status] = (http[res.status] ?? 0) + 1;
         }
       };
-      await Promise.all([...Array.from({ length: 4 }, socketLoop), readerLoop(), ...Array.from({ length: 4 }, httpLoop)]);
+      await Promise.all([
+        ...Array.from({ length: 4 }, socketLoop),
+        readerLoop(),
+        ...Array.from({ length: 4 }, httpLoop),
+      ]);
       for (const ws of deaf) ws.terminate();
       return { wsRateLimited, http };
     };
@@ -138,7 +155,16 @@ describe('abuse: history floods', () => {
       await new Promise((r) => setTimeout(r, 1000));
       for (let i = 0; Date.now() < stopAt.t - 500; i++) {
         const started = performance.now();
-        const r = await ca.request({ type: 'send', conversationId, clientMsgId: `b${p}-${i}`, msgType: 'text', body: { text: `hello ${i}` } }, 60_000);
+        const r = await ca.request(
+          {
+            type: 'send',
+            conversationId,
+            clientMsgId: `b${p}-${i}`,
+            msgType: 'text',
+            body: { text: `hello ${i}` },
+          },
+          60_000,
+        );
         latencies.push(performance.now() - started);
         expect(r.type).toBe('result');
         await new Promise((r) => setTimeout(r, 20));
@@ -167,7 +193,13 @@ describe('abuse: history floods', () => {
     let after = 0;
     let pages = 0;
     for (;;) {
-      const r = await api(s.url, 'GET', `/v1/conversations/${heavy}/messages?after=${after}&limit=200`, undefined, { authorization: `Bearer ${attacker.accessToken}` });
+      const r = await api(
+        s.url,
+        'GET',
+        `/v1/conversations/${heavy}/messages?after=${after}&limit=200`,
+        undefined,
+        { authorization: `Bearer ${attacker.accessToken}` },
+      );
       expect(r.status).toBe(200);
       expect(JSON.stringify(r.body).length).toBeLessThan(300 * 1024);
       const seqs = (r.body.messages as { seq: number }[]).map((m) => m.seq);
@@ -186,15 +218,35 @@ describe('abuse: history floods', () => {
     const user = await register(s.url);
     const c = await RawClient.authed(wsUrl(s), user.accessToken);
     const conv = await c.request({ type: 'conversation.create', title: 'g', members: [] });
-    const answers = await Promise.all(Array.from({ length: 8 }, () => c.request({ type: 'messages', conversationId: conv.data.id, after: 0 })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        c.request({ type: 'messages', conversationId: conv.data.id, after: 0 }),
+      ),
+    );
     const limited = answers.filter((a) => a.type === 'error');
     expect(answers.filter((a) => a.type === 'result')).toHaveLength(5);
     expect(limited).toHaveLength(3);
-    expect(limited[0].error).toMatchObject({ code: 'rate_limited', retryable: true, details: { retryAfterMs: expect.any(Number) } });
+    expect(limited[0].error).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      details: { retryAfterMs: expect.any(Number) },
+    });
     await new Promise((r) => setTimeout(r, limited[0].error.details.retryAfterMs + 50));
-    expect((await c.request({ type: 'messages', conversationId: conv.data.id, after: 0 })).type).toBe('result');
+    expect((await c.request({ type: 'messages', conversationId: conv.data.id, after: 0 })).type).toBe(
+      'result',
+    );
     // Writes have a budget of their own: a send still goes through.
-    expect((await c.request({ type: 'send', conversationId: conv.data.id, clientMsgId: 'k', msgType: 'text', body: { text: 'hi' } })).type).toBe('result');
+    expect(
+      (
+        await c.request({
+          type: 'send',
+          conversationId: conv.data.id,
+          clientMsgId: 'k',
+          msgType: 'text',
+          body: { text: 'hi' },
+        })
+      ).type,
+    ).toBe('result');
     c.close();
   });
 

@@ -24,13 +24,23 @@ async function setup(clock: Clock) {
   const b = await RawClient.authed(s.wsUrl, bob.accessToken);
   const c = await RawClient.authed(s.wsUrl, carol.accessToken);
   t.defer(() => [a, b, c].forEach((x) => x.close()));
-  const group = await a.request({ type: 'conversation.create', title: 'g', members: [bob.userId, carol.userId] });
+  const group = await a.request({
+    type: 'conversation.create',
+    title: 'g',
+    members: [bob.userId, carol.userId],
+  });
   const id = group.data.id as string;
   await b.waitFor((f) => f.type === 'conversation' && f.conversation.id === id);
   return { a, b, c, id, carol };
 }
 
-const frame = (conversationId: string, clientMsgId: string) => ({ type: 'send', conversationId, clientMsgId, msgType: 'text', body: { text: 'hi' } });
+const frame = (conversationId: string, clientMsgId: string) => ({
+  type: 'send',
+  conversationId,
+  clientMsgId,
+  msgType: 'text',
+  body: { text: 'hi' },
+});
 
 /** Lets pushes arrive, then counts the resyncs one socket got. */
 async function resyncsAfterSettling(x: RawClient): Promise<number> {
@@ -45,7 +55,9 @@ describe('abuse: retried sends', () => {
     const sent = await c.request(frame(id, 'k1'));
     expect(sent.type).toBe('result');
     await a.request({ type: 'conversation.removeMember', conversationId: id, userId: carol.userId });
-    await b.waitFor((f) => f.type === 'message' && f.message.type === 'system' && f.message.body.event === 'member.removed');
+    await b.waitFor(
+      (f) => f.type === 'message' && f.message.type === 'system' && f.message.body.event === 'member.removed',
+    );
     for (let i = 0; i < 20; i++) expect((await c.request(frame(id, 'k1'))).data).toEqual(sent.data);
     expect(await resyncsAfterSettling(a)).toBe(0);
     expect(await resyncsAfterSettling(b)).toBe(0);
