@@ -56,6 +56,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'floodP99Ms', label: 'flooded send p99 ms' },
     { key: 'floodP50Ms', label: 'flooded send p50 ms' },
     { key: 'floodMaxMs', label: 'flooded send max ms' },
+    { key: 'floodTimeouts', label: 'sends unanswered after 60 s' },
     { key: 'floodSends', label: 'flooded sends' },
     { key: 'quietP50Ms', label: 'quiet send p50 ms' },
     { key: 'quietP99Ms', label: 'quiet send p99 ms' },

@@ -8,7 +8,7 @@
  * `GET /v1/conversations/:id/messages`. Meanwhile `pairs` bystanders each send one message at a
  * time (20 ms apart) in a direct conversation: send → result latency, quiet (before the flood)
  * and flooded. A bystander request still unanswered when the flood ends is waited for (up to
- * 120 s) and counted with its full latency.
+ * 60 s) and counted with its full latency (60 s when it timed out).
  */
 import WebSocket from 'ws';
 import { SelfCpuMeter } from '../lib/proc.js';
@@ -32,6 +32,8 @@ export interface AbuseResult {
   floodP50Ms: number;
   floodP99Ms: number;
   floodMaxMs: number;
+  /** Bystander sends unanswered after BYSTANDER_TIMEOUT_MS (counted with that latency). */
+  floodTimeouts: number;
   /** History pages the attacker got (WebSocket answers are not read: counted by HTTP only). */
   httpPages: number;
   http429: number;
@@ -56,14 +58,14 @@ class Raw {
     ws.on('error', () => {});
   }
 
-  static async open(url: string, token: string): Promise<Raw> {
+  static async open(url: string, token: string, timeoutMs = 60_000): Promise<Raw> {
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
     const c = new Raw(ws);
-    const r = await c.request({ type: 'auth', token });
+    const r = await c.request({ type: 'auth', token }, timeoutMs);
     if (r.type !== 'result') throw new Error(`abuse: auth failed: ${JSON.stringify(r)}`);
     return c;
   }
@@ -116,6 +118,8 @@ export async function prepareAbuse(
   return { heavy, direct };
 }
 
+const BYSTANDER_TIMEOUT_MS = 60_000;
+
 const pct = (sorted: number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
@@ -131,22 +135,36 @@ export async function runAbuse(
   const phase = { flooding: false, done: false };
   const quiet: number[] = [];
   const flooded: number[] = [];
+  let timeouts = 0;
+  // Never rejects: a send unanswered for BYSTANDER_TIMEOUT_MS counts with that latency (a lower
+  // bound: the server without budgets took longer than that) and ends that bystander's run.
   const bystanders = senders.map(async (c, p) => {
     for (let i = 0; !phase.done; i++) {
       const during = phase.flooding;
       const started = performance.now();
-      const r = await c.request({
-        type: 'send',
-        conversationId: direct[p],
-        clientMsgId: `b${Date.now()}-${p}-${i}`,
-        msgType: 'text',
-        body: { text: `hello ${i}` },
-      });
+      let r: Awaited<ReturnType<Raw['request']>>;
+      try {
+        r = await c.request(
+          {
+            type: 'send',
+            conversationId: direct[p],
+            clientMsgId: `b${Date.now()}-${p}-${i}`,
+            msgType: 'text',
+            body: { text: `hello ${i}` },
+          },
+          BYSTANDER_TIMEOUT_MS,
+        );
+      } catch {
+        timeouts++;
+        (during || phase.flooding ? flooded : quiet).push(BYSTANDER_TIMEOUT_MS);
+        return;
+      }
       if (r.type !== 'result') throw new Error(`abuse: a bystander's send failed: ${JSON.stringify(r)}`);
       (during || phase.flooding ? flooded : quiet).push(performance.now() - started);
       await new Promise((r) => setTimeout(r, 20));
     }
   });
+  const bystandersDone = Promise.allSettled(bystanders);
   await new Promise((r) => setTimeout(r, o.quietS * 1000));
 
   phase.flooding = true;
@@ -157,7 +175,12 @@ export async function runAbuse(
   const frame = JSON.stringify({ type: 'messages', conversationId: heavy, after: 0, limit: 200 });
   const deaf = async () => {
     while (Date.now() < stopAt) {
-      const c = await Raw.open(t.wsUrl, t.users[0]!.token);
+      let c: Raw;
+      try {
+        c = await Raw.open(t.wsUrl, t.users[0]!.token);
+      } catch {
+        continue; // auth unanswered in time (a stalled server): try again while the flood lasts
+      }
       socketsOpened++;
       // Stops reading: what it is sent piles up in the server.
       (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -174,17 +197,23 @@ export async function runAbuse(
   };
   const http = async () => {
     while (Date.now() < stopAt) {
-      const res = await fetch(`${t.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, {
-        headers: { authorization: `Bearer ${t.users[0]!.token}` },
-      });
-      await res.arrayBuffer();
+      let res: Response;
+      try {
+        res = await fetch(`${t.url}/v1/conversations/${heavy}/messages?after=0&limit=200`, {
+          headers: { authorization: `Bearer ${t.users[0]!.token}` },
+          signal: AbortSignal.timeout(BYSTANDER_TIMEOUT_MS),
+        });
+        await res.arrayBuffer();
+      } catch {
+        continue;
+      }
       if (res.status === 200) httpPages++;
       else if (res.status === 429) http429++;
     }
   };
   await Promise.all([...Array.from({ length: o.sockets }, deaf), ...Array.from({ length: o.http }, http)]);
   phase.done = true;
-  await Promise.all(bystanders);
+  for (const r of await bystandersDone) if (r.status === 'rejected') throw r.reason;
   for (const c of senders) c.ws.close();
 
   quiet.sort((x, y) => x - y);
@@ -197,6 +226,7 @@ export async function runAbuse(
     floodP50Ms: round(pct(flooded, 0.5)),
     floodP99Ms: round(pct(flooded, 0.99)),
     floodMaxMs: round(flooded.at(-1) ?? 0),
+    floodTimeouts: timeouts,
     httpPages,
     http429,
     socketsOpened,

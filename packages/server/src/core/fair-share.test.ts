@@ -93,6 +93,7 @@ describe('FairShare.read', () => {
     ];
     const dropped = run('gone', 'g1', () => !bystanderGone).catch((e: unknown) => e);
     bystanderGone = true;
+    await new Promise((r) => setImmediate(r));
     expect(order).toEqual(['a1']);
     expect(f.queuedReads).toBe(4);
     // Each finished read lets the next user in line go: the bystander waits for one read, not three.

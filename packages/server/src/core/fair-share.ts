@@ -170,7 +170,9 @@ export class FairShare {
         wanted,
         start: () => {
           this.running++;
-          fn()
+          // Through a promise even if fn throws at once: the slot is always given back.
+          Promise.resolve()
+            .then(fn)
             .then(resolve, reject)
             .finally(() => {
               this.running--;
