@@ -184,18 +184,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     // behind at most those two. PostgreSQL reads in parallel on the pool; half of it stays for writes.
     readConcurrency: config.STORE_READ_CONCURRENCY ?? (store instanceof PostgresStore ? Math.max(1, Math.floor(config.DATABASE_POOL_MAX / 2)) : 2),
   });
-  const messaging = new Messaging(
-    store,
-    events,
-    clock,
-    {
-      maxTextLength: config.MAX_TEXT_LENGTH,
-      maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
-      historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES,
-      retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000,
-    },
-    fairShare,
-  );
+  const limits = { maxTextLength: config.MAX_TEXT_LENGTH, maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES, historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES };
+  const messaging = new Messaging(store, events, clock, { ...limits, retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000 }, fairShare);
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
