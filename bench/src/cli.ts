@@ -6,7 +6,7 @@
  * drifts in the shared machine's load hit them alike.
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster (default: all)
+ *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse (default: all)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
@@ -20,6 +20,7 @@
  *                            cluster: fan-out clients x group size at fixed rates, 1 and 3 processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
+ *   --abuse 2x4x4            abuse: bystander pairs x deaf attacker sockets x attacker HTTP loops
  *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
  *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   --natter-b-env K=V,K=V   the target natter-b: Natter with these settings added (an A/B of a setting
@@ -46,8 +47,9 @@ import { runIdle } from './workloads/idle.js';
 import { prepareCatchup, runCatchup } from './workloads/catchup.js';
 import { runStorm } from './workloads/storm.js';
 import { runCluster } from './workloads/cluster.js';
+import { prepareAbuse, runAbuse } from './workloads/abuse.js';
 
-const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm', 'cluster'] as const;
+const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm', 'cluster', 'abuse'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values: a } = parseArgs({
@@ -69,6 +71,7 @@ const { values: a } = parseArgs({
     'cluster-rates': { type: 'string' },
     'cluster-buses': { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
+    abuse: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     size: { type: 'string' },
@@ -408,6 +411,27 @@ async function storm(clients: number): Promise<void> {
   );
 }
 
+/** One user floods history requests; bystanders' send latency (natter and natter-b: before/after). */
+async function abuse(): Promise<void> {
+  const [pairs, sockets, http] = (a.abuse ?? '2x4x4').split('x').map(Number) as [number, number, number];
+  const o = { pairs, sockets, http, quietS: quick ? 2 : 3, floodS: quick ? 5 : 10 };
+  const names = opts.targets.filter((n) => n === 'natter' || n === 'natter-b');
+  const state = new Map<TargetName, Awaited<ReturnType<typeof prepareAbuse>>>();
+  await alternate(
+    'abuse',
+    names,
+    async (t) => {
+      state.set(t.name, await prepareAbuse(t as NatterTarget, o));
+    },
+    async (t, rep) => {
+      const s = state.get(t.name)!;
+      const r = await runAbuse(t as NatterTarget, s.heavy, s.direct, o);
+      progress(`  ${t.name}: flooded send p50 ${r.floodP50Ms} ms p99 ${r.floodP99Ms} ms max ${r.floodMaxMs} ms (quiet p99 ${r.quietP99Ms} ms)`);
+      emit({ workload: 'abuse', config: `${pairs}x${sockets}x${http}`, target: t.name, rep, ...r });
+    },
+  );
+}
+
 /** Relative to where `npm run bench` was typed, not to the bench workspace npm runs it in. */
 const here = (f: string) => resolve(process.env.INIT_CWD ?? process.cwd(), f);
 
@@ -473,6 +497,9 @@ async function main(): Promise<void> {
             rep,
           );
         }
+        break;
+      case 'abuse':
+        await abuse();
         break;
     }
   }

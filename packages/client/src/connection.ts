@@ -36,6 +36,9 @@ export type ConnectionState =
   | { status: 'offline'; retryInMs: number; lastClose: number | null }
   | { status: 'closed'; reason: string };
 
+/** Tries of one request refused as `rate_limited` before its caller sees the error. */
+const RATE_LIMITED_ATTEMPTS = 10;
+
 /** An error answered by the server, or a local failure (`timeout`, `disconnected`). */
 export class NatterClientError extends Error {
   override readonly name = 'NatterClientError';
@@ -130,13 +133,26 @@ export class Connection {
     return new Promise((resolve) => this.onlineWaiters.push(resolve));
   }
 
-  /** Sends a request and resolves with its `result.data`. Fails fast when not online. */
-  request<F extends Without<Requestable>>(frame: F): Promise<ResultData[F['type']]> {
-    const ws = this.ws;
-    if (!ws || this.state.status !== 'online') {
-      return Promise.reject(new NatterClientError('disconnected', 'not connected', true));
+  /**
+   * Sends a request and resolves with its `result.data`. Fails fast when not online. A request
+   * over the server's budget (`rate_limited`: nothing was done) is sent again after the
+   * `retryAfterMs` it names, a few times: a catch-up of many pages spreads out instead of failing.
+   */
+  async request<F extends Without<Requestable>>(frame: F): Promise<ResultData[F['type']]> {
+    for (let attempt = 1; ; attempt++) {
+      const ws = this.ws;
+      if (!ws || this.state.status !== 'online') throw new NatterClientError('disconnected', 'not connected', true);
+      try {
+        return (await this.rawRequest(ws, frame as Record<string, unknown>)) as ResultData[F['type']];
+      } catch (err) {
+        if (!(err instanceof NatterClientError) || err.code !== 'rate_limited' || attempt >= RATE_LIMITED_ATTEMPTS) throw err;
+        // Jittered, and spread wider each time: requests refused together must not all come
+        // back together for the one token that has meanwhile refilled.
+        const afterMs = Math.min(Math.max(Number(err.details?.retryAfterMs) || 1000, 10), 10_000);
+        const waitMs = afterMs + Math.random() * afterMs * 2 ** Math.min(attempt, 6);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
-    return this.rawRequest(ws, frame as Record<string, unknown>) as Promise<ResultData[F['type']]>;
   }
 
   /** Sends a frame that needs no answer (acks). Dropped silently when offline. */

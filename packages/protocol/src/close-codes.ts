@@ -16,6 +16,8 @@ export const CLOSE_CODES = {
   unavailable: 3004,
   /** The user or the client address already holds as many connections as the server allows. Reconnect with backoff (stale connections time out); close ones not in use. */
   too_many_connections: 3005,
+  /** The connection kept sending requests long after `rate_limited` told it to wait. Reconnect with backoff. */
+  rate_limited: 3006,
   /** No valid `auth` frame before the deadline. Do not reconnect without a token. */
   auth_timeout: 3500,
   /** The token in `auth` was invalid or expired. Refresh the token first. */

@@ -64,6 +64,25 @@ const schema = z.object({
   HEARTBEAT_INTERVAL_MS: int(100, 600_000).default(25_000),
   WRITE_COALESCE_MAX_MS: int(0, 100).default(20),
   /**
+   * Fair share of the store (issue 18): token buckets per user (all their sockets and HTTP
+   * requests together) and per WebSocket connection. Reads: history and sync pages,
+   * conversation lookups; writes: sends, cursors, membership. Over budget: `rate_limited`.
+   */
+  USER_READS_PER_SECOND: int(1, 1_000_000).default(100),
+  USER_READ_BURST: int(1, 1_000_000).default(400),
+  CONNECTION_READS_PER_SECOND: int(1, 1_000_000).default(50),
+  CONNECTION_READ_BURST: int(1, 1_000_000).default(200),
+  USER_WRITES_PER_SECOND: int(1, 1_000_000).default(1000),
+  USER_WRITE_BURST: int(1, 1_000_000).default(2000),
+  CONNECTION_WRITES_PER_SECOND: int(1, 1_000_000).default(500),
+  CONNECTION_WRITE_BURST: int(1, 1_000_000).default(1000),
+  /** History and sync page reads in the store at once per process; default 2 on SQLite, half of DATABASE_POOL_MAX on PostgreSQL. */
+  STORE_READ_CONCURRENCY: int(1, 1000).optional(),
+  /** A history page stops once its encoded size passes this many bytes (at least one message is returned). */
+  HISTORY_PAGE_MAX_BYTES: int(16 * 1024, 64 * 1024 * 1024).default(256 * 1024),
+  /** A retried send resyncs the conversation's members only within this many seconds of the original. */
+  RETRY_RESYNC_WINDOW_SECONDS: int(0, 3600).default(60),
+  /**
    * Password attempts per account *from one address* per 15 minutes; once spent, that address
    * waits LOGIN_DELAY_BASE_SECONDS, doubling with each further round up to LOGIN_DELAY_MAX_SECONDS.
    * Other addresses (the owner's) are not affected.

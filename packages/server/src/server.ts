@@ -16,6 +16,7 @@ import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
+import { FairShare } from './core/fair-share.js';
 import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
@@ -194,11 +195,28 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const accounts = new Accounts(store, tokens, limiter, registrations, clock, { refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS }, async (userId, deviceIds) => {
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  const messaging = new Messaging(store, events, clock, {
-    maxTextLength: config.MAX_TEXT_LENGTH,
-    maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
-    syncTokens: new SyncTokens(secret),
+  const fairShare = new FairShare(clock, {
+    userReads: { perSecond: config.USER_READS_PER_SECOND, burst: config.USER_READ_BURST },
+    userWrites: { perSecond: config.USER_WRITES_PER_SECOND, burst: config.USER_WRITE_BURST },
+    connectionReads: { perSecond: config.CONNECTION_READS_PER_SECOND, burst: config.CONNECTION_READ_BURST },
+    connectionWrites: { perSecond: config.CONNECTION_WRITES_PER_SECOND, burst: config.CONNECTION_WRITE_BURST },
+    // SQLite runs one request at a time on its thread: two reads keep it busy while a send waits
+    // behind at most those two. PostgreSQL reads in parallel on the pool; half of it stays for writes.
+    readConcurrency: config.STORE_READ_CONCURRENCY ?? (store instanceof PostgresStore ? Math.max(1, Math.floor(config.DATABASE_POOL_MAX / 2)) : 2),
   });
+  const messaging = new Messaging(
+    store,
+    events,
+    clock,
+    {
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxCustomBodyBytes: config.MAX_CUSTOM_BODY_BYTES,
+      historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES,
+      retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000,
+      syncTokens: new SyncTokens(secret),
+    },
+    fairShare,
+  );
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);

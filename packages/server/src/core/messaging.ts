@@ -15,6 +15,8 @@ import {
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
+import { FairShare } from './fair-share.js';
+import { RetryResyncPolicy } from './retry-resync.js';
 import { newConversationId, newMessageId } from './ids.js';
 import { SyncTokens } from './sync-token.js';
 import type { CreatedConversation, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
@@ -27,7 +29,17 @@ export interface MessagingLimits {
    * the signing secret, so every process reads every token. Without it, a key of this process's own.
    */
   syncTokens?: SyncTokens;
+  /** A history page stops once its encoded size passes this (default 256 KiB). */
+  historyPageMaxBytes?: number;
+  /** How long after a send its retry may still resync every member (RetryResyncPolicy). */
+  retryResyncWindowMs?: number;
 }
+
+/** Who asks for a page read: false once the socket has closed or the HTTP request was aborted. */
+export type Wanted = () => boolean;
+const always: Wanted = () => true;
+
+export const DEFAULT_HISTORY_PAGE_MAX_BYTES = 256 * 1024;
 
 const DEFAULT_PAGE = 50;
 const DEFAULT_SYNC_PAGE = 100;
@@ -38,15 +50,23 @@ const notFound = () => new NatterError('not_found', 'no such conversation');
 export class Messaging {
   readonly committer: Committer;
   private readonly tokens: SyncTokens;
+  /** Budgets and the read gate; the transports admit requests with it before calling in. */
+  readonly fairShare: FairShare;
+  private readonly retries: RetryResyncPolicy;
+  private readonly pageMaxBytes: number;
 
   constructor(
     private readonly store: Store,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly limits: MessagingLimits,
+    fairShare?: FairShare,
   ) {
     this.committer = new Committer(store);
     this.tokens = limits.syncTokens ?? new SyncTokens(randomBytes(32).toString('base64'));
+    this.fairShare = fairShare ?? new FairShare(clock);
+    this.retries = new RetryResyncPolicy(store, clock, limits.retryResyncWindowMs);
+    this.pageMaxBytes = limits.historyPageMaxBytes ?? DEFAULT_HISTORY_PAGE_MAX_BYTES;
   }
 
   private validateBody(type: 'text' | 'custom', body: unknown): string {
@@ -93,9 +113,11 @@ export class Messaging {
         await this.events.emit({ type: 'message.stored', message, seq: outcome.seq });
         return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
       case 'duplicate': {
-        // A retry: the first attempt may have died between commit and delivery.
+        // A retry: the first attempt may have died between commit and delivery, if it was lately.
         const m = outcome.message;
-        await this.events.emit({ type: 'message.retried', conversationId: m.conversationId, messageId: m.id, seq: m.seq });
+        if (await this.retries.shouldResync(userId, m)) {
+          await this.events.emit({ type: 'message.retried', conversationId: m.conversationId, messageId: m.id, seq: m.seq });
+        }
         return { id: m.id, seq: m.seq, createdAt: m.createdAt };
       }
       case 'conflict':
@@ -107,22 +129,28 @@ export class Messaging {
     }
   }
 
-  async messages(userId: string, f: ClientFrameOf<'messages'>): Promise<MessagesPage> {
+  /** A history page; `wanted` is asked when its turn in the read gate comes (FairShare.read). */
+  async messages(userId: string, f: ClientFrameOf<'messages'>, wanted: Wanted = always): Promise<MessagesPage> {
     if (f.after !== undefined && f.before !== undefined) {
       throw new NatterError('invalid_request', 'give after or before, not both');
     }
-    const query = { limit: f.limit ?? DEFAULT_PAGE, ...(f.after !== undefined && { after: f.after }), ...(f.before !== undefined && { before: f.before }) };
-    const page = await this.store.getMessages(f.conversationId, userId, query);
+    const query = {
+      limit: f.limit ?? DEFAULT_PAGE,
+      maxBytes: this.pageMaxBytes,
+      ...(f.after !== undefined && { after: f.after }),
+      ...(f.before !== undefined && { before: f.before }),
+    };
+    const page = await this.fairShare.read(userId, wanted, () => this.store.getMessages(f.conversationId, userId, query));
     if (!page) throw notFound();
     // As live: a clientMsgId only in the sender's own copies. (The page is this call's own.)
     for (const m of page.messages) if (m.senderId !== userId) m.clientMsgId = null;
     return page;
   }
 
-  async sync(userId: string, since: string | null | undefined, limit: number | undefined): Promise<SyncResult> {
+  async sync(userId: string, since: string | null | undefined, limit: number | undefined, wanted: Wanted = always): Promise<SyncResult> {
     const kind = this.store.syncVersions ?? 'counter';
     const version = this.tokens.decode(userId, since, kind);
-    const page = await this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE);
+    const page = await this.fairShare.read(userId, wanted, () => this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE));
     return { conversations: page.conversations, token: this.tokens.encode(userId, page.version, kind), hasMore: page.hasMore };
   }
 

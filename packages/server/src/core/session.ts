@@ -18,6 +18,7 @@ import type { Clock } from './clock.js';
 import { outbound, type Connection } from './connection.js';
 import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
+import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
 
 export interface SessionHooks {
@@ -49,6 +50,17 @@ export class Session {
   private state: State;
   /** Frames that arrive while `auth` is being checked wait for it, so clients may pipeline. */
   private authDone: Promise<unknown> | null = null;
+  /**
+   * The connection has gone or is closing: work not yet started is dropped, answers are neither
+   * encoded nor sent (a flood from a socket that stopped reading ends with it).
+   */
+  private gone = false;
+  /** This connection's token buckets, made on its first store-bound request. */
+  private budget: ConnectionBudget | null = null;
+  /** Requests refused for the budget since the last one admitted. */
+  private refusedInARow = 0;
+  /** Asked by the read gate when a queued page read's turn comes. */
+  private readonly wanted = (): boolean => !this.gone;
 
   constructor(
     private readonly conn: Connection,
@@ -68,7 +80,7 @@ export class Session {
 
   /** Handles one decoded frame. Never throws. */
   async handle(decoded: DecodeResult): Promise<void> {
-    if (this.state.kind === 'closed') return;
+    if (this.state.kind === 'closed' || this.gone) return;
     if (!decoded.ok) {
       this.deps.hooks.onFrame('invalid', decoded.error.code, 0);
       this.reply(decoded.id, decoded.error);
@@ -79,8 +91,21 @@ export class Session {
     let code: string | null = null;
     try {
       const data = await this.dispatch(frame);
-      if (frame.id !== undefined && data !== undefined) this.conn.send(outbound(encodeFrame({ type: 'result', id: frame.id, data })));
+      if (this.gone) {
+        code = 'dropped';
+        return;
+      }
+      if (frame.id !== undefined && data !== undefined) {
+        const json = encodeFrame({ type: 'result', id: frame.id, data });
+        const userId = this.userId;
+        if (userId !== null && this.budget) this.deps.messaging.fairShare.chargeAnswer(userId, json.length, this.budget);
+        this.conn.send(outbound(json));
+      }
     } catch (err) {
+      if (this.gone) {
+        code = 'dropped';
+        return;
+      }
       if (!(err instanceof NatterError)) this.deps.hooks.onError(err);
       const body = toErrorBody(err);
       code = body.code;
@@ -116,6 +141,16 @@ export class Session {
     if (state.kind !== 'open') throw new NatterError('not_authenticated', 'send auth first');
     const { userId, deviceId } = state.attachment;
     const m = this.deps.messaging;
+    this.budget ??= m.fairShare.newConnectionBudget();
+    try {
+      m.fairShare.admit(userId, REQUEST_CLASS[frame.type], this.budget);
+      this.refusedInARow = 0;
+    } catch (err) {
+      // A client that honours retryAfterMs meets a few refusals; one that keeps flooding costs
+      // a decode and an answer per frame for nothing: it is cut off and may come back later.
+      if (++this.refusedInARow > MAX_REFUSED_IN_A_ROW) this.conn.close(CLOSE_CODES.rate_limited, 'rate limited');
+      throw err;
+    }
     switch (frame.type) {
       case 'send':
         return m.send(userId, frame);
@@ -124,9 +159,9 @@ export class Session {
       case 'read':
         return m.read(userId, frame.conversationId, frame.seq);
       case 'sync':
-        return m.sync(userId, frame.since, frame.limit);
+        return m.sync(userId, frame.since, frame.limit, this.wanted);
       case 'messages':
-        return m.messages(userId, frame);
+        return m.messages(userId, frame, this.wanted);
       case 'conversation.direct':
         return m.openDirect(userId, frame.userId);
       case 'conversation.create':
@@ -182,8 +217,17 @@ export class Session {
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
   }
 
+  /**
+   * The transport calls this when it starts closing the connection (a slow consumer, a
+   * protocol violation), before the socket is gone: nothing more is worth doing for it.
+   */
+  abandon(): void {
+    this.gone = true;
+  }
+
   /** The transport calls this once when the connection is gone. */
   async closed(): Promise<void> {
+    this.gone = true;
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
@@ -193,6 +237,25 @@ export class Session {
     }
   }
 }
+
+/** Refusals in a row (`rate_limited`) after which a connection is closed with 3006. */
+const MAX_REFUSED_IN_A_ROW = 100;
+
+/** Which budget each store-bound request spends (FairShare). */
+const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, RequestClass> = {
+  sync: 'read',
+  messages: 'read',
+  'conversation.get': 'read',
+  send: 'write',
+  ack: 'write',
+  read: 'write',
+  'conversation.direct': 'write',
+  'conversation.create': 'write',
+  'conversation.addMembers': 'write',
+  'conversation.removeMember': 'write',
+  'conversation.leave': 'write',
+  'conversation.setRole': 'write',
+};
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */
 function authCloseCode(code: string): number {

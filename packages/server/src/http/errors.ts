@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NatterError, toErrorBody, type ErrorBody } from '@natter/protocol';
+import { RequestDropped } from '../core/fair-share.js';
 import type { Metrics } from '../metrics.js';
 
 const FASTIFY_CODES: Record<string, NatterError> = {
@@ -44,6 +45,11 @@ export function installErrorHandlers(app: FastifyInstance, metrics: Metrics): vo
     if (req.raw.destroyed && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
       req.log.debug({ code: 'ECONNRESET' }, 'client aborted the request');
       return reply.status(400).send();
+    }
+    // The client went away while its read waited its turn: nobody reads the answer.
+    if (err instanceof RequestDropped) {
+      metrics.errors.inc({ code: 'dropped' });
+      return reply.status(503).send();
     }
     const { status, body } = toHttpError(err);
     metrics.errors.inc({ code: body.error.code });

@@ -3,10 +3,11 @@
  * `Authorization: Bearer <access token>`; app servers use `X-Admin-Key` on /v1/admin.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LIMITS, NatterError, objectId } from '@natter/protocol';
 import type { Accounts } from '../core/accounts.js';
+import type { RequestClass } from '../core/fair-share.js';
 import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
 import { displayNameProblem } from '../core/display-name.js';
@@ -88,6 +89,26 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return d.accounts.authenticate(header.slice(7).trim());
   }
 
+  /**
+   * The caller of a store-bound route, admitted by their budget (the same per-user buckets as
+   * their sockets': HTTP is no way around them). Throws `rate_limited` when over it.
+   */
+  async function budgeted(req: FastifyRequest, kind: RequestClass): Promise<AccessClaims> {
+    const claims = await user(req);
+    d.messaging.fairShare.admit(claims.userId, kind, null);
+    return claims;
+  }
+
+  /** Sends a page serialised here (Fastify would do it anyway) so its size is charged to the budget. */
+  function charged(reply: FastifyReply, claims: AccessClaims, page: unknown): FastifyReply {
+    const json = JSON.stringify(page);
+    d.messaging.fairShare.chargeAnswer(claims.userId, json.length, null);
+    return reply.type('application/json; charset=utf-8').send(json);
+  }
+
+  /** False once the client has gone: a page read still queued is then dropped (FairShare.read). */
+  const wanted = (req: FastifyRequest) => () => !req.raw.socket.destroyed;
+
   function admin(req: FastifyRequest): void {
     const key = req.headers['x-admin-key'];
     // Hashing first makes the comparison constant-time whatever the key's length.
@@ -134,49 +155,49 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
 
   // --- conversations and messages ---
-  app.get('/v1/sync', async (req) => {
-    const claims = await user(req);
+  app.get('/v1/sync', async (req, reply) => {
+    const claims = await budgeted(req, 'read');
     const q = parse(syncQuery, req.query, 'query');
-    return d.messaging.sync(claims.userId, q.since, q.limit);
+    return charged(reply, claims, await d.messaging.sync(claims.userId, q.since, q.limit, wanted(req)));
   });
   app.post('/v1/conversations', async (req, reply) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     const b = parse(groupBody, req.body);
     return reply.status(201).send(await d.messaging.createGroup(claims.userId, b.title ?? null, b.members));
   });
   app.post('/v1/conversations/direct', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     return d.messaging.openDirect(claims.userId, parse(directBody, req.body).userId);
   });
   app.get('/v1/conversations/:id', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'read');
     return d.messaging.getConversation(claims.userId, parse(idParam, req.params, 'params').id);
   });
-  app.get('/v1/conversations/:id/messages', async (req) => {
-    const claims = await user(req);
+  app.get('/v1/conversations/:id/messages', async (req, reply) => {
+    const claims = await budgeted(req, 'read');
     const { id } = parse(idParam, req.params, 'params');
     const q = parse(historyQuery, req.query, 'query');
-    return d.messaging.messages(claims.userId, { type: 'messages', conversationId: id, ...q });
+    return charged(reply, claims, await d.messaging.messages(claims.userId, { type: 'messages', conversationId: id, ...q }, wanted(req)));
   });
   app.post('/v1/conversations/:id/members', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     const { id } = parse(idParam, req.params, 'params');
     return d.messaging.changeMembership(id, { kind: 'add', userIds: parse(membersBody, req.body).userIds, by: claims.userId });
   });
   app.delete('/v1/conversations/:id/members/:userId', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
     if (p.userId === claims.userId) return d.messaging.changeMembership(p.id, { kind: 'leave', userId: claims.userId });
     return d.messaging.changeMembership(p.id, { kind: 'remove', userId: p.userId, by: claims.userId });
   });
   app.put('/v1/conversations/:id/members/:userId/role', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
     const { role } = parse(roleBody, req.body);
     return d.messaging.changeMembership(p.id, { kind: 'role', userId: p.userId, role, by: claims.userId });
   });
   app.post('/v1/conversations/:id/read', async (req) => {
-    const claims = await user(req);
+    const claims = await budgeted(req, 'write');
     const { id } = parse(idParam, req.params, 'params');
     return d.messaging.read(claims.userId, id, parse(seqBody, req.body).seq);
   });

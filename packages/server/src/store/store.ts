@@ -142,6 +142,12 @@ export interface PageQuery {
   after?: number;
   before?: number;
   limit: number;
+  /**
+   * Stop adding entries once the page's encoded size passes this many bytes (at least one
+   * entry is returned; `hasMore` then says true). A count alone let one request of 200 entries
+   * of escaped text make a 4.6 MB answer.
+   */
+  maxBytes?: number;
 }
 
 export type CursorOutcome =

@@ -82,6 +82,8 @@ class SocketConnection implements Connection {
   flushedAt = 0;
   corkedAt = 0;
   corkGapMs = NO_GAP;
+  /** Told when this side starts closing, so queued work for the socket is dropped. */
+  session: Session | null = null;
   private readonly raw: { cork(): void; uncork(): void; write(b: Buffer): boolean } | undefined;
 
   constructor(
@@ -99,6 +101,7 @@ class SocketConnection implements Connection {
     if (this.closing || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount - this.corkedBytes > this.o.maxSendQueueBytes) {
       this.closing = true;
+      this.session?.abandon();
       this.o.onServerClose('slow_consumer');
       ws.close(CLOSE_CODES.slow_consumer, 'slow consumer');
       // The peer is not reading; do not wait for its close frame.
@@ -138,6 +141,7 @@ class SocketConnection implements Connection {
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
+    this.session?.abandon();
     this.o.onServerClose(reason);
     this.ws.close(code, reason.slice(0, 120));
     const ws = this.ws;
@@ -219,6 +223,7 @@ export class WebSocketGateway {
     this.live.add(conn);
     this.o.onOpen();
     const session = this.o.openSession(conn);
+    conn.session = session;
     let inFlight = 0;
     ws.on('pong', () => {
       conn.alive = true;

@@ -106,6 +106,6 @@ export function getMessages(
     const from = Math.floor(range.above) + 1;
     rows = c.log.slice(from - 1, Math.min(range.through, from + take - 1));
   }
-  const page = pageOf(rows, range);
+  const page = pageOf(rows, range, (r) => r.body);
   return { messages: page.messages.map(entryOf), hasMore: page.hasMore };
 }

@@ -210,7 +210,7 @@ export class PgMessages {
             range.take,
           ])
     ).rows;
-    const page = pageOf(rows, range);
+    const page = pageOf(rows, range, (r) => r.body);
     return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
   }
 }

@@ -1,6 +1,6 @@
 /** Unit tests of the visible window: pages, cursors and views of active and left members. */
 import { describe, expect, it } from 'vitest';
-import { buildView, cursorRefusal, pageOf, pageRange, visibleLast, type ViewedMember } from './visibility.js';
+import { buildView, cursorRefusal, entryBytes, pageOf, pageRange, visibleLast, type ViewedMember } from './visibility.js';
 
 const active: ViewedMember = { role: 'member', state: 'active', joinedSeq: 5, leftSeq: null, readSeq: 6 };
 const left: ViewedMember = { role: 'admin', state: 'left', joinedSeq: 5, leftSeq: 9, readSeq: 7 };
@@ -30,11 +30,28 @@ describe('pageRange', () => {
 describe('pageOf', () => {
   it('returns ascending entries and whether more lie beyond', () => {
     const after = pageRange(active, 20, { after: 0, limit: 2 });
-    expect(pageOf([5, 6, 7], after)).toEqual({ messages: [5, 6], hasMore: true });
-    expect(pageOf([5, 6], after)).toEqual({ messages: [5, 6], hasMore: false });
+    const body = () => '{}';
+    expect(pageOf([5, 6, 7], after, body)).toEqual({ messages: [5, 6], hasMore: true });
+    expect(pageOf([5, 6], after, body)).toEqual({ messages: [5, 6], hasMore: false });
     const before = pageRange(active, 20, { before: 9, limit: 2 });
-    expect(pageOf([8, 7, 6], before)).toEqual({ messages: [7, 8], hasMore: true });
-    expect(pageOf([6, 5], before)).toEqual({ messages: [5, 6], hasMore: false });
+    expect(pageOf([8, 7, 6], before, body)).toEqual({ messages: [7, 8], hasMore: true });
+    expect(pageOf([6, 5], before, body)).toEqual({ messages: [5, 6], hasMore: false });
+  });
+
+  it('stops once the encoded size passes maxBytes, keeping the entries nearest the start and at least one', () => {
+    // Each entry: a 1,000-byte body plus the per-entry overhead; 3,000 bytes hold two of them.
+    const rows = [5, 6, 7, 8];
+    const body = () => 'x'.repeat(1000);
+    const after = pageRange(active, 20, { after: 4, limit: 10, maxBytes: 2 * entryBytes(body()) });
+    expect(pageOf(rows, after, body)).toEqual({ messages: [5, 6], hasMore: true });
+    const before = pageRange(active, 20, { before: 9, limit: 10, maxBytes: 2 * entryBytes(body()) });
+    expect(pageOf([8, 7, 6, 5], before, body)).toEqual({ messages: [7, 8], hasMore: true });
+    // Exactly at the limit is within it; nothing beyond: no more.
+    expect(pageOf([5, 6], after, body)).toEqual({ messages: [5, 6], hasMore: false });
+    // One entry larger than the whole budget still makes a page, so paging moves on.
+    const tiny = pageRange(active, 20, { after: 4, limit: 10, maxBytes: 10 });
+    expect(pageOf(rows, tiny, body)).toEqual({ messages: [5], hasMore: true });
+    expect(pageOf([5], tiny, body)).toEqual({ messages: [5], hasMore: false });
   });
 });
 

@@ -39,25 +39,55 @@ export function visibleLast(m: Standing, lastSeq: number): number {
  * seq >= from, newest first; `after`: seq > above and seq <= through, oldest first. Both read
  * `take` rows (one more than the page) so `pageOf` can tell whether there are more.
  */
-export type PageRange =
+export type PageRange = (
   | { kind: 'before'; below: number; from: number; take: number }
-  | { kind: 'after'; above: number; through: number; take: number };
+  | { kind: 'after'; above: number; through: number; take: number }
+) & { maxBytes?: number };
+
+/** Bytes an entry adds to an encoded page besides its body's JSON text: ids, seq, field names. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/** About what one stored entry takes in an encoded page (its body is stored as JSON text). */
+export function entryBytes(body: string): number {
+  return Buffer.byteLength(body) + ENTRY_OVERHEAD_BYTES;
+}
 
 /** The rows a getMessages query reads for a member whose conversation is at `lastSeq`. */
 export function pageRange(m: Standing, lastSeq: number, q: PageQuery): PageRange {
   const hi = visibleLast(m, lastSeq);
+  const cap = q.maxBytes !== undefined ? { maxBytes: q.maxBytes } : {};
   // Capped at hi + 1: a left member must not page back into entries after leftSeq.
-  if (q.before !== undefined) return { kind: 'before', below: Math.min(q.before, hi + 1), from: m.joinedSeq, take: q.limit + 1 };
-  return { kind: 'after', above: Math.max(q.after ?? 0, m.joinedSeq - 1), through: hi, take: q.limit + 1 };
+  if (q.before !== undefined) return { kind: 'before', below: Math.min(q.before, hi + 1), from: m.joinedSeq, take: q.limit + 1, ...cap };
+  return { kind: 'after', above: Math.max(q.after ?? 0, m.joinedSeq - 1), through: hi, take: q.limit + 1, ...cap };
 }
 
 /**
  * The page from the rows read for `range`, in the order the range reads them (newest first for
- * `before`): at most `take - 1` entries, always ascending, and whether more lie beyond.
+ * `before`): at most `take - 1` entries, always ascending, and whether more lie beyond. Entries
+ * stop once their size (`bodyOf` each row's JSON text) passes `range.maxBytes`: the page keeps
+ * the entries nearest its start (`after`: the oldest; `before`: the newest), so the next page
+ * continues from its end and nothing is skipped; at least one entry is kept so paging moves on.
+ * Rows are taken one at a time, so a lazy iterator (a statement's rows) is read no further.
  */
-export function pageOf<T>(rows: readonly T[], range: PageRange): { messages: T[]; hasMore: boolean } {
-  const page = rows.slice(0, range.take - 1);
-  return { messages: range.kind === 'before' ? page.reverse() : page, hasMore: rows.length >= range.take };
+export function pageOf<T>(rows: Iterable<T>, range: PageRange, bodyOf: (row: T) => string): { messages: T[]; hasMore: boolean } {
+  const page: T[] = [];
+  let bytes = 0;
+  let hasMore = false;
+  for (const row of rows) {
+    if (page.length === range.take - 1) {
+      hasMore = true;
+      break;
+    }
+    if (range.maxBytes !== undefined) {
+      bytes += entryBytes(bodyOf(row));
+      if (bytes > range.maxBytes && page.length > 0) {
+        hasMore = true;
+        break;
+      }
+    }
+    page.push(row);
+  }
+  return { messages: range.kind === 'before' ? page.reverse() : page, hasMore };
 }
 
 /**

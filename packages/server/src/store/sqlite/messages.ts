@@ -100,9 +100,9 @@ export class SqliteMessages {
       const range = pageRange(toViewedMember(r), r.last_seq, q);
       const rows =
         range.kind === 'before'
-          ? this.s.messagesBefore.all(conversationId, range.below, range.from, range.take)
-          : this.s.messagesAfter.all(conversationId, range.above, range.through, range.take);
-      const page = pageOf(rows, range);
+          ? this.s.messagesBefore.iterate(conversationId, range.below, range.from, range.take)
+          : this.s.messagesAfter.iterate(conversationId, range.above, range.through, range.take);
+      const page = pageOf(rows, range, (r) => r.body);
       return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
     })();
   }

@@ -19,6 +19,8 @@ export interface Stmt<P extends unknown[] = unknown[], R = unknown> {
   run(...params: P): Database.RunResult;
   get(...params: P): R | undefined;
   all(...params: P): R[];
+  /** Rows one at a time: a history page stops reading once it is full (rules/visibility.ts pageOf). */
+  iterate(...params: P): IterableIterator<R>;
 }
 
 /** Prepares every statement the store runs, on `db` (migrated already). */
