@@ -102,7 +102,7 @@ describe('register', () => {
     }
   });
 
-  it.each([{ REGISTRATION: 'closed' }, { REGISTRATION_OPEN: false }])('is refused with 403 forbidden with %j, while the admin API still creates users', async (setting) => {
+  it.each<Record<string, string | boolean>>([{ REGISTRATION: 'closed' }, { REGISTRATION_OPEN: false }])('is refused with 403 forbidden with %j, while the admin API still creates users', async (setting) => {
     const t = await start(setting);
     const r = await api(t.url, 'POST', '/v1/auth/register', { username: uniqueName(), password: PASSWORD });
     expect(r.status).toBe(403);
