@@ -56,8 +56,10 @@ export const OPERATIONS: Record<string, Operation> = {
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   // Refinements (common passwords, display-name rules) cannot be expressed: the checks behind
   // them are the server's, and the document says which constraints are JSON-Schema-checkable.
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // The dialect is the document's (jsonSchemaDialect defaults to 2020-12 in OpenAPI 3.1).
+  delete js.$schema;
+  return js;
 }
 
 function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): object[] {
