@@ -1,9 +1,10 @@
 /**
- * The README's examples run (issue 20): examples/chat.mjs, the file the README shows, is run with
+ * The README's examples run (issue 20): examples/chat.mjs, the file the README shows verbatim, is run with
  * plain `node` against a live server, twice — the second run finds alice and bob registered and
  * must log them in — and must exit by itself with the conversation printed.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,11 @@ function runExample(file: string, url: string): Promise<{ code: number | null; s
 }
 
 describe('examples/chat.mjs', () => {
+  it('is the code the README shows, verbatim', () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain('```js\n' + readFileSync(CHAT, 'utf8') + '```');
+  });
+
   it('registers alice and bob, delivers the message, explains the system entry and exits; a second run logs in', async () => {
     const t = await start();
     const first = await runExample(CHAT, t.url);
