@@ -294,7 +294,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   // Fastify would log one "Server listening" line per network interface: its logger (a child of
   // ours) skips info while it listens, and the one line below says where the server is.
   const level = app.log.level;
-  app.log.level = 'warn';
+  if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn';
   await app.listen({ port: config.PORT, host: config.HOST }).finally(() => (app.log.level = level));
   const port = (app.server.address() as AddressInfo).port;
   const everywhere = config.HOST === '0.0.0.0' || config.HOST === '::';
