@@ -25,7 +25,8 @@ describe('loadConfig defaults', () => {
       LOG_LEVEL: 'info',
       ACCESS_TOKEN_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_DAYS: 30,
-      REGISTRATION_OPEN: true,
+      REGISTRATION: 'open',
+      LOG_FORMAT: 'auto',
       DURABILITY: 'normal',
       MAX_FRAME_BYTES: 65536,
       MAX_SEND_QUEUE_BYTES: 4 * 1024 * 1024,
@@ -50,18 +51,27 @@ describe('loadConfig defaults', () => {
   it('parses numbers, booleans and origins from strings', () => {
     const c = loadConfig({
       PORT: '9000',
-      REGISTRATION_OPEN: 'false',
+      REGISTRATION: 'closed',
       TRUST_PROXY: '1',
       ALLOWED_ORIGINS: ' https://a.example , https://b.example ,',
       DATABASE_URL: 'sqlite:/tmp/x.db',
       BUS_URL: 'memory:',
     });
     expect(c.PORT).toBe(9000);
-    expect(c.REGISTRATION_OPEN).toBe(false);
+    expect(c.REGISTRATION).toBe('closed');
     expect(c.TRUST_PROXY).toBe(true);
     expect(c.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(loadConfig({ ALLOWED_ORIGINS: '*' }).allowedOrigins).toBe('*');
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).DATABASE_URL).toBe('postgres://u@h/db');
+  });
+
+  it('maps the deprecated REGISTRATION_OPEN onto REGISTRATION, with a warning, and refuses the two disagreeing', () => {
+    const closed = loadConfig({ REGISTRATION_OPEN: 'false' });
+    expect(closed.REGISTRATION).toBe('closed');
+    expect(closed.warnings.join('\n')).toMatch(/REGISTRATION_OPEN is deprecated: set REGISTRATION=closed/);
+    expect(loadConfig({ REGISTRATION_OPEN: 'true', REGISTRATION: 'open' }).REGISTRATION).toBe('open');
+    expect(loadConfig({}).warnings).toEqual([]);
+    expect(errorFor({ REGISTRATION_OPEN: 'true', REGISTRATION: 'closed' }).message).toMatch(/^\s*REGISTRATION_OPEN: deprecated, and says open where REGISTRATION says closed/m);
   });
 
   it('ignores environment variables that are not Natter settings', () => {
@@ -83,6 +93,8 @@ describe('loadConfig rejects wrong values, naming the variable', () => {
     ['JWT_SECRET', 'short-secret'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
     ['REGISTRATION_OPEN', 'yes'],
+    ['REGISTRATION', 'invite'],
+    ['LOG_FORMAT', 'text'],
     ['DURABILITY', 'sometimes'],
     ['MAX_FRAME_BYTES', '10'],
     ['HEARTBEAT_INTERVAL_MS', 'often'],
@@ -136,7 +148,7 @@ describe('config file (NATTER_CONFIG)', () => {
     const c = loadConfig({ NATTER_CONFIG: path });
     expect(c.PORT).toBe(7000);
     expect(c.LOG_LEVEL).toBe('warn');
-    expect(c.REGISTRATION_OPEN).toBe(false);
+    expect(c.REGISTRATION).toBe('closed');
     expect(c.allowedOrigins).toEqual(['https://app.example']);
   });
 

@@ -45,14 +45,21 @@ const schema = z.object({
   /** Comma-separated origins allowed to open WebSockets; `*` allows any. Empty: only non-browser clients and same-host origins. */
   ALLOWED_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines when stdout is a terminal, JSON (one object a line) otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Admin API key for app servers; admin routes are disabled when unset. At least 24 characters. */
   ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
   /** HS256 secret for access tokens; generated and kept in DATA_DIR when unset. */
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
-  /** Allow POST /v1/auth/register. Apps that mint users through the admin API turn it off. */
-  REGISTRATION_OPEN: bool.default(true),
+  /**
+   * Who may create an account: `open`, anyone through POST /v1/auth/register; `closed`, only the
+   * admin API (apps that manage their own users, and any public host that is not a public service).
+   */
+  REGISTRATION: z.enum(['open', 'closed']).default('open'),
+  /** Deprecated: REGISTRATION_OPEN=false is REGISTRATION=closed. Still accepted, with a warning. */
+  REGISTRATION_OPEN: bool.optional(),
   /** `normal` survives a killed process; `full` (fsync every commit) also survives power loss. */
   DURABILITY: z.enum(['normal', 'full']).default('normal'),
   MAX_FRAME_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
@@ -213,6 +220,16 @@ export function loadConfig(env: Source = process.env, overrides: Source = {}): C
     if (weak) warnings.push(`${key} ${weak}: anyone who guesses it ${key === 'JWT_SECRET' ? 'can sign tokens for any user' : 'gets its access'}; generate a random value (openssl rand -base64 48)`);
   }
   if (refused.length > 0) throw new ConfigError(`invalid configuration:\n${refused.join('\n')}`);
+  if (c.REGISTRATION_OPEN !== undefined) {
+    const implied = c.REGISTRATION_OPEN ? 'open' : 'closed';
+    if (merged.REGISTRATION !== undefined && merged.REGISTRATION !== implied) {
+      throw new ConfigError(
+        `invalid configuration:\n  REGISTRATION_OPEN: deprecated, and says ${implied} where REGISTRATION says ${c.REGISTRATION}; remove REGISTRATION_OPEN`,
+      );
+    }
+    c.REGISTRATION = implied;
+    warnings.push(`REGISTRATION_OPEN is deprecated: set REGISTRATION=${implied} instead`);
+  }
   const origins = c.ALLOWED_ORIGINS.trim();
   return {
     ...c,

@@ -1,6 +1,6 @@
 /** The logger's redaction: secrets never reach a log line, wherever they usually sit in an object. */
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './log.js';
+import { createLogger, wantsPretty } from './log.js';
 
 describe('logs', () => {
   it('createLogger redacts secrets wherever they are usually found', () => {
@@ -33,5 +33,20 @@ describe('logs', () => {
     const out = lines.join('');
     expect(out).toContain('[redacted]');
     for (const s of secrets) expect(out).not.toContain(s);
+  });
+});
+
+describe('log format', () => {
+  it('is pretty in a terminal (auto) or when asked, and JSON otherwise', () => {
+    expect(wantsPretty('auto', true)).toBe(true);
+    expect(wantsPretty('auto', false)).toBe(false);
+    expect(wantsPretty('json', true)).toBe(false);
+    expect(wantsPretty('pretty', false)).toBe(true);
+  });
+
+  it('writes JSON lines to a given destination whatever the format', () => {
+    const lines: string[] = [];
+    createLogger('info', { write: (s: string) => void lines.push(s) }, 'pretty').info({ n: 1 }, 'hello');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, n: 1, msg: 'hello' });
   });
 });

@@ -21,10 +21,9 @@ async function main(): Promise<void> {
     throw err;
   }
   if (config.WORKERS > 1 && cluster.isPrimary) return runPrimary(config);
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
+  // startNatter logs the one "listening" line, with the URL.
   const server = await startNatter(config, { logger });
-  const where = config.DATABASE_URL?.startsWith('postgres') ? 'data in PostgreSQL' : `data in ${config.dataDir}`;
-  process.stdout.write(`Natter is running at ${server.url} (WebSocket ${server.url.replace('http', 'ws')}/v1/ws, ${where})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
 
 /** The primary only supervises: workers do all the work, each a full Natter process. */
 function runPrimary(config: Config): void {
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   let stopping = false;
   let deaths: number[] = [];
   const fork = () => cluster.fork();

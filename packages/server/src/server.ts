@@ -29,6 +29,8 @@ import { NatsBus } from './bus/nats/nats-bus.js';
 import { RedisBus } from './bus/redis/redis-bus.js';
 import { ConfigError, type Config } from './config.js';
 import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
+import { registerCors } from './http/cors.js';
+import { serveOpenApi } from './http/openapi.js';
 import { registerRoutes } from './http/routes.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -151,7 +153,7 @@ function watchWal(store: SqliteWorkerStore, warnBytes: number, stallMs: number, 
 }
 
 export async function startNatter(config: Config, deps: NatterDeps = {}): Promise<NatterServer> {
-  const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
+  const logger = deps.logger ?? createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const clock = deps.clock ?? systemClock;
   for (const warning of config.warnings) logger.warn(warning);
   prepareDataDir(config.dataDir, logger);
@@ -224,7 +226,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   };
 
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger.child({}),
     // Per-request lines are noise at scale; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.MAX_FRAME_BYTES,
@@ -234,6 +236,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     frameworkErrors: frameworkErrorHandler(metrics),
   }) as unknown as FastifyInstance;
   installErrorHandlers(app, metrics);
+  await registerCors(app, config.allowedOrigins);
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpLatency.observe({ route: req.routeOptions.url ?? 'unknown', status: reply.statusCode }, reply.elapsedTime / 1000);
   });
@@ -246,7 +249,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       return metrics.registry.metrics();
     },
   });
-  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registrationOpen: config.REGISTRATION_OPEN });
+  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
   const sessionDeps: SessionDeps = {
@@ -287,14 +291,24 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     onServerClose: (reason) => metrics.closes.inc({ reason }),
   });
 
-  await app.listen({ port: config.PORT, host: config.HOST });
+  // Fastify would log one "Server listening" line per network interface: its logger (a child of
+  // ours) skips info while it listens, and the one line below says where the server is.
+  const level = app.log.level;
+  if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn';
+  await app.listen({ port: config.PORT, host: config.HOST }).finally(() => (app.log.level = level));
   const port = (app.server.address() as AddressInfo).port;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-  logger.info({ port, dataDir: config.dataDir }, 'natter listening');
+  const everywhere = config.HOST === '0.0.0.0' || config.HOST === '::';
+  const host = everywhere ? '127.0.0.1' : config.HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const data = config.DATABASE_URL?.startsWith('postgres') ? 'data in PostgreSQL' : `data in ${config.dataDir}`;
+  logger.info(
+    { url, host: config.HOST, port, registration: config.REGISTRATION },
+    `natter listening at ${url}${everywhere ? ` (HOST=${config.HOST}: every interface)` : ''}, WebSocket at /v1/ws, registration ${config.REGISTRATION}, ${data}`,
+  );
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     app,
     store,

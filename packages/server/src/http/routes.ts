@@ -4,72 +4,38 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { LIMITS, NatterError, objectId } from '@natter/protocol';
+import { NatterError } from '@natter/protocol';
 import type { Accounts } from '../core/accounts.js';
 import type { RequestClass } from '../core/fair-share.js';
 import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
-import { displayNameProblem } from '../core/display-name.js';
-import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
+import {
+  adminUserBody,
+  directBody,
+  groupBody,
+  historyQuery,
+  idParam,
+  loginBody,
+  memberParams,
+  membersBody,
+  mintBody,
+  passwordBody,
+  profileBody,
+  refreshBody,
+  registerBody,
+  roleBody,
+  seqBody,
+  syncQuery,
+} from './schemas.js';
 import { parse } from './validate.js';
 
 export interface RouteDeps {
   accounts: Accounts;
   messaging: Messaging;
   adminApiKey: string | undefined;
-  registrationOpen: boolean;
+  /** `closed`: accounts come only from the admin API. */
+  registration: 'open' | 'closed';
 }
-
-const username = z
-  .string()
-  .min(3)
-  .max(32)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -');
-/** A new password: long enough and not one of the most common ones (ASVS 5 V6.2.4). */
-const password = z
-  .string()
-  .min(PASSWORD_MIN)
-  .max(PASSWORD_MAX)
-  .refine((p) => !isCommonPassword(p), 'this password is too common; choose another');
-const displayName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .superRefine((name, ctx) => {
-    const problem = displayNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .nullable();
-const avatarUrl = z
-  .string()
-  .max(2048)
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'http(s) URL')
-  .nullable();
-const deviceName = z.string().max(64).nullable().optional();
-
-const registerBody = z.object({ username, password, displayName: displayName.optional(), deviceName });
-const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(PASSWORD_MAX), deviceName });
-const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
-const profileBody = z.object({ displayName: displayName.optional(), avatarUrl: avatarUrl.optional() });
-const passwordBody = z.object({ currentPassword: z.string().min(1).max(PASSWORD_MAX), newPassword: password });
-const adminUserBody = z.object({ username, password: password.optional(), displayName: displayName.optional(), avatarUrl: avatarUrl.optional() });
-const mintBody = z.object({ deviceName });
-const idParam = z.object({ id: objectId });
-const groupBody = z.object({ title: z.string().min(1).max(LIMITS.titleLength).optional(), members: z.array(objectId).max(LIMITS.membersPerRequest) });
-const directBody = z.object({ userId: objectId });
-const membersBody = z.object({ userIds: z.array(objectId).min(1).max(LIMITS.membersPerRequest) });
-const roleBody = z.object({ role: z.enum(['admin', 'member']) });
-const seqNum = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const historyQuery = z.object({
-  after: seqNum.optional(),
-  before: seqNum.optional(),
-  limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional(),
-});
-const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
-const seqBody = z.object({ seq: seqNum });
 
 function hashKey(key: string): Buffer {
   return createHash('sha256').update(key).digest();
@@ -119,7 +85,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   // --- auth ---
   app.post('/v1/auth/register', async (req, reply) => {
-    if (!d.registrationOpen) throw new NatterError('forbidden', 'registration is closed on this server');
+    if (d.registration !== 'open') throw new NatterError('forbidden', 'registration is closed on this server');
     const b = parse(registerBody, req.body);
     const r = await d.accounts.register(b, req.ip);
     return reply.status(201).send(r);
@@ -186,13 +152,13 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
   app.delete('/v1/conversations/:id/members/:userId', async (req) => {
     const claims = await budgeted(req, 'write');
-    const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
+    const p = parse(memberParams, req.params, 'params');
     if (p.userId === claims.userId) return d.messaging.changeMembership(p.id, { kind: 'leave', userId: claims.userId });
     return d.messaging.changeMembership(p.id, { kind: 'remove', userId: p.userId, by: claims.userId });
   });
   app.put('/v1/conversations/:id/members/:userId/role', async (req) => {
     const claims = await budgeted(req, 'write');
-    const p = parse(z.object({ id: objectId, userId: objectId }), req.params, 'params');
+    const p = parse(memberParams, req.params, 'params');
     const { role } = parse(roleBody, req.body);
     return d.messaging.changeMembership(p.id, { kind: 'role', userId: p.userId, role, by: claims.userId });
   });

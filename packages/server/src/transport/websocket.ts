@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection, OutboundFrame } from '../core/connection.js';
 import { ConnectionCaps } from '../core/connection-caps.js';
+import { originAllowed } from '../origins.js';
 import type { Session } from '../core/session.js';
 import { NO_GAP, WriteCoalescer } from './write-coalescer.js';
 
@@ -178,16 +179,8 @@ export class WebSocketGateway {
   }
 
   private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    // Non-browser clients send no Origin; browsers always do, and that is what CSWSH abuses.
-    if (origin === undefined) return true;
-    if (this.o.allowedOrigins === '*') return true;
-    if (this.o.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
+    // CSWSH: a page on another site must not open a socket with the user's credentials.
+    return originAllowed(req.headers.origin, req.headers.host, this.o.allowedOrigins);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

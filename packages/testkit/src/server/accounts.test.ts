@@ -102,8 +102,8 @@ describe('register', () => {
     }
   });
 
-  it('is refused with 403 forbidden when REGISTRATION_OPEN=false, while the admin API still creates users', async () => {
-    const t = await start({ REGISTRATION_OPEN: false });
+  it.each<Record<string, string | boolean>>([{ REGISTRATION: 'closed' }, { REGISTRATION_OPEN: false }])('is refused with 403 forbidden with %j, while the admin API still creates users', async (setting) => {
+    const t = await start(setting);
     const r = await api(t.url, 'POST', '/v1/auth/register', { username: uniqueName(), password: PASSWORD });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('forbidden');

@@ -1,0 +1,146 @@
+/**
+ * The OpenAPI 3.1 document of the REST API, served at GET /v1/openapi.json. Request bodies, path
+ * parameters and queries are generated from the zod schemas the routes validate with
+ * (schemas.ts, through zod's own `z.toJSONSchema`, whose draft 2020-12 output is OpenAPI 3.1's
+ * dialect); this file adds only what zod cannot know: summaries, auth and statuses. Answers'
+ * bodies are described in prose (docs/api.md): the core returns plain objects with no schema.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ERROR_CODES } from '@natter/protocol';
+import * as s from './schemas.js';
+
+type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
+
+interface Operation {
+  summary: string;
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'admin';
+  auth: Auth;
+  /** The status of a successful answer. */
+  ok: 200 | 201 | 204;
+  body?: z.ZodType;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+}
+
+/** Every route the server registers, keyed `METHOD /path` as Fastify spells it. */
+export const OPERATIONS: Record<string, Operation> = {
+  'GET /healthz': { summary: 'Liveness: 200 while the process serves', tag: 'meta', auth: 'none', ok: 200 },
+  'GET /metrics': { summary: 'Prometheus metrics (on the main port unless METRICS_PORT is set)', tag: 'meta', auth: 'metrics', ok: 200 },
+  'GET /v1/openapi.json': { summary: 'This document', tag: 'meta', auth: 'none', ok: 200 },
+  'POST /v1/auth/register': { summary: 'Create an account (REGISTRATION=open) and its first device', tag: 'auth', auth: 'none', ok: 201, body: s.registerBody },
+  'POST /v1/auth/login': { summary: 'Log in: tokens for a new device', tag: 'auth', auth: 'none', ok: 200, body: s.loginBody },
+  'POST /v1/auth/refresh': { summary: 'Exchange a refresh token for new tokens (rotation)', tag: 'auth', auth: 'none', ok: 200, body: s.refreshBody },
+  'POST /v1/auth/logout': { summary: "Revoke the caller's device", tag: 'auth', auth: 'bearer', ok: 204 },
+  'GET /v1/me': { summary: "The caller's profile", tag: 'me', auth: 'bearer', ok: 200 },
+  'PATCH /v1/me': { summary: 'Change display name or avatar', tag: 'me', auth: 'bearer', ok: 200, body: s.profileBody },
+  'POST /v1/me/password': { summary: 'Change password (revokes the other devices)', tag: 'me', auth: 'bearer', ok: 204, body: s.passwordBody },
+  'GET /v1/me/devices': { summary: "The caller's devices", tag: 'me', auth: 'bearer', ok: 200 },
+  'DELETE /v1/me/devices/:id': { summary: 'Revoke one of the caller\'s devices', tag: 'me', auth: 'bearer', ok: 204, params: s.idParam },
+  'GET /v1/users/:id': { summary: "Another user's public profile", tag: 'me', auth: 'bearer', ok: 200, params: s.idParam },
+  'GET /v1/sync': { summary: 'Conversations changed since a sync token', tag: 'conversations', auth: 'bearer', ok: 200, query: s.syncQuery },
+  'POST /v1/conversations': { summary: 'Create a group', tag: 'conversations', auth: 'bearer', ok: 201, body: s.groupBody },
+  'POST /v1/conversations/direct': { summary: 'Open (or find) the 1:1 conversation with a user', tag: 'conversations', auth: 'bearer', ok: 200, body: s.directBody },
+  'GET /v1/conversations/:id': { summary: 'One conversation with its members', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam },
+  'GET /v1/conversations/:id/messages': { summary: 'A page of history', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, query: s.historyQuery },
+  'POST /v1/conversations/:id/members': { summary: 'Add members (group admins)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.membersBody },
+  'DELETE /v1/conversations/:id/members/:userId': { summary: 'Remove a member, or leave (your own id)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams },
+  'PUT /v1/conversations/:id/members/:userId/role': { summary: "Set a member's role (group admins)", tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams, body: s.roleBody },
+  'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
+  'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
+  'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
+};
+
+/** JSON Schema 2020-12 of what a client may send (`io: 'input'`: before coercion and defaults). */
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  // Refinements (common passwords, display-name rules) cannot be expressed: the checks behind
+  // them are the server's, and the document says which constraints are JSON-Schema-checkable.
+  const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // The dialect is the document's (jsonSchemaDialect defaults to 2020-12 in OpenAPI 3.1).
+  delete js.$schema;
+  return js;
+}
+
+function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): object[] {
+  if (!schema) return [];
+  const js = jsonSchema(schema) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    schema: prop,
+  }));
+}
+
+const SECURITY: Record<Auth, object[] | undefined> = {
+  none: [],
+  bearer: [{ bearer: [] }],
+  admin: [{ adminKey: [] }],
+  metrics: [{}, { bearer: [] }],
+};
+
+const errorResponse = { description: 'An error: `{ error: { code, message, retryable } }`', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+/** The document for the routes that `has` says are registered (/metrics may be on its own port). */
+export function openApiDocument(version: string, has: (method: string, url: string) => boolean): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const [key, op] of Object.entries(OPERATIONS)) {
+    const [method, url] = key.split(' ') as [string, string];
+    if (!has(method, url)) continue;
+    const path = url.replace(/:([A-Za-z]+)/g, '{$1}');
+    const params = [...parameters(op.params, 'path'), ...parameters(op.query, 'query')];
+    (paths[path] ??= {})[method.toLowerCase()] = {
+      operationId: `${method.toLowerCase()}${url.replace(/[/:.]+(\w)/g, (_m, c: string) => c.toUpperCase())}`,
+      summary: op.summary,
+      tags: [op.tag],
+      security: SECURITY[op.auth],
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+      responses: {
+        [String(op.ok)]: { description: op.ok === 204 ? 'Done; no body' : 'Success (see docs/api.md for the body)' },
+        default: errorResponse,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Natter REST API', version, description: 'Generated from the zod schemas the server validates requests with. Prose and examples: docs/api.md.' },
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from /v1/auth/*' },
+        adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key', description: 'ADMIN_API_KEY, for app servers only' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message', 'retryable'],
+              properties: {
+                code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+                message: { type: 'string' },
+                retryable: { type: 'boolean' },
+                details: { type: 'object', description: 'e.g. retryAfterMs on rate_limited' },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Serves the document, built once on first request, when every route is registered. */
+export function serveOpenApi(app: FastifyInstance): void {
+  // src/http/ and dist/http/ are both two levels under the package.
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  let document: string | null = null;
+  app.get('/v1/openapi.json', async (_req, reply) => {
+    document ??= JSON.stringify(openApiDocument(version, (method, url) => app.hasRoute({ method, url })));
+    return reply.type('application/json; charset=utf-8').send(document);
+  });
+}
