@@ -1,7 +1,8 @@
 /**
  * Wires one Natter process together: Store, Bus, core services, HTTP API and the WebSocket
  * gateway. `startNatter` is what main.ts and the tests call; it returns a handle whose
- * `close()` shuts down gracefully (stop accepting, close sockets, drain commits, close the store).
+ * `close()` shuts down gracefully (stop accepting, close sockets, drain commits, write the delivery
+ * cursors kept in memory, close the store).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -180,6 +181,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitQueue.observe(queuedS);
     metrics.commitDuration.observe(commitS);
   };
+  messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
 
   const app = Fastify({
     loggerInstance: logger,
@@ -268,6 +270,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         await gateway.close();
         await stopped;
         await messaging.committer.drained();
+        // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
+        await messaging.cursors.close();
         await bus.close();
         await store.close();
         logger.info('stopped');

@@ -13,6 +13,7 @@ import {
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
+import { DeliveryCursors } from './cursors.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { newConversationId, newMessageId } from './ids.js';
 import type { CreatedConversation, MembershipChange, NewConversation, NewMessage, Store } from '../store/store.js';
@@ -41,6 +42,8 @@ export function decodeSyncToken(token: string | null | undefined): number {
 
 export class Messaging {
   readonly committer: Committer;
+  /** Delivery cursors acked for entries delivered here: in memory, written in batches. */
+  readonly cursors: DeliveryCursors;
 
   constructor(
     private readonly store: Store,
@@ -49,6 +52,7 @@ export class Messaging {
     private readonly limits: MessagingLimits,
   ) {
     this.committer = new Committer(store);
+    this.cursors = new DeliveryCursors(store, clock);
   }
 
   private validateBody(type: 'text' | 'custom', body: unknown): string {
@@ -127,11 +131,18 @@ export class Messaging {
     return { conversations: page.conversations, token: encodeSyncToken(page.version), hasMore: page.hasMore };
   }
 
-  async ack(userId: string, deviceId: string, conversationId: string, seq: number): Promise<{ seq: number }> {
+  /**
+   * `shown`: this process delivered the device an entry at `seq` or later in the conversation
+   * and routes it to the device still (Delivery.shown), so the device may ack `seq` and the ack
+   * is kept in memory and written with others (cursors.ts); the answer is the cursor as this
+   * process knows it. Any other ack is checked and written by the store at once.
+   */
+  async ack(userId: string, deviceId: string, conversationId: string, seq: number, shown = false): Promise<{ seq: number }> {
+    if (shown) return { seq: this.cursors.ack(deviceId, conversationId, seq) };
     const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
-    return { seq: r.seq };
+    return { seq: this.cursors.stored(deviceId, conversationId, r.seq) };
   }
 
   async read(userId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

@@ -117,7 +117,7 @@ export class Session {
       case 'send':
         return m.send(userId, frame);
       case 'ack':
-        return m.ack(userId, deviceId, frame.conversationId, frame.seq);
+        return m.ack(userId, deviceId, frame.conversationId, frame.seq, this.deps.delivery.shown(state.attachment, frame.conversationId, frame.seq));
       case 'read':
         return m.read(userId, frame.conversationId, frame.seq);
       case 'sync':
@@ -177,7 +177,11 @@ export class Session {
     const state = this.state;
     this.state = { kind: 'closed' };
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
-    if (state.kind === 'open') await this.deps.delivery.detach(state.attachment);
+    if (state.kind === 'open') {
+      await this.deps.delivery.detach(state.attachment);
+      // What the device acked reaches the store now, not a timer's tick later.
+      await this.deps.messaging.cursors.deviceGone(state.attachment.deviceId);
+    }
   }
 }
 
