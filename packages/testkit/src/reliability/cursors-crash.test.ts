@@ -2,7 +2,8 @@
  * Cursors across kill -9: delivery cursors are kept in memory and written about once a second
  * (core/cursors.ts), so a crash may forget the last acks, but it must never move a cursor back
  * or past what the client acked. A device acks what it received — in order and, like a client
- * that got entries again, some older seqs too — and marks some read, while its server is killed
+ * that got entries again, some older seqs too (each run starts with an ack of seq 1, written
+ * before anything newer) — and marks some read, while its server is killed
  * at random moments and restarted on the same data. Between runs the SQLite file is read
  * directly: each device's delivery cursor and the user's read cursor only ever go up, never
  * beyond the highest seq that device acked (or the user marked read), and a read cursor the
@@ -68,6 +69,14 @@ describe('cursors across kill -9', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const sender = await RawClient.authed(ws, alice.accessToken);
       const devices = await Promise.all(bob.map((t) => RawClient.authed(ws, t.accessToken)));
+      // A device whose client lost its place acks an old seq first (here 1): after a write,
+      // the stored cursor must not have gone back to it.
+      await sender.request({ type: 'send', conversationId, clientMsgId: `r${round}first`, msgType: 'text', body: { text: 'first' } });
+      for (const d of devices) {
+        await d.waitFor((x) => x.type === 'message');
+        expect((await d.request({ type: 'ack', conversationId, seq: 1 })).type).toBe('result');
+      }
+      await sleep(1200);
       let running = true;
       // Each device acks every entry it receives, and now and then an older seq again.
       const receivers = devices.map(async (d, i) => {
