@@ -10,7 +10,7 @@ import { MemoryStore } from '../store/memory/memory-store.js';
 import type { DeliveryCursor, Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import { CURSOR_FLUSH_MS, DeliveryCursors } from './cursors.js';
+import { CURSOR_FLUSH_MS, CURSOR_WRITE_SLICE, DeliveryCursors } from './cursors.js';
 import { Delivery } from './delivery/delivery.js';
 import { DomainEvents } from './events.js';
 import { Messaging } from './messaging.js';
@@ -131,6 +131,15 @@ describe('acks for entries delivered here', () => {
     await clock.advance(CURSOR_FLUSH_MS);
     expect(store.batches).toEqual([[{ deviceId: 'phone', conversationId: group, seq: 4 }]]);
     expect(await stored('phone')).toBe(4);
+  });
+});
+
+describe('a large write', () => {
+  it('goes in slices, so sends queued behind it on the store thread wait for one slice at most', async () => {
+    for (let i = 0; i < CURSOR_WRITE_SLICE * 2 + 10; i++) messaging.cursors.ack(`d${i}`, group, 3);
+    await messaging.cursors.flush();
+    expect(store.batches.map((b) => b.length)).toEqual([CURSOR_WRITE_SLICE, CURSOR_WRITE_SLICE, 10]);
+    expect(await stored(`d${CURSOR_WRITE_SLICE * 2 + 9}`)).toBe(3);
   });
 });
 

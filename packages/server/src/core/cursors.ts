@@ -16,6 +16,12 @@ import type { DeliveryCursor, Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 
 export const CURSOR_FLUSH_MS = 1000;
+/**
+ * Cursors per store call. The store thread runs calls in arrival order: a write of thousands
+ * of cursors at once would hold every send behind it for tens of ms; in slices, a send's commit
+ * waits for one slice at most.
+ */
+export const CURSOR_WRITE_SLICE = 256;
 
 export interface CursorHooks {
   /** A write failed (the store is down): the cursors stay pending and are tried again. */
@@ -24,11 +30,18 @@ export interface CursorHooks {
   onFlush?(cursors: number, ms: number): void;
 }
 
+/** One device's cursors here: the latest known per conversation, and those moved since the last write. */
+interface DeviceCursors {
+  readonly deviceId: string;
+  readonly latest: Map<string, number>;
+  moved: Set<string> | null;
+}
+
 export class DeliveryCursors {
-  /** The latest cursor this process knows per device and conversation (answers acks from memory). */
-  private readonly latest = new Map<string, Map<string, number>>();
-  /** Cursors moved since the last write, by `device\0conversation`. */
-  private pending = new Map<string, DeliveryCursor>();
+  /** Per device: the latest cursor this process knows per conversation (answers acks from memory). */
+  private readonly devices = new Map<string, DeviceCursors>();
+  /** Devices with cursors moved since the last write. (No per-ack key strings or records: acks come by the ten thousand per second.) */
+  private pending = new Set<DeviceCursors>();
   private timer: { cancel(): void } | null = null;
   /** Writes run one after another, so shutdown can wait for the last. */
   private chain: Promise<void> = Promise.resolve();
@@ -44,7 +57,9 @@ export class DeliveryCursors {
 
   /** Cursors waiting to be written (for tests and metrics). */
   get pendingCount(): number {
-    return this.pending.size;
+    let n = 0;
+    for (const d of this.pending) n += d.moved?.size ?? 0;
+    return n;
   }
 
   /**
@@ -52,31 +67,34 @@ export class DeliveryCursors {
    * process knows it (never below `seq`). The caller has checked the device may ack `seq`.
    */
   ack(deviceId: string, conversationId: string, seq: number): number {
-    const before = this.latest.get(deviceId)?.get(conversationId) ?? 0;
+    const d = this.device(deviceId);
+    const before = d.latest.get(conversationId) ?? 0;
     if (seq <= before) return before;
-    this.know(deviceId, conversationId, seq);
-    this.pending.set(`${deviceId}\0${conversationId}`, { deviceId, conversationId, seq });
+    d.latest.set(conversationId, seq);
+    (d.moved ??= new Set()).add(conversationId);
+    this.pending.add(d);
     if (this.timer === null && !this.closed) this.timer = this.clock.setTimeout(() => void this.flush(), this.flushMs);
     return seq;
   }
 
   /** Remembers a cursor the store answered (an ack checked and written there), without writing it again. */
   stored(deviceId: string, conversationId: string, seq: number): number {
-    return this.know(deviceId, conversationId, seq);
-  }
-
-  private know(deviceId: string, conversationId: string, seq: number): number {
-    let mine = this.latest.get(deviceId);
-    if (!mine) this.latest.set(deviceId, (mine = new Map()));
-    const before = mine.get(conversationId) ?? 0;
+    const d = this.device(deviceId);
+    const before = d.latest.get(conversationId) ?? 0;
     if (seq <= before) return before;
-    mine.set(conversationId, seq);
+    d.latest.set(conversationId, seq);
     return seq;
   }
 
-  /** The device's last connection here is gone: write what it moved and forget it. */
+  private device(deviceId: string): DeviceCursors {
+    let d = this.devices.get(deviceId);
+    if (!d) this.devices.set(deviceId, (d = { deviceId, latest: new Map(), moved: null }));
+    return d;
+  }
+
+  /** The device's connection here is gone: write what it moved and forget it (pending writes keep their values). */
   deviceGone(deviceId: string): Promise<void> {
-    this.latest.delete(deviceId);
+    this.devices.delete(deviceId);
     return this.flush();
   }
 
@@ -96,17 +114,35 @@ export class DeliveryCursors {
 
   private async write(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    const started = performance.now();
-    try {
-      await this.store.ackDeliveredMany([...batch.values()]);
-      this.hooks.onFlush?.(batch.size, performance.now() - started);
-    } catch (err) {
-      this.hooks.onError(err);
-      // Put back what no newer ack replaced, and try again later (not when closing: the store is going).
-      for (const [key, c] of batch) if ((this.pending.get(key)?.seq ?? 0) < c.seq) this.pending.set(key, c);
-      if (this.timer === null && !this.closed) this.timer = this.clock.setTimeout(() => void this.flush(), this.flushMs);
+    const batch: DeliveryCursor[] = [];
+    for (const d of this.pending) {
+      for (const conversationId of d.moved ?? []) batch.push({ deviceId: d.deviceId, conversationId, seq: d.latest.get(conversationId)! });
+      d.moved = null;
     }
+    this.pending = new Set();
+    const started = performance.now();
+    for (let i = 0; i < batch.length; i += CURSOR_WRITE_SLICE) {
+      const slice = batch.slice(i, i + CURSOR_WRITE_SLICE);
+      try {
+        await this.store.ackDeliveredMany(slice);
+      } catch (err) {
+        this.hooks.onError(err);
+        this.retry(batch.slice(i));
+        return;
+      }
+    }
+    this.hooks.onFlush?.(batch.length, performance.now() - started);
+  }
+
+  /** Puts back what a failed write held, unless a newer ack moved it since; tried again on the next tick. */
+  private retry(cursors: DeliveryCursor[]): void {
+    for (const c of cursors) {
+      const d = this.device(c.deviceId);
+      if ((d.latest.get(c.conversationId) ?? 0) <= c.seq) d.latest.set(c.conversationId, c.seq);
+      (d.moved ??= new Set()).add(c.conversationId);
+      this.pending.add(d);
+    }
+    // Not when closing: the store is going away.
+    if (this.timer === null && !this.closed) this.timer = this.clock.setTimeout(() => void this.flush(), this.flushMs);
   }
 }
