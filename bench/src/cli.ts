@@ -21,6 +21,8 @@
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
  *   --abuse 2x4x4            abuse: bystander pairs x deaf attacker sockets x attacker HTTP loops
+ *   --acks sdk|none          Natter's clients ack like the SDK (default: within 50 ms, ping every
+ *                            heartbeat) or never (a reference row)
  *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
  *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   --natter-b-env K=V,K=V   the target natter-b: Natter with these settings added (an A/B of a setting
@@ -38,8 +40,8 @@ import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { natterBBuild, natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
-import { TARGETS, type RunningTarget, type TargetName } from './targets/target.js';
+import { ackLabel, natterBBuild, natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
+import { TARGETS, type AckCadence, type RunningTarget, type TargetName } from './targets/target.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
 import { FanoutSession, findMax } from './workloads/fanout.js';
@@ -72,6 +74,7 @@ const { values: a } = parseArgs({
     'cluster-buses': { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
     abuse: { type: 'string' },
+    acks: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     size: { type: 'string' },
@@ -123,7 +126,13 @@ const opts = {
   senders: Number(a.senders ?? 1),
   natter: a.natter ?? 'head',
   stormSignal: (a['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
+  acks: list<AckCadence>(a.acks, ['sdk', 'none'], ['sdk'])[0]!,
 };
+
+/** Lean clients for a target; Natter's ack with the cadence chosen (`--acks`). */
+const clientsOf = (t: RunningTarget) => connectorFor({ ...t.endpoint(), acks: opts.acks });
+/** What a fan-out or direct record says of how Natter's clients acked (peers have no acks). */
+const ackField = (t: RunningTarget): { acks?: string } => (t.name.startsWith('natter') ? { acks: ackLabel(opts.acks) } : {});
 
 const records: RunRecord[] = [];
 const versions = new Map<string, string>();
@@ -236,7 +245,7 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
     keys.set(t.name, await t.setup(clients, rooms, 'group'));
   };
   const sessionFor = (t: RunningTarget) =>
-    new FanoutSession(t, connectorFor(t.endpoint()), keys.get(t.name)!, {
+    new FanoutSession(t, clientsOf(t), keys.get(t.name)!, {
       clients,
       groupSize,
       warmupS: opts.warmupS,
@@ -246,7 +255,7 @@ async function fanout(clients: number, groupSize: number): Promise<void> {
       drainS: 5,
       maxUnacked: 256,
     });
-  const base = (t: RunningTarget, rep: number) => ({ workload: 'fanout', config, target: t.name, rep });
+  const base = (t: RunningTarget, rep: number) => ({ workload: 'fanout', config, target: t.name, rep, ...ackField(t) });
 
   if (!opts.findMax) {
     await alternate('fanout', opts.targets, prepare, async (t, rep) => {
@@ -326,8 +335,8 @@ async function direct(pairs: number): Promise<void> {
     async (t, rep) => {
       const probe = new CommitProbe(t);
       await probe.start();
-      const r = await runDirect(t, connectorFor(t.endpoint()), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
-      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...r, ...(await probe.stop()) });
+      const r = await runDirect(t, clientsOf(t), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
+      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...ackField(t), ...r, ...(await probe.stop()) });
     },
   );
 }

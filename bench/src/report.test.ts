@@ -54,3 +54,34 @@ describe('limitedBy', () => {
     expect(md).toMatch(/\| ws-floor \|.*\| generator \|/);
   });
 });
+
+describe('CPU per unit of work (issue 17)', () => {
+  const fan = (target: 'natter' | 'ws-floor' | 'socketio', rep: number, serverCpu: number, p99Ms: number): RunRecord => ({
+    workload: 'fanout',
+    config: '2000x200',
+    target,
+    rep,
+    deliveredPerS: 20_000,
+    serverCpu,
+    p99Ms,
+    ...(target === 'natter' && { acks: 'like the SDK' }),
+  });
+
+  it('derives µs per delivery from server CPU and deliveries, and judges it against 1.5× the floor', () => {
+    // 40 % of a core over 20,000 deliveries/s is 20 µs each; the floor's 32 % is 16 µs.
+    const records = [fan('natter', 1, 40, 9), fan('ws-floor', 1, 32, 8), fan('socketio', 1, 39, 30)];
+    const cs = checks(records);
+    expect(cs.find((c) => c.what.includes('CPU per delivery'))).toMatchObject({ met: true, detail: '1.25×' });
+    expect(cs.find((c) => c.what.includes("p99 ≤ Socket.IO's"))).toMatchObject({ met: true });
+    const md = markdown(records, 2);
+    expect(md).toMatch(/server CPU µs per delivery/);
+    expect(md).toMatch(/\| natter \|.*\| 20 \|/);
+    expect(md).toMatch(/Natter clients ack: like the SDK/);
+  });
+
+  it('misses when the CPU per delivery is above 1.5× the floor', () => {
+    const cs = checks([fan('natter', 1, 131, 313), fan('ws-floor', 1, 32, 12), fan('socketio', 1, 39, 34)]);
+    expect(cs.find((c) => c.what.includes('CPU per delivery'))?.met).toBe(false);
+    expect(cs.find((c) => c.what.includes("p99 ≤ Socket.IO's"))?.met).toBe(false);
+  });
+});

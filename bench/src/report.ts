@@ -21,6 +21,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'serverCpu', label: 'server CPU %' },
     { key: 'serverLoopCpu', label: 'server event loop CPU %' },
+    { key: 'serverUsPerDelivery', label: 'server CPU µs per delivery' },
     { key: 'serverRssMB', label: 'server RSS MB' },
     { key: 'serverSyscallsPerDelivery', label: 'server reads+writes per delivery' },
   ],
@@ -33,6 +34,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'serverCpu', label: 'server CPU %' },
     { key: 'serverLoopCpu', label: 'server event loop CPU %' },
+    { key: 'serverUsPerRoundTrip', label: 'server CPU µs per round trip' },
   ],
   cluster: [
     { key: 'sentPerS', label: 'sends/s' },
@@ -137,8 +139,46 @@ function med(records: RunRecord[], workload: string, config: string, target: str
   return median(records.filter((r) => r.workload === workload && r.config === config && r.target === target).map((r) => num(r, key)).filter(Number.isFinite));
 }
 
+/**
+ * CPU per unit of work, the figure a shared machine can compare at a fixed load: server CPU
+ * (% of one core) over deliveries or round trips per second, in µs. Derived here so that runs
+ * recorded before it was a field get it too.
+ */
+export function withPerUnit(records: RunRecord[]): RunRecord[] {
+  return records.map((r) => {
+    const cpu = num(r, 'serverCpu');
+    const per = (n: number) => (cpu >= 0 && n > 0 ? Math.round((cpu * 1e5) / n) / 10 : Number.NaN);
+    if (r.workload === 'fanout' && !('serverUsPerDelivery' in r)) return { ...r, serverUsPerDelivery: per(num(r, 'deliveredPerS')) };
+    if (r.workload === 'direct' && !('serverUsPerRoundTrip' in r)) return { ...r, serverUsPerRoundTrip: per(num(r, 'roundTripsPerS')) };
+    return r;
+  });
+}
+
+/** Issue 17's targets: SDK-cadence acks, CPU per unit of work next to the peers at a fixed load. */
+function perUnitChecks(records: RunRecord[], has: (w: string, c: string, t: string) => boolean): Check[] {
+  const out: Check[] = [];
+  const c = '2000x200';
+  if (has('fanout', c, 'natter') && has('fanout', c, 'socketio')) {
+    const n = med(records, 'fanout', c, 'natter', 'p99Ms');
+    const s = med(records, 'fanout', c, 'socketio', 'p99Ms');
+    out.push({ what: `fanout ${c}: natter p99 ≤ Socket.IO's`, met: n <= s, detail: `${fmt(n)} ms vs ${fmt(s)} ms` });
+  }
+  if (has('fanout', c, 'natter') && has('fanout', c, 'ws-floor')) {
+    const ratio = pairedRatio(records, 'fanout', c, 'natter', 'ws-floor', 'serverUsPerDelivery');
+    out.push({ what: `fanout ${c}: natter CPU per delivery ≤ 1.5× ws-floor's`, met: ratio <= 1.5, detail: ratioFmt(ratio) });
+  }
+  if (has('direct', '100', 'natter') && has('direct', '100', 'socketio')) {
+    const ratio = pairedRatio(records, 'direct', '100', 'natter', 'socketio', 'serverUsPerRoundTrip');
+    out.push({ what: "direct 100 pairs: natter CPU per round trip ≤ 1.5× Socket.IO's", met: ratio <= 1.5, detail: ratioFmt(ratio) });
+    const p99 = pairedRatio(records, 'direct', '100', 'natter', 'socketio', 'p99Ms');
+    out.push({ what: "direct 100 pairs: natter p99 ≤ 1.5× Socket.IO's", met: p99 <= 1.5, detail: ratioFmt(p99) });
+  }
+  return out;
+}
+
 /** The issue's targets, evaluated on whatever of them this run measured. */
-export function checks(records: RunRecord[]): Check[] {
+export function checks(input: RunRecord[]): Check[] {
+  const records = withPerUnit(input);
   const out: Check[] = [];
   const has = (w: string, c: string, t: string) => records.some((r) => r.workload === w && r.config === c && r.target === t);
   for (const config of ['1000x20', '2000x200']) {
@@ -183,6 +223,7 @@ export function checks(records: RunRecord[]): Check[] {
     const ms = med(records, 'storm', '10000', 'natter', 'syncedMs');
     out.push({ what: 'storm 10,000: all back and synced, 0 lost', met: allBack, detail: `${fmt(ms)} ms, lost ${runs.map((r) => r.lost).join('/')}` });
   }
+  out.push(...perUnitChecks(records, has));
   return out;
 }
 
@@ -207,7 +248,8 @@ export function limitedBy(r: { genCpu: number; serverCpu: number; serverLoopCpu?
 /** Workloads whose tables say what limited each target. */
 const SAYS_LIMIT = new Set(['fanout', 'direct']);
 
-export function markdown(records: RunRecord[], cores = availableParallelism()): string {
+export function markdown(input: RunRecord[], cores = availableParallelism()): string {
+  const records = withPerUnit(input);
   const lines: string[] = [];
   const keys = [...new Set(records.map((r) => `${r.workload}|${r.config}`))];
   for (const key of keys) {
@@ -219,7 +261,10 @@ export function markdown(records: RunRecord[], cores = availableParallelism()): 
     const headline = cols[0]!;
     const floor = targets.includes('ws-floor') && workload !== 'catchup' && workload !== 'storm';
     const limit = SAYS_LIMIT.has(workload);
-    lines.push(`### ${workload} ${config} (median of ${reps} run${reps > 1 ? 's' : ''})`, '');
+    // How Natter's clients acknowledged (runs recorded before the field: never).
+    const acks = [...new Set(rows.filter((r) => r.target.startsWith('natter')).map((r) => String(r.acks ?? 'none')))];
+    const cadence = limit && acks.length > 0 ? `; Natter clients ack: ${acks.join(', ')}` : '';
+    lines.push(`### ${workload} ${config} (median of ${reps} run${reps > 1 ? 's' : ''}${cadence})`, '');
     lines.push(`| target | ${cols.map((c) => c.label).join(' | ')}${floor ? ` | ${headline.label} vs ws-floor` : ''}${limit ? ' | limited by' : ''} |`);
     lines.push(`|---|${cols.map(() => '---:').join('|')}${floor ? '|---:' : ''}${limit ? '|---' : ''}|`);
     for (const t of targets) {

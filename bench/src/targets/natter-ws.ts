@@ -4,6 +4,13 @@
  * results of publishes (numeric request ids) are recognised from their first bytes and handed
  * over unparsed; and `request()` for everything else (string ids, parsed JSON), used for
  * auth, sync and catch-up.
+ *
+ * Like the SDK (packages/client/src/sync.ts, connection.ts) a connection can acknowledge what
+ * it receives: the first delivery after a quiet spell starts a timer of `ackDelayMs` (the SDK's
+ * 50 ms), and when it fires one `ack` without an id goes out per conversation with the highest
+ * seq received; and it sends a `ping` request every `heartbeatSeconds` the server announced at
+ * auth. The seq and conversation are read from the frame's bytes (the SDK parses the frame; the
+ * generator's own cost stays small so the server's shows).
  */
 import WebSocket from 'ws';
 import type { ResultData, ServerFrame } from '@natter/protocol';
@@ -14,6 +21,8 @@ const R = 0x72; // 'r' of {"type":"result"
 const U = 0x75; // 'u' of {"type":"result" (not {"type":"resync")
 const QUOTE = 0x22;
 const RESULT_ID_AT = '{"type":"result","id":'.length;
+const CONVERSATION_KEY = Buffer.from('"conversationId":"');
+const SEQ_KEY = Buffer.from('"seq":');
 
 export class RequestError extends Error {
   constructor(
@@ -32,6 +41,10 @@ export interface NatterWsOptions {
   onPush?: (frame: ServerFrame) => void;
   onClose?: (code: number) => void;
   timeoutMs?: number;
+  /** Ack received entries this long after the first unacknowledged one, like the SDK (50 ms); absent: never ack. */
+  ackDelayMs?: number;
+  /** Send `ping` requests at the server's heartbeat interval, like the SDK. */
+  ping?: boolean;
 }
 
 interface Pending {
@@ -44,7 +57,12 @@ export class NatterWs {
   bytesOut = 0;
   framesIn = 0;
   private nextId = 1;
+  acksSent = 0;
   private readonly pending = new Map<string, Pending>();
+  /** Highest seq received per conversation since the last ack went out. */
+  private readonly acks = new Map<string, number>();
+  private ackTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
   private constructor(
     readonly ws: WebSocket,
     private readonly o: NatterWsOptions,
@@ -69,6 +87,7 @@ export class NatterWs {
         }
       });
       ws.on('close', (code) => {
+        conn.stopTimers();
         for (const p of conn.pending.values()) p.reject(new Error(`connection closed (${code})`));
         conn.pending.clear();
         if (!settled) {
@@ -82,6 +101,7 @@ export class NatterWs {
         conn.request('auth', { token }).then(
           (auth) => {
             settled = true;
+            if (o.ping) conn.startPing(auth.heartbeatSeconds * 1000);
             resolve({ conn, auth });
           },
           (err: Error) => {
@@ -131,10 +151,52 @@ export class NatterWs {
     this.ws.terminate();
   }
 
+  private startPing(everyMs: number): void {
+    // The SDK's floor is 1 s; a failed ping is the close handler's business, not ours.
+    this.pingTimer = setInterval(() => this.request('ping', {}).catch(() => undefined), Math.max(everyMs, 1000));
+  }
+
+  private stopTimers(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.ackTimer = this.pingTimer = null;
+  }
+
+  /** Notes a delivered entry for the next ack (the SDK acks what it applied, per conversation, batched). */
+  private noteForAck(data: Buffer, delayMs: number): void {
+    const c = data.indexOf(CONVERSATION_KEY, 20);
+    if (c < 0) return;
+    const cFrom = c + CONVERSATION_KEY.length;
+    const cTo = data.indexOf(QUOTE, cFrom);
+    const s = data.indexOf(SEQ_KEY, cTo);
+    if (cTo < 0 || s < 0) return;
+    let seq = 0;
+    for (let i = s + SEQ_KEY.length; i < data.length; i++) {
+      const d = data[i]!;
+      if (d < 48 || d > 57) break;
+      seq = seq * 10 + (d - 48);
+    }
+    const conversationId = data.toString('latin1', cFrom, cTo);
+    if (seq > (this.acks.get(conversationId) ?? 0)) this.acks.set(conversationId, seq);
+    this.ackTimer ??= setTimeout(() => this.flushAcks(), delayMs);
+  }
+
+  private flushAcks(): void {
+    this.ackTimer = null;
+    if (this.open) {
+      for (const [conversationId, seq] of this.acks) {
+        this.sendText(`{"type":"ack","conversationId":"${conversationId}","seq":${seq}}`);
+        this.acksSent++;
+      }
+    }
+    this.acks.clear();
+  }
+
   private receive(data: Buffer): void {
     this.bytesIn += data.length;
     this.framesIn++;
     const lean = this.o.lean;
+    if (data[9] === M && this.o.ackDelayMs !== undefined) this.noteForAck(data, this.o.ackDelayMs);
     if (lean) {
       if (data[9] === M) {
         lean.onDelivery(data);

@@ -16,7 +16,7 @@ import type { NatterBuild } from '../lib/natter-build.js';
 import { forEachLimit } from '../lib/pool.js';
 import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
 import { NatterWs } from './natter-ws.js';
-import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
+import type { AckCadence, BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
 
 const SERVER_PKG = fileURLToPath(new URL('../../../packages/server/package.json', import.meta.url));
 
@@ -242,14 +242,28 @@ export class NatterTarget implements RunningTarget {
   }
 }
 
-/** Lean Natter clients for load: auth, then publishes and deliveries on the fast path. */
+/** The SDK's ack delay (packages/client/src/sync.ts, `ackDelayMs`). */
+export const SDK_ACK_DELAY_MS = 50;
+
+/** How a record names the ack cadence its Natter clients used. */
+export const ackLabel = (acks: AckCadence | undefined): string => (acks === 'none' ? 'never' : `like the SDK (≤ ${SDK_ACK_DELAY_MS} ms, ping every heartbeat)`);
+
+/**
+ * Lean Natter clients for load: auth, then publishes and deliveries on the fast path; with
+ * `acks: 'sdk'` (the default) they ack and ping like the SDK.
+ */
 export function natterConnect(e: Endpoint): Connect {
   const url = `ws://${e.host}:${e.port}/v1/ws`;
+  const sdk = (e.acks ?? 'sdk') === 'sdk';
   return async (user: number, _rooms: string[], h: Handlers, localAddress?: string): Promise<BenchClient> => {
     const token = e.tokens?.[user];
     if (!token) throw new Error(`natter: no token for user ${user}`);
     // Membership was set up through REST; the server routes the user's conversations at auth.
-    const { conn } = await NatterWs.open(url, token, { lean: h, ...(localAddress !== undefined && { localAddress }) });
+    const { conn } = await NatterWs.open(url, token, {
+      lean: h,
+      ...(sdk && { ackDelayMs: SDK_ACK_DELAY_MS, ping: true }),
+      ...(localAddress !== undefined && { localAddress }),
+    });
     return {
       publish: (room, text, ack, clientMsgId) => conn.send(room, text, ack, clientMsgId),
       close: () => conn.close(),

@@ -15,7 +15,12 @@ export interface Endpoint {
   port: number;
   /** Natter: an access token per user index. */
   tokens?: string[];
+  /** Natter: how clients acknowledge deliveries — like the SDK (ack within 50 ms, ping at the heartbeat), or never (a reference). */
+  acks?: AckCadence;
 }
+
+/** `sdk`: what @natter/client does; `none`: clients that never ack (the figures before issue 17). */
+export type AckCadence = 'sdk' | 'none';
 
 export interface Handlers {
   /** One delivery; the payload holds a marker (see marker.ts). */

@@ -31,8 +31,35 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * An `ack` exactly as clients write it (JSON.stringify of { type, id?, conversationId, seq },
+ * as the SDK does): a client acks every entry it applies, so acks are the commonest frame a
+ * busy server reads, and this shape needs neither JSON.parse nor the schema. Only text the full
+ * path would accept, with the same result, matches (no leading zeros, no spaces, no escapes,
+ * an id of the objectId alphabet); anything else takes the full path.
+ */
+const ACK_TEXT = /^\{"type":"ack",(?:"id":(0|[1-9]\d{0,15}),)?"conversationId":"([A-Za-z0-9_-]{1,64})","seq":(0|[1-9]\d{0,15})\}$/;
+
+function decodeAck(text: string): DecodeResult | null {
+  if (text.length > 160 || !text.startsWith('{"type":"ack",')) return null;
+  const m = ACK_TEXT.exec(text);
+  if (!m) return null;
+  const seq = Number(m[3]);
+  if (!Number.isSafeInteger(seq)) return null;
+  if (m[1] === undefined) return { ok: true, frame: { type: 'ack', conversationId: m[2]!, seq } };
+  const id = Number(m[1]);
+  return Number.isSafeInteger(id) ? { ok: true, frame: { type: 'ack', id, conversationId: m[2]!, seq } } : null;
+}
+
 /** Parses and validates a client frame. Never throws. */
 export function decodeClientFrame(text: string): DecodeResult {
+  const ack = decodeAck(text);
+  if (ack) return ack;
+  return decodeAnyClientFrame(text);
+}
+
+/** The full path: JSON.parse, then the frame type's schema. */
+export function decodeAnyClientFrame(text: string): DecodeResult {
   let value: unknown;
   try {
     value = JSON.parse(text);

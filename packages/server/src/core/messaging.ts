@@ -14,6 +14,7 @@ import {
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
+import { DeliveryCursors } from './cursors.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { FairShare } from './fair-share.js';
 import { RetryResyncPolicy } from './retry-resync.js';
@@ -54,6 +55,8 @@ export class Messaging {
   readonly fairShare: FairShare;
   private readonly retries: RetryResyncPolicy;
   private readonly pageMaxBytes: number;
+  /** Delivery cursors acked for entries delivered here: in memory, written in batches. */
+  readonly cursors: DeliveryCursors;
 
   constructor(
     private readonly store: Store,
@@ -67,6 +70,7 @@ export class Messaging {
     this.fairShare = fairShare ?? new FairShare(clock);
     this.retries = new RetryResyncPolicy(store, clock, limits.retryResyncWindowMs);
     this.pageMaxBytes = limits.historyPageMaxBytes ?? DEFAULT_HISTORY_PAGE_MAX_BYTES;
+    this.cursors = new DeliveryCursors(store, clock);
   }
 
   private validateBody(type: 'text' | 'custom', body: unknown): string {
@@ -154,11 +158,18 @@ export class Messaging {
     return { conversations: page.conversations, token: this.tokens.encode(userId, page.version, kind), hasMore: page.hasMore };
   }
 
-  async ack(userId: string, deviceId: string, conversationId: string, seq: number): Promise<{ seq: number }> {
+  /**
+   * `shown`: this process delivered the device an entry at `seq` or later in the conversation
+   * and routes it to the device still (Delivery.shown), so the device may ack `seq` and the ack
+   * is kept in memory and written with others (cursors.ts); the answer is the cursor as this
+   * process knows it. Any other ack is checked and written by the store at once.
+   */
+  async ack(userId: string, deviceId: string, conversationId: string, seq: number, shown = false): Promise<{ seq: number }> {
+    if (shown) return { seq: this.cursors.ack(deviceId, conversationId, seq) };
     const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
-    return { seq: r.seq };
+    return { seq: this.cursors.stored(deviceId, conversationId, r.seq) };
   }
 
   async read(userId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

@@ -155,7 +155,7 @@ export class Session {
       case 'send':
         return m.send(userId, frame);
       case 'ack':
-        return m.ack(userId, deviceId, frame.conversationId, frame.seq);
+        return m.ack(userId, deviceId, frame.conversationId, frame.seq, this.deps.delivery.shown(state.attachment, frame.conversationId, frame.seq));
       case 'read':
         return m.read(userId, frame.conversationId, frame.seq);
       case 'sync':
@@ -234,6 +234,8 @@ export class Session {
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);
       await this.deps.delivery.detach(state.attachment);
+      // What the device acked reaches the store now, not a timer's tick later.
+      await this.deps.messaging.cursors.deviceGone(state.attachment.deviceId);
     }
   }
 }

@@ -164,6 +164,13 @@ export interface SyncPage {
   hasMore: boolean;
 }
 
+/** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
+export interface DeliveryCursor {
+  deviceId: string;
+  conversationId: string;
+  seq: number;
+}
+
 export interface Store {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
@@ -237,6 +244,12 @@ export interface Store {
   // --- cursors ----------------------------------------------------------------------------
   /** Moves the device's delivery cursor forward (never back) and returns it. */
   ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome>;
+  /**
+   * Moves each device's delivery cursor forward to at least its `seq` (never back), all in one
+   * transaction, without checking what the user may see: for cursors the caller has already
+   * checked (core/cursors.ts keeps acks in memory and writes them this way, in batches).
+   */
+  ackDeliveredMany(cursors: readonly DeliveryCursor[]): Promise<void>;
   /** Moves the user's read cursor forward (never back) and returns it. */
   markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome>;
 

@@ -71,6 +71,15 @@ export class Delivery {
     return this.routing.detach(a);
   }
 
+  /**
+   * Whether `a` may ack `seq` without asking the store: it is routed to the conversation, so its
+   * user is an active member whose window reaches the last entry, and this process delivered
+   * entries up to `seq` or beyond there.
+   */
+  shown(a: Attachment, conversationId: string, seq: number): boolean {
+    return a.conversations.has(conversationId) && seq <= this.order.delivered(conversationId);
+  }
+
   /** The domain-event subscriber: carries the event to every process over the Bus. Never throws. */
   publish(event: DomainEvent): Promise<void> {
     return this.publisher.handle(event);

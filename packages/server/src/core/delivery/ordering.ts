@@ -56,6 +56,11 @@ export class ConversationOrder {
     else this.step(conversationId, flow, entry);
   }
 
+  /** The seq of the last entry delivered here in order (0 before the first). */
+  delivered(conversationId: string): number {
+    return (this.flows.get(conversationId)?.next ?? 1) - 1;
+  }
+
   /** The conversation is no longer routed here: drop its state (a later entry is checked again). */
   forget(conversationId: string): void {
     this.flows.get(conversationId)?.timer?.cancel();

@@ -19,6 +19,7 @@ import type {
   ConversationState,
   CreatedConversation,
   CursorOutcome,
+  DeliveryCursor,
   DeviceRecord,
   MembershipChange,
   MembershipOutcome,
@@ -166,6 +167,10 @@ export class MemoryStore implements Store {
 
   async ackDelivered(deviceId: string, userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return sync.ackDelivered(this.open, deviceId, userId, conversationId, seq);
+  }
+
+  async ackDeliveredMany(cursors: readonly DeliveryCursor[]): Promise<void> {
+    sync.ackDeliveredMany(this.open, cursors);
   }
 
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {

@@ -2,7 +2,7 @@
  * The MemoryStore's cursors and sync: delivery and read cursors that only move forward, within
  * what the member may see, and changesSince over the version each view last changed at.
  */
-import type { CursorOutcome, SyncPage } from '../store.js';
+import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import { cursorRefusal } from '../rules/visibility.js';
 import { cursorKey, type MemoryTables } from './tables.js';
 import { viewOf, viewVersion } from './views.js';
@@ -15,6 +15,13 @@ export function ackDelivered(t: MemoryTables, deviceId: string, userId: string, 
   const acked = Math.max(t.cursors.get(key) ?? seq, seq);
   t.cursors.set(key, acked);
   return { kind: 'ok', seq: acked };
+}
+
+export function ackDeliveredMany(t: MemoryTables, cursors: readonly DeliveryCursor[]): void {
+  for (const c of cursors) {
+    const key = cursorKey(c.deviceId, c.conversationId);
+    t.cursors.set(key, Math.max(t.cursors.get(key) ?? c.seq, c.seq));
+  }
 }
 
 export function markRead(t: MemoryTables, userId: string, conversationId: string, seq: number): CursorOutcome {

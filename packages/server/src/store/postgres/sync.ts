@@ -1,7 +1,7 @@
 /** The PostgreSQL store's cursors (delivered per device, read per user) and sync (changesSince). */
 import { toViewedMember, type ViewRow } from '../rows.js';
 import { cursorRefusal } from '../rules/visibility.js';
-import type { CursorOutcome, SyncPage } from '../store.js';
+import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import { VIEW_COLUMNS, type PgConversations } from './conversations.js';
 import { STAMP_BASE, WATERMARK, type PgDb } from './db.js';
 
@@ -29,6 +29,25 @@ export class PgSync {
       [deviceId, conversationId, seq],
     );
     return { kind: 'ok', seq: r.rows[0]!.acked_seq };
+  }
+
+  async ackDeliveredMany(cursors: readonly DeliveryCursor[]): Promise<void> {
+    if (cursors.length === 0) return;
+    // One statement: rows in key order, so two processes flushing overlapping batches take the
+    // rows' locks in the same order. A key given twice keeps its highest seq (ON CONFLICT may
+    // not touch a row twice in one statement).
+    const latest = new Map<string, DeliveryCursor>();
+    for (const c of cursors) {
+      const key = `${c.deviceId}\0${c.conversationId}`;
+      if ((latest.get(key)?.seq ?? -1) < c.seq) latest.set(key, c);
+    }
+    const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+    await this.db.query(
+      `INSERT INTO device_cursors (device_id, conversation_id, acked_seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = GREATEST(device_cursors.acked_seq, excluded.acked_seq)`,
+      [rows.map((c) => c.deviceId), rows.map((c) => c.conversationId), rows.map((c) => c.seq)],
+    );
   }
 
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {

@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);
 
   ackDelivered: Store['ackDelivered'] = (...a) => this.sync.ackDelivered(...a);
+  ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
 }

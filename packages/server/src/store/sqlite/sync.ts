@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { toViewedMember } from '../rows.js';
 import { cursorRefusal } from '../rules/visibility.js';
-import type { CursorOutcome, SyncPage } from '../store.js';
+import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import type { SqliteConversations } from './conversations.js';
 import type { Statements } from './statements.js';
 
@@ -31,6 +31,12 @@ export class SqliteSync {
         return { kind: 'ok', seq: this.s.cursor.get(deviceId, conversationId)!.acked_seq };
       })
       .immediate();
+  }
+
+  async ackDeliveredMany(cursors: readonly DeliveryCursor[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of cursors) this.s.upsertCursor.run(c.deviceId, c.conversationId, c.seq);
+    })();
   }
 
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {

@@ -201,6 +201,7 @@ export class SqliteWorkerStore implements Store {
   appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
   getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
   ackDelivered: Store['ackDelivered'] = (...a) => this.call('ackDelivered', a);
+  ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.call('ackDeliveredMany', a);
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
 

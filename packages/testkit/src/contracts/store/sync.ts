@@ -24,6 +24,32 @@ export function syncContract(t: StoreHarness): void {
       expect(await t.store.ackDelivered(phone.id, bob, g.id, 4)).toEqual({ kind: 'ok', seq: 5 });
     });
 
+    it('ackDeliveredMany moves each cursor forward only, in one call, the highest seq of a key given twice winning', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const phone = await t.device(bob);
+      const laptop = await t.device(bob);
+      const g = await t.group(alice, [bob]);
+      const h = await t.group(alice, [bob]);
+      await t.sendMany(g.id, alice, 6); // lastSeq 7
+      await t.sendMany(h.id, alice, 6);
+      expect(await t.store.ackDelivered(phone.id, bob, g.id, 5)).toEqual({ kind: 'ok', seq: 5 });
+      await t.store.ackDeliveredMany([
+        { deviceId: phone.id, conversationId: g.id, seq: 3 }, // behind the stored 5: stays 5
+        { deviceId: laptop.id, conversationId: g.id, seq: 6 },
+        { deviceId: laptop.id, conversationId: g.id, seq: 4 }, // the same key lower: 6 stands
+        { deviceId: phone.id, conversationId: h.id, seq: 2 },
+      ]);
+      await t.store.ackDeliveredMany([]);
+      // An ack of seq 1 answers the cursor as it stands (it never moves back).
+      expect(await t.store.ackDelivered(phone.id, bob, g.id, 1)).toEqual({ kind: 'ok', seq: 5 });
+      expect(await t.store.ackDelivered(laptop.id, bob, g.id, 1)).toEqual({ kind: 'ok', seq: 6 });
+      expect(await t.store.ackDelivered(phone.id, bob, h.id, 1)).toEqual({ kind: 'ok', seq: 2 });
+      expect(await t.store.ackDelivered(laptop.id, bob, h.id, 1)).toEqual({ kind: 'ok', seq: 1 });
+      await t.store.ackDeliveredMany([{ deviceId: phone.id, conversationId: g.id, seq: 7 }]);
+      expect(await t.store.ackDelivered(phone.id, bob, g.id, 1)).toEqual({ kind: 'ok', seq: 7 });
+    });
+
     it('markRead moves the read cursor forward only and shows it in the view', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');
