@@ -24,6 +24,8 @@ function open(onFrame) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl);
     ws.on('error', reject);
+    // Closed before the auth result (a connection cap): give up on this one, never hang.
+    ws.once('close', () => reject(new Error('closed before auth')));
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', id: 0, token })));
     ws.once('message', (data) => {
       const f = JSON.parse(data.toString());
@@ -56,19 +58,34 @@ async function deaf() {
 }
 
 async function reader() {
-  const waiting = new Map();
-  const ws = await open((f) => {
-    waiting.get(f.id)?.(f);
-    waiting.delete(f.id);
-  });
-  for (let id = 1; Date.now() < stopAt; id++) {
-    const answer = new Promise((r) => waiting.set(id, r));
-    ws.send(JSON.stringify({ type: 'messages', id, conversationId, after: 0, limit: 200 }));
-    const f = await answer;
-    if (f.type === 'error' && f.error.code === 'rate_limited') counts.wsRateLimited++;
-    else if (f.type === 'result') counts.wsPages++;
+  // The server may close this socket (3006 after 100 refusals in a row): what waited is answered
+  // `closed` and a new socket takes over, so no await is left hanging when the time is up.
+  while (Date.now() < stopAt) {
+    const waiting = new Map();
+    let ws;
+    try {
+      ws = await open((f) => {
+        waiting.get(f.id)?.(f);
+        waiting.delete(f.id);
+      });
+    } catch {
+      await sleep(50);
+      continue;
+    }
+    ws.on('close', () => {
+      for (const answer of waiting.values()) answer({ type: 'closed' });
+      waiting.clear();
+    });
+    for (let id = 1; Date.now() < stopAt && ws.readyState === WebSocket.OPEN; id++) {
+      const answer = new Promise((r) => waiting.set(id, r));
+      ws.send(JSON.stringify({ type: 'messages', id, conversationId, after: 0, limit: 200 }));
+      const f = await answer;
+      if (f.type === 'closed') break;
+      if (f.type === 'error' && f.error.code === 'rate_limited') counts.wsRateLimited++;
+      else if (f.type === 'result') counts.wsPages++;
+    }
+    ws.close();
   }
-  ws.close();
 }
 
 async function http() {

@@ -96,8 +96,9 @@ function runFlood(
       process.execPath,
       [script, s.url, token, conversationId, String(ms), '4', '4'],
       { timeout: ms + 60_000 },
-      (err, stdout) => {
-        if (err) reject(err);
+      (err, stdout, stderr) => {
+        // The attacker's own failure says why in its stderr: put it in the test's error.
+        if (err) reject(new Error(`flood.mjs failed (exit ${String(err.code)}, signal ${String(err.signal)}): ${stderr}${stdout}`));
         else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>);
       },
     );
