@@ -35,6 +35,22 @@ const DEFAULT_WINDOW_SECONDS = 900;
 
 type Factory = (keyPrefix: string, points: number, duration: number) => RateLimiterAbstract;
 
+/** Counters in this process. */
+const inMemory: Factory = (keyPrefix, points, duration) =>
+  new RateLimiterMemory({ keyPrefix, points, duration });
+/** Counters in PostgreSQL (table `login_limits`, created by the store's migrations): the whole cluster shares them. */
+const inPostgres =
+  (pool: unknown): Factory =>
+  (keyPrefix, points, duration) =>
+    new RateLimiterPostgres({
+      storeClient: pool,
+      tableName: 'login_limits',
+      tableCreated: true,
+      keyPrefix,
+      points,
+      duration,
+    });
+
 interface Counters {
   pair: RateLimiterAbstract;
   strikes: RateLimiterAbstract;
@@ -60,26 +76,12 @@ export class FlexibleLoginLimiter implements LoginLimiter {
   }
 
   static inMemory(limits: LoginLimits): FlexibleLoginLimiter {
-    return new FlexibleLoginLimiter(
-      (keyPrefix, points, duration) => new RateLimiterMemory({ keyPrefix, points, duration }),
-      limits,
-    );
+    return new FlexibleLoginLimiter(inMemory, limits);
   }
 
   /** Counters in PostgreSQL (table `login_limits`, created by the store's migrations). */
   static postgres(pool: unknown, limits: LoginLimits): FlexibleLoginLimiter {
-    return new FlexibleLoginLimiter(
-      (keyPrefix, points, duration) =>
-        new RateLimiterPostgres({
-          storeClient: pool,
-          tableName: 'login_limits',
-          tableCreated: true,
-          keyPrefix,
-          points,
-          duration,
-        }),
-      limits,
-    );
+    return new FlexibleLoginLimiter(inPostgres(pool), limits);
   }
 
   async begin(action: GuardedAction, account: string, ip: string): Promise<void> {
@@ -125,25 +127,11 @@ export class FlexibleRegistrationLimiter implements RegistrationLimiter {
   }
 
   static inMemory(perHour: number): FlexibleRegistrationLimiter {
-    return new FlexibleRegistrationLimiter(
-      (keyPrefix, points, duration) => new RateLimiterMemory({ keyPrefix, points, duration }),
-      perHour,
-    );
+    return new FlexibleRegistrationLimiter(inMemory, perHour);
   }
 
   static postgres(pool: unknown, perHour: number): FlexibleRegistrationLimiter {
-    return new FlexibleRegistrationLimiter(
-      (keyPrefix, points, duration) =>
-        new RateLimiterPostgres({
-          storeClient: pool,
-          tableName: 'login_limits',
-          tableCreated: true,
-          keyPrefix,
-          points,
-          duration,
-        }),
-      perHour,
-    );
+    return new FlexibleRegistrationLimiter(inPostgres(pool), perHour);
   }
 
   async consume(ip: string): Promise<void> {
