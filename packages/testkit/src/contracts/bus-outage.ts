@@ -20,7 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BusUnavailableError, type Bus, type BusLogger, type ReconnectingBus } from '@natter/server';
-import { freePort, kill, killAll, startServer, untilStopped, type ServerCommand } from './outage-process.js';
+import { freePort, kill, killAll, startServer, untilStopped, watchFaults, type ServerCommand } from './outage-process.js';
 
 /** A broker the suite runs on a port of its own (see ServerCommand), and how buses connect to it. */
 export interface OutageBroker extends ServerCommand {
@@ -44,17 +44,10 @@ export function runBusOutage(name: string, broker: OutageBroker): void {
     it('fails calls fast while the broker is down, then resumes delivery by itself', async () => {
       const port = await freePort();
       const secret = randomBytes(12).toString('hex');
-      const logged: string[] = [];
-      const log = (level: string) => (obj: object, msg: string) =>
-        logged.push(`${level} ${msg} ${JSON.stringify(obj)}`);
-      const logger: BusLogger = { info: log('info'), warn: log('warn'), error: log('error') };
-      const unhandled: unknown[] = [];
-      const onUnhandled = (err: unknown) => unhandled.push(err);
-      process.on('unhandledRejection', onUnhandled);
-      process.on('uncaughtException', onUnhandled);
-      // Drivers print unhandled 'error' events and dead readers to the console instead of throwing.
-      const consoleError = vi.spyOn(console, 'error');
-      const consoleLog = vi.spyOn(console, 'log');
+      // Drivers print unhandled 'error' events (and dead readers) to the console instead of throwing.
+      const faults = watchFaults();
+      const { logged, unhandled, consoleError, consoleLog } = faults;
+      const logger: BusLogger = faults.logger;
 
       let child = await start(port, secret);
       const url = broker.url(port, secret);
@@ -165,10 +158,7 @@ export function runBusOutage(name: string, broker: OutageBroker): void {
             `delivery resumed ${resumedAfter.toFixed(0)} ms after the broker was ready again (${probes} probes)`,
         );
       } finally {
-        process.off('unhandledRejection', onUnhandled);
-        process.off('uncaughtException', onUnhandled);
-        consoleError.mockRestore();
-        consoleLog.mockRestore();
+        faults.stop();
         await a.close();
         await b.close();
         await kill(child);

@@ -20,7 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EphemeralUnavailableError, type Ephemeral, type EphemeralLogger } from '@natter/server';
-import { freePort, kill, killAll, startServer, untilStopped, type ServerCommand } from './outage-process.js';
+import { freePort, kill, killAll, startServer, untilStopped, watchFaults, type ServerCommand } from './outage-process.js';
 
 /** A server the suite runs on a port of its own (see ServerCommand), and how instances connect to it. */
 export interface OutageServer extends ServerCommand {
@@ -57,17 +57,10 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
     it('fails every call fast while the server is down, then works again by itself', async () => {
       const port = await freePort();
       const secret = randomBytes(12).toString('hex');
-      const logged: string[] = [];
-      const log = (level: string) => (obj: object, msg: string) =>
-        logged.push(`${level} ${msg} ${JSON.stringify(obj)}`);
-      const logger: EphemeralLogger = { info: log('info'), warn: log('warn'), error: log('error') };
-      const unhandled: unknown[] = [];
-      const onUnhandled = (err: unknown) => unhandled.push(err);
-      process.on('unhandledRejection', onUnhandled);
-      process.on('uncaughtException', onUnhandled);
-      // Drivers print unhandled 'error' events to the console instead of throwing.
-      const consoleError = vi.spyOn(console, 'error');
-      const consoleLog = vi.spyOn(console, 'log');
+      // Drivers print unhandled 'error' events (and dead readers) to the console instead of throwing.
+      const faults = watchFaults();
+      const { logged, unhandled, consoleError, consoleLog } = faults;
+      const logger: EphemeralLogger = faults.logger;
 
       let child = await start(port, secret);
       const url = server.url(port, secret);
@@ -126,10 +119,7 @@ export function runEphemeralOutage(name: string, server: OutageServer): void {
             `; working again ${resumedAfter.toFixed(0)} ms after the server was ready`,
         );
       } finally {
-        process.off('unhandledRejection', onUnhandled);
-        process.off('uncaughtException', onUnhandled);
-        consoleError.mockRestore();
-        consoleLog.mockRestore();
+        faults.stop();
         await a.close();
         await b.close();
         await kill(child);

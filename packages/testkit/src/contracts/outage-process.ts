@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { vi } from 'vitest';
 
 /** How a suite runs its server: a password-protected process on a port it picks. */
 export interface ServerCommand {
@@ -97,4 +98,33 @@ export async function untilStopped(pid: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`process ${pid} did not stop`);
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/**
+ * What a driver does wrong while its server is down, watched for the length of one test: the
+ * lines it logs through `logger`, exceptions and rejections nobody handled, and anything it prints
+ * to the console instead of throwing. `stop()` puts the process and the console back.
+ */
+export function watchFaults() {
+  const logged: string[] = [];
+  const log = (level: string) => (obj: object, msg: string) => logged.push(`${level} ${msg} ${JSON.stringify(obj)}`);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
+  const consoleError = vi.spyOn(console, 'error');
+  const consoleLog = vi.spyOn(console, 'log');
+  return {
+    logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    logged,
+    unhandled,
+    consoleError,
+    consoleLog,
+    stop(): void {
+      process.off('unhandledRejection', onUnhandled);
+      process.off('uncaughtException', onUnhandled);
+      consoleError.mockRestore();
+      consoleLog.mockRestore();
+    },
+  };
 }
