@@ -3,45 +3,19 @@
  * `npm run bench -- [options]`: starts each target on loopback, drives it with the lean
  * generator, prints one JSON line per run on stdout (progress goes to stderr), then a markdown
  * table of medians. Targets alternate within each repetition (A B C D, A B C D, …) so that
- * drifts in the shared machine's load hit them alike.
- *
- *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse (default: all)
- *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
- *   --reps N                 repetitions (default 3)
- *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
- *                            target climbs at once, their trials taking turns (A B C A B C …)
- *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
- *   --senders K              fanout: members of each group who take turns sending (default 1); with
- *                            natter-cluster they sit on different workers, so entries cross on the bus
- *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
- *   --idle-many 50000x4      idle-many: connections x natter-cluster worker processes
- *   --cluster 200x5 --cluster-rates 250,500,1000 --cluster-buses redis,nats
- *                            cluster: fan-out clients x group size at fixed rates, 1 and 3 processes
- *   --duration S --warmup S  seconds per fan-out trial / direct run
- *   --storm-kill             storm: kill -9 the server instead of a graceful restart
- *   --abuse 2x4x4            abuse: bystander pairs x deaf attacker sockets x attacker HTTP loops
- *   --acks sdk|none          Natter's clients ack like the SDK (default: within 50 ms, ping every
- *                            heartbeat) or never (a reference row)
- *   --natter head|worktree|<rev>  a private build of HEAD (default) or of any commit, or packages/server/dist
- *   --natter-node-args="…"   extra node flags for the Natter server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
- *   --natter-b-env K=V,K=V   the target natter-b: Natter with these settings added (an A/B of a setting
- *                            in lockstep: --targets natter,natter-b,ws-floor)
- *   --natter-b head|worktree|<rev>  natter-b runs this build instead of natter's (two commits in lockstep)
- *   --md FILE --json FILE    also write the summary / the JSON lines to files
- *   --report FILE            run nothing: print (and with --md write) the summary of a run's JSON lines
- */
-import { readFileSync, writeFileSync } from 'node:fs';
+ * drifts in the shared machine's load hit them alike. The options are listed in options.ts.
+ */import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
-import { installCleanup, ioBytes, killAll } from './lib/proc.js';
+import { installCleanup, killAll } from './lib/proc.js';
+import { CommitProbe } from './lib/commit-probe.js';
 import { Lockstep } from './lib/lockstep.js';
 import { markdown } from './report.js';
 import { connectorFor, startTarget } from './targets/index.js';
 import { prepareNatter } from './lib/natter-build.js';
-import { ackLabel, natterBBuild, natterBEnv, natterBuild, NatterTarget, type CommitTotals } from './targets/natter.js';
-import { TARGETS, type AckCadence, type RunningTarget, type TargetName } from './targets/target.js';
+import { ackLabel, natterBBuild, natterBEnv, natterBuild, NatterTarget } from './targets/natter.js';
+import type { RunningTarget, TargetName } from './targets/target.js';
+import { args as a, opts, type Workload } from './options.js';
 import type { RunRecord } from './workloads/common.js';
 import { directRooms, runDirect } from './workloads/direct.js';
 import { FanoutSession, findMax } from './workloads/fanout.js';
@@ -50,84 +24,6 @@ import { prepareCatchup, runCatchup } from './workloads/catchup.js';
 import { runStorm } from './workloads/storm.js';
 import { runCluster } from './workloads/cluster.js';
 import { prepareAbuse, runAbuse } from './workloads/abuse.js';
-
-const WORKLOADS = ['fanout', 'direct', 'idle', 'idle-many', 'catchup', 'storm', 'cluster', 'abuse'] as const;
-type Workload = (typeof WORKLOADS)[number];
-
-const { values: a } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    workloads: { type: 'string' },
-    targets: { type: 'string' },
-    reps: { type: 'string' },
-    'find-max': { type: 'boolean', default: false },
-    rate: { type: 'string' },
-    fanout: { type: 'string' },
-    pairs: { type: 'string' },
-    idle: { type: 'string' },
-    'idle-workers': { type: 'string' },
-    'idle-many': { type: 'string' },
-    catchup: { type: 'string' },
-    storm: { type: 'string' },
-    cluster: { type: 'string' },
-    'cluster-rates': { type: 'string' },
-    'cluster-buses': { type: 'string' },
-    'storm-kill': { type: 'boolean', default: false },
-    abuse: { type: 'string' },
-    acks: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    size: { type: 'string' },
-    senders: { type: 'string' },
-    natter: { type: 'string' },
-    'natter-node-args': { type: 'string' },
-    'natter-b-env': { type: 'string' },
-    'natter-b': { type: 'string' },
-    md: { type: 'string' },
-    json: { type: 'string' },
-    report: { type: 'string' },
-  },
-});
-
-const quick = a.quick;
-const list = <T extends string>(v: string | undefined, all: readonly T[], byDefault: readonly T[] = all): T[] => {
-  if (!v) return [...byDefault];
-  const items = v.split(',').map((s) => s.trim()) as T[];
-  for (const i of items) if (!all.includes(i)) throw new Error(`unknown ${i}; expected one of ${all.join(', ')}`);
-  return items;
-};
-const pairsOf = (v: string): [number, number][] =>
-  v.split(',').map((s) => {
-    const [x, y] = s.split('x').map(Number);
-    if (!x || !y) throw new Error(`expected NxM, got ${s}`);
-    return [x, y];
-  });
-
-const opts = {
-  workloads: list<Workload>(a.workloads, WORKLOADS),
-  // natter-b only when asked for (an A/B against natter).
-  targets: list<TargetName>(a.targets, TARGETS, TARGETS.filter((t) => t !== 'natter-b')),
-  reps: Number(a.reps ?? (quick ? 1 : 3)),
-  findMax: a['find-max'],
-  rate: Number(a.rate ?? (quick ? 200 : 500)),
-  fanout: pairsOf(a.fanout ?? (quick ? '200x20' : '1000x20,2000x200')),
-  pairs: Number(a.pairs ?? (quick ? 20 : 100)),
-  idle: Number(a.idle ?? (quick ? 1000 : 15000)),
-  idleWorkers: Number(a['idle-workers'] ?? (quick ? 1 : 4)),
-  idleMany: pairsOf(a['idle-many'] ?? (quick ? '2000x2' : '50000x4'))[0]!,
-  catchup: pairsOf(a.catchup ?? (quick ? '2000x20' : '10000x100'))[0]!,
-  storm: Number(a.storm ?? (quick ? 300 : 10000)),
-  cluster: pairsOf(a.cluster ?? (quick ? '100x5' : '200x5'))[0]!,
-  clusterRates: (a['cluster-rates'] ?? (quick ? '200' : '250,500,1000')).split(',').map(Number),
-  clusterBuses: list<'redis' | 'nats'>(a['cluster-buses'], ['redis', 'nats']),
-  durationS: Number(a.duration ?? (quick ? 1.5 : 5)),
-  warmupS: Number(a.warmup ?? (quick ? 0.5 : 1)),
-  size: Number(a.size ?? 64),
-  senders: Number(a.senders ?? 1),
-  natter: a.natter ?? 'head',
-  stormSignal: (a['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
-  acks: list<AckCadence>(a.acks, ['sdk', 'none'], ['sdk'])[0]!,
-};
 
 /** Lean clients for a target; Natter's ack with the cadence chosen (`--acks`). */
 const clientsOf = (t: RunningTarget) => connectorFor({ ...t.endpoint(), acks: opts.acks });
@@ -191,49 +87,6 @@ async function everyRep(
   }
 }
 
-/** For Natter: group-commit batches and bytes written to storage per message (what limited a run). */
-class CommitProbe {
-  private c0: CommitTotals = { commits: 0, messages: 0, sendBuckets: new Map(), commitBuckets: new Map(), queueBuckets: new Map(), sqliteBusyS: 0 };
-  private io0 = { wchar: 0, writeBytes: 0 };
-  private t0 = 0;
-  constructor(private readonly t: RunningTarget) {}
-  async start(): Promise<void> {
-    // Cluster mode: each worker has its own /metrics, so one scrape would see half.
-    if (!(this.t instanceof NatterTarget) || this.t.name === 'natter-cluster') return;
-    this.c0 = await this.t.commitTotals();
-    this.io0 = ioBytes(this.t.pid);
-    this.t0 = performance.now();
-  }
-  async stop(): Promise<Record<string, number>> {
-    if (!(this.t instanceof NatterTarget) || this.t.name === 'natter-cluster') return {};
-    const c1 = await this.t.commitTotals();
-    const io1 = ioBytes(this.t.pid);
-    const commits = c1.commits - this.c0.commits;
-    const messages = c1.messages - this.c0.messages;
-    // The bucket holding the 99th percentile (its upper bound in ms; -1 past the last) of the
-    // in-server `send` time (commit wait included), of commits, and of the wait before them.
-    const p99 = (pick: (c: CommitTotals) => Map<number, number>) => {
-      const before = pick(this.c0);
-      const buckets = [...pick(c1)].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const).sort((x, y) => x[0] - y[0]);
-      const total = buckets.at(-1)?.[1] ?? 0;
-      const le = buckets.find(([, n]) => n >= 0.99 * total)?.[0] ?? Number.NaN;
-      return Number.isFinite(le) ? le * 1000 : -1;
-    };
-    const wallS = (performance.now() - this.t0) / 1000;
-    const sqliteBusy = (100 * (c1.sqliteBusyS - this.c0.sqliteBusyS)) / wallS;
-    return {
-      serverSendP99LeMs: p99((c) => c.sendBuckets),
-      commitP99LeMs: p99((c) => c.commitBuckets),
-      commitQueueP99LeMs: p99((c) => c.queueBuckets),
-      commitBatchAvg: Math.round((10 * messages) / commits) / 10,
-      commitsPerS: Math.round(commits / wallS),
-      // % of one core the SQLite thread was busy (the rest of the server's CPU beyond the event
-      // loop is the checkpointer and V8's helpers).
-      ...(Number.isFinite(sqliteBusy) && { sqliteThreadBusy: Math.round(sqliteBusy * 10) / 10 }),
-      diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,
-    };
-  }
-}
 
 async function fanout(clients: number, groupSize: number): Promise<void> {
   if (!(opts.senders >= 1 && opts.senders <= groupSize)) throw new Error(`--senders: 1 to the group size (${groupSize})`);
@@ -351,7 +204,7 @@ async function idle(n: number): Promise<void> {
       if (t.name === 'natter') progress(`idle: ${n} natter users made in ${Math.round(performance.now() - t0)} ms`);
     },
     async (t, rep) => {
-      const r = await runIdle(t, { connections: n, workers: opts.idleWorkers, settleS: quick ? 1 : 3, idleS: quick ? 2 : 10 });
+      const r = await runIdle(t, { connections: n, workers: opts.idleWorkers, settleS: opts.quick ? 1 : 3, idleS: opts.quick ? 2 : 10 });
       emit({ workload: 'idle', config: String(n), target: t.name, rep, ...r });
     },
   );
@@ -373,7 +226,7 @@ async function idleMany(n: number, processes: number): Promise<void> {
     },
     async (t, rep) => {
       const workers = Math.max(opts.idleWorkers, Math.ceil(n / 12_500));
-      const r = await runIdle(t, { connections: n, workers, settleS: quick ? 1 : 3, idleS: quick ? 2 : 10 });
+      const r = await runIdle(t, { connections: n, workers, settleS: opts.quick ? 1 : 3, idleS: opts.quick ? 2 : 10 });
       emit({ workload: 'idle-many', config: `${n}x${processes}`, target: t.name, rep, ...r, processes });
     },
     () => NatterTarget.startCluster(processes),
@@ -422,8 +275,8 @@ async function storm(clients: number): Promise<void> {
 
 /** One user floods history requests; bystanders' send latency (natter and natter-b: before/after). */
 async function abuse(): Promise<void> {
-  const [pairs, sockets, http] = (a.abuse ?? '2x4x4').split('x').map(Number) as [number, number, number];
-  const o = { pairs, sockets, http, quietS: quick ? 2 : 3, floodS: quick ? 5 : 10 };
+  const [pairs, sockets, http] = opts.abuse;
+  const o = { pairs, sockets, http, quietS: opts.quick ? 2 : 3, floodS: opts.quick ? 5 : 10 };
   const names = opts.targets.filter((n) => n === 'natter' || n === 'natter-b');
   const state = new Map<TargetName, Awaited<ReturnType<typeof prepareAbuse>>>();
   await alternate(
