@@ -5,11 +5,13 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@natter/protocol': src('protocol'),
-      '@natter/client': src('client'),
-      '@natter/server': src('server'),
-    },
+    // Exact names: a bare '@natter/protocol' key would also rewrite '@natter/protocol/wire'.
+    alias: [
+      { find: /^@natter\/protocol\/wire$/, replacement: fileURLToPath(new URL('./packages/protocol/src/wire.ts', import.meta.url)) },
+      { find: /^@natter\/protocol$/, replacement: src('protocol') },
+      { find: /^@natter\/client$/, replacement: src('client') },
+      { find: /^@natter\/server$/, replacement: src('server') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],

@@ -7,7 +7,7 @@
  * and synced, and checks every acknowledged message reached every member exactly once in the
  * log (lost: a member lacks an acknowledged seq; duplicated: one clientMsgId stored twice).
  */
-import type { Conversation, Message, ServerFrame } from '@natter/protocol';
+import { backoffDelay, type Conversation, type Message, type ServerFrame } from '@natter/protocol';
 import { clientMsgId, markText, nowUs } from '../lib/marker.js';
 import { forEachLimit } from '../lib/pool.js';
 import { CpuMeter, SelfCpuMeter, sleep } from '../lib/proc.js';
@@ -149,9 +149,8 @@ export async function runStorm(t: NatterTarget, conversations: string[], o: Stor
 
   const schedule = (c: Client) => {
     if (stopping) return;
-    const ceiling = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** Math.min(c.attempt, 30));
-    c.attempt++;
-    setTimeout(() => void connect(c), Math.floor(Math.random() * ceiling));
+    // The SDK's own schedule (one copy, in @natter/protocol).
+    setTimeout(() => void connect(c), backoffDelay(c.attempt++, BACKOFF));
   };
 
   const connect = async (c: Client): Promise<void> => {

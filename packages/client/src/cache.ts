@@ -3,7 +3,7 @@
  * outbox. Pluggable so a browser can keep it in IndexedDB and a reopened client catches up
  * incrementally; MemoryCache is the default. Methods are async so storage can be too.
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, Message } from '@natter/protocol/wire';
 
 export interface PendingSend {
   clientMsgId: string;

@@ -14,8 +14,8 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import type { AuthOk, Conversation, Message, SendResult } from '@natter/protocol';
-import type { BackoffOptions } from './backoff.js';
+import type { AuthOk, BackoffOptions, Conversation, Message, SendResult } from '@natter/protocol/wire';
+import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -59,28 +59,13 @@ export interface SendOptions {
 }
 
 /**
- * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ids that sort by time
- * land at the end of the server's idempotency index, so a batch of sends writes a page or two
- * of it instead of a page per sender (random UUIDv4 keys scatter across the whole index).
+ * A UUIDv7 (RFC 9562, from the `uuid` package): 48 bits of Unix milliseconds, then a counter and
+ * random bits. Ids that sort by time land at the end of the server's idempotency index, so a batch
+ * of sends writes a page or two of it instead of a page per sender (random UUIDv4 keys scatter
+ * across the whole index). `now` is for tests.
  */
-export function newClientMsgId(now = Date.now()): string {
-  const b = new Uint8Array(16);
-  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
-  if (c?.getRandomValues) c.getRandomValues(b);
-  else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
-  // Milliseconds fit in 48 bits until the year 10889; split because bitwise ops are 32-bit.
-  const hi = Math.floor(now / 2 ** 16);
-  b[0] = (hi >>> 24) & 0xff;
-  b[1] = (hi >>> 16) & 0xff;
-  b[2] = (hi >>> 8) & 0xff;
-  b[3] = hi & 0xff;
-  b[4] = (now >>> 8) & 0xff;
-  b[5] = now & 0xff;
-  b[6] = (b[6]! & 0x0f) | 0x70; // version 7
-  b[8] = (b[8]! & 0x3f) | 0x80; // variant 10
-  let hex = '';
-  for (const x of b) hex += x.toString(16).padStart(2, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function newClientMsgId(now?: number): string {
+  return now === undefined ? uuidv7() : uuidv7({ msecs: now });
 }
 
 export class NatterClient extends Emitter<ClientEvents> {

@@ -5,17 +5,18 @@
  * token provider can give a fresh token).
  */
 import {
+  backoffDelay,
   decodeServerFrame,
   ERROR_CODES,
   isErrorCode,
   shouldReconnect,
   type AuthOk,
+  type BackoffOptions,
   type ClientFrame,
   type ErrorBody,
   type ResultData,
   type ServerFrame,
-} from '@natter/protocol';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+} from '@natter/protocol/wire';
 
 /** The part of the WebSocket API the SDK uses: browsers' WebSocket and the `ws` package both fit. */
 export interface WebSocketLike {

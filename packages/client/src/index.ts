@@ -2,5 +2,5 @@
 export { NatterClient, newClientMsgId, type NatterClientOptions, type ClientEvents, type SendOptions } from './client.js';
 export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
-export type * from '@natter/protocol';
+export { backoffDelay, type BackoffOptions } from '@natter/protocol/wire';
+export type * from '@natter/protocol/wire';

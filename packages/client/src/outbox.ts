@@ -4,7 +4,7 @@
  * server's idempotency makes a retry never create a second message. Errors that retrying
  * cannot fix (not a member, invalid body) remove it and reject the caller's promise.
  */
-import type { SendResult } from '@natter/protocol';
+import type { SendResult } from '@natter/protocol/wire';
 import type { ClientCache, PendingSend } from './cache.js';
 import type { Connection, NatterClientError } from './connection.js';
 

@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, Message } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 

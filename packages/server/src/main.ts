@@ -5,6 +5,7 @@
  * die), and stops gracefully on SIGTERM/SIGINT.
  */
 import cluster from 'node:cluster';
+import { backoffDelay } from '@natter/protocol';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { startNatter } from './server.js';
@@ -62,7 +63,8 @@ function runPrimary(config: Config): void {
     const now = Date.now();
     deaths = deaths.filter((t) => now - t < 60_000);
     deaths.push(now);
-    const delay = Math.min(30_000, 500 * 2 ** (deaths.length - 1));
+    // The project's one backoff (@natter/protocol), without jitter: one supervisor, nothing to spread.
+    const delay = backoffDelay(deaths.length - 1, { initialMs: 500, maxMs: 30_000 }, () => 1);
     logger.error({ pid: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; starting another');
     setTimeout(fork, delay).unref();
   });

@@ -1,0 +1,11 @@
+/**
+ * `@natter/protocol/wire`: what a client needs at run time, without the zod schemas the server
+ * validates client frames with (issue 20). The SDK imports only this entry point, so neither
+ * its Node build nor its browser bundle loads zod. The types are the same as the root entry's.
+ */
+export * from './model.js';
+export * from './errors.js';
+export * from './close-codes.js';
+export * from './backoff.js';
+export { decodeServerFrame } from './server-frame.js';
+export type { ClientFrame, ClientFrameOf, ClientFrameType, RequestId, ResultData, ServerFrame } from './frames.js';
