@@ -54,10 +54,11 @@ const schema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
   /**
-   * Who may create an account: `open`, anyone through POST /v1/auth/register; `closed`, only the
-   * admin API (apps that manage their own users, and any public host that is not a public service).
+   * Who may create an account: `open`, anyone through POST /v1/auth/register; `invite`, whoever has
+   * an unused invite code (created with the admin API or `natter invite create`); `closed`, only
+   * the admin API (apps that manage their own users, and any public host that is not a public service).
    */
-  REGISTRATION: z.enum(['open', 'closed']).default('open'),
+  REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
   /** Deprecated: REGISTRATION_OPEN=false is REGISTRATION=closed. Still accepted, with a warning. */
   REGISTRATION_OPEN: bool.optional(),
   /** `normal` survives a killed process; `full` (fsync every commit) also survives power loss. */

@@ -14,6 +14,7 @@ import { prepareDatabaseFile, prepareDataDir } from './data-dir.js';
 import { clientAddress, createHttpServer } from './http/http-server.js';
 import { serveMetrics } from './http/metrics-route.js';
 import { Accounts } from './core/accounts.js';
+import { UserAdmin } from './core/user-admin.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
@@ -251,7 +252,10 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       return metrics.registry.metrics();
     },
   });
-  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  const users = new UserAdmin(store, clock, async (userId, deviceIds) => {
+    await events.emit({ type: 'device.revoked', userId, deviceIds });
+  });
+  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).

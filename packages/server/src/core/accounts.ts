@@ -11,6 +11,7 @@ import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { LoginLimiter, RegistrationLimiter } from './rate-limit.js';
 import { newRefreshToken, parseRefreshToken, type AccessClaims, type TokenService } from './tokens.js';
 import type { DeviceRecord, Store, UserRecord } from '../store/store.js';
+import { inviteHash } from './user-admin.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -52,11 +53,26 @@ export class Accounts {
 
   /** Open registration: limited per address before anything is hashed or stored. */
   async register(
-    input: { username: string; password: string; displayName?: string | null; deviceName?: string | null },
+    input: { username: string; password: string; displayName?: string | null; deviceName?: string | null; inviteCode?: string | undefined },
     ip: string,
+    /** REGISTRATION=invite: the account needs an unused invite code, spent by this registration. */
+    needsInvite = false,
   ): Promise<{ user: PublicUser; tokens: TokenPair }> {
     await this.registrations.consume(ip);
-    const user = await this.createUser({ ...input, password: input.password });
+    let invite: string | null = null;
+    if (needsInvite) {
+      if (!input.inviteCode) throw new NatterError('forbidden', 'registration on this server needs an invite code (inviteCode)');
+      invite = inviteHash(input.inviteCode);
+      if (!(await this.store.useInvite(invite, this.clock.now()))) throw new NatterError('forbidden', 'that invite code is unknown, used or expired');
+    }
+    let user: PublicUser;
+    try {
+      user = await this.createUser({ ...input, password: input.password });
+    } catch (err) {
+      // The code was not used up by an account: give it back (a taken username, say).
+      if (invite) await this.store.restoreInvite(invite);
+      throw err;
+    }
     const tokens = await this.openDevice(user.id, input.deviceName ?? null);
     return { user, tokens };
   }
@@ -85,6 +101,8 @@ export class Accounts {
     if (user?.passwordHash) ok = await verifyPassword(user.passwordHash, input.password);
     else await burnVerification(input.password);
     if (!user || !ok) throw new NatterError('invalid_credentials', 'unknown user or wrong password');
+    // Said only to whoever knows the password: a guesser learns nothing about disabled accounts.
+    if (user.disabledAt !== null) throw new NatterError('forbidden', 'this account is disabled');
     await this.limiter.succeeded('login', input.username, ip);
     return this.openDevice(user.id, input.deviceName ?? null);
   }
@@ -206,6 +224,7 @@ export class Accounts {
   async mintTokens(userId: string, deviceName: string | null): Promise<TokenPair> {
     const user = await this.store.getUser(userId);
     if (!user) throw new NatterError('not_found', 'no such user');
+    if (user.disabledAt !== null) throw new NatterError('forbidden', 'this account is disabled');
     return this.openDevice(userId, deviceName);
   }
 }

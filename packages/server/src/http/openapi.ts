@@ -29,7 +29,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /healthz': { summary: 'Liveness: 200 while the process serves', tag: 'meta', auth: 'none', ok: 200 },
   'GET /metrics': { summary: 'Prometheus metrics (on the main port unless METRICS_PORT is set)', tag: 'meta', auth: 'metrics', ok: 200 },
   'GET /v1/openapi.json': { summary: 'This document', tag: 'meta', auth: 'none', ok: 200 },
-  'POST /v1/auth/register': { summary: 'Create an account (REGISTRATION=open) and its first device', tag: 'auth', auth: 'none', ok: 201, body: s.registerBody },
+  'POST /v1/auth/register': { summary: 'Create an account (REGISTRATION=open, or invite with an inviteCode) and its first device', tag: 'auth', auth: 'none', ok: 201, body: s.registerBody },
   'POST /v1/auth/login': { summary: 'Log in: tokens for a new device', tag: 'auth', auth: 'none', ok: 200, body: s.loginBody },
   'POST /v1/auth/refresh': { summary: 'Exchange a refresh token for new tokens (rotation)', tag: 'auth', auth: 'none', ok: 200, body: s.refreshBody },
   'POST /v1/auth/logout': { summary: "Revoke the caller's device", tag: 'auth', auth: 'bearer', ok: 204 },
@@ -50,6 +50,10 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
+  'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },
+  'POST /v1/admin/users/:id/disable': { summary: 'Disable a user (by id or username): no login, devices revoked, connections closed', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
+  'POST /v1/admin/users/:id/enable': { summary: 'Enable a disabled user again', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
+  'POST /v1/admin/invites': { summary: 'Create a single-use registration invite code (REGISTRATION=invite); default expiry 7 days', tag: 'admin', auth: 'admin', ok: 201, body: s.inviteBody },
 };
 
 /** JSON Schema 2020-12 of what a client may send (`io: 'input'`: before coercion and defaults). */

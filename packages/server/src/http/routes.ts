@@ -9,6 +9,8 @@ import type { Accounts } from '../core/accounts.js';
 import type { RequestClass } from '../core/fair-share.js';
 import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
+import type { UserAdmin } from '../core/user-admin.js';
+import { registerAdminRoutes } from './routes-admin.js';
 import {
   adminUserBody,
   directBody,
@@ -33,8 +35,10 @@ export interface RouteDeps {
   accounts: Accounts;
   messaging: Messaging;
   adminApiKey: string | undefined;
-  /** `closed`: accounts come only from the admin API. */
-  registration: 'open' | 'closed';
+  /** `closed`: accounts come only from the admin API; `invite`: registration needs an invite code. */
+  registration: 'open' | 'invite' | 'closed';
+  /** The operator's user administration (routes-admin.ts); its routes are off without it. */
+  users?: UserAdmin;
 }
 
 function hashKey(key: string): Buffer {
@@ -85,9 +89,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   // --- auth ---
   app.post('/v1/auth/register', async (req, reply) => {
-    if (d.registration !== 'open') throw new NatterError('forbidden', 'registration is closed on this server');
+    if (d.registration === 'closed') throw new NatterError('forbidden', 'registration is closed on this server');
     const b = parse(registerBody, req.body);
-    const r = await d.accounts.register(b, req.ip);
+    const r = await d.accounts.register(b, req.ip, d.registration === 'invite');
     return reply.status(201).send(r);
   });
   app.post('/v1/auth/login', async (req) => d.accounts.login(parse(loginBody, req.body), req.ip));
@@ -178,4 +182,5 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { id } = parse(idParam, req.params, 'params');
     return reply.status(201).send(await d.accounts.mintTokens(id, parse(mintBody, req.body).deviceName ?? null));
   });
+  if (d.users) registerAdminRoutes(app, { admin, users: d.users });
 }

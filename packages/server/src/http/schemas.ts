@@ -37,7 +37,8 @@ export const avatarUrl = z
   .nullable();
 export const deviceName = z.string().max(64).nullable().optional();
 
-export const registerBody = z.object({ username, password, displayName: displayName.optional(), deviceName });
+/** `inviteCode`: needed when REGISTRATION=invite (codes from POST /v1/admin/invites or `natter invite create`). */
+export const registerBody = z.object({ username, password, displayName: displayName.optional(), deviceName, inviteCode: z.string().min(1).max(128).optional() });
 export const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(PASSWORD_MAX), deviceName });
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
 export const profileBody = z.object({ displayName: displayName.optional(), avatarUrl: avatarUrl.optional() });
@@ -59,3 +60,9 @@ export const historyQuery = z.object({
 export const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
 export const seqBody = z.object({ seq: seqNum });
 
+
+// --- user administration (issue 20; routes-admin.ts) ---
+/** A user by id or by username (the CLI takes either). */
+export const userRefParam = z.object({ id: z.string().min(1).max(64) });
+export const adminUsersQuery = z.object({ after: z.string().min(1).max(64).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
+export const inviteBody = z.object({ expiresInHours: z.number().int().min(1).max(24 * 365).nullable().optional() });

@@ -17,6 +17,7 @@ export interface UserRow {
   display_name: string | null;
   avatar_url: string | null;
   created_at: number;
+  disabled_at: number | null;
 }
 
 export interface DeviceRow {
@@ -68,6 +69,7 @@ export const toUser = (r: UserRow): UserRecord => ({
   displayName: r.display_name,
   avatarUrl: r.avatar_url,
   createdAt: r.created_at,
+  disabledAt: r.disabled_at ?? null,
 });
 
 export const toDevice = (r: DeviceRow): DeviceRecord => ({

@@ -14,6 +14,16 @@ import type { Conversation, ConversationKind, MemberRole, Message, MessageType, 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
   createdAt: number;
+  /** When an operator disabled the account (it cannot log in or get tokens); null when enabled. */
+  disabledAt: number | null;
+}
+
+/** A registration invite (REGISTRATION=invite): only the code's hash is kept. */
+export interface NewInvite {
+  codeHash: string;
+  createdAt: number;
+  /** Null: never expires. */
+  expiresAt: number | null;
 }
 
 export interface DeviceRecord {
@@ -195,6 +205,24 @@ export interface Store {
   existingUserIds(ids: string[]): Promise<string[]>;
   updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null>;
   setPasswordHash(id: string, hash: string): Promise<void>;
+
+  // --- administration (issue 20: the CLI and the admin API) --------------------------------
+  /** Users in id order, those after `after` (null: from the first), at most `limit`. */
+  listUsers(after: string | null, limit: number): Promise<UserRecord[]>;
+  /**
+   * Disables the user (`disabledAt` a time) and revokes every live device of theirs in the same
+   * transaction, or enables them again (null). Returns the user as it now is; null when there is none.
+   */
+  setUserDisabled(id: string, disabledAt: number | null): Promise<UserRecord | null>;
+  /** Stores a new invite. */
+  createInvite(invite: NewInvite): Promise<void>;
+  /**
+   * Spends the invite: true exactly once per invite — for the first caller while it is unused and
+   * not expired at `now` — however many race; false otherwise (unknown, used or expired).
+   */
+  useInvite(codeHash: string, now: number): Promise<boolean>;
+  /** Makes a spent invite usable again (the registration it was spent on failed). */
+  restoreInvite(codeHash: string): Promise<void>;
 
   // --- devices (sessions) -----------------------------------------------------------------
   createDevice(device: NewDevice): Promise<DeviceRecord>;

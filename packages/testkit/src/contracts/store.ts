@@ -21,6 +21,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
+import { adminContract } from './store/admin.js';
 import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
@@ -43,6 +44,7 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     });
 
     accountsContract(t);
+    adminContract(t);
     conversationsContract(t);
     membershipContract(t);
     messagesContract(t);

@@ -22,6 +22,7 @@ export function createUser(t: MemoryTables, user: NewUser): UserRecord | null {
     displayName: user.displayName,
     avatarUrl: user.avatarUrl,
     createdAt: user.createdAt,
+    disabledAt: null,
   };
   t.users.set(user.id, row);
   t.usernames.set(key, user.id);

@@ -25,6 +25,7 @@ import type {
   MembershipOutcome,
   NewConversation,
   NewDevice,
+  NewInvite,
   NewMessage,
   NewUser,
   PageQuery,
@@ -34,6 +35,7 @@ import type {
   UserRecord,
 } from '../store.js';
 import * as accounts from './accounts.js';
+import * as admin from './admin.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
 import * as sync from './sync.js';
@@ -99,6 +101,28 @@ export class MemoryStore implements Store {
 
   async setPasswordHash(id: string, hash: string): Promise<void> {
     accounts.setPasswordHash(this.open, id, hash);
+  }
+
+  // --- administration -------------------------------------------------------------------------
+
+  async listUsers(after: string | null, limit: number): Promise<UserRecord[]> {
+    return admin.listUsers(this.open, after, limit);
+  }
+
+  async setUserDisabled(id: string, disabledAt: number | null): Promise<UserRecord | null> {
+    return admin.setUserDisabled(this.open, id, disabledAt);
+  }
+
+  async createInvite(invite: NewInvite): Promise<void> {
+    admin.createInvite(this.open, invite);
+  }
+
+  async useInvite(codeHash: string, now: number): Promise<boolean> {
+    return admin.useInvite(this.open, codeHash, now);
+  }
+
+  async restoreInvite(codeHash: string): Promise<void> {
+    admin.restoreInvite(this.open, codeHash);
   }
 
   // --- devices ------------------------------------------------------------------------------

@@ -119,4 +119,17 @@ UPDATE conversations SET version = 0 WHERE version <> 0;
 UPDATE members SET version = 0 WHERE version <> 0;
 `,
   },
+  {
+    version: 13,
+    name: 'disabled accounts and registration invites',
+    sql: `
+ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled_at BIGINT;
+CREATE TABLE IF NOT EXISTS invites (
+  code_hash TEXT PRIMARY KEY,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  used_at BIGINT
+);
+`,
+  },
 ];

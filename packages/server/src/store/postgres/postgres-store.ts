@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Store } from '../store.js';
 import { PgAccounts } from './accounts.js';
+import { PgAdmin } from './admin.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
@@ -21,6 +22,7 @@ export class PostgresStore implements Store {
   readonly syncVersions = 'xid';
   private closed = false;
   private readonly accounts: PgAccounts;
+  private readonly admin: PgAdmin;
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
@@ -28,6 +30,7 @@ export class PostgresStore implements Store {
   private constructor(db: PgDb) {
     this.pool = db.pool;
     this.accounts = new PgAccounts(db);
+    this.admin = new PgAdmin(db);
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
@@ -56,6 +59,11 @@ export class PostgresStore implements Store {
   rotateRefresh: Store['rotateRefresh'] = (...a) => this.accounts.rotateRefresh(...a);
   revokeDevice: Store['revokeDevice'] = (...a) => this.accounts.revokeDevice(...a);
   revokeOtherDevices: Store['revokeOtherDevices'] = (...a) => this.accounts.revokeOtherDevices(...a);
+  listUsers: Store['listUsers'] = (...a) => this.admin.listUsers(...a);
+  setUserDisabled: Store['setUserDisabled'] = (...a) => this.admin.setUserDisabled(...a);
+  createInvite: Store['createInvite'] = (...a) => this.admin.createInvite(...a);
+  useInvite: Store['useInvite'] = (...a) => this.admin.useInvite(...a);
+  restoreInvite: Store['restoreInvite'] = (...a) => this.admin.restoreInvite(...a);
 
   createConversation: Store['createConversation'] = (...a) => this.conversations.createConversation(...a);
   openDirect: Store['openDirect'] = (...a) => this.conversations.openDirect(...a);

@@ -126,4 +126,17 @@ CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 12,
+    name: 'disabled accounts and registration invites',
+    sql: `
+ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+CREATE TABLE invites (
+  code_hash TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  used_at INTEGER
+) STRICT;
+`,
+  },
 ];

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteAccounts } from './accounts.js';
+import { SqliteAdmin } from './admin.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private closed = false;
   private readonly accounts: SqliteAccounts;
+  private readonly admin: SqliteAdmin;
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
@@ -59,6 +61,7 @@ export class SqliteStore implements Store {
     this.migrate();
     const s = prepareStatements(this.db);
     this.accounts = new SqliteAccounts(this.db, s);
+    this.admin = new SqliteAdmin(this.db);
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
@@ -111,6 +114,11 @@ export class SqliteStore implements Store {
   existingUserIds: Store['existingUserIds'] = (...a) => this.accounts.existingUserIds(...a);
   updateProfile: Store['updateProfile'] = (...a) => this.accounts.updateProfile(...a);
   setPasswordHash: Store['setPasswordHash'] = (...a) => this.accounts.setPasswordHash(...a);
+  listUsers: Store['listUsers'] = (...a) => this.admin.listUsers(...a);
+  setUserDisabled: Store['setUserDisabled'] = (...a) => this.admin.setUserDisabled(...a);
+  createInvite: Store['createInvite'] = (...a) => this.admin.createInvite(...a);
+  useInvite: Store['useInvite'] = (...a) => this.admin.useInvite(...a);
+  restoreInvite: Store['restoreInvite'] = (...a) => this.admin.restoreInvite(...a);
   createDevice: Store['createDevice'] = (...a) => this.accounts.createDevice(...a);
   getDevice: Store['getDevice'] = (...a) => this.accounts.getDevice(...a);
   listDevices: Store['listDevices'] = (...a) => this.accounts.listDevices(...a);

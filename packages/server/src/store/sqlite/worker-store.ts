@@ -171,6 +171,11 @@ export class SqliteWorkerStore implements Store {
   }
 
   createUser: Store['createUser'] = (...a) => this.call('createUser', a);
+  listUsers: Store['listUsers'] = (...a) => this.call('listUsers', a);
+  setUserDisabled: Store['setUserDisabled'] = (...a) => this.call('setUserDisabled', a);
+  createInvite: Store['createInvite'] = (...a) => this.call('createInvite', a);
+  useInvite: Store['useInvite'] = (...a) => this.call('useInvite', a);
+  restoreInvite: Store['restoreInvite'] = (...a) => this.call('restoreInvite', a);
   getUser: Store['getUser'] = (...a) => this.call('getUser', a);
   getUserByUsername: Store['getUserByUsername'] = (...a) => this.call('getUserByUsername', a);
   existingUserIds: Store['existingUserIds'] = (...a) => this.call('existingUserIds', a);

@@ -22,6 +22,7 @@ export function accountsContract(t: StoreHarness): void {
         displayName: 'Alice A',
         avatarUrl: null,
         createdAt: T0,
+        disabledAt: null,
       });
       expect(await t.store.getUser('u1')).toEqual(u);
     });
