@@ -93,7 +93,7 @@ describe('loadConfig rejects wrong values, naming the variable', () => {
     ['JWT_SECRET', 'short-secret'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
     ['REGISTRATION_OPEN', 'yes'],
-    ['REGISTRATION', 'invite'],
+    ['REGISTRATION', 'invited'],
     ['LOG_FORMAT', 'text'],
     ['DURABILITY', 'sometimes'],
     ['MAX_FRAME_BYTES', '10'],
