@@ -129,6 +129,9 @@ const schema = z.object({
   WORKERS: int(1, 256).default(1),
 });
 
+/** The settings' schema (names, types, ranges, defaults), for `natter serve --help`. */
+export const configSchema = schema;
+
 export type Config = z.infer<typeof schema> & {
   /** Absolute DATA_DIR. */
   dataDir: string;

@@ -57,3 +57,7 @@ export { createEphemeral, type EphemeralOptions } from './ephemeral/factory.js';
 export { MemoryEphemeral, MemoryEphemeralSpace } from './ephemeral/memory/memory-ephemeral.js';
 export { RedisEphemeral, type RedisEphemeralOptions } from './ephemeral/redis/redis-ephemeral.js';
 export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-ephemeral.js';
+/** Run a server as `natter-server` does (configuration from the environment), and the setting names for a CLI. */
+export { runServer } from './run.js';
+export { configSchema } from './config.js';
+export { inviteHash } from './core/user-admin.js';

@@ -36,10 +36,20 @@ export class UserAdmin {
     return { users, next: rows.length > limit ? users[users.length - 1]!.id : null };
   }
 
+  /** The user with that id or, failing that, that username. */
+  async get(idOrUsername: string): Promise<AdminUserView> {
+    return adminView(await this.find(idOrUsername));
+  }
+
+  private async find(idOrUsername: string): Promise<UserRecord> {
+    const user = (await this.store.getUser(idOrUsername)) ?? (await this.store.getUserByUsername(idOrUsername));
+    if (!user) throw new NatterError('not_found', `no user with id or username ${JSON.stringify(idOrUsername)}`);
+    return user;
+  }
+
   /** Disables (or, with `disabled` false, enables) the user with that id or username. */
   async setDisabled(idOrUsername: string, disabled: boolean): Promise<AdminUserView> {
-    const user = (await this.store.getUser(idOrUsername)) ?? (await this.store.getUserByUsername(idOrUsername));
-    if (!user) throw new NatterError('not_found', 'no such user');
+    const user = await this.find(idOrUsername);
     const live = disabled ? (await this.store.listDevices(user.id)).map((d) => d.id) : [];
     const updated = await this.store.setUserDisabled(user.id, disabled ? (user.disabledAt ?? this.clock.now()) : null);
     if (!updated) throw new NatterError('not_found', 'no such user');

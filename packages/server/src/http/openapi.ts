@@ -51,6 +51,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
   'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },
+  'GET /v1/admin/users/:id': { summary: 'One user by id or username, with createdAt and disabledAt', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
   'POST /v1/admin/users/:id/disable': { summary: 'Disable a user (by id or username): no login, devices revoked, connections closed', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
   'POST /v1/admin/users/:id/enable': { summary: 'Enable a disabled user again', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
   'POST /v1/admin/invites': { summary: 'Create a single-use registration invite code (REGISTRATION=invite); default expiry 7 days', tag: 'admin', auth: 'admin', ok: 201, body: s.inviteBody },

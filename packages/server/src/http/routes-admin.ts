@@ -14,6 +14,10 @@ export function registerAdminRoutes(app: FastifyInstance, d: { admin(req: Fastif
     const q = parse(adminUsersQuery, req.query, 'query');
     return d.users.list(q.after ?? null, q.limit ?? 100);
   });
+  app.get('/v1/admin/users/:id', async (req) => {
+    d.admin(req);
+    return d.users.get(parse(userRefParam, req.params, 'params').id);
+  });
   app.post('/v1/admin/users/:id/disable', async (req) => {
     d.admin(req);
     return d.users.setDisabled(parse(userRefParam, req.params, 'params').id, true);
