@@ -53,9 +53,10 @@ export async function call(r: Remote, method: string, path: string, o: { body?: 
     throw new CliError(`cannot reach the server at ${r.url} (${cause}); is it running? (--url or NATTER_URL to point elsewhere)`);
   }
   const text = await res.text();
-  let json: { error?: { code: string; message: string } } | null = null;
+  type Answer = { error?: { code: string; message: string } } | null;
+  let json: Answer = null;
   try {
-    json = text ? (JSON.parse(text) as typeof json) : null;
+    json = text ? (JSON.parse(text) as Answer) : null;
   } catch {
     // not JSON: described below
   }
