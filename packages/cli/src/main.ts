@@ -32,10 +32,16 @@ const as = (o: As): As => ({ user: o.user, password: o.password, token: o.token 
 const date = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16));
 
 // --- serve ---------------------------------------------------------------------------------------
+const allSettings = settings();
+const serveSettings = allSettings.filter((s) => s.name !== 'ADMIN_API_KEY');
+const adminKeyHelp = allSettings.find((s) => s.name === 'ADMIN_API_KEY')?.option.description ?? 'ADMIN_API_KEY';
 const serve = program
   .command('serve')
   .description('Run the server in this process. Every setting is an environment variable (or NATTER_CONFIG file key) and an option below; options win.')
-  .addHelpText('after', '\nEvery setting is documented in docs/configuration.md. Example:\n  natter serve --port 9000 --registration invite --admin-key "$(openssl rand -base64 32)"')
+  .addHelpText(
+    'after',
+    `\nAnd natter's own --admin-key <key>: ${adminKeyHelp}\n\nEvery setting is documented in docs/configuration.md. Example:\n  natter --admin-key "$(openssl rand -base64 32)" serve --port 9000 --registration invite`,
+  )
   .action(async (opts: Record<string, string | undefined>) => {
     for (const s of serveSettings) {
       const value = opts[s.option.attributeName()];
@@ -45,7 +51,6 @@ const serve = program
     const { runServer } = await import('@natter/server');
     await runServer();
   });
-const serveSettings = settings().filter((s) => s.name !== 'ADMIN_API_KEY');
 for (const s of serveSettings) serve.addOption(s.option);
 // ADMIN_API_KEY is the program's --admin-key: pass it on to the server.
 serve.hook('preAction', () => {
