@@ -51,7 +51,7 @@ function spawnCli(args: string[], env: Record<string, string> = {}) {
 
 const natter = (args: string[], env: Record<string, string> = {}) => spawnCli(args, env).done;
 
-let tmp: string[] = [];
+const tmp: string[] = [];
 afterEach(() => {
   for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
 });
