@@ -48,6 +48,14 @@ export const OPERATIONS: Record<string, Operation> = {
   'DELETE /v1/conversations/:id/members/:userId': { summary: 'Remove a member, or leave (your own id)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams },
   'PUT /v1/conversations/:id/members/:userId/role': { summary: "Set a member's role (group admins)", tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams, body: s.roleBody },
   'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
+  'PATCH /v1/conversations/:id/flags': {
+    summary: "Set this user's pinned / muted / archived flags",
+    tag: 'conversations',
+    auth: 'bearer',
+    ok: 200,
+    params: s.idParam,
+    body: s.flagsBody,
+  },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
 };
