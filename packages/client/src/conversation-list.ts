@@ -101,7 +101,8 @@ export class ConversationList extends Emitter<ConversationListEvents> {
     this.changed();
   }
 
-  private onView(c: Conversation): void {
+  /** `fresh`: the view was just asked for, so it is the newest the server has: taken as it is. */
+  private onView(c: Conversation, fresh = false): void {
     const mine = this.byId.get(c.id);
     // A view taken before what this device has already applied (it raced a live message or a
     // read on another device) would undo it: ask the server for the current one instead.
@@ -109,7 +110,7 @@ export class ConversationList extends Emitter<ConversationListEvents> {
       mine !== undefined &&
       (c.lastSeq < mine.lastSeq ||
         (c.membership.joinedSeq === mine.membership.joinedSeq && c.membership.state === mine.membership.state && c.membership.readSeq < mine.membership.readSeq));
-    if (stale) {
+    if (stale && !fresh) {
       this.refresh(c.id);
       return;
     }
@@ -153,7 +154,7 @@ export class ConversationList extends Emitter<ConversationListEvents> {
       .then(
         (fresh) => {
           this.refreshing.delete(conversationId);
-          if (!this.closed) this.onView(fresh);
+          if (!this.closed) this.onView(fresh, true);
         },
         () => {
           // Offline or gone: the next sync brings the view.
