@@ -11,6 +11,8 @@ export interface PendingSend {
   msgType: 'text' | 'custom';
   body: unknown;
   replyTo?: string;
+  /** User ids and/or "all" (SendOptions.mentions). */
+  mentions?: string[];
   createdAt: number;
 }
 

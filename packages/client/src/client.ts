@@ -14,10 +14,11 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import type { AuthOk, BackoffOptions, Conversation, Message, SendResult } from '@natter/protocol/wire';
+import type { AuthOk, BackoffOptions, Conversation, ConversationFlags, Message, SendResult } from '@natter/protocol/wire';
 import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
 import { SyncEngine } from './sync.js';
@@ -56,6 +57,11 @@ export interface SendOptions {
    */
   clientMsgId?: string;
   replyTo?: string;
+  /**
+   * Active members' user ids and/or `"all"` to mention (at most 50). Stored with the message
+   * (`Message.mentions`); a mentioned member's conversation shows `mentioned` until read.
+   */
+  mentions?: string[];
 }
 
 /**
@@ -179,9 +185,8 @@ export class NatterClient extends Emitter<ClientEvents> {
   }
 
   /** Sends a text message; resolves when the server has stored it (retrying across disconnects). */
-  sendText(conversationId: string, text: string, options: SendOptions & { mentions?: string[] } = {}): Promise<SendResult> {
-    const body = options.mentions ? { text, mentions: options.mentions } : { text };
-    return this.send(conversationId, 'text', body, options);
+  sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<SendResult> {
+    return this.send(conversationId, 'text', { text }, options);
   }
 
   /** Sends a custom JSON message. */
@@ -197,6 +202,7 @@ export class NatterClient extends Emitter<ClientEvents> {
       body,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+      ...(options.mentions !== undefined && options.mentions.length > 0 && { mentions: options.mentions }),
     };
     return this.outbox.send(item);
   }
@@ -248,6 +254,46 @@ export class NatterClient extends Emitter<ClientEvents> {
   /** Marks the conversation read up to `seq` (for this user on every device). */
   markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
     return this.rpc(() => this.conn.request({ type: 'read', conversationId, seq }));
+  }
+
+  /**
+   * Sets this user's pinned / muted / archived flags of a conversation (those given). Every
+   * device of the user receives the new view (a `conversation` event), this one included.
+   */
+  setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'conversation.setFlags', conversationId, ...flags }));
+  }
+
+  pin(conversationId: string, pinned = true): Promise<Conversation> {
+    return this.setFlags(conversationId, { pinned });
+  }
+
+  /** A muted conversation does not count toward the total badge. */
+  mute(conversationId: string, muted = true): Promise<Conversation> {
+    return this.setFlags(conversationId, { muted });
+  }
+
+  archive(conversationId: string, archived = true): Promise<Conversation> {
+    return this.setFlags(conversationId, { archived });
+  }
+
+  /**
+   * A conversation list that follows this client: sorted (pinned first, then latest activity),
+   * with previews, exact unread counts and the total badge. Call `close()` on it when done.
+   */
+  conversationList(): ConversationList {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the source reads the user id when asked, not now
+    const client = this;
+    const source: ConversationListSource = {
+      get userId() {
+        return client.userId;
+      },
+      on: ((event: 'conversation' | 'message', listener: (v: Conversation | Message) => void) => this.on(event, listener)) as ConversationListSource['on'],
+      getConversation: (id) => this.getConversation(id),
+      conversations: () => this.conversations(),
+      lastAppliedSeq: (id) => this.cache.getLastSeq(id),
+    };
+    return new ConversationList(source);
   }
 
   /** Loads older history before the oldest cached entry; returns what was added. */

@@ -1,5 +1,13 @@
 /** @natter/client — the Natter SDK for browsers and Node. */
 export { NatterClient, newClientMsgId, type NatterClientOptions, type ClientEvents, type SendOptions } from './client.js';
+export {
+  ConversationList,
+  compareListItems,
+  totalUnreadOf,
+  type ConversationListItem,
+  type ConversationListEvents,
+  type ConversationListSource,
+} from './conversation-list.js';
 export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from '@natter/protocol/wire';

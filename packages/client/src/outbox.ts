@@ -62,6 +62,7 @@ export class Outbox {
       msgType: item.msgType,
       body: item.body,
       ...(item.replyTo !== undefined && { replyTo: item.replyTo }),
+      ...(item.mentions !== undefined && { mentions: item.mentions }),
     };
     this.conn.request(frame).then(
       async (result) => {

@@ -13,6 +13,8 @@ export const LIMITS = {
   pageSize: 200,
   membersPerRequest: 500,
   titleLength: 200,
+  /** Distinct entries of a send's `mentions`. */
+  mentionsPerMessage: 50,
 } as const;
 
 const requestId = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(64)]);
@@ -40,6 +42,8 @@ export const sendFrame = z.object({
   msgType: z.enum(['text', 'custom']),
   body: z.unknown(),
   replyTo: objectId.optional(),
+  /** Active members' user ids and/or "all"; each must be an active member (else `invalid_request`). */
+  mentions: z.array(objectId).max(LIMITS.mentionsPerMessage).optional(),
 });
 export const ackFrame = z.object({ type: z.literal('ack'), ...base, conversationId: objectId, seq });
 export const readFrame = z.object({ type: z.literal('read'), ...base, conversationId: objectId, seq });
@@ -88,6 +92,16 @@ export const setRoleFrame = z.object({
   role: z.enum(['admin', 'member']),
 });
 
+/** This user's pinned / muted / archived flags of a conversation; fields left out stay as they are. */
+export const setFlagsFrame = z.object({
+  type: z.literal('conversation.setFlags'),
+  ...base,
+  conversationId: objectId,
+  pinned: z.boolean().optional(),
+  muted: z.boolean().optional(),
+  archived: z.boolean().optional(),
+});
+
 export const clientFrameSchemas = {
   auth: authFrame,
   ping: pingFrame,
@@ -103,6 +117,7 @@ export const clientFrameSchemas = {
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
+  'conversation.setFlags': setFlagsFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -126,6 +141,7 @@ export interface ResultData {
   'conversation.removeMember': Conversation;
   'conversation.leave': { conversationId: string; seq: number };
   'conversation.setRole': Conversation;
+  'conversation.setFlags': Conversation;
 }
 
 export type ServerFrame =

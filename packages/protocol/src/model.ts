@@ -35,7 +35,16 @@ export interface Message {
   replyTo: string | null;
   /** Milliseconds since the epoch, server time. */
   createdAt: number;
+  /**
+   * Who the message mentions: active members' user ids, and/or `"all"` (every member). Left out
+   * when it mentions nobody. A mention of a user with the message unread sets their
+   * conversation's `mentioned` flag.
+   */
+  mentions?: string[];
 }
+
+/** The `mentions` entry that mentions every member of the conversation. */
+export const MENTION_ALL = 'all';
 
 export interface Membership {
   role: MemberRole;
@@ -58,6 +67,38 @@ export interface Conversation {
   /** Active member ids (for direct: both users). */
   members: string[];
   membership: Membership;
+  /**
+   * The preview: the newest entry this user may see (the entry at `lastSeq`), system entries
+   * included ("Ann added Bob" is what the list shows after it). Its `clientMsgId` is always null.
+   * Null only in a conversation whose first entry the user cannot see (never, today).
+   */
+  lastMessage: Message | null;
+  /**
+   * The activity ordering key: milliseconds since the epoch of the newest entry this user may
+   * see (`lastMessage.createdAt`, else the conversation's `createdAt`). Lists sort by it,
+   * newest first, after the pinned conversations.
+   */
+  lastActivityAt: number;
+  /**
+   * Exact unread count: messages from other members after `membership.readSeq` that this user
+   * may see. System entries and the user's own messages never count (sending a message moves
+   * the sender's read cursor to it). Never negative. 0 once the user has left.
+   */
+  unreadCount: number;
+  /** An unread message mentions this user (by id or with `"all"`). False once the user has left. */
+  mentioned: boolean;
+  /** This user's own flags, the same on every device of theirs (`conversation.setFlags`). */
+  pinned: boolean;
+  /** A muted conversation does not count toward `SyncResult.totalUnread`. */
+  muted: boolean;
+  archived: boolean;
+}
+
+/** The per-user flags of a conversation, as `conversation.setFlags` and the REST route set them. */
+export interface ConversationFlags {
+  pinned?: boolean;
+  muted?: boolean;
+  archived?: boolean;
 }
 
 export interface SendResult {
@@ -73,6 +114,12 @@ export interface SyncResult {
   token: string;
   /** More changed conversations wait: call sync again with `token` at once. */
   hasMore: boolean;
+  /**
+   * The user's total badge when this page was read: the sum of `unreadCount` over every
+   * conversation they are an active member of and have not muted (archived ones count).
+   * Between syncs a client derives it from the conversations it holds (the SDK's list does).
+   */
+  totalUnread: number;
 }
 
 export interface MessagesPage {

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, ConversationFlags, Message } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -60,6 +60,17 @@ export interface CursorMoved {
   view: Conversation | null;
 }
 
+/** A user set their own pinned / muted / archived flags of a conversation: their devices show the view. */
+export interface ConversationFlagsChanged {
+  type: 'conversation.flags';
+  userId: string;
+  conversationId: string;
+  /** The flags set (those left out did not change). */
+  flags: ConversationFlags;
+  /** The user's view after the change. */
+  view: Conversation;
+}
+
 /** Devices were revoked: their live connections must close. */
 export interface DeviceRevoked {
   type: 'device.revoked';
@@ -71,7 +82,7 @@ export interface DeviceRevoked {
  * Every event the core emits. Typing, presence and receipts join this union when they are built:
  * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
  */
-export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked;
+export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | ConversationFlagsChanged | DeviceRevoked;
 
 /** A subscriber: runs after the commit; must not throw (its failures are its own to handle). */
 export type EventHandler = (event: DomainEvent) => Promise<void> | void;

@@ -5,9 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  MENTION_ALL,
   NatterError,
   type ClientFrameOf,
   type Conversation,
+  type ConversationFlags,
   type MessagesPage,
   type SendResult,
   type SyncResult,
@@ -111,6 +113,8 @@ export class Messaging {
       replyTo: f.replyTo ?? null,
       createdAt: this.clock.now(),
     };
+    const mentions = validMentions(f.mentions, userId);
+    if (mentions) message.mentions = mentions;
     const outcome = await this.committer.submit(message);
     switch (outcome.kind) {
       case 'stored':
@@ -130,6 +134,8 @@ export class Messaging {
         throw notFound();
       case 'bad_reply':
         throw new NatterError('invalid_request', 'replyTo: no such message in this conversation');
+      case 'bad_mention':
+        throw new NatterError('invalid_request', 'mentions: only active members of this conversation (or "all")');
     }
   }
 
@@ -155,7 +161,12 @@ export class Messaging {
     const kind = this.store.syncVersions ?? 'counter';
     const version = this.tokens.decode(userId, since, kind);
     const page = await this.fairShare.read(userId, wanted, () => this.store.changesSince(userId, version, limit ?? DEFAULT_SYNC_PAGE));
-    return { conversations: page.conversations, token: this.tokens.encode(userId, page.version, kind), hasMore: page.hasMore };
+    return {
+      conversations: page.conversations,
+      token: this.tokens.encode(userId, page.version, kind),
+      hasMore: page.hasMore,
+      totalUnread: page.totalUnread,
+    };
   }
 
   /**
@@ -169,6 +180,7 @@ export class Messaging {
     const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
+    if (r.kind === 'not_member') throw notFound();
     return { seq: this.cursors.stored(deviceId, conversationId, r.seq) };
   }
 
@@ -176,12 +188,29 @@ export class Messaging {
     const r = await this.store.markRead(userId, conversationId, seq);
     if (r.kind === 'not_found') throw notFound();
     if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
+    if (r.kind === 'not_member') throw new NatterError('forbidden', 'you are no longer a member of this conversation');
     if (r.seq === seq) {
       // The user's other devices show the new unread state: the event carries the view.
       const view = await this.store.getConversationForUser(conversationId, userId);
       await this.events.emit({ type: 'cursor.moved', cursor: 'read', userId, deviceId: null, conversationId, seq, view });
     }
     return { seq: r.seq };
+  }
+
+  /**
+   * Sets the user's pinned / muted / archived flags of a conversation (those given; at least
+   * one). Every device of the user learns the new view: pushed now, and in its next sync.
+   */
+  async setFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation> {
+    const given: ConversationFlags = {};
+    if (flags.pinned !== undefined) given.pinned = flags.pinned;
+    if (flags.muted !== undefined) given.muted = flags.muted;
+    if (flags.archived !== undefined) given.archived = flags.archived;
+    if (Object.keys(given).length === 0) throw new NatterError('invalid_request', 'give pinned, muted or archived');
+    const view = await this.store.setConversationFlags(userId, conversationId, given);
+    if (!view) throw notFound();
+    await this.events.emit({ type: 'conversation.flags', userId, conversationId, flags: given, view });
+    return view;
   }
 
   async getConversation(userId: string, conversationId: string): Promise<Conversation> {
@@ -268,6 +297,18 @@ export class Messaging {
     // The actor's own view: among those returned when the change was theirs, else read.
     return views.find((v) => v.userId === actor)?.conversation ?? this.getConversation(actor, conversationId);
   }
+}
+
+/**
+ * A send's mentions: distinct, at most LIMITS.mentionsPerMessage (the frame's schema checks ids
+ * and count); the sender's own id is dropped (one does not notify oneself). Null for none.
+ */
+function validMentions(mentions: readonly string[] | undefined, senderId: string): string[] | null {
+  if (!mentions || mentions.length === 0) return null;
+  const out = [...new Set(mentions)].filter((u) => u !== senderId);
+  if (out.length > MAX_MENTIONS) throw new NatterError('invalid_request', `mentions: up to ${MAX_MENTIONS} entries`);
+  // "all" first, then ids in the order given: a stable form to store and compare.
+  return out.length === 0 ? null : out.includes(MENTION_ALL) ? [MENTION_ALL, ...out.filter((u) => u !== MENTION_ALL)] : out;
 }
 
 const CHANGE_KINDS: Record<MembershipChange['kind'], MembershipChangeKind> = { add: 'added', remove: 'removed', leave: 'left', role: 'role' };

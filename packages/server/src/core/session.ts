@@ -176,6 +176,8 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
       case 'conversation.setRole':
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
+      case 'conversation.setFlags':
+        return m.setFlags(userId, frame.conversationId, frame);
     }
   }
 
@@ -257,6 +259,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'conversation.removeMember': 'write',
   'conversation.leave': 'write',
   'conversation.setRole': 'write',
+  'conversation.setFlags': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -27,6 +27,7 @@ import {
   registerBody,
   roleBody,
   seqBody,
+  flagsBody,
   syncQuery,
 } from './schemas.js';
 import { parse } from './validate.js';
@@ -170,6 +171,11 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const claims = await budgeted(req, 'write');
     const { id } = parse(idParam, req.params, 'params');
     return d.messaging.read(claims.userId, id, parse(seqBody, req.body).seq);
+  });
+  app.patch('/v1/conversations/:id/flags', async (req) => {
+    const claims = await budgeted(req, 'write');
+    const { id } = parse(idParam, req.params, 'params');
+    return d.messaging.setFlags(claims.userId, id, parse(flagsBody, req.body));
   });
 
   // --- admin (app servers) ---

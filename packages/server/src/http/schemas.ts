@@ -59,6 +59,10 @@ export const historyQuery = z.object({
 });
 export const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
 export const seqBody = z.object({ seq: seqNum });
+/** This user's flags of a conversation; those left out stay as they are (at least one). */
+export const flagsBody = z
+  .object({ pinned: z.boolean().optional(), muted: z.boolean().optional(), archived: z.boolean().optional() })
+  .refine((b) => b.pinned !== undefined || b.muted !== undefined || b.archived !== undefined, 'give pinned, muted or archived');
 
 
 // --- user administration (issue 20; routes-admin.ts) ---

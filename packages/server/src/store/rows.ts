@@ -41,6 +41,8 @@ export interface MessageRow {
   client_msg_id: string | null;
   reply_to: string | null;
   created_at: number;
+  /** JSON array text, or null when the message mentions nobody. */
+  mentions: string | null;
 }
 
 /** The columns of a member row the rules read (a member's standing in the conversation). */
@@ -51,16 +53,62 @@ export interface MemberRow {
   left_seq: number | null;
 }
 
+/** The columns of a member row a view shows besides its standing (booleans are 0/1 in SQLite). */
+export interface MemberViewColumns {
+  read_seq: number;
+  read_index: number;
+  mention_seq: number;
+  pinned: number | boolean;
+  muted: number | boolean;
+  archived: number | boolean;
+}
+
+/** The preview entry's columns, joined by VIEW_PREVIEW_JOIN (all null when there is none). */
+export interface PreviewColumns {
+  p_id: string | null;
+  p_seq: number | null;
+  p_sender_id: string | null;
+  p_type: string | null;
+  p_body: string | null;
+  p_reply_to: string | null;
+  p_created_at: number | null;
+  p_mentions: string | null;
+}
+
 /** A member row joined with its conversation: one user's view, with its sync version `v`. */
-export interface ViewRow extends MemberRow {
+export interface ViewRow extends MemberRow, MemberViewColumns, PreviewColumns {
   id: string;
   kind: 'direct' | 'group';
   title: string | null;
   last_seq: number;
   created_at: number;
-  read_seq: number;
+  msg_count: number;
+  all_mention_seq: number;
   v: number;
 }
+
+/** A view row without its preview's columns (PostgreSQL reads previews in a query of their own). */
+export type BaseViewRow = Omit<ViewRow, keyof PreviewColumns>;
+
+/** The member columns of a view (alias `m`), for both SQL stores. */
+export const MEMBER_VIEW_COLUMNS = `m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.read_index, m.mention_seq, m.pinned, m.muted, m.archived`;
+
+/** The columns of one user's view without its preview (aliases `c`, `m`), for both SQL stores. */
+export const VIEW_BASE_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.msg_count, c.all_mention_seq, ${MEMBER_VIEW_COLUMNS}`;
+
+/** The preview's columns (alias `p`, joined by VIEW_PREVIEW_JOIN or on a seq of its own). */
+export const PREVIEW_COLUMNS =
+  `p.id AS p_id, p.seq AS p_seq, p.sender_id AS p_sender_id, p.type AS p_type, p.body AS p_body, p.reply_to AS p_reply_to, ` +
+  `p.created_at AS p_created_at, p.mentions AS p_mentions`;
+
+/** The SQL seq of the newest entry the member may see (rules/visibility.ts visibleLast). */
+export const VISIBLE_LAST_SQL = `(CASE WHEN m.state = 'active' THEN c.last_seq ELSE m.left_seq END)`;
+
+/** The columns of one user's view with its preview, the same SQL for SQLite and PostgreSQL. */
+export const VIEW_SELECT = `${VIEW_BASE_COLUMNS}, ${PREVIEW_COLUMNS}`;
+
+/** Joins the preview: the entry at the newest seq the member may see (rules/visibility.ts visibleLast). */
+export const VIEW_PREVIEW_JOIN = `LEFT JOIN messages p ON p.conversation_id = c.id AND p.seq = ${VISIBLE_LAST_SQL}`;
 
 export const toUser = (r: UserRow): UserRecord => ({
   id: r.id,
@@ -83,30 +131,58 @@ export const toDevice = (r: DeviceRow): DeviceRecord => ({
   revokedAt: r.revoked_at,
 });
 
-export const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  seq: r.seq,
-  senderId: r.sender_id,
-  type: r.type as MessageType,
-  body: JSON.parse(r.body) as unknown,
-  clientMsgId: r.client_msg_id,
-  replyTo: r.reply_to,
-  createdAt: r.created_at,
-});
+export const toMessage = (r: MessageRow): Message => {
+  const m: Message = {
+    id: r.id,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    senderId: r.sender_id,
+    type: r.type as MessageType,
+    body: JSON.parse(r.body) as unknown,
+    clientMsgId: r.client_msg_id,
+    replyTo: r.reply_to,
+    createdAt: r.created_at,
+  };
+  if (r.mentions !== null && r.mentions !== undefined) m.mentions = JSON.parse(r.mentions) as string[];
+  return m;
+};
+
+/** The preview entry of a view row, or null. */
+export const toPreview = (r: PreviewColumns, conversationId: string): Message | null => {
+  if (r.p_id === null) return null;
+  return toMessage({
+    conversation_id: conversationId,
+    seq: r.p_seq!,
+    id: r.p_id,
+    sender_id: r.p_sender_id!,
+    type: r.p_type!,
+    body: r.p_body!,
+    client_msg_id: null,
+    reply_to: r.p_reply_to,
+    created_at: r.p_created_at!,
+    mentions: r.p_mentions,
+  });
+};
+
+/** The JSON text a send's mentions are stored as: null when it mentions nobody. */
+export const mentionsText = (m: NewMessage): string | null => (m.mentions && m.mentions.length > 0 ? JSON.stringify(m.mentions) : null);
 
 /** The stored form of a send, once it has its seq. */
-export const storedMessage = (m: NewMessage, seq: number): Message => ({
-  id: m.id,
-  conversationId: m.conversationId,
-  seq,
-  senderId: m.senderId,
-  type: m.type,
-  body: JSON.parse(m.body) as unknown,
-  clientMsgId: m.clientMsgId,
-  replyTo: m.replyTo,
-  createdAt: m.createdAt,
-});
+export const storedMessage = (m: NewMessage, seq: number): Message => {
+  const out: Message = {
+    id: m.id,
+    conversationId: m.conversationId,
+    seq,
+    senderId: m.senderId,
+    type: m.type,
+    body: JSON.parse(m.body) as unknown,
+    clientMsgId: m.clientMsgId,
+    replyTo: m.replyTo,
+    createdAt: m.createdAt,
+  };
+  if (m.mentions && m.mentions.length > 0) out.mentions = [...m.mentions];
+  return out;
+};
 
 /** A stored message as the send rules compare it. */
 export const toSendRecord = (r: MessageRow): SendRecord => ({ conversationId: r.conversation_id, type: r.type, body: r.body, replyTo: r.reply_to });
@@ -127,14 +203,24 @@ export const toMemberRecord = (userId: string, r: MemberRow): MemberRecord => ({
   leftSeq: r.left_seq,
 });
 
-export const toViewedMember = (r: MemberRow & { read_seq: number }): ViewedMember => ({
+export const toViewedMember = (r: MemberRow & MemberViewColumns): ViewedMember => ({
   role: r.role,
   state: r.state,
   joinedSeq: r.joined_seq,
   leftSeq: r.left_seq,
   readSeq: r.read_seq,
+  readIndex: r.read_index,
+  mentionSeq: r.mention_seq,
+  pinned: Boolean(r.pinned),
+  muted: Boolean(r.muted),
+  archived: Boolean(r.archived),
 });
 
-/** The user's view of a conversation from their member row joined with it. */
-export const toView = (r: ViewRow, activeMembers: string[]): Conversation =>
-  buildView({ id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at }, toViewedMember(r), activeMembers);
+/** The user's view of a conversation from their member row joined with it, and its preview. */
+export const toView = (r: BaseViewRow, activeMembers: string[], preview: Message | null): Conversation =>
+  buildView(
+    { id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at, msgCount: r.msg_count, allMentionSeq: r.all_mention_seq },
+    toViewedMember(r),
+    activeMembers,
+    preview,
+  );

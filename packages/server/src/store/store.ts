@@ -9,7 +9,7 @@
  * - Conversation logs are gap-free: entries get seq lastSeq+1, lastSeq+2, … in commit order.
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
-import type { Conversation, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
+import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -75,6 +75,11 @@ export interface NewMessage {
   clientMsgId: string;
   replyTo: string | null;
   createdAt: number;
+  /**
+   * Distinct user ids and/or "all" (protocol MENTION_ALL); each id must be an active member.
+   * Absent or null: mentions nobody. Stored with the message; not part of what makes a retry.
+   */
+  mentions?: string[] | null;
 }
 
 export type AppendOutcome =
@@ -87,7 +92,9 @@ export type AppendOutcome =
   /** The conversation does not exist or the sender is not an active member. */
   | { kind: 'not_found' }
   /** replyTo names no message of this conversation the sender can see. */
-  | { kind: 'bad_reply' };
+  | { kind: 'bad_reply' }
+  /** `mentions` names a user who is not an active member of the conversation. */
+  | { kind: 'bad_mention' };
 
 export interface NewConversation {
   id: string;
@@ -165,13 +172,17 @@ export type CursorOutcome =
   /** Not a member (or no such conversation). */
   | { kind: 'not_found' }
   /** The seq is beyond what the user can see. */
-  | { kind: 'invalid_position'; lastSeq: number };
+  | { kind: 'invalid_position'; lastSeq: number }
+  /** A read cursor in a conversation the user has left (markRead only). */
+  | { kind: 'not_member' };
 
 export interface SyncPage {
   conversations: Conversation[];
   /** The version to resume from. */
   version: number;
   hasMore: boolean;
+  /** The user's total unread (rules/unread.ts totalUnread), read with the page. */
+  totalUnread: number;
 }
 
 /** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
@@ -278,8 +289,19 @@ export interface Store {
    * checked (core/cursors.ts keeps acks in memory and writes them this way, in batches).
    */
   ackDeliveredMany(cursors: readonly DeliveryCursor[]): Promise<void>;
-  /** Moves the user's read cursor forward (never back) and returns it. */
+  /**
+   * Moves the user's read cursor forward (never back) and returns it, with the count of
+   * countable entries at it (rules/unread.ts), in one transaction. `not_member` once they left.
+   */
   markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome>;
+
+  // --- per-user conversation flags ---------------------------------------------------------
+  /**
+   * Sets the given flags of the user's membership (others stay) and returns the user's view,
+   * with a new sync version for that view only; null when the user never was a member.
+   * Idempotent: setting a flag to what it is changes nothing but the version.
+   */
+  setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null>;
 
   // --- sync -------------------------------------------------------------------------------
   /** Conversations of the user whose view changed after `sinceVersion`, oldest change first. */

@@ -67,4 +67,35 @@ describe('PostgresStore migrations', () => {
       await c.end();
     }
   });
+
+  it('upgrades to exact unread counts: a schema of version 5 gets the counts its log and cursors say', async () => {
+    const schema = newSchema();
+    const store = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 });
+    await storeOneSend(store); // c1: created (1), u1's send (2)
+    await store.createUser({ id: 'u2', username: 'bob', passwordHash: null, displayName: null, avatarUrl: null, createdAt: 1 });
+    await store.changeMembership('c1', { kind: 'add', userIds: ['u2'], by: 'u1' }, 'm_add', 5); // 3 (system)
+    const sends = [4, 5, 6].map((n) => ({ id: `mu${n}`, conversationId: 'c1', senderId: 'u1', type: 'text' as const, body: '{"text":"x"}', clientMsgId: `ku${n}`, replyTo: null, createdAt: 6 }));
+    await store.appendMessages(sends); // 4, 5, 6
+    await store.markRead('u2', 'c1', 4);
+    const before = await store.getConversationForUser('c1', 'u2');
+    expect(before?.unreadCount).toBe(2);
+    await store.close();
+    // Back to the schema of version 5, as a database written by an older release has it.
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`ALTER TABLE ${schema}.messages DROP COLUMN msg_index, DROP COLUMN mentions;
+      ALTER TABLE ${schema}.conversations DROP COLUMN msg_count, DROP COLUMN all_mention_seq;
+      ALTER TABLE ${schema}.members DROP COLUMN read_index, DROP COLUMN mention_seq, DROP COLUMN pinned, DROP COLUMN muted, DROP COLUMN archived;
+      DELETE FROM ${schema}.schema_migrations WHERE version = 6;`);
+    await c.end();
+    const upgraded = await PostgresStore.open({ connectionString: PG_URL, schema, poolMax: 2 });
+    try {
+      expect(await upgraded.getConversationForUser('c1', 'u2')).toEqual(before);
+      expect((await upgraded.getConversationForUser('c1', 'u1'))?.unreadCount).toBe(0);
+      await upgraded.appendMessages([{ ...sends[0]!, id: 'mu7', clientMsgId: 'ku7' }]);
+      expect((await upgraded.getConversationForUser('c1', 'u2'))?.unreadCount).toBe(3);
+    } finally {
+      await upgraded.close();
+    }
+  });
 });

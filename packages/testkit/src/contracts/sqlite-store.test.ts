@@ -51,6 +51,14 @@ runStoreContract('sqlite-worker', async () => {
   return { store: await db.openThreaded(), reopen: () => db.openThreaded(), cleanup: () => db.cleanup() };
 });
 
+/** Back to the layout before migration 5 (unread counts), as a database of an older release has it. */
+const UNDO_MIGRATION_5 = `
+  ALTER TABLE messages DROP COLUMN msg_index; ALTER TABLE messages DROP COLUMN mentions;
+  ALTER TABLE conversations DROP COLUMN msg_count; ALTER TABLE conversations DROP COLUMN all_mention_seq;
+  ALTER TABLE members DROP COLUMN read_index; ALTER TABLE members DROP COLUMN mention_seq;
+  ALTER TABLE members DROP COLUMN pinned; ALTER TABLE members DROP COLUMN muted; ALTER TABLE members DROP COLUMN archived;
+  DELETE FROM schema_migrations WHERE version = 5;`;
+
 describe('SqliteStore', () => {
   let db: ReturnType<typeof tempDatabase>;
   beforeEach(() => {
@@ -113,7 +121,8 @@ describe('SqliteStore', () => {
     await store.close();
     // Back to the layout of version 3, as a database written by an older release has it.
     const raw = new Database(db.path);
-    raw.exec(`CREATE TABLE messages_v3 (
+    raw.exec(`${UNDO_MIGRATION_5}
+      CREATE TABLE messages_v3 (
         conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL,
         type TEXT NOT NULL, body TEXT NOT NULL, client_msg_id TEXT, reply_to TEXT, created_at INTEGER NOT NULL,
         PRIMARY KEY (conversation_id, seq)) STRICT, WITHOUT ROWID;
@@ -144,6 +153,27 @@ describe('SqliteStore', () => {
       bySeq: [{ name: 'conversation_id' }, { name: 'seq' }],
       plan: [expect.stringContaining('USING INDEX messages_conversation_seq')],
     });
+  });
+
+  it('upgrades to exact unread counts: a database of version 4 gets the counts its log and cursors say', async () => {
+    const store = db.open();
+    await storeOneSend(store); // c1: created (1), u1's send (2)
+    await store.createUser({ id: 'u2', username: 'bob', passwordHash: null, displayName: null, avatarUrl: null, createdAt: 1 });
+    await store.changeMembership('c1', { kind: 'add', userIds: ['u2'], by: 'u1' }, 'm_add', 5); // 3 (system)
+    const sends = [4, 5, 6].map((n) => ({ id: `mu${n}`, conversationId: 'c1', senderId: 'u1', type: 'text' as const, body: '{"text":"x"}', clientMsgId: `ku${n}`, replyTo: null, createdAt: 6 }));
+    await store.appendMessages(sends); // 4, 5, 6
+    await store.markRead('u2', 'c1', 4);
+    const before = await store.getConversationForUser('c1', 'u2');
+    expect(before?.unreadCount).toBe(2);
+    await store.close();
+    const raw = new Database(db.path);
+    raw.exec(UNDO_MIGRATION_5);
+    raw.close();
+    const upgraded = db.open();
+    expect(await upgraded.getConversationForUser('c1', 'u2')).toEqual(before);
+    expect((await upgraded.getConversationForUser('c1', 'u1'))?.unreadCount).toBe(0);
+    await upgraded.appendMessages([{ ...sends[0]!, id: 'mu7', clientMsgId: 'ku7' }]);
+    expect((await upgraded.getConversationForUser('c1', 'u2'))?.unreadCount).toBe(3);
   });
 
   it('refuses a second entry at a stored seq', async () => {

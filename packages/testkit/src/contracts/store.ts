@@ -27,6 +27,7 @@ import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { syncContract } from './store/sync.js';
+import { unreadContract } from './store/unread.js';
 import { viewsContract } from './store/views.js';
 
 export type { StoreFixture } from './store/harness.js';
@@ -50,5 +51,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    unreadContract(t);
   });
 }

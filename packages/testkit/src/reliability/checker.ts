@@ -129,3 +129,91 @@ export function check(input: CheckInput): CheckResult {
   }
   return r;
 }
+
+// --- unread counts ------------------------------------------------------------------------
+
+/** One device's conversation list at the end of a run (the SDK's ConversationList). */
+export interface DeviceUnread {
+  device: string;
+  userId: string;
+  /** conversationId → the unread count the device shows. */
+  unread: Map<string, number>;
+  /** The total badge the device shows. */
+  total: number;
+}
+
+export interface UnreadInput {
+  /** conversationId → user ids that were members for the whole run. */
+  members: Map<string, string[]>;
+  /** conversationId → the server's final log. */
+  serverLogs: Map<string, Message[]>;
+  /** `${conversationId}/${userId}` → the user's final read cursor, as the server reports it. */
+  readSeqs: Map<string, number>;
+  /** `${conversationId}/${userId}` → the highest seq the user was told a read or a send of theirs moved the cursor to. */
+  readAtLeast: Map<string, number>;
+  /** `${conversationId}/${userId}` → the unread count the server's own view reports. */
+  serverUnread: Map<string, number>;
+  devices: DeviceUnread[];
+}
+
+export interface UnreadResult {
+  /** Counts (per device and conversation, per device badge, per server view) that differ from the truth. */
+  unreadMismatches: number;
+  /** Read cursors behind a read or send the user was told had moved them. */
+  readCursorsBehind: number;
+  unreadChecked: number;
+  details: string[];
+}
+
+/**
+ * The truth, computed from the final logs and read cursors alone: a member's unread count is the
+ * number of entries after their read cursor that are not system entries and not their own; the
+ * badge is its sum over their conversations (none is muted in a run). Every device's list and
+ * every server view must show exactly that.
+ */
+export function checkUnread(input: UnreadInput): UnreadResult {
+  const r: UnreadResult = { unreadMismatches: 0, readCursorsBehind: 0, unreadChecked: 0, details: [] };
+  const note = (s: string) => {
+    if (r.details.length < 20) r.details.push(s);
+  };
+  const truth = new Map<string, number>();
+  for (const [conv, userIds] of input.members) {
+    const log = input.serverLogs.get(conv) ?? [];
+    for (const u of userIds) {
+      const key = `${conv}/${u}`;
+      const readSeq = input.readSeqs.get(key) ?? 0;
+      if (readSeq < (input.readAtLeast.get(key) ?? 0)) {
+        r.readCursorsBehind++;
+        note(`read cursor of ${u} in ${conv} at ${readSeq}, below ${input.readAtLeast.get(key)} acknowledged`);
+      }
+      const n = log.filter((m) => m.seq > readSeq && m.type !== 'system' && m.senderId !== u).length;
+      truth.set(key, n);
+      r.unreadChecked++;
+      const server = input.serverUnread.get(key);
+      if (server !== n) {
+        r.unreadMismatches++;
+        note(`server view of ${u} in ${conv}: unread ${server}, truth ${n}`);
+      }
+    }
+  }
+  for (const d of input.devices) {
+    let total = 0;
+    for (const [conv, userIds] of input.members) {
+      if (!userIds.includes(d.userId)) continue;
+      const n = truth.get(`${conv}/${d.userId}`)!;
+      total += n;
+      r.unreadChecked++;
+      const shown = d.unread.get(conv);
+      if (shown !== n) {
+        r.unreadMismatches++;
+        note(`${d.device} shows unread ${shown} in ${conv}, truth ${n}`);
+      }
+    }
+    r.unreadChecked++;
+    if (d.total !== total) {
+      r.unreadMismatches++;
+      note(`${d.device} shows a badge of ${d.total}, truth ${total}`);
+    }
+  }
+  return r;
+}

@@ -1,4 +1,7 @@
-/** The checker's pass mark, shared by every fault scenario: nothing lost, duplicated, reordered or divergent. */
+/**
+ * The checker's pass mark, shared by every fault scenario: nothing lost, duplicated, reordered or
+ * divergent, and every unread count and badge exact (issue 21).
+ */
 import { expect } from 'vitest';
 import type { ScenarioResult } from './scenario.js';
 
@@ -13,4 +16,6 @@ export function expectClean(r: ScenarioResult, o: { minChecked: number }): void 
     reordered: 0,
     divergent: 0,
   });
+  expect(r.unreadChecked).toBeGreaterThan(0);
+  expect({ unreadMismatches: r.unreadMismatches, readCursorsBehind: r.readCursorsBehind }).toEqual({ unreadMismatches: 0, readCursorsBehind: 0 });
 }

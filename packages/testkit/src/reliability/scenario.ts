@@ -1,13 +1,16 @@
 /**
  * The checker scenario, independent of what runs the server: SDK clients (some users on two
  * devices) chat in direct and group conversations while `target.fault()` kills server
- * processes at random moments, and one device goes offline for a while. At the end every
- * device syncs and the checker counts lost, duplicated, reordered and divergent messages.
+ * processes at random moments, and one device goes offline for a while; devices mark
+ * conversations read at random as they go. At the end every device syncs and the checker
+ * counts lost, duplicated, reordered and divergent messages, and every device's unread counts
+ * and badge (its SDK ConversationList) and every server view against the truth computed from
+ * the final logs and read cursors (unreadMismatches).
  */
 import WebSocket from 'ws';
-import type { Message } from '@natter/protocol';
-import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
-import { check, type Ack, type CheckResult } from './checker.js';
+import type { Conversation, Message } from '@natter/protocol';
+import { MemoryCache, NatterClient, type ConversationList, type WebSocketFactory } from '@natter/client';
+import { check, checkUnread, type Ack, type CheckResult, type UnreadResult } from './checker.js';
 
 export interface ScenarioTarget {
   /** HTTP base URL (through the load balancer in a cluster). */
@@ -27,7 +30,9 @@ export interface ScenarioOptions {
   settleMs?: number;
 }
 
-export interface ScenarioResult extends CheckResult {
+export interface ScenarioResult extends CheckResult, Omit<UnreadResult, 'details'> {
+  /** Reads the devices made during the run (answered by the server). */
+  reads: number;
   faults: number;
   faultsDuringTraffic: number;
   sent: number;
@@ -43,6 +48,8 @@ interface Device {
   token: string;
   cache: MemoryCache;
   client: NatterClient;
+  /** The device's conversation list, following its client. */
+  list: ConversationList;
   displayed: Message[];
 }
 
@@ -66,7 +73,8 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     }
   }
 
-  function open(d: Omit<Device, 'client'> & { client?: NatterClient }): Device {
+  function open(d: Omit<Device, 'client' | 'list'> & { client?: NatterClient; list?: ConversationList }): Device {
+    d.list?.close();
     const client = new NatterClient({
       url: wsUrl,
       token: d.token,
@@ -76,7 +84,7 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
       requestTimeoutMs: 3000,
     });
     client.on('message', (m) => d.displayed.push(m));
-    return Object.assign(d, { client }) as Device;
+    return Object.assign(d, { client, list: client.conversationList() }) as Device;
   }
 
   // Six users; the first two use two devices each.
@@ -116,6 +124,13 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
   const convsOf = (userId: string) => [...members].filter(([, m]) => m.includes(userId)).map(([c]) => c);
 
   const acks: Ack[] = [];
+  /** `${conversationId}/${userId}` → the highest seq a read or send of the user was answered with. */
+  const readAtLeast = new Map<string, number>();
+  const cursorAtLeast = (conv: string, userId: string, seq: number) => {
+    const k = `${conv}/${userId}`;
+    readAtLeast.set(k, Math.max(readAtLeast.get(k) ?? 0, seq));
+  };
+  let reads = 0;
   let sent = 0;
   let faults = 0;
   let faultsDuringTraffic = 0;
@@ -141,9 +156,27 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
       sent++;
       const p = d.client.sendText(conv, `${d.name} #${i}`, { clientMsgId }).then((r) => {
         acks.push({ conversationId: conv, clientMsgId, senderId: d.userId, id: r.id, seq: r.seq });
+        cursorAtLeast(conv, d.userId, r.seq);
       });
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
+      if (rand() < 0.15) {
+        // This device reads a conversation up to what it has shown (the user opened it).
+        const readConv = convs[Math.floor(rand() * convs.length)]!;
+        const upTo = d.displayed.filter((m) => m.conversationId === readConv).at(-1)?.seq ?? 0;
+        if (upTo > 0) {
+          const r = d.client.markRead(readConv, upTo).then(
+            (res) => {
+              reads++;
+              cursorAtLeast(readConv, d.userId, res.seq);
+            },
+            // A read cut off by a fault may or may not have been applied: the final cursor says.
+            () => {},
+          );
+          inflight.add(r);
+          void r.finally(() => inflight.delete(r));
+        }
+      }
       if (inflight.size >= 4) await Promise.race(inflight);
       if (rand() < 0.5) await sleep(rand() * 40);
     }
@@ -209,7 +242,51 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
       views[0]![1].map((m) => copies.get(m.senderId)?.get(m.seq) ?? m),
     );
   }
-  for (const d of devices) d.client.close();
+  // Unread: every device's list and badge, and every server view, against the truth computed
+  // from the final logs and read cursors. Views pushed by reads on other devices may still be
+  // on their way: a device that disagrees syncs again (a few rounds at most).
+  const getView = async (conv: string, token: string): Promise<Conversation> => {
+    const res = await fetch(`${target.url}/v1/conversations/${conv}`, { headers: { authorization: `Bearer ${token}` } });
+    return (await res.json()) as Conversation;
+  };
+  const readSeqs = new Map<string, number>();
+  const serverUnread = new Map<string, number>();
+  for (const [conv, userIds] of members) {
+    for (const u of userIds) {
+      const v = await getView(conv, byUser(u).token);
+      readSeqs.set(`${conv}/${u}`, v.membership.readSeq);
+      serverUnread.set(`${conv}/${u}`, v.unreadCount);
+    }
+  }
+  const unreadNow = () =>
+    checkUnread({
+      members,
+      serverLogs,
+      readSeqs,
+      readAtLeast,
+      serverUnread,
+      devices: devices.map((d) => ({
+        device: d.name,
+        userId: d.userId,
+        unread: new Map(d.list.items.map((c) => [c.id, c.unreadCount])),
+        total: d.list.totalUnread,
+      })),
+    });
+  for (const d of devices) await d.list.settled();
+  let unread = unreadNow();
+  for (let round = 0; round < 3 && unread.unreadMismatches > 0; round++) {
+    o.log?.(`unread round ${round}: ${unread.unreadMismatches} mismatches, syncing again\n${unread.details.join('\n')}`);
+    for (const d of devices) {
+      await d.client.syncNow();
+      await d.client.idle();
+      await d.list.settled();
+    }
+    unread = unreadNow();
+  }
+  for (const d of devices) {
+    d.list.close();
+    d.client.close();
+  }
 
   const result = check({
     acks,
@@ -218,11 +295,25 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     serverLogs,
   });
   const stored = [...serverLogs.values()].reduce((n, l) => n + l.filter((m) => m.type === 'text').length, 0);
-  const summary: ScenarioResult = { ...result, faults, faultsDuringTraffic, sent, acked: acks.length, stored, undeliveredWithoutSync };
+  const summary: ScenarioResult = {
+    ...result,
+    details: [...result.details, ...unread.details],
+    unreadMismatches: unread.unreadMismatches,
+    readCursorsBehind: unread.readCursorsBehind,
+    unreadChecked: unread.unreadChecked,
+    reads,
+    faults,
+    faultsDuringTraffic,
+    sent,
+    acked: acks.length,
+    stored,
+    undeliveredWithoutSync,
+  };
   o.log?.(
     `checker (seed ${o.seed}): faults=${faults} (during traffic ${faultsDuringTraffic}) sent=${sent} acked=${acks.length} stored=${stored} ` +
-      `checked=${result.checked} undelivered-before-final-sync=${undeliveredWithoutSync} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent}`,
+      `checked=${result.checked} undelivered-before-final-sync=${undeliveredWithoutSync} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent} ` +
+      `reads=${reads} unread-checked=${unread.unreadChecked} unreadMismatches=${unread.unreadMismatches} read-cursors-behind=${unread.readCursorsBehind}`,
   );
-  if (result.details.length) o.log?.(result.details.join('\n'));
+  if (summary.details.length) o.log?.(summary.details.join('\n'));
   return summary;
 }

@@ -72,9 +72,10 @@ const str = JSON.stringify;
  */
 export function sentMessageFrame(m: NewMessage, seq: number): string {
   const replyTo = m.replyTo === null ? '' : `,"replyTo":${str(m.replyTo)}`;
+  const mentions = m.mentions && m.mentions.length > 0 ? `,"mentions":${JSON.stringify(m.mentions)}` : '';
   return (
     `{"type":"message","message":{"id":${str(m.id)},"conversationId":${str(m.conversationId)},"seq":${seq},` +
-    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body}${replyTo},"createdAt":${m.createdAt}}}`
+    `"senderId":${str(m.senderId)},"type":${str(m.type)},"body":${m.body}${replyTo},"createdAt":${m.createdAt}${mentions}}}`
   );
 }
 

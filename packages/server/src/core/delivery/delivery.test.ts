@@ -90,6 +90,13 @@ function view(id: string, state: 'active' | 'left'): Conversation {
     createdAt: 0,
     members: [],
     membership: { role: 'member', state, joinedSeq: 2, leftSeq: state === 'left' ? 3 : null, readSeq: 2 },
+    lastMessage: null,
+    lastActivityAt: 0,
+    unreadCount: 0,
+    mentioned: false,
+    pinned: false,
+    muted: false,
+    archived: false,
   };
 }
 

@@ -28,6 +28,9 @@ export class Publisher {
         // The user's other devices update their unread state at once.
         if (event.cursor === 'read' && event.view) return this.toUser(event.userId, { k: 'view', conversation: event.view });
         return;
+      case 'conversation.flags':
+        // Every device of the user converges: the same view, now (and through its next sync).
+        return this.toUser(event.userId, { k: 'view', conversation: event.view });
       case 'device.revoked':
         return this.toUser(event.userId, { k: 'revoke', deviceIds: event.deviceIds });
     }

@@ -44,13 +44,29 @@ function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string
     createdAt: now,
   };
   c.log.push(row);
+  c.msgIndex.push(c.msgCount);
   t.messagesById.set(entryId, row);
   return row;
 }
 
 /** Makes `userId` an active member from `seq`: a fresh row, or a left member's row renewed. */
 function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: MemberRole, seq: number, version: number): void {
-  c.members.set(userId, { userId, role, state: 'active', joinedSeq: seq, leftSeq: null, readSeq: seq, version });
+  const prior = c.members.get(userId);
+  // Flags outlive a membership; mentions before the join are read (readSeq is the join).
+  c.members.set(userId, {
+    userId,
+    role,
+    state: 'active',
+    joinedSeq: seq,
+    leftSeq: null,
+    readSeq: seq,
+    readIndex: c.msgCount,
+    mentionSeq: prior?.mentionSeq ?? 0,
+    pinned: prior?.pinned ?? false,
+    muted: prior?.muted ?? false,
+    archived: prior?.archived ?? false,
+    version,
+  });
   MemoryTables.index(t.memberships, userId, c.id);
 }
 
@@ -71,6 +87,9 @@ function insertConversation(t: MemoryTables, conv: NewConversation, key: string 
     createdAt: conv.createdAt,
     members: new Map(),
     log: [],
+    msgIndex: [],
+    msgCount: 0,
+    allMentionSeq: 0,
   };
   t.conversations.set(c.id, c);
   if (key !== null) t.directs.set(key, c.id);

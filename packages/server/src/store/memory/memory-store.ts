@@ -13,7 +13,7 @@
  * const store = new MemoryStore();
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, ConversationFlags, Message } from '@natter/protocol';
 import type {
   AppendOutcome,
   ConversationState,
@@ -203,5 +203,9 @@ export class MemoryStore implements Store {
 
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     return sync.changesSince(this.open, userId, sinceVersion, limit);
+  }
+
+  async setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null> {
+    return sync.setConversationFlags(this.open, userId, conversationId, flags);
   }
 }

@@ -8,6 +8,7 @@
 import type { Message } from '@natter/protocol';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
+import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
 import { clientKey, entryOf, MemoryConstraintError, type MemoryEntryRow, type MemoryTables } from './tables.js';
 
@@ -38,6 +39,7 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
     if (m.replyTo !== null && !replyAllowed(findById(m.replyTo), m.conversationId, member.joinedSeq)) {
       return priorOr(m, { kind: 'bad_reply' });
     }
+    if (!mentionsAllowed(m.mentions, (u) => c.members.get(u)?.state === 'active')) return priorOr(m, { kind: 'bad_mention' });
     const key = clientKey(m.senderId, m.clientMsgId);
     if (findByKey(key)) return priorOr(m, { kind: 'conflict' });
     if (findById(m.id)) throw new MemoryConstraintError(`message id ${m.id} exists`);
@@ -53,6 +55,7 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
       replyTo: m.replyTo,
       createdAt: m.createdAt,
     };
+    if (m.mentions && m.mentions.length > 0) row.mentions = [...m.mentions];
     rows.push(row);
     byId.set(row.id, row);
     byKey.set(key, row);
@@ -63,12 +66,23 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
   for (const row of rows) {
     const c = t.conversations.get(row.conversationId)!;
     c.log.push(row);
+    if (countable(row.type)) c.msgCount += 1;
+    c.msgIndex.push(c.msgCount);
+    const { userIds, all } = splitMentions(row.mentions);
+    for (const u of userIds) {
+      const mentioned = c.members.get(u)!;
+      mentioned.mentionSeq = Math.max(mentioned.mentionSeq, row.seq);
+    }
+    if (all) c.allMentionSeq = Math.max(c.allMentionSeq, row.seq);
     t.messagesById.set(row.id, row);
     t.messagesByClientKey.set(clientKey(row.senderId, row.clientMsgId!), row);
     // Sending implies having read up to one's own message. Not a version of its own: the
     // conversation's new version below already changes the sender's view.
     const sender = c.members.get(row.senderId)!;
-    sender.readSeq = Math.max(sender.readSeq, row.seq);
+    if (row.seq > sender.readSeq) {
+      sender.readSeq = row.seq;
+      sender.readIndex = c.msgCount;
+    }
   }
   // One version per changed conversation.
   for (const id of named) {

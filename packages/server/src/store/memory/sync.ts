@@ -2,8 +2,10 @@
  * The MemoryStore's cursors and sync: delivery and read cursors that only move forward, within
  * what the member may see, and changesSince over the version each view last changed at.
  */
+import type { Conversation, ConversationFlags } from '@natter/protocol';
 import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
-import { cursorRefusal } from '../rules/visibility.js';
+import { totalUnread, unreadCount } from '../rules/unread.js';
+import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import { cursorKey, type MemoryTables } from './tables.js';
 import { viewOf, viewVersion } from './views.js';
 
@@ -27,10 +29,11 @@ export function ackDeliveredMany(t: MemoryTables, cursors: readonly DeliveryCurs
 export function markRead(t: MemoryTables, userId: string, conversationId: string, seq: number): CursorOutcome {
   const c = t.conversations.get(conversationId);
   const m = c?.members.get(userId);
-  const refusal = cursorRefusal(m, c?.lastSeq ?? 0, seq);
+  const refusal = readRefusal(m, c?.lastSeq ?? 0, seq);
   if (refusal) return refusal;
   if (seq <= m!.readSeq) return { kind: 'ok', seq: m!.readSeq };
   m!.readSeq = seq;
+  m!.readIndex = seq === 0 ? 0 : c!.msgIndex[seq - 1]!;
   // A read cursor is part of the reader's view only: their row's version, not the conversation's.
   m!.version = t.nextVersion();
   return { kind: 'ok', seq };
@@ -60,5 +63,23 @@ export function changesSince(t: MemoryTables, userId: string, sinceVersion: numb
     }),
     version: Math.max(version, sinceVersion),
     hasMore,
+    totalUnread: totalUnread(
+      [...(t.memberships.get(userId) ?? [])].map((id) => {
+        const c = t.conversations.get(id)!;
+        const m = c.members.get(userId)!;
+        return { unread: unreadCount(c, m), muted: m.muted, active: m.state === 'active' };
+      }),
+    ),
   };
+}
+
+export function setConversationFlags(t: MemoryTables, userId: string, conversationId: string, flags: ConversationFlags): Conversation | null {
+  const c = t.conversations.get(conversationId);
+  const m = c?.members.get(userId);
+  if (!c || !m) return null;
+  if (flags.pinned !== undefined) m.pinned = flags.pinned;
+  if (flags.muted !== undefined) m.muted = flags.muted;
+  if (flags.archived !== undefined) m.archived = flags.archived;
+  m.version = t.nextVersion();
+  return viewOf(c, m);
 }

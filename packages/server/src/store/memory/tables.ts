@@ -21,6 +21,13 @@ export interface MemoryEntryRow extends Omit<Message, 'body'> {
 /** A member row: what the membership rules read, and what a view and sync need besides. */
 export interface MemoryMemberRow extends MemberRecord {
   readSeq: number;
+  /** Countable entries up to readSeq (rules/unread.ts). */
+  readIndex: number;
+  /** The newest seq that mentions this member by id (0: none). */
+  mentionSeq: number;
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
   /** Sync version of this member's own changes (join, leave, role, read cursor). */
   version: number;
 }
@@ -39,6 +46,12 @@ export interface MemoryConversationRow {
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
   log: MemoryEntryRow[];
+  /** Countable entries up to and including the entry at seq n: `msgIndex[n - 1]` (rules/unread.ts). */
+  msgIndex: number[];
+  /** Countable entries in the log. */
+  msgCount: number;
+  /** The newest seq that mentions everyone (0: none). */
+  allMentionSeq: number;
 }
 
 /**

@@ -6,8 +6,8 @@
 import type { Conversation } from '@natter/protocol';
 import type { ConversationState, MemberView } from '../store.js';
 import { byStanding } from '../rules/membership.js';
-import { buildView } from '../rules/visibility.js';
-import type { MemoryConversationRow, MemoryMemberRow } from './tables.js';
+import { buildView, visibleLast } from '../rules/visibility.js';
+import { entryOf, type MemoryConversationRow, type MemoryMemberRow } from './tables.js';
 
 /** Active members, longest standing first (the order of every member list). */
 export function activeMembers(c: MemoryConversationRow): MemoryMemberRow[] {
@@ -36,7 +36,8 @@ export function viewVersion(c: MemoryConversationRow, m: MemoryMemberRow): numbe
 
 /** The user's view of the conversation from their member row. */
 export function viewOf(c: MemoryConversationRow, m: MemoryMemberRow): Conversation {
-  return buildView(c, m, m.state === 'active' ? activeMembers(c).map((x) => x.userId) : []);
+  const preview = c.log[visibleLast(m, c.lastSeq) - 1];
+  return buildView(c, m, m.state === 'active' ? activeMembers(c).map((x) => x.userId) : [], preview ? entryOf(preview) : null);
 }
 
 /** The views of `userIds` (each has a member row in `c`), in that order. */

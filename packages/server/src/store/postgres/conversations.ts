@@ -5,7 +5,20 @@
  */
 import type pg from 'pg';
 import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
-import { toMemberRecord, toView, toViewedMember, type MemberRow, type ViewRow } from '../rows.js';
+import {
+  MEMBER_VIEW_COLUMNS,
+  PREVIEW_COLUMNS,
+  toMemberRecord,
+  toPreview,
+  toView,
+  toViewedMember,
+  VIEW_BASE_COLUMNS,
+  type BaseViewRow,
+  type MemberRow,
+  type MemberViewColumns,
+  type PreviewColumns,
+} from '../rows.js';
+import { visibleLast } from '../rules/visibility.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers } from '../rules/membership.js';
 import { buildView } from '../rules/visibility.js';
@@ -19,20 +32,23 @@ import type {
 } from '../store.js';
 import type { PgDb, Q, Touched } from './db.js';
 
-/** The columns of one user's view: a member row joined with its conversation (rows.ts ViewRow). */
-export const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
+/** The columns of one user's view: a member row joined with its conversation (rows.ts BaseViewRow). */
+export const VIEW_COLUMNS = VIEW_BASE_COLUMNS;
 
 /** Conversations and membership; `views` and `viewRow` are shared with messages.ts and sync.ts. */
 export class PgConversations {
   constructor(private readonly db: PgDb) {}
 
   private async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
-    const seq = (await c.query<{ last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, [conversationId]))
-      .rows[0]!.last_seq;
+    const { last_seq: seq, msg_count: msgIndex } = (
+      await c.query<{ last_seq: number; msg_count: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq, msg_count`, [
+        conversationId,
+      ])
+    ).rows[0]!;
     await c.query(
-      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-       VALUES ($1, $2, $3, $4, 'system', $5, NULL, NULL, $6)`,
-      [conversationId, seq, entryId, by, JSON.stringify(body), now],
+      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at, msg_index)
+       VALUES ($1, $2, $3, $4, 'system', $5, NULL, NULL, $6, $7)`,
+      [conversationId, seq, entryId, by, JSON.stringify(body), now, msgIndex],
     );
     t.conversation(conversationId);
     return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
@@ -54,7 +70,7 @@ export class PgConversations {
     );
     for (const m of conv.members) t.member(conv.id, m.userId);
     const state = (await this.state(c, conv.id))!;
-    return { state, entry, views: await this.memberViews(c, state, state.members.map((m) => m.userId)) };
+    return { state, entry, views: await this.memberViews(c, state, state.members.map((m) => m.userId), entry) };
   }
 
   async createConversation(conv: NewConversation): Promise<CreatedConversation> {
@@ -74,14 +90,20 @@ export class PgConversations {
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
-  private async memberViews(q: Q, state: ConversationState, userIds: string[]): Promise<MemberView[]> {
-    const r = await q.query<MemberRow & { user_id: string; read_seq: number }>(
-      `SELECT user_id, role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
+  private async memberViews(q: Q, state: ConversationState, userIds: string[], entry: Message): Promise<MemberView[]> {
+    const r = await q.query<MemberRow & MemberViewColumns & { user_id: string; msg_count: number; all_mention_seq: number }>(
+      `SELECT m.user_id, ${MEMBER_VIEW_COLUMNS}, c.msg_count, c.all_mention_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.conversation_id = $1 AND m.user_id = ANY($2::text[])`,
       [state.id, userIds],
     );
     const rows = new Map(r.rows.map((m) => [m.user_id, m]));
     const active = state.members.map((m) => m.userId);
-    return userIds.map((userId) => ({ userId, conversation: buildView(state, toViewedMember(rows.get(userId)!), active) }));
+    // The entry just appended is the newest each of them may see (a leaver's last one too).
+    return userIds.map((userId) => {
+      const row = rows.get(userId)!;
+      const conv = { ...state, msgCount: row.msg_count, allMentionSeq: row.all_mention_seq };
+      return { userId, conversation: buildView(conv, toViewedMember(row), active, entry) };
+    });
   }
 
   private async state(q: Q, id: string): Promise<ConversationState | null> {
@@ -108,8 +130,9 @@ export class PgConversations {
     return this.state(this.db, id);
   }
 
-  async views(q: Q, rows: ViewRow[]): Promise<Conversation[]> {
+  async views(q: Q, rows: BaseViewRow[]): Promise<Conversation[]> {
     const activeIds = rows.filter((r) => r.state === 'active').map((r) => r.id);
+    const previews = await this.previews(q, rows);
     const members = new Map<string, string[]>();
     if (activeIds.length > 0) {
       const r = await q.query<{ conversation_id: string; user_id: string }>(
@@ -122,12 +145,29 @@ export class PgConversations {
         l.push(m.user_id);
       }
     }
-    return rows.map((r) => toView(r, members.get(r.id) ?? []));
+    return rows.map((r) => toView(r, members.get(r.id) ?? [], previews.get(r.id) ?? null));
   }
 
-  async viewRow(q: Q, conversationId: string, userId: string): Promise<ViewRow | undefined> {
+  /** The preview of each view (the entry at its visible end), in one query. */
+  private async previews(q: Q, rows: BaseViewRow[]): Promise<Map<string, Message>> {
+    const out = new Map<string, Message>();
+    if (rows.length === 0) return out;
+    const seqs = rows.map((r) => visibleLast(toViewedMember(r), r.last_seq));
+    const r = await q.query<PreviewColumns & { conversation_id: string }>(
+      `SELECT p.conversation_id, ${PREVIEW_COLUMNS} FROM unnest($1::text[], $2::bigint[]) AS k(c, s)
+       JOIN messages p ON p.conversation_id = k.c AND p.seq = k.s`,
+      [rows.map((x) => x.id), seqs],
+    );
+    for (const p of r.rows) {
+      const m = toPreview(p, p.conversation_id);
+      if (m) out.set(p.conversation_id, m);
+    }
+    return out;
+  }
+
+  async viewRow(q: Q, conversationId: string, userId: string): Promise<BaseViewRow | undefined> {
     return (
-      await q.query<ViewRow>(
+      await q.query<BaseViewRow>(
         `SELECT ${VIEW_COLUMNS}, m.version AS v FROM members m JOIN conversations c ON c.id = m.conversation_id
          WHERE m.conversation_id = $1 AND m.user_id = $2`,
         [conversationId, userId],
@@ -165,10 +205,11 @@ export class PgConversations {
       switch (d.kind) {
         case 'join':
           await c.query(
-            `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
-             SELECT $1, u, 'member', 'active', $2, NULL, $2, 0 FROM unnest($3::text[]) AS u
+            // A member who joins has read everything before: the read index is the count at the join.
+            `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, read_index, version)
+             SELECT $1, u, 'member', 'active', $2, NULL, $2, (SELECT msg_count FROM conversations WHERE id = $1), 0 FROM unnest($3::text[]) AS u
              ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
-               left_seq = NULL, read_seq = excluded.read_seq`,
+               left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index`,
             [conversationId, entry.seq, d.userIds],
           );
           for (const u of d.userIds) t.member(conversationId, u);
@@ -195,7 +236,7 @@ export class PgConversations {
       }
       const state = (await this.state(c, conversationId))!;
       const affected = affectedBy(d);
-      return { kind: 'ok', entry, conversation: state, affected, newOwner, views: await this.memberViews(c, state, viewedUsers(affected, newOwner)) };
+      return { kind: 'ok', entry, conversation: state, affected, newOwner, views: await this.memberViews(c, state, viewedUsers(affected, newOwner), entry) };
     });
   }
 }

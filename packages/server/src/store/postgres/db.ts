@@ -84,10 +84,13 @@ export class Touched {
   readonly members = new Map<string, Set<string>>();
   /** New `last_seq` values written with the version stamp (one statement instead of two). */
   readonly lastSeq = new Map<string, number>();
-  conversation(id: string, lastSeq?: number): void {
+  /** New `msg_count` values (rules/unread.ts), written with the stamp like `lastSeq`. */
+  readonly msgCount = new Map<string, number>();
+  conversation(id: string, lastSeq?: number, msgCount?: number): void {
     this.conversations.add(id);
     this.logs.add(id);
     if (lastSeq !== undefined) this.lastSeq.set(id, lastSeq);
+    if (msgCount !== undefined) this.msgCount.set(id, msgCount);
   }
   member(conversationId: string, userId: string): void {
     this.conversations.add(conversationId);
@@ -230,9 +233,10 @@ export class PgDb implements Q {
     const logIds = ids.filter((id) => t.logs.has(id));
     if (logIds.length > 0) {
       await c.query(
-        `UPDATE conversations SET version = ${STAMP_BASE} + v.rank, last_seq = COALESCE(v.s, conversations.last_seq)
-         FROM unnest($1::text[], $2::int[], $3::bigint[]) AS v(id, rank, s) WHERE conversations.id = v.id`,
-        [logIds, logIds.map((id) => rank.get(id)!), logIds.map((id) => t.lastSeq.get(id) ?? null)],
+        `UPDATE conversations SET version = ${STAMP_BASE} + v.rank, last_seq = COALESCE(v.s, conversations.last_seq),
+           msg_count = COALESCE(v.n, conversations.msg_count)
+         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS v(id, rank, s, n) WHERE conversations.id = v.id`,
+        [logIds, logIds.map((id) => rank.get(id)!), logIds.map((id) => t.lastSeq.get(id) ?? null), logIds.map((id) => t.msgCount.get(id) ?? null)],
       );
     }
     const convs: string[] = [];

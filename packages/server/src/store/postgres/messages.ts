@@ -4,8 +4,9 @@
  */
 import type pg from 'pg';
 import type { Message } from '@natter/protocol';
-import { storedMessage, toMessage, toSendRecord, toViewedMember, type MessageRow } from '../rows.js';
+import { mentionsText, storedMessage, toMessage, toSendRecord, toViewedMember, type MessageRow } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
+import { mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import type { PgConversations } from './conversations.js';
@@ -36,15 +37,20 @@ export class PgMessages {
   /** Throws RetryOneByOne (rolling back) when an insert met a concurrent duplicate. */
   private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
     const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
-    const locked = await c.query<{ id: string; last_seq: number }>(
-      `SELECT id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    const locked = await c.query<{ id: string; last_seq: number; msg_count: number }>(
+      `SELECT id, last_seq, msg_count FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [convIds],
     );
     const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
+    // Sends are all countable (rules/unread.ts): each adds one to its conversation's count.
+    const msgCount = new Map(locked.rows.map((r) => [r.id, r.msg_count]));
     // Under the lock, one round trip reads what the batch needs: earlier sends with the same
     // (sender, clientMsgId), the senders' memberships (not a group's other members), and the
     // messages replied to.
-    const senderKeys = [...new Set(batch.map((m) => `${m.conversationId}\u0000${m.senderId}`))].map((k) => k.split('\u0000'));
+    // The memberships read are the senders' and those of the users the sends mention (bounded by
+    // the mentions, not by the groups' sizes).
+    const memberKeys = batch.flatMap((m) => [m.senderId, ...splitMentions(m.mentions).userIds].map((u) => `${m.conversationId}\u0000${u}`));
+    const senderKeys = [...new Set(memberKeys)].map((k) => k.split('\u0000'));
     const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
     const found = await c.query<{
       priors: MessageRow[] | null;
@@ -64,7 +70,7 @@ export class PgMessages {
     const replies = new Map((replyRows ?? []).map((r) => [r.id, r]));
 
     const out: AppendOutcome[] = [];
-    const inserts: { m: NewMessage; seq: number }[] = [];
+    const inserts: { m: NewMessage; seq: number; msgIndex: number }[] = [];
     const inBatch = new Map<string, { m: NewMessage; seq: number }>();
     for (const m of batch) {
       const key = `${m.senderId}\u0000${m.clientMsgId}`;
@@ -92,9 +98,15 @@ export class PgMessages {
           continue;
         }
       }
+      if (!mentionsAllowed(m.mentions, (u) => member.get(`${m.conversationId}\u0000${u}`)?.state === 'active')) {
+        out.push({ kind: 'bad_mention' });
+        continue;
+      }
       const seq = lastSeq.get(m.conversationId)! + 1;
       lastSeq.set(m.conversationId, seq);
-      const entry = { m, seq };
+      const msgIndex = msgCount.get(m.conversationId)! + 1;
+      msgCount.set(m.conversationId, msgIndex);
+      const entry = { m, seq, msgIndex };
       inserts.push(entry);
       inBatch.set(key, entry);
       out.push({ kind: 'stored', seq });
@@ -102,8 +114,8 @@ export class PgMessages {
     if (inserts.length === 0) return out;
 
     const inserted = await c.query(
-      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at, msg_index, mentions)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
        ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
       [
         inserts.map((i) => i.m.conversationId),
@@ -115,22 +127,61 @@ export class PgMessages {
         inserts.map((i) => i.m.clientMsgId),
         inserts.map((i) => i.m.replyTo),
         inserts.map((i) => i.m.createdAt),
+        inserts.map((i) => i.msgIndex),
+        inserts.map((i) => mentionsText(i.m)),
       ],
     );
     // A concurrent process stored one of these clientMsgIds first: seqs would have a hole.
     if (inserted.rowCount !== inserts.length) throw new RetryOneByOne();
     const touched = [...new Set(inserts.map((i) => i.m.conversationId))];
-    const readBy = new Map<string, number>();
-    for (const i of inserts) readBy.set(`${i.m.conversationId}\u0000${i.m.senderId}`, i.seq);
-    const reads = [...readBy].map(([k, seq]) => [...k.split('\u0000'), seq] as [string, string, number]);
+    // Sending implies having read up to one's own message: own messages never count as unread.
+    const readBy = new Map<string, { seq: number; msgIndex: number }>();
+    for (const i of inserts) readBy.set(`${i.m.conversationId}\u0000${i.m.senderId}`, i);
+    const reads = [...readBy].map(([k, r]) => [...k.split('\u0000'), r.seq, r.msgIndex] as [string, string, number, number]);
     await c.query(
-      `UPDATE members SET read_seq = GREATEST(read_seq, v.s) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(c, u, s)
+      `UPDATE members SET read_seq = GREATEST(read_seq, v.s), read_index = CASE WHEN v.s > read_seq THEN v.i ELSE read_index END
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS v(c, u, s, i)
        WHERE members.conversation_id = v.c AND members.user_id = v.u`,
-      [reads.map((r) => r[0]), reads.map((r) => r[1]), reads.map((r) => r[2])],
+      [reads.map((r) => r[0]), reads.map((r) => r[1]), reads.map((r) => r[2]), reads.map((r) => r[3])],
     );
-    // last_seq is written with the version stamp at the end of the transaction.
-    for (const id of touched) t.conversation(id, lastSeq.get(id)!);
+    await this.storeMentions(c, inserts);
+    // last_seq and msg_count are written with the version stamp at the end of the transaction.
+    for (const id of touched) t.conversation(id, lastSeq.get(id)!, msgCount.get(id)!);
     return out;
+  }
+
+  /**
+   * The mentioned members' mention_seq and the conversations' all_mention_seq (rules/unread.ts):
+   * rows written are bounded by the mentions, never by the groups' sizes. Nothing without mentions.
+   */
+  private async storeMentions(c: pg.PoolClient, stored: { m: NewMessage; seq: number }[]): Promise<void> {
+    const convs: string[] = [];
+    const users: string[] = [];
+    const seqs: number[] = [];
+    const all = new Map<string, number>();
+    for (const { m, seq } of stored) {
+      const split = splitMentions(m.mentions);
+      for (const u of split.userIds) {
+        convs.push(m.conversationId);
+        users.push(u);
+        seqs.push(seq);
+      }
+      if (split.all) all.set(m.conversationId, seq);
+    }
+    if (convs.length > 0) {
+      await c.query(
+        `UPDATE members SET mention_seq = GREATEST(mention_seq, v.s) FROM (
+           SELECT c, u, max(s) AS s FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(c, u, s) GROUP BY c, u ORDER BY c, u) AS v
+         WHERE members.conversation_id = v.c AND members.user_id = v.u`,
+        [convs, users, seqs],
+      );
+    }
+    if (all.size > 0) {
+      await c.query(
+        `UPDATE conversations SET all_mention_seq = GREATEST(all_mention_seq, v.s) FROM unnest($1::text[], $2::bigint[]) AS v(id, s) WHERE conversations.id = v.id`,
+        [[...all.keys()], [...all.values()]],
+      );
+    }
   }
 
   /** The original path: one entry at a time, handling a concurrent duplicate per entry. */
@@ -164,22 +215,43 @@ export class PgMessages {
             continue;
           }
         }
-        const seq = (await c.query<{ last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, [m.conversationId]))
-          .rows[0]!.last_seq;
+        const mentionedIds = splitMentions(m.mentions).userIds;
+        if (mentionedIds.length > 0) {
+          const active = await c.query<{ user_id: string }>(
+            `SELECT user_id FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[]) AND state = 'active'`,
+            [m.conversationId, mentionedIds],
+          );
+          const ids = new Set(active.rows.map((r) => r.user_id));
+          if (!mentionsAllowed(m.mentions, (u) => ids.has(u))) {
+            out.push({ kind: 'bad_mention' });
+            continue;
+          }
+        }
+        const { last_seq: seq, msg_count: msgIndex } = (
+          await c.query<{ last_seq: number; msg_count: number }>(
+            `UPDATE conversations SET last_seq = last_seq + 1, msg_count = msg_count + 1 WHERE id = $1 RETURNING last_seq, msg_count`,
+            [m.conversationId],
+          )
+        ).rows[0]!;
         const inserted = await c.query(
-          `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at, msg_index, mentions)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
-          [m.conversationId, seq, m.id, m.senderId, m.type, m.body, m.clientMsgId, m.replyTo, m.createdAt],
+          [m.conversationId, seq, m.id, m.senderId, m.type, m.body, m.clientMsgId, m.replyTo, m.createdAt, msgIndex, mentionsText(m)],
         );
         if (inserted.rowCount === 0) {
           // Another process stored this clientMsgId first: give the seq back (we hold the row lock).
-          await c.query(`UPDATE conversations SET last_seq = last_seq - 1 WHERE id = $1`, [m.conversationId]);
+          await c.query(`UPDATE conversations SET last_seq = last_seq - 1, msg_count = msg_count - 1 WHERE id = $1`, [m.conversationId]);
           const theirs = (await c.query<MessageRow>(`SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2`, [m.senderId, m.clientMsgId])).rows[0]!;
           out.push(this.priorOutcome(theirs, m));
           continue;
         }
-        await c.query(`UPDATE members SET read_seq = GREATEST(read_seq, $3) WHERE conversation_id = $1 AND user_id = $2`, [m.conversationId, m.senderId, seq]);
+        await c.query(
+          `UPDATE members SET read_seq = GREATEST(read_seq, $3), read_index = CASE WHEN $3 > read_seq THEN $4 ELSE read_index END
+           WHERE conversation_id = $1 AND user_id = $2`,
+          [m.conversationId, m.senderId, seq, msgIndex],
+        );
+        await this.storeMentions(c, [{ m, seq }]);
         t.conversation(m.conversationId);
         out.push({ kind: 'stored', seq });
       }

@@ -120,6 +120,28 @@ UPDATE members SET version = 0 WHERE version <> 0;
 `,
   },
   {
+    version: 6,
+    name: 'exact unread counts, mentions, per-user conversation flags',
+    // As SQLite's migration 5 (docs/conversation-state.md): running counts of countable entries,
+    // the count at each member's read cursor, mentions, and the per-user flags.
+    sql: `
+ALTER TABLE messages ADD COLUMN msg_index BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN mentions TEXT;
+ALTER TABLE conversations ADD COLUMN msg_count BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN all_mention_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN read_index BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN mention_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE members ADD COLUMN muted BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE members ADD COLUMN archived BOOLEAN NOT NULL DEFAULT false;
+UPDATE messages SET msg_index = t.idx FROM (
+  SELECT conversation_id, seq, sum(CASE WHEN type <> 'system' THEN 1 ELSE 0 END) OVER (PARTITION BY conversation_id ORDER BY seq) AS idx FROM messages
+) AS t WHERE messages.conversation_id = t.conversation_id AND messages.seq = t.seq AND t.idx <> 0;
+UPDATE conversations SET msg_count = m.msg_index FROM messages m WHERE m.conversation_id = conversations.id AND m.seq = conversations.last_seq AND m.msg_index <> 0;
+UPDATE members SET read_index = x.msg_index FROM messages x WHERE x.conversation_id = members.conversation_id AND x.seq = members.read_seq AND x.msg_index <> 0;
+`,
+  },
+  {
     version: 13,
     name: 'disabled accounts and registration invites',
     sql: `

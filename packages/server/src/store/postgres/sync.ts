@@ -1,6 +1,7 @@
 /** The PostgreSQL store's cursors (delivered per device, read per user) and sync (changesSince). */
-import { toViewedMember, type ViewRow } from '../rows.js';
-import { cursorRefusal } from '../rules/visibility.js';
+import type { Conversation, ConversationFlags } from '@natter/protocol';
+import { toViewedMember, type BaseViewRow as ViewRow } from '../rows.js';
+import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import { VIEW_COLUMNS, type PgConversations } from './conversations.js';
 import { STAMP_BASE, WATERMARK, type PgDb } from './db.js';
@@ -53,12 +54,15 @@ export class PgSync {
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return this.db.tx(async (c): Promise<CursorOutcome> => {
       const row = await this.conversations.viewRow(c, conversationId, userId);
-      const refusal = this.cursorRefusal(row, seq);
+      const refusal = readRefusal(row && toViewedMember(row), row?.last_seq ?? 0, seq);
       if (refusal || !row) return refusal ?? { kind: 'not_found' };
       // One write of the member row, stamped in the same statement: a second write would re-run
-      // the foreign-key checks (see the lock order in db.ts).
+      // the foreign-key checks (see the lock order in db.ts). The read index is the count of
+      // countable entries at the cursor (rules/unread.ts), read in the same statement.
       const r = await c.query<{ read_seq: number }>(
-        `UPDATE members SET read_seq = $3, version = ${STAMP_BASE} WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
+        `UPDATE members SET read_seq = $3, version = ${STAMP_BASE},
+           read_index = COALESCE((SELECT msg_index FROM messages WHERE conversation_id = $1 AND seq = $3), 0)
+         WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3 RETURNING read_seq`,
         [conversationId, userId, seq],
       );
       if (r.rowCount === 0) return { kind: 'ok', seq: Math.max(row.read_seq, seq) > row.read_seq ? seq : row.read_seq };
@@ -76,9 +80,11 @@ export class PgSync {
    */
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     // One statement, one snapshot: the rows and the watermark agree.
-    const r = await this.db.query<(ViewRow & { mark: number }) | { id: null; mark: number }>(
-      `SELECT x.*, w.mark
-       FROM (SELECT ${WATERMARK} AS mark) w
+    const r = await this.db.query<(ViewRow & { mark: number; total: number }) | { id: null; mark: number; total: number }>(
+      `SELECT x.*, w.mark, w.total
+       FROM (SELECT ${WATERMARK} AS mark,
+               (SELECT COALESCE(sum(GREATEST(c.msg_count - m.read_index, 0)), 0)::bigint FROM members m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.user_id = $1 AND m.state = 'active' AND NOT m.muted) AS total) w
        LEFT JOIN LATERAL (
          SELECT * FROM (
            SELECT ${VIEW_COLUMNS},
@@ -88,9 +94,10 @@ export class PgSync {
        ORDER BY x.v`,
       [userId, sinceVersion, limit + 1],
     );
-    const rows = r.rows.filter((row): row is ViewRow & { mark: number } => row.id !== null);
+    const rows = r.rows.filter((row): row is ViewRow & { mark: number; total: number } => row.id !== null);
+    const totalUnread = Number(r.rows[0]!.total);
     if (rows.length <= limit) {
-      return { conversations: await this.conversations.views(this.db, rows), version: Math.max(r.rows[0]!.mark, sinceVersion), hasMore: false };
+      return { conversations: await this.conversations.views(this.db, rows), version: Math.max(r.rows[0]!.mark, sinceVersion), hasMore: false, totalUnread };
     }
     // The next page starts above the last stamp of this one, so a stamp must not straddle
     // pages: leave its rows to the next page, or, if they fill this one, take all of them.
@@ -100,7 +107,23 @@ export class PgSync {
       page = page.filter((row) => row.v !== last);
       if (page.length === 0) page = await this.withStamp(userId, last);
     }
-    return { conversations: await this.conversations.views(this.db, page), version: (page.at(-1)?.v ?? last) + 1, hasMore: true };
+    return { conversations: await this.conversations.views(this.db, page), version: (page.at(-1)?.v ?? last) + 1, hasMore: true, totalUnread };
+  }
+
+  // --- per-user flags -----------------------------------------------------------------------
+
+  async setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null> {
+    return this.db.tx(async (c): Promise<Conversation | null> => {
+      // One write of the member row, stamped in the same statement (as markRead).
+      const r = await c.query(
+        `UPDATE members SET pinned = COALESCE($3, pinned), muted = COALESCE($4, muted), archived = COALESCE($5, archived), version = ${STAMP_BASE}
+         WHERE conversation_id = $1 AND user_id = $2`,
+        [conversationId, userId, flags.pinned ?? null, flags.muted ?? null, flags.archived ?? null],
+      );
+      if (r.rowCount === 0) return null;
+      const row = (await this.conversations.viewRow(c, conversationId, userId))!;
+      return (await this.conversations.views(c, [row]))[0]!;
+    });
   }
 
   /**

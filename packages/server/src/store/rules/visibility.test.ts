@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildView, cursorRefusal, entryBytes, pageOf, pageRange, visibleLast, type ViewedMember } from './visibility.js';
 
-const active: ViewedMember = { role: 'member', state: 'active', joinedSeq: 5, leftSeq: null, readSeq: 6 };
-const left: ViewedMember = { role: 'admin', state: 'left', joinedSeq: 5, leftSeq: 9, readSeq: 7 };
-const conv = { id: 'c', kind: 'group' as const, title: 'T', lastSeq: 20, createdAt: 1 };
+const flags = { pinned: false, muted: false, archived: false };
+const active: ViewedMember = { role: 'member', state: 'active', joinedSeq: 5, leftSeq: null, readSeq: 6, readIndex: 3, mentionSeq: 0, ...flags };
+const left: ViewedMember = { role: 'admin', state: 'left', joinedSeq: 5, leftSeq: 9, readSeq: 7, readIndex: 4, mentionSeq: 8, ...flags };
+const conv = { id: 'c', kind: 'group' as const, title: 'T', lastSeq: 20, createdAt: 1, msgCount: 10, allMentionSeq: 0 };
 
 describe('visibleLast', () => {
   it('is lastSeq while active and leftSeq once left', () => {
@@ -67,7 +68,7 @@ describe('cursorRefusal', () => {
 
 describe('buildView', () => {
   it('shows an active member the conversation and its members', () => {
-    expect(buildView(conv, active, ['a', 'b'])).toEqual({
+    expect(buildView(conv, active, ['a', 'b'], null)).toEqual({
       id: 'c',
       kind: 'group',
       title: 'T',
@@ -75,16 +76,27 @@ describe('buildView', () => {
       createdAt: 1,
       members: ['a', 'b'],
       membership: { role: 'member', state: 'active', joinedSeq: 5, leftSeq: null, readSeq: 6 },
+      lastMessage: null,
+      lastActivityAt: 1,
+      unreadCount: 7,
+      mentioned: false,
+      ...flags,
     });
   });
 
   it('shows a left member the conversation as it was when they left, without members', () => {
-    expect(buildView(conv, left, ['a', 'b'])).toMatchObject({ lastSeq: 9, members: [], membership: { state: 'left', leftSeq: 9, role: 'admin' } });
+    expect(buildView(conv, left, ['a', 'b'], null)).toMatchObject({
+      lastSeq: 9,
+      members: [],
+      membership: { state: 'left', leftSeq: 9, role: 'admin' },
+      unreadCount: 0,
+      mentioned: false,
+    });
   });
 
   it('copies the member list, so a caller changing the view changes nothing else', () => {
     const ids = ['a'];
-    buildView(conv, active, ids).members.push('x');
+    buildView(conv, active, ids, null).members.push('x');
     expect(ids).toEqual(['a']);
   });
 });

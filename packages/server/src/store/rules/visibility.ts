@@ -4,8 +4,9 @@
  * (lastSeq) while active. History pages, cursors and the user's view of the conversation all
  * follow from it. Pure functions over plain records.
  */
-import type { Conversation, MemberRole } from '@natter/protocol';
+import type { Conversation, MemberRole, Message } from '@natter/protocol';
 import type { CursorOutcome, PageQuery } from '../store.js';
+import { mentioned, unreadCount } from './unread.js';
 
 /** What of a member row the window depends on. */
 export interface Standing {
@@ -18,6 +19,13 @@ export interface Standing {
 export interface ViewedMember extends Standing {
   role: MemberRole;
   readSeq: number;
+  /** The conversation's countable-entry count at readSeq (rules/unread.ts). */
+  readIndex: number;
+  /** The newest seq that mentions this member by id (0: none). */
+  mentionSeq: number;
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 /** A conversation's own row (ConversationState has these fields too). */
@@ -27,6 +35,10 @@ export interface ConversationRecord {
   title: string | null;
   lastSeq: number;
   createdAt: number;
+  /** Countable entries (not system ones) in the log (rules/unread.ts). */
+  msgCount: number;
+  /** The newest seq that mentions everyone (0: none). */
+  allMentionSeq: number;
 }
 
 /** The newest seq the member may see: lastSeq while active, else where they left. */
@@ -91,6 +103,15 @@ export function pageOf<T>(rows: Iterable<T>, range: PageRange, bodyOf: (row: T) 
 }
 
 /**
+ * Whether a member may move their read cursor to `seq`: as cursorRefusal, and only while
+ * active (a read cursor in a conversation one has left would change nothing one can see).
+ */
+export function readRefusal(m: Standing | undefined, lastSeq: number, seq: number): Exclude<CursorOutcome, { kind: 'ok' }> | null {
+  if (m && m.state !== 'active') return { kind: 'not_member' };
+  return cursorRefusal(m, lastSeq, seq);
+}
+
+/**
  * Whether a member may put a delivery or read cursor at `seq`: the refusal, or null when it is
  * within their window. `m`: their member row, undefined when they never were a member.
  */
@@ -105,8 +126,9 @@ export function cursorRefusal(m: Standing | undefined, lastSeq: number, seq: num
  * log up to leftSeq and no member list (who joined since is not theirs to know).
  * `activeMembers`: the active member ids, longest standing first.
  */
-export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[]): Conversation {
+export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[], preview: Message | null): Conversation {
   const active = m.state === 'active';
+  const lastMessage = preview && { ...preview, clientMsgId: null };
   return {
     id: conv.id,
     kind: conv.kind,
@@ -115,5 +137,12 @@ export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembe
     createdAt: conv.createdAt,
     members: active ? [...activeMembers] : [],
     membership: { role: m.role, state: m.state, joinedSeq: m.joinedSeq, leftSeq: m.leftSeq, readSeq: m.readSeq },
+    lastMessage,
+    lastActivityAt: lastMessage?.createdAt ?? conv.createdAt,
+    unreadCount: unreadCount(conv, m),
+    mentioned: mentioned(conv, m),
+    pinned: m.pinned,
+    muted: m.muted,
+    archived: m.archived,
   };
 }

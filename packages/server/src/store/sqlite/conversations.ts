@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Conversation, Message, SystemBody } from '@natter/protocol';
-import { toMemberRecord, toView, toViewedMember, type ViewRow } from '../rows.js';
+import { toMemberRecord, toPreview, toView, toViewedMember, type ViewRow } from '../rows.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type MemberRecord } from '../rules/membership.js';
 import { buildView } from '../rules/visibility.js';
@@ -28,7 +28,7 @@ export class SqliteConversations {
 
   private appendSystem(conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Message {
     const version = this.s.nextVersion.get()!.value;
-    const seq = this.s.bumpSeq.get(version, conversationId)!.last_seq;
+    const { last_seq: seq, msg_count: msgIndex } = this.s.bumpSeq.get(version, conversationId)!;
     const text = JSON.stringify(body);
     this.s.insertMessage.run({
       conversationId,
@@ -40,6 +40,8 @@ export class SqliteConversations {
       clientMsgId: null,
       replyTo: null,
       createdAt: now,
+      msgIndex,
+      mentions: null,
     });
     return { id: entryId, conversationId, seq, senderId: by, type: 'system', body, clientMsgId: null, replyTo: null, createdAt: now };
   }
@@ -83,13 +85,16 @@ export class SqliteConversations {
   /** What a creation returns, read in its transaction: the state, and every member's view. */
   private created(id: string, entry: Message): CreatedConversation {
     const state = this.state(id)!;
-    return { state, entry, views: this.memberViews(state, state.members.map((m) => m.userId)) };
+    return { state, entry, views: this.memberViews(state, state.members.map((m) => m.userId), entry) };
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`. */
-  private memberViews(state: ConversationState, userIds: string[]): MemberView[] {
+  private memberViews(state: ConversationState, userIds: string[], entry: Message): MemberView[] {
     const active = state.members.map((m) => m.userId);
-    return userIds.map((userId) => ({ userId, conversation: buildView(state, toViewedMember(this.s.member.get(state.id, userId)!), active) }));
+    const counts = this.s.counts.get(state.id)!;
+    const conv = { ...state, msgCount: counts.msg_count, allMentionSeq: counts.all_mention_seq };
+    // The entry just appended is the newest each of them may see (a leaver's last one too).
+    return userIds.map((userId) => ({ userId, conversation: buildView(conv, toViewedMember(this.s.member.get(state.id, userId)!), active, entry) }));
   }
 
   state(id: string): ConversationState | null {
@@ -110,7 +115,7 @@ export class SqliteConversations {
   }
 
   view(r: ViewRow): Conversation {
-    return toView(r, r.state === 'active' ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : []);
+    return toView(r, r.state === 'active' ? this.s.activeMembers.all(r.id).map((m) => m.user_id) : [], toPreview(r, r.id));
   }
 
   async getConversationForUser(id: string, userId: string): Promise<Conversation | null> {
@@ -155,7 +160,7 @@ export class SqliteConversations {
         }
         const state = this.state(conversationId)!;
         const affected = affectedBy(d);
-        return { kind: 'ok', entry, conversation: state, affected, newOwner, views: this.memberViews(state, viewedUsers(affected, newOwner)) };
+        return { kind: 'ok', entry, conversation: state, affected, newOwner, views: this.memberViews(state, viewedUsers(affected, newOwner), entry) };
       })
       .immediate();
   }

@@ -4,8 +4,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { Message } from '@natter/protocol';
-import { toMessage, toSendRecord, toViewedMember } from '../rows.js';
+import { mentionsText, toMessage, toSendRecord, toViewedMember } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
+import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import type { Statements } from './statements.js';
@@ -13,6 +14,8 @@ import type { Statements } from './statements.js';
 /** One conversation's state while a batch of sends is appended. */
 interface BatchConversation {
   lastSeq: number;
+  /** Countable entries so far (rules/unread.ts). */
+  msgCount: number;
   /** Senders looked up so far: their membership, or null when they never were members. */
   senders: Map<string, { state: string; joined_seq: number } | null>;
   changed: boolean;
@@ -36,7 +39,7 @@ export class SqliteMessages {
         // the send is refused anyway (a retried send is answered with its original even after
         // leaving).
         const convs = new Map<string, BatchConversation | null>();
-        const readBy = new Map<string, { conversationId: string; senderId: string; seq: number }>();
+        const readBy = new Map<string, { conversationId: string; userId: string; seq: number; msgIndex: number }>();
         const priorOr = (m: NewMessage, refusal: AppendOutcome): AppendOutcome => {
           const prior = this.s.messageByClientId.get(m.senderId, m.clientMsgId);
           if (!prior) return refusal;
@@ -56,21 +59,31 @@ export class SqliteMessages {
               return priorOr(m, { kind: 'bad_reply' });
             }
           }
+          if (!mentionsAllowed(m.mentions, (u) => this.batchSender(conv, m.conversationId, u)?.state === 'active')) {
+            return priorOr(m, { kind: 'bad_mention' });
+          }
           const seq = conv.lastSeq + 1;
-          if (this.s.insertMessage.run({ ...m, seq }).changes === 0) return priorOr(m, { kind: 'conflict' });
+          const msgIndex = conv.msgCount + (countable(m.type) ? 1 : 0);
+          const row = { ...m, seq, msgIndex, mentions: mentionsText(m) };
+          if (this.s.insertMessage.run(row).changes === 0) return priorOr(m, { kind: 'conflict' });
           conv.lastSeq = seq;
+          conv.msgCount = msgIndex;
           conv.changed = true;
-          readBy.set(`${m.conversationId}\u0000${m.senderId}`, { conversationId: m.conversationId, senderId: m.senderId, seq });
+          readBy.set(`${m.conversationId}\u0000${m.senderId}`, { conversationId: m.conversationId, userId: m.senderId, seq, msgIndex });
+          // Mentions write the mentioned members' rows only: bounded by the message, not the group.
+          const { userIds, all } = splitMentions(m.mentions);
+          for (const u of userIds) this.s.mentionMember.run(seq, m.conversationId, u);
+          if (all) this.s.mentionAll.run(seq, m.conversationId);
           return { kind: 'stored', seq };
         });
         const changed = [...convs].filter((e): e is [string, BatchConversation] => e[1]?.changed === true);
         if (changed.length > 0) {
           // One version per changed conversation, taken from the counter in one step.
           let version = this.s.takeVersions.get(changed.length)!.value - changed.length;
-          for (const [id, conv] of changed) this.s.setSeq.run(conv.lastSeq, ++version, id);
+          for (const [id, conv] of changed) this.s.setSeq.run(conv.lastSeq, conv.msgCount, ++version, id);
         }
-        // Sending implies having read up to one's own message.
-        for (const r of readBy.values()) this.s.readAtLeast.run(r.seq, r.conversationId, r.senderId);
+        // Sending implies having read up to one's own message: own messages never count as unread.
+        for (const r of readBy.values()) this.s.readAtLeast.run(r);
         return outcomes;
       })
       .immediate();
@@ -81,7 +94,7 @@ export class SqliteMessages {
     const row = this.s.seqAndSender.get(senderId, id);
     if (!row) return null;
     const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq! };
-    return { lastSeq: row.last_seq, senders: new Map([[senderId, sender]]), changed: false };
+    return { lastSeq: row.last_seq, msgCount: row.msg_count, senders: new Map([[senderId, sender]]), changed: false };
   }
 
   private batchSender(conv: BatchConversation, conversationId: string, senderId: string): { state: string; joined_seq: number } | null {

@@ -127,6 +127,29 @@ CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WH
 `,
   },
   {
+    version: 5,
+    name: 'exact unread counts, mentions, per-user conversation flags',
+    // Read diffusion (docs/conversation-state.md): a running count of countable entries per
+    // conversation and per entry, the count at each member's read cursor, mentions, and the
+    // member's pinned / muted / archived flags. Existing rows are counted once here.
+    sql: `
+ALTER TABLE messages ADD COLUMN msg_index INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN mentions TEXT;
+ALTER TABLE conversations ADD COLUMN msg_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN all_mention_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN read_index INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN mention_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET msg_index = t.idx FROM (
+  SELECT rowid AS r, sum(CASE WHEN type <> 'system' THEN 1 ELSE 0 END) OVER (PARTITION BY conversation_id ORDER BY seq) AS idx FROM messages
+) AS t WHERE messages.rowid = t.r;
+UPDATE conversations SET msg_count = coalesce((SELECT msg_index FROM messages WHERE conversation_id = conversations.id AND seq = conversations.last_seq), 0);
+UPDATE members SET read_index = coalesce((SELECT msg_index FROM messages WHERE conversation_id = members.conversation_id AND seq = members.read_seq), 0);
+`,
+  },
+  {
     version: 12,
     name: 'disabled accounts and registration invites',
     sql: `

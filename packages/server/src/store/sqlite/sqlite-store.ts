@@ -140,4 +140,5 @@ export class SqliteStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+  setConversationFlags: Store['setConversationFlags'] = (...a) => this.sync.setConversationFlags(...a);
 }

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { MemberRole } from '@natter/protocol';
-import type { DeviceRow, MessageRow, UserRow, ViewRow } from '../rows.js';
+import { PREVIEW_COLUMNS, VIEW_BASE_COLUMNS, VIEW_PREVIEW_JOIN, VIEW_SELECT, VISIBLE_LAST_SQL, type DeviceRow, type MemberViewColumns, type MessageRow, type UserRow, type ViewRow } from '../rows.js';
 
 export interface SqliteDeviceRow extends DeviceRow {
   /** JSON array. */
@@ -29,8 +29,8 @@ export function prepareStatements(db: Database.Database) {
   return {
     nextVersion: prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
     takeVersions: prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-    seqAndSender: prepare<[string, string], { last_seq: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
-      `SELECT c.last_seq, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
+    seqAndSender: prepare<[string, string], { last_seq: number; msg_count: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
+      `SELECT c.last_seq, c.msg_count, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
        WHERE c.id = ?`,
     ),
     senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
@@ -66,31 +66,48 @@ export function prepareStatements(db: Database.Database) {
     activeMembers: prepare<[string], { user_id: string; role: MemberRole; joined_seq: number }>(
       `SELECT user_id, role, joined_seq FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
     ),
-    member: prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number }>(
-      `SELECT role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
+    member: prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null } & MemberViewColumns>(
+      `SELECT role, state, joined_seq, left_seq, read_seq, read_index, mention_seq, pinned, muted, archived FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
+    counts: prepare<[string], { msg_count: number; all_mention_seq: number }>(`SELECT msg_count, all_mention_seq FROM conversations WHERE id = ?`),
     upsertMember: prepare(
-      `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
-       VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, @version)
+      // A member who joins has read everything before: the read index is the count at the join.
+      `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, read_index, version)
+       VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, (SELECT msg_count FROM conversations WHERE id = @conversationId), @version)
        ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
-         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version`,
+         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index, version = excluded.version`,
     ),
     memberLeft: prepare(
       `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
     ),
     setRole: prepare(`UPDATE members SET role = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
-    bumpSeq: prepare<[number, string], { last_seq: number }>(
-      `UPDATE conversations SET last_seq = last_seq + 1, version = ? WHERE id = ? RETURNING last_seq`,
+    bumpSeq: prepare<[number, string], { last_seq: number; msg_count: number }>(
+      `UPDATE conversations SET last_seq = last_seq + 1, version = ? WHERE id = ? RETURNING last_seq, msg_count`,
     ),
-    setSeq: prepare(`UPDATE conversations SET last_seq = ?, version = ? WHERE id = ?`),
+    setSeq: prepare(`UPDATE conversations SET last_seq = ?, msg_count = ?, version = ? WHERE id = ?`),
     insertMessage: prepare(
-      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at)
-       VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt)
+      `INSERT INTO messages (conversation_id, seq, id, sender_id, type, body, client_msg_id, reply_to, created_at, msg_index, mentions)
+       VALUES (@conversationId, @seq, @id, @senderId, @type, @body, @clientMsgId, @replyTo, @createdAt, @msgIndex, @mentions)
        ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
     ),
     messageByClientId: prepare<[string, string], MessageRow>(`SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?`),
     messageById: prepare<[string], MessageRow>(`SELECT * FROM messages WHERE id = ?`),
-    readAtLeast: prepare(`UPDATE members SET read_seq = max(read_seq, ?) WHERE conversation_id = ? AND user_id = ?`),
+    /** The sender's read cursor to their message (SET expressions see the row as it was). */
+    readAtLeast: prepare(
+      `UPDATE members SET read_index = CASE WHEN @seq > read_seq THEN @msgIndex ELSE read_index END, read_seq = max(read_seq, @seq)
+       WHERE conversation_id = @conversationId AND user_id = @userId`,
+    ),
+    mentionMember: prepare(`UPDATE members SET mention_seq = max(mention_seq, ?) WHERE conversation_id = ? AND user_id = ?`),
+    mentionAll: prepare(`UPDATE conversations SET all_mention_seq = max(all_mention_seq, ?) WHERE id = ?`),
+    msgIndexAt: prepare<[string, number], { msg_index: number }>(`SELECT msg_index FROM messages WHERE conversation_id = ? AND seq = ?`),
+    totalUnread: prepare<[string], { total: number }>(
+      `SELECT coalesce(sum(max(c.msg_count - m.read_index, 0)), 0) AS total FROM members m JOIN conversations c ON c.id = m.conversation_id
+       WHERE m.user_id = ? AND m.state = 'active' AND m.muted = 0`,
+    ),
+    setFlags: prepare(
+      `UPDATE members SET pinned = coalesce(@pinned, pinned), muted = coalesce(@muted, muted), archived = coalesce(@archived, archived),
+         version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
+    ),
     messagesAfter: prepare<[string, number, number, number], MessageRow>(
       `SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     ),
@@ -98,18 +115,22 @@ export function prepareStatements(db: Database.Database) {
       `SELECT * FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`,
     ),
     view: prepare<[string, string], ViewRow>(
-      `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.version AS v
-       FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.user_id = ?`,
+      `SELECT ${VIEW_SELECT}, m.version AS v
+       FROM members m JOIN conversations c ON c.id = m.conversation_id ${VIEW_PREVIEW_JOIN} WHERE m.conversation_id = ? AND m.user_id = ?`,
     ),
     activeConversationIds: prepare<[string], { conversation_id: string }>(
       `SELECT conversation_id FROM members WHERE user_id = ? AND state = 'active'`,
     ),
+    // The page's rows are chosen first, then only they are joined with their previews.
     changes: prepare<[string, number, number], ViewRow>(
-      `SELECT * FROM (
-         SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
-                CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
-         FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
-       WHERE v > ? ORDER BY v LIMIT ?`,
+      `SELECT x.*, ${PREVIEW_COLUMNS} FROM (
+         SELECT * FROM (
+           SELECT ${VIEW_BASE_COLUMNS}, ${VISIBLE_LAST_SQL} AS visible_last,
+                  CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
+           FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
+         WHERE v > ? ORDER BY v LIMIT ?) x
+       LEFT JOIN messages p ON p.conversation_id = x.id AND p.seq = x.visible_last
+       ORDER BY x.v`,
     ),
     cursor: prepare<[string, string], { acked_seq: number }>(
       `SELECT acked_seq FROM device_cursors WHERE device_id = ? AND conversation_id = ?`,
@@ -118,7 +139,7 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES (?, ?, ?)
        ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)`,
     ),
-    setRead: prepare(`UPDATE members SET read_seq = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
+    setRead: prepare(`UPDATE members SET read_seq = ?, read_index = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
   };
 }
 

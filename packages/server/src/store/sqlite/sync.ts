@@ -1,7 +1,8 @@
 /** The SQLite store's cursors (delivered per device, read per user) and sync (changesSince). */
 import type Database from 'better-sqlite3';
+import type { Conversation, ConversationFlags } from '@natter/protocol';
 import { toViewedMember } from '../rows.js';
-import { cursorRefusal } from '../rules/visibility.js';
+import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import type { SqliteConversations } from './conversations.js';
 import type { Statements } from './statements.js';
@@ -42,11 +43,13 @@ export class SqliteSync {
   async markRead(userId: string, conversationId: string, seq: number): Promise<CursorOutcome> {
     return this.db
       .transaction((): CursorOutcome => {
-        const refusal = this.cursorRefusal(conversationId, userId, seq);
-        if (refusal) return refusal;
-        const m = this.s.member.get(conversationId, userId)!;
-        if (seq <= m.read_seq) return { kind: 'ok', seq: m.read_seq };
-        this.s.setRead.run(seq, this.s.nextVersion.get()!.value, conversationId, userId);
+        const r = this.s.view.get(conversationId, userId);
+        const refusal = readRefusal(r && toViewedMember(r), r?.last_seq ?? 0, seq);
+        if (refusal || !r) return refusal ?? { kind: 'not_found' };
+        if (seq <= r.read_seq) return { kind: 'ok', seq: r.read_seq };
+        // The count of countable entries at the cursor: what unread is measured from (rules/unread.ts).
+        const readIndex = this.s.msgIndexAt.get(conversationId, seq)?.msg_index ?? 0;
+        this.s.setRead.run(seq, readIndex, this.s.nextVersion.get()!.value, conversationId, userId);
         return { kind: 'ok', seq };
       })
       .immediate();
@@ -60,7 +63,22 @@ export class SqliteSync {
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
       const version = hasMore ? page[page.length - 1]!.v : this.s.currentVersion.get()!.value;
-      return { conversations: page.map((r) => this.conversations.view(r)), version: Math.max(version, sinceVersion), hasMore };
+      const totalUnread = this.s.totalUnread.get(userId)!.total;
+      return { conversations: page.map((r) => this.conversations.view(r)), version: Math.max(version, sinceVersion), hasMore, totalUnread };
     })();
+  }
+
+  // --- per-user flags -----------------------------------------------------------------------
+
+  async setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null> {
+    return this.db
+      .transaction((): Conversation | null => {
+        const bit = (b: boolean | undefined) => (b === undefined ? null : b ? 1 : 0);
+        const version = this.s.nextVersion.get()!.value;
+        const changed = this.s.setFlags.run({ conversationId, userId, version, pinned: bit(flags.pinned), muted: bit(flags.muted), archived: bit(flags.archived) });
+        if (changed.changes === 0) return null;
+        return this.conversations.view(this.s.view.get(conversationId, userId)!);
+      })
+      .immediate();
   }
 }

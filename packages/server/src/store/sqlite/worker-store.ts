@@ -209,6 +209,7 @@ export class SqliteWorkerStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.call('ackDeliveredMany', a);
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
+  setConversationFlags: Store['setConversationFlags'] = (...a) => this.call('setConversationFlags', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));

@@ -62,19 +62,20 @@ export function syncContract(t: StoreHarness): void {
       expect((await t.store.getConversationForUser(g.id, bob))?.membership.readSeq).toBe(4);
     });
 
-    it('a left member cannot move cursors beyond leftSeq', async () => {
+    it('a left member cannot move delivery cursors beyond leftSeq, nor their read cursor at all', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');
       const phone = await t.device(bob);
       const g = await t.group(alice, [bob]);
       await t.change(g.id, { kind: 'leave', userId: bob }); // seq 2
       await t.sendMany(g.id, alice, 3);
-      expect(await t.store.markRead(bob, g.id, 3)).toEqual({ kind: 'invalid_position', lastSeq: 2 });
+      expect(await t.store.markRead(bob, g.id, 3)).toEqual({ kind: 'not_member' });
       expect(await t.store.ackDelivered(phone.id, bob, g.id, 3)).toEqual({
         kind: 'invalid_position',
         lastSeq: 2,
       });
-      expect(await t.store.markRead(bob, g.id, 2)).toEqual({ kind: 'ok', seq: 2 });
+      expect(await t.store.markRead(bob, g.id, 2)).toEqual({ kind: 'not_member' });
+      expect((await t.store.getConversationForUser(g.id, bob))?.membership.readSeq).toBe(1);
       expect(await t.store.ackDelivered(phone.id, bob, g.id, 2)).toEqual({ kind: 'ok', seq: 2 });
     });
 
