@@ -17,6 +17,8 @@ import { Accounts } from './core/accounts.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
+import { Receipts } from './core/receipts.js';
+import { Settings } from './core/settings.js';
 import { FairShare } from './core/fair-share.js';
 import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
@@ -33,6 +35,7 @@ import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerCors } from './http/cors.js';
 import { serveOpenApi } from './http/openapi.js';
 import { registerRoutes } from './http/routes.js';
+import { registerSettingsRoutes } from './http/routes-settings.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -170,6 +173,10 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const delivery = new Delivery(bus, store, clock);
   // Delivery to sockets is the first subscriber; webhooks, push and receipts come after it.
   events.subscribe((e) => delivery.publish(e));
+  // Read and delivery receipts: derived from cursor moves, published through delivery.
+  const receipts = new Receipts(store, events);
+  events.subscribe((e) => receipts.handle(e));
+  const settings = new Settings(store, events);
   let lastBusWarning = 0;
   delivery.onBusError = (err) => {
     metrics.busErrors.inc();
@@ -252,6 +259,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  registerSettingsRoutes(app, { accounts, settings });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
@@ -259,6 +267,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const sessionDeps: SessionDeps = {
     accounts,
     messaging,
+    receipts,
+    settings,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

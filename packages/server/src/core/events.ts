@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, Message, Receipt, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -60,6 +60,23 @@ export interface CursorMoved {
   view: Conversation | null;
 }
 
+/**
+ * A receipt for some users' devices (core/receipts.ts derives it from `cursor.moved`): the
+ * users in `to` learn that `receipt.userId` read or received the conversation up to a seq.
+ */
+export interface ReceiptUpdated {
+  type: 'receipt.updated';
+  to: string[];
+  receipt: Receipt;
+}
+
+/** A user changed their settings (core/settings.ts); `settings` is all of them, after the change. */
+export interface SettingsChanged {
+  type: 'settings.changed';
+  userId: string;
+  settings: UserSettings;
+}
+
 /** Devices were revoked: their live connections must close. */
 export interface DeviceRevoked {
   type: 'device.revoked';
@@ -71,7 +88,7 @@ export interface DeviceRevoked {
  * Every event the core emits. Typing, presence and receipts join this union when they are built:
  * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
  */
-export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked;
+export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked | ReceiptUpdated | SettingsChanged;
 
 /** A subscriber: runs after the commit; must not throw (its failures are its own to handle). */
 export type EventHandler = (event: DomainEvent) => Promise<void> | void;

@@ -4,7 +4,7 @@
  * from what the server accepts.
  */
 import { z } from 'zod';
-import { LIMITS, objectId } from '@natter/protocol';
+import { LIMITS, objectId, userSettingsPatch } from '@natter/protocol';
 import { displayNameProblem } from '../core/display-name.js';
 import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
 
@@ -58,4 +58,5 @@ export const historyQuery = z.object({
 });
 export const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
 export const seqBody = z.object({ seq: seqNum });
-
+/** PATCH /v1/me/settings: the settings to change (UserSettings fields, each optional; unknown fields refused). */
+export const settingsBody = userSettingsPatch;

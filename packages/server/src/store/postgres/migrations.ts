@@ -119,4 +119,15 @@ UPDATE conversations SET version = 0 WHERE version <> 0;
 UPDATE members SET version = 0 WHERE version <> 0;
 `,
   },
+  {
+    version: 7,
+    name: 'user settings',
+    // As SQLite's migration 6: one JSON object per user with the settings they changed.
+    sql: `
+CREATE TABLE user_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  settings JSONB NOT NULL
+);
+`,
+  },
 ];

@@ -126,4 +126,16 @@ CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'user settings',
+    // One JSON object per user with the settings they changed; defaults are filled in by
+    // rules/settings.ts, so a new setting needs no migration. No row: every default.
+    sql: `
+CREATE TABLE user_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  settings TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
+  },
 ];
