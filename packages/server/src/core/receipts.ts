@@ -65,7 +65,11 @@ export class Receipts {
           this.remember(event.conversationId, { members: [event.joined[0]!.userId, event.joined[1]!.userId], delivered: new Map() });
         }
         return;
-      default:
+      case 'message.stored':
+      case 'message.retried':
+      case 'device.revoked':
+      case 'receipt.updated':
+      case 'settings.changed':
         return;
     }
   }
