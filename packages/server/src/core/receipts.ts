@@ -75,6 +75,10 @@ export class Receipts {
   }
 
   private async onRead(e: CursorMoved): Promise<void> {
+    // Groups push nothing: the view the event carries tells the kind without a read (a group's
+    // receipt state is O(members) to load, which a read must not cost).
+    const kind = e.view?.kind ?? (this.known.get(e.conversationId) === 'other' ? 'group' : undefined);
+    if (kind !== undefined && kind !== 'direct') return;
     const rc = await this.store.receiptCursors(e.conversationId, e.userId, {});
     if (!rc || rc.kind !== 'direct') return;
     const reader = rc.members.find((m) => m.userId === e.userId);
