@@ -17,7 +17,7 @@
 import type { AuthOk, Conversation, Message, ReadersPage, Receipt, ReceiptsResult, SendResult, UserSettings } from '@natter/protocol';
 import type { BackoffOptions } from './backoff.js';
 import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
-import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
@@ -337,8 +337,9 @@ export class NatterClient extends Emitter<ClientEvents> {
       try {
         await this.fetchReceipts(id);
       } catch (err) {
-        // Left, or offline again: the rest wait for the next reconnect.
-        this.emit('error', err);
+        // Left (or never there): not followed any more. Offline again: the rest wait for the next reconnect.
+        if (err instanceof NatterClientError && err.code === 'not_found') this.receiptBook.forget(id);
+        else this.emit('error', err);
       }
     }
   }

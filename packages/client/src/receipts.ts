@@ -48,6 +48,11 @@ export class ReceiptBook {
     return { read: new Map(c?.read), delivered: new Map(c?.delivered) };
   }
 
+  /** Stops following a conversation (the user left it). */
+  forget(conversationId: string): void {
+    this.byConversation.delete(conversationId);
+  }
+
   /** Conversations with receipts kept, most recently touched last. */
   conversations(): string[] {
     return [...this.byConversation.keys()];

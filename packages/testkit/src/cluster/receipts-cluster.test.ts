@@ -10,7 +10,11 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NatsBus, RedisBus } from '@natter/server';
 import { NatterClient, type Receipt, type WebSocketFactory } from '@natter/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { api, register, startTestServer, type TestServer } from '../harness.js';
+import { freePort, ServerProcess } from '../reliability/server-process.js';
 
 const PG_URL = process.env.NATTER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BUSES = [
@@ -96,3 +100,59 @@ describe.each(BUSES)('receipts on two nodes, PostgreSQL + %s', (_name, connectBu
     await until(async () => (await late.fetchReceipts(chat.id)).delivered[0]?.seq === 6, 5000);
   });
 });
+
+describe('receipts between two server processes on PostgreSQL + Redis', () => {
+  const clients: NatterClient[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const f of cleanups.splice(0).reverse()) await f().catch(() => {});
+  });
+
+  it('live across processes, and from the store after the recipient’s process is killed with SIGKILL', { timeout: 60_000 }, async () => {
+    const schema = `natter_r_${randomBytes(6).toString('hex')}`;
+    schemas.push(schema);
+    const dataDir = mkdtempSync(join(tmpdir(), 'natter-receipts-'));
+    const env = {
+      DATABASE_URL: PG_URL,
+      DATABASE_SCHEMA: schema,
+      BUS_URL: process.env.NATTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      DATA_DIR: dataDir,
+      REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+    };
+    const [p1, p2] = [new ServerProcess(await freePort(), env), new ServerProcess(await freePort(), env)];
+    cleanups.push(async () => {
+      for (const p of [p1, p2]) await p.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await Promise.all([p1.start(), p2.start()]);
+    const ws = (p: ServerProcess) => p.url.replace(/^http/, 'ws') + '/v1/ws';
+    const open = (p: ServerProcess, token: string) => {
+      const c = new NatterClient({ url: ws(p), token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 } });
+      clients.push(c);
+      return c;
+    };
+    const a = await register(p1.url);
+    const b = await register(p1.url);
+    const alice = open(p1, a.accessToken);
+    const bob = open(p2, b.accessToken);
+    await Promise.all([alice.connect(), bob.connect()]);
+    const chat = await alice.openDirect(b.userId);
+    await until(async () => (await bob.conversations()).some((c) => c.id === chat.id));
+    for (let i = 0; i < 3; i++) await alice.sendText(chat.id, `m${i}`); // seqs 2..4
+    await until(() => alice.receipts(chat.id).delivered.get(b.userId) === 4);
+    await bob.markRead(chat.id, 4);
+    await until(() => alice.receipts(chat.id).read.get(b.userId) === 4);
+
+    // Bob's process dies: the read cursor was written before it was answered; the delivery
+    // cursor may have lost its last second, never more than that, and never moved past 4.
+    await p2.kill9();
+    const res = await alice.fetchReceipts(chat.id);
+    expect(res.read).toEqual([{ userId: b.userId, seq: 4 }]);
+    expect(res.delivered[0]!.seq).toBeLessThanOrEqual(4);
+    // What the client shows does not go back.
+    expect(alice.receipts(chat.id).delivered.get(b.userId)).toBe(4);
+  });
+});
+
