@@ -90,6 +90,8 @@ export interface DeviceRevoked {
  */
 export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked | ReceiptUpdated | SettingsChanged;
 
+const DONE: Promise<void> = Promise.resolve();
+
 /** A subscriber: runs after the commit; must not throw (its failures are its own to handle). */
 export type EventHandler = (event: DomainEvent) => Promise<void> | void;
 
@@ -108,17 +110,24 @@ export class DomainEvents {
     this.handlers.push(handler);
   }
 
-  async emit(event: DomainEvent): Promise<void> {
-    // One subscriber (delivery) is the common case: no array of promises per message.
-    if (this.handlers.length === 1) return this.run(this.handlers[0]!, event);
-    await Promise.all(this.handlers.map((h) => this.run(h, event)));
-  }
-
-  private async run(handler: EventHandler, event: DomainEvent): Promise<void> {
-    try {
-      await handler(event);
-    } catch (err) {
-      this.onError(err, event);
+  emit(event: DomainEvent): Promise<void> {
+    // Handlers run now, in order; only those that return a promise are waited for, so an event
+    // most subscribers pass over (an ack's cursor move: tens of thousands a second) costs no
+    // promise per subscriber.
+    let pending: Promise<void> | Promise<void>[] | null = null;
+    for (const handler of this.handlers) {
+      let r: Promise<void> | void;
+      try {
+        r = handler(event);
+      } catch (err) {
+        this.onError(err, event);
+        continue;
+      }
+      if (r === undefined) continue;
+      const p = r.then(undefined, (err: unknown) => this.onError(err, event));
+      pending = pending === null ? p : Array.isArray(pending) ? (pending.push(p), pending) : [pending, p];
     }
+    if (pending === null) return DONE;
+    return Array.isArray(pending) ? Promise.all(pending).then(() => undefined) : pending;
   }
 }

@@ -81,7 +81,9 @@ export class Delivery {
   }
 
   /** The domain-event subscriber: carries the event to every process over the Bus. Never throws. */
-  publish(event: DomainEvent): Promise<void> {
+  publish(event: DomainEvent): Promise<void> | void {
+    // Delivery cursors are not published (receipts.ts makes receipts of them): an ack costs nothing here.
+    if (event.type === 'cursor.moved' && event.cursor === 'delivered') return;
     return this.publisher.handle(event);
   }
 
