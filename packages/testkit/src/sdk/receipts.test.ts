@@ -23,8 +23,20 @@ afterEach(async () => {
 
 type Watched = NatterClient & { seen: Message[]; receipts_: Receipt[]; views: Conversation[] };
 
-function client(token: string): Watched {
-  const c = new NatterClient({ url: t.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 } });
+/** A WebSocket that loses every `receipt` push it receives. */
+class DeafToReceipts extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    const orig = this.emit.bind(this);
+    this.emit = ((event: string, ...args: unknown[]) => {
+      if (event === 'message' && String(args[0]).startsWith('{"type":"receipt"')) return true;
+      return orig(event, ...args);
+    }) as typeof this.emit;
+  }
+}
+
+function client(token: string, extra: Partial<ConstructorParameters<typeof NatterClient>[0]> = {}): Watched {
+  const c = new NatterClient({ url: t.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...extra });
   const seen: Message[] = [];
   const receipts_: Receipt[] = [];
   const views: Conversation[] = [];
@@ -125,12 +137,19 @@ describe('direct conversations', () => {
     });
     expect(again.receipts(chat.id).read.get(b.userId)).toBe(2);
 
-    // A followed conversation is asked again after each reconnect: a read while the socket was
-    // down arrives as a receipt event.
-    again.dropConnection();
+    // A followed conversation is asked again after each reconnect. This client's socket loses
+    // every receipt push: it learns Bob's next read only from that question.
+    const deaf = client(a.accessToken, { WebSocket: DeafToReceipts as unknown as WebSocketFactory });
+    await deaf.connect();
+    await deaf.fetchReceipts(chat.id);
     await bob.sendText(chat.id, 'reply'); // seq 3
     await bob.markRead(chat.id, 3);
     await until(() => again.receipts(chat.id).read.get(b.userId) === 3);
+    await settle();
+    expect(deaf.receipts(chat.id).read.get(b.userId)).toBe(2);
+    deaf.dropConnection();
+    await until(() => deaf.receipts(chat.id).read.get(b.userId) === 3);
+    expect(deaf.receipts_.filter((r) => r.kind === 'read').map((r) => r.seq)).toEqual([2, 3]);
   });
 
   it('readReceipts off: the user’s reads are not shown, and they see nobody’s; delivery receipts still flow', async () => {
