@@ -32,10 +32,10 @@ export const RECEIPTS_CONVERSATIONS_KEPT = 50_000;
 
 const DEFAULT_READERS_PAGE = 50;
 
-/** A direct conversation: its two members and the highest delivery cursor known here of each. */
+/** A direct conversation: its two members and the highest delivery cursor known here of each (same order). */
 interface Direct {
   members: [string, string];
-  delivered: Map<string, number>;
+  delivered: [number, number];
 }
 
 /** What is known here of a conversation: a direct one, or another kind (no delivery receipts). */
@@ -62,7 +62,7 @@ export class Receipts {
       case 'membership.changed':
         // A direct conversation's members never change: remember them from its creation.
         if (event.change === 'created' && event.joined.length === 2 && event.joined[0]!.conversation.kind === 'direct') {
-          this.remember(event.conversationId, { members: [event.joined[0]!.userId, event.joined[1]!.userId], delivered: new Map() });
+          this.remember(event.conversationId, { members: [event.joined[0]!.userId, event.joined[1]!.userId], delivered: [0, 0] });
         }
         return;
       case 'message.stored':
@@ -95,11 +95,10 @@ export class Receipts {
   }
 
   private delivered(d: Direct, e: CursorMoved): Promise<void> | void {
-    if (!d.members.includes(e.userId)) return;
-    if ((d.delivered.get(e.userId) ?? 0) >= e.seq) return;
-    d.delivered.set(e.userId, e.seq);
-    const other = d.members[0] === e.userId ? d.members[1] : d.members[0];
-    return this.push([other], { conversationId: e.conversationId, kind: 'delivered', userId: e.userId, seq: e.seq });
+    const i = d.members.indexOf(e.userId);
+    if (i < 0 || d.delivered[i]! >= e.seq) return;
+    d.delivered[i] = e.seq;
+    return this.push([d.members[1 - i]!], { conversationId: e.conversationId, kind: 'delivered', userId: e.userId, seq: e.seq });
   }
 
   private push(to: string[], receipt: Receipt): Promise<void> {
@@ -114,7 +113,7 @@ export class Receipts {
       .getConversationState(conversationId)
       .then((state): Known | null => {
         if (!state) return null;
-        const k: Known = state.kind === 'direct' && state.members.length === 2 ? { members: [state.members[0]!.userId, state.members[1]!.userId], delivered: new Map() } : 'other';
+        const k: Known = state.kind === 'direct' && state.members.length === 2 ? { members: [state.members[0]!.userId, state.members[1]!.userId], delivered: [0, 0] } : 'other';
         // One created meanwhile (membership.changed) wins: it may hold cursors already.
         return this.known.get(conversationId) ?? this.remember(conversationId, k);
       })
@@ -156,7 +155,7 @@ export class Receipts {
       if (other) {
         if (sees && other.readReceipts) result.read.push({ userId: other.userId, seq: other.readSeq });
         const k = this.known.get(conversationId);
-        const here = k && k !== 'other' ? (k.delivered.get(other.userId) ?? 0) : 0;
+        const here = k && k !== 'other' ? (k.delivered[k.members.indexOf(other.userId)] ?? 0) : 0;
         result.delivered.push({ userId: other.userId, seq: Math.max(other.deliveredSeq, here) });
       }
     }
