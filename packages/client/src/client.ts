@@ -14,13 +14,25 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import type { AuthOk, BackoffOptions, Conversation, ConversationFlags, Message, SendResult } from '@natter/protocol/wire';
+import type {
+  AuthOk,
+  BackoffOptions,
+  Conversation,
+  ConversationFlags,
+  Message,
+  ReadersPage,
+  Receipt,
+  ReceiptsResult,
+  SendResult,
+  UserSettings,
+} from '@natter/protocol/wire';
 import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
-import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
+import { ReceiptBook, type ConversationReceipts } from './receipts.js';
 import { SyncEngine } from './sync.js';
 
 export interface NatterClientOptions {
@@ -44,6 +56,11 @@ export interface ClientEvents extends Record<string, unknown> {
   message: Message;
   /** A conversation was added, changed, or left. */
   conversation: Conversation;
+  /**
+   * A read or delivery receipt that moved a cursor forward (from a push, or from a
+   * `fetchReceipts` answer, also the one run after each reconnect). Never goes backwards.
+   */
+  receipt: Receipt;
   /** A full sync after (re)connecting finished. */
   synced: void;
   /** A background failure (sync or delivery); the client keeps going. */
@@ -79,6 +96,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly conn: Connection;
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
+  private readonly receiptBook = new ReceiptBook();
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
@@ -104,6 +122,9 @@ export class NatterClient extends Emitter<ClientEvents> {
             return this.sync.onPushConversation(frame.conversation);
           case 'resync':
             return void this.sync.syncAll().catch((err: unknown) => this.emit('error', err));
+          case 'receipt':
+            if (this.receiptBook.apply(frame.receipt)) this.emit('receipt', frame.receipt);
+            return;
         }
       },
       onOnline: (session) => this.whenOnline(session),
@@ -159,6 +180,8 @@ export class NatterClient extends Emitter<ClientEvents> {
         this.syncWaiters = [];
         for (const f of w) f();
         this.emit('synced', undefined);
+        // Receipts pushed while offline were missed: ask again for the conversations followed.
+        await this.refreshReceipts();
       } catch (err) {
         // Disconnected mid-sync: the next online runs it again.
         this.emit('error', err);
@@ -313,4 +336,56 @@ export class NatterClient extends Emitter<ClientEvents> {
   conversations(): Promise<Conversation[]> {
     return this.cache.listConversations();
   }
+
+  // --- receipts and settings -----------------------------------------------------------------
+
+  /**
+   * Asks the server for a conversation's receipts: the other member's read and delivery cursors
+   * (direct conversations) and, for `seqs`, how many members other than each entry's sender have
+   * read it. Cursors that moved are applied and emitted as `receipt` events; the conversation is
+   * followed from then on (asked again after each reconnect).
+   */
+  async fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> {
+    const res = await this.rpc(() => this.conn.request({ type: 'receipts.get', conversationId, ...(seqs && { seqs }) }));
+    for (const r of this.receiptBook.applyResult(res)) this.emit('receipt', r);
+    return res;
+  }
+
+  /** The receipts known here for a conversation (from pushes and fetchReceipts); highest seq per user. */
+  receipts(conversationId: string): ConversationReceipts {
+    return this.receiptBook.get(conversationId);
+  }
+
+  /** Who has read a message (members other than its sender), a page at a time by user id. */
+  readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> {
+    return this.rpc(() => this.conn.request({ type: 'receipts.readers', conversationId, messageId, ...options }));
+  }
+
+  /** The user's settings (shared by all their devices). */
+  settings(): Promise<UserSettings> {
+    return this.rpc(() => this.conn.request({ type: 'settings.get' }));
+  }
+
+  /** Changes some settings; resolves with all of them. */
+  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
+    return this.rpc(() => this.conn.request({ type: 'settings.update', settings: patch }));
+  }
+
+  /** After a reconnect: receipts of the conversations followed, newest first, a few at a time. */
+  private async refreshReceipts(): Promise<void> {
+    const ids = this.receiptBook.conversations().reverse().slice(0, REFRESHED_RECEIPTS);
+    for (const id of ids) {
+      if (this.conn.current.status !== 'online') return;
+      try {
+        await this.fetchReceipts(id);
+      } catch (err) {
+        // Left (or never there): not followed any more. Offline again: the rest wait for the next reconnect.
+        if (err instanceof NatterClientError && err.code === 'not_found') this.receiptBook.forget(id);
+        else this.emit('error', err);
+      }
+    }
+  }
 }
+
+/** Conversations whose receipts are asked for again after a reconnect (the most recently touched). */
+const REFRESHED_RECEIPTS = 50;

@@ -66,7 +66,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -244,6 +244,7 @@ export class Connection {
       case 'message':
       case 'conversation':
       case 'resync':
+      case 'receipt':
         this.o.onPush(frame);
         return;
     }

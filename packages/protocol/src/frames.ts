@@ -5,7 +5,7 @@
  * have no `id`. See docs/protocol.md for the prose version with examples.
  */
 import { z } from 'zod';
-import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, ReadersPage, Receipt, ReceiptsResult, SendResult, SyncResult, UserSettings } from './index.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -15,6 +15,8 @@ export const LIMITS = {
   titleLength: 200,
   /** Distinct entries of a send's `mentions`. */
   mentionsPerMessage: 50,
+  /** Seqs per `receipts.get`. */
+  receiptSeqs: 100,
 } as const;
 
 const requestId = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(64)]);
@@ -101,6 +103,26 @@ export const setFlagsFrame = z.object({
   muted: z.boolean().optional(),
   archived: z.boolean().optional(),
 });
+/** Receipts of a conversation: the other member's read and delivery cursors (direct), read-by counts for `seqs`. */
+export const receiptsFrame = z.object({
+  type: z.literal('receipts.get'),
+  ...base,
+  conversationId: objectId,
+  seqs: z.array(seq.min(1)).max(LIMITS.receiptSeqs).optional(),
+});
+/** Who has read one message (members other than its sender), paged by user id. */
+export const readersFrame = z.object({
+  type: z.literal('receipts.readers'),
+  ...base,
+  conversationId: objectId,
+  messageId: objectId,
+  after: objectId.optional(),
+  limit: limit.optional(),
+});
+/** The fields of UserSettings a client may change; each optional. */
+export const userSettingsPatch = z.strictObject({ readReceipts: z.boolean().optional() });
+export const settingsGetFrame = z.object({ type: z.literal('settings.get'), ...base });
+export const settingsUpdateFrame = z.object({ type: z.literal('settings.update'), ...base, settings: userSettingsPatch });
 
 export const clientFrameSchemas = {
   auth: authFrame,
@@ -118,6 +140,10 @@ export const clientFrameSchemas = {
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
   'conversation.setFlags': setFlagsFrame,
+  'receipts.get': receiptsFrame,
+  'receipts.readers': readersFrame,
+  'settings.get': settingsGetFrame,
+  'settings.update': settingsUpdateFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -142,6 +168,10 @@ export interface ResultData {
   'conversation.leave': { conversationId: string; seq: number };
   'conversation.setRole': Conversation;
   'conversation.setFlags': Conversation;
+  'receipts.get': ReceiptsResult;
+  'receipts.readers': ReadersPage;
+  'settings.get': UserSettings;
+  'settings.update': UserSettings;
 }
 
 export type ServerFrame =
@@ -151,6 +181,11 @@ export type ServerFrame =
   | { type: 'message'; message: Message }
   /** This user's view of a conversation changed: added to it, removed from it. */
   | { type: 'conversation'; conversation: Conversation }
+  /**
+   * Someone read or received entries of a conversation up to a seq: read receipts and delivery
+   * receipts of direct conversations. Keep the highest seq per user and kind; they never go back.
+   */
+  | { type: 'receipt'; receipt: Receipt }
   /**
    * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
    * Nothing is lost — everything is in the store — but it will not arrive by itself.

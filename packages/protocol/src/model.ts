@@ -143,3 +143,62 @@ export interface AuthOk {
   heartbeatSeconds: number;
   protocolVersion: number;
 }
+
+/**
+ * Per-user settings, kept by the server and shared by every device of the user (GET/PATCH
+ * /v1/me/settings, or the `settings.get` / `settings.update` frames). New settings are new
+ * optional-on-input fields with a default.
+ */
+export interface UserSettings {
+  /**
+   * Others see how far this user has read (default true). Off: nobody is told this user's reads,
+   * and this user is told nobody's (as in WhatsApp). Delivery receipts are not affected.
+   */
+  readReceipts: boolean;
+}
+
+/**
+ * A receipt: `userId` has read (`read`) or received on at least one device (`delivered`) every
+ * entry of the conversation up to `seq`. Cursors only move forward: a client keeps the highest
+ * seq it was told per user and kind.
+ */
+export interface Receipt {
+  conversationId: string;
+  kind: 'read' | 'delivered';
+  userId: string;
+  seq: number;
+}
+
+/** A user's cursor in a receipts answer. */
+export interface ReceiptCursor {
+  userId: string;
+  seq: number;
+}
+
+/** The answer to `receipts.get`. */
+export interface ReceiptsResult {
+  conversationId: string;
+  /**
+   * Whether the caller may see read receipts: false when their own `readReceipts` setting is off
+   * (then `read` is empty and every count is 0).
+   */
+  readReceipts: boolean;
+  /** Direct conversations: the other member's read cursor (absent when they turned receipts off). Groups: empty. */
+  read: ReceiptCursor[];
+  /** Direct conversations: the other member's delivery cursor (any of their devices). Groups: empty. */
+  delivered: ReceiptCursor[];
+  /** For each seq asked: how many members other than the entry's sender have read it. */
+  counts: { seq: number; readBy: number }[];
+}
+
+/** The answer to `receipts.readers`: who has read one message, a page at a time. */
+export interface ReadersPage {
+  messageId: string;
+  seq: number;
+  /** Readers on this page, in user id order. */
+  readers: string[];
+  /** Readers in all (members other than the sender whose read cursor is at or past the message). */
+  count: number;
+  /** Pass as `after` for the next page; null on the last. */
+  next: string | null;
+}

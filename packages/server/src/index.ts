@@ -29,6 +29,8 @@ export type {
   PageQuery,
   CursorOutcome,
   SyncPage,
+  ReceiptCursors,
+  MemberReceiptCursor,
 } from './store/store.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {

@@ -18,6 +18,8 @@ import { UserAdmin } from './core/user-admin.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { Delivery } from './core/delivery/delivery.js';
 import { DomainEvents } from './core/events.js';
+import { Receipts } from './core/receipts.js';
+import { Settings } from './core/settings.js';
 import { FairShare } from './core/fair-share.js';
 import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
@@ -34,6 +36,7 @@ import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerCors } from './http/cors.js';
 import { serveOpenApi } from './http/openapi.js';
 import { registerRoutes } from './http/routes.js';
+import { registerSettingsRoutes } from './http/routes-settings.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -171,6 +174,10 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const delivery = new Delivery(bus, store, clock);
   // Delivery to sockets is the first subscriber; webhooks, push and receipts come after it.
   events.subscribe((e) => delivery.publish(e));
+  // Read and delivery receipts: derived from cursor moves, published through delivery.
+  const receipts = new Receipts(store, events);
+  events.subscribe((e) => receipts.handle(e));
+  const settings = new Settings(store, events);
   let lastBusWarning = 0;
   delivery.onBusError = (err) => {
     metrics.busErrors.inc();
@@ -256,6 +263,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
+  registerSettingsRoutes(app, { accounts, settings });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
@@ -263,6 +271,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const sessionDeps: SessionDeps = {
     accounts,
     messaging,
+    receipts,
+    settings,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

@@ -77,6 +77,11 @@ export class DeliveryCursors {
     return seq;
   }
 
+  /** The device's cursor as this process knows it (0: none known). */
+  latest(deviceId: string, conversationId: string): number {
+    return this.devices.get(deviceId)?.latest.get(conversationId) ?? 0;
+  }
+
   /** Remembers a cursor the store answered (an ack checked and written there), without writing it again. */
   stored(deviceId: string, conversationId: string, seq: number): number {
     const d = this.device(deviceId);

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { Conversation, ConversationFlags, Message } from '@natter/protocol';
+import type { Conversation, ConversationFlags, Message, Receipt, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -71,6 +71,23 @@ export interface ConversationFlagsChanged {
   view: Conversation;
 }
 
+/**
+ * A receipt for some users' devices (core/receipts.ts derives it from `cursor.moved`): the
+ * users in `to` learn that `receipt.userId` read or received the conversation up to a seq.
+ */
+export interface ReceiptUpdated {
+  type: 'receipt.updated';
+  to: string[];
+  receipt: Receipt;
+}
+
+/** A user changed their settings (core/settings.ts); `settings` is all of them, after the change. */
+export interface SettingsChanged {
+  type: 'settings.changed';
+  userId: string;
+  settings: UserSettings;
+}
+
 /** Devices were revoked: their live connections must close. */
 export interface DeviceRevoked {
   type: 'device.revoked';
@@ -82,7 +99,17 @@ export interface DeviceRevoked {
  * Every event the core emits. Typing, presence and receipts join this union when they are built:
  * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
  */
-export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | ConversationFlagsChanged | DeviceRevoked;
+export type DomainEvent =
+  | MessageStored
+  | MessageRetried
+  | MembershipChanged
+  | CursorMoved
+  | ConversationFlagsChanged
+  | DeviceRevoked
+  | ReceiptUpdated
+  | SettingsChanged;
+
+const DONE: Promise<void> = Promise.resolve();
 
 /** A subscriber: runs after the commit; must not throw (its failures are its own to handle). */
 export type EventHandler = (event: DomainEvent) => Promise<void> | void;
@@ -102,17 +129,24 @@ export class DomainEvents {
     this.handlers.push(handler);
   }
 
-  async emit(event: DomainEvent): Promise<void> {
-    // One subscriber (delivery) is the common case: no array of promises per message.
-    if (this.handlers.length === 1) return this.run(this.handlers[0]!, event);
-    await Promise.all(this.handlers.map((h) => this.run(h, event)));
-  }
-
-  private async run(handler: EventHandler, event: DomainEvent): Promise<void> {
-    try {
-      await handler(event);
-    } catch (err) {
-      this.onError(err, event);
+  emit(event: DomainEvent): Promise<void> {
+    // Handlers run now, in order; only those that return a promise are waited for, so an event
+    // most subscribers pass over (an ack's cursor move: tens of thousands a second) costs no
+    // promise per subscriber.
+    let pending: Promise<void> | Promise<void>[] | null = null;
+    for (const handler of this.handlers) {
+      let r: Promise<void> | void;
+      try {
+        r = handler(event);
+      } catch (err) {
+        this.onError(err, event);
+        continue;
+      }
+      if (r === undefined) continue;
+      const p = r.then(undefined, (err: unknown) => this.onError(err, event));
+      pending = pending === null ? p : Array.isArray(pending) ? (pending.push(p), pending) : [pending, p];
     }
+    if (pending === null) return DONE;
+    return Array.isArray(pending) ? Promise.all(pending).then(() => undefined) : pending;
   }
 }

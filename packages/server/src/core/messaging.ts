@@ -176,12 +176,19 @@ export class Messaging {
    * process knows it. Any other ack is checked and written by the store at once.
    */
   async ack(userId: string, deviceId: string, conversationId: string, seq: number, shown = false): Promise<{ seq: number }> {
-    if (shown) return { seq: this.cursors.ack(deviceId, conversationId, seq) };
-    const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
-    if (r.kind === 'not_found') throw notFound();
-    if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
-    if (r.kind === 'not_member') throw notFound();
-    return { seq: this.cursors.stored(deviceId, conversationId, r.seq) };
+    const before = this.cursors.latest(deviceId, conversationId);
+    let now: number;
+    if (shown) now = this.cursors.ack(deviceId, conversationId, seq);
+    else {
+      const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
+      if (r.kind === 'not_found') throw notFound();
+      if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
+      if (r.kind === 'not_member') throw notFound();
+      now = this.cursors.stored(deviceId, conversationId, r.seq);
+    }
+    // Delivery receipts (receipts.ts) follow the move; the ack's answer does not wait for them.
+    if (now > before) void this.events.emit({ type: 'cursor.moved', cursor: 'delivered', userId, deviceId, conversationId, seq: now, view: null });
+    return { seq: now };
   }
 
   async read(userId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

@@ -20,6 +20,8 @@ import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
+import type { Receipts } from './receipts.js';
+import type { Settings } from './settings.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -31,6 +33,8 @@ export interface SessionHooks {
 export interface SessionDeps {
   accounts: Accounts;
   messaging: Messaging;
+  receipts: Receipts;
+  settings: Settings;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -178,6 +182,14 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
       case 'conversation.setFlags':
         return m.setFlags(userId, frame.conversationId, frame);
+      case 'receipts.get':
+        return this.deps.receipts.get(userId, frame.conversationId, frame.seqs);
+      case 'receipts.readers':
+        return this.deps.receipts.readers(userId, frame);
+      case 'settings.get':
+        return this.deps.settings.get(userId);
+      case 'settings.update':
+        return this.deps.settings.update(userId, frame.settings);
     }
   }
 
@@ -260,6 +272,10 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'conversation.leave': 'write',
   'conversation.setRole': 'write',
   'conversation.setFlags': 'write',
+  'receipts.get': 'read',
+  'receipts.readers': 'read',
+  'settings.get': 'read',
+  'settings.update': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -36,6 +36,8 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /v1/me': { summary: "The caller's profile", tag: 'me', auth: 'bearer', ok: 200 },
   'PATCH /v1/me': { summary: 'Change display name or avatar', tag: 'me', auth: 'bearer', ok: 200, body: s.profileBody },
   'POST /v1/me/password': { summary: 'Change password (revokes the other devices)', tag: 'me', auth: 'bearer', ok: 204, body: s.passwordBody },
+  'GET /v1/me/settings': { summary: "The caller's settings (readReceipts …)", tag: 'me', auth: 'bearer', ok: 200 },
+  'PATCH /v1/me/settings': { summary: 'Change settings; answers all of them', tag: 'me', auth: 'bearer', ok: 200, body: s.settingsBody },
   'GET /v1/me/devices': { summary: "The caller's devices", tag: 'me', auth: 'bearer', ok: 200 },
   'DELETE /v1/me/devices/:id': { summary: 'Revoke one of the caller\'s devices', tag: 'me', auth: 'bearer', ok: 204, params: s.idParam },
   'GET /v1/users/:id': { summary: "Another user's public profile", tag: 'me', auth: 'bearer', ok: 200, params: s.idParam },

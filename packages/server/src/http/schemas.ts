@@ -4,7 +4,7 @@
  * from what the server accepts.
  */
 import { z } from 'zod';
-import { LIMITS, objectId } from '@natter/protocol';
+import { LIMITS, objectId, userSettingsPatch } from '@natter/protocol';
 import { displayNameProblem } from '../core/display-name.js';
 import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
 
@@ -70,3 +70,6 @@ export const flagsBody = z
 export const userRefParam = z.object({ id: z.string().min(1).max(64) });
 export const adminUsersQuery = z.object({ after: z.string().min(1).max(64).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
 export const inviteBody = z.object({ expiresInHours: z.number().int().min(1).max(24 * 365).nullable().optional() });
+
+/** PATCH /v1/me/settings: the settings to change (UserSettings fields, each optional; unknown fields refused). */
+export const settingsBody = userSettingsPatch;

@@ -9,7 +9,7 @@
  * - Conversation logs are gap-free: entries get seq lastSeq+1, lastSeq+2, … in commit order.
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
-import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
+import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser, UserSettings } from '@natter/protocol';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -192,6 +192,32 @@ export interface DeliveryCursor {
   seq: number;
 }
 
+/** One active member's cursors, for receipts (see Store.receiptCursors). */
+export interface MemberReceiptCursor {
+  userId: string;
+  joinedSeq: number;
+  readSeq: number;
+  /**
+   * Direct conversations: the highest delivery cursor of any of the member's devices, as stored
+   * (cursors acked lately may still be in a process's memory: core/cursors.ts). Groups: 0.
+   */
+  deliveredSeq: number;
+  /** The member's `readReceipts` setting. */
+  readReceipts: boolean;
+}
+
+/** A conversation's receipts state as one active member may see it, read in one transaction. */
+export interface ReceiptCursors {
+  kind: ConversationKind;
+  /** The caller's window: they see entries joinedSeq..lastSeq. */
+  joinedSeq: number;
+  lastSeq: number;
+  /** Every active member, the caller included, in user id order. */
+  members: MemberReceiptCursor[];
+  /** The entries asked for (by seq or id) that are in the caller's window, ascending by seq. */
+  entries: { id: string; seq: number; senderId: string }[];
+}
+
 export interface Store {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
@@ -302,6 +328,22 @@ export interface Store {
    * Idempotent: setting a flag to what it is changes nothing but the version.
    */
   setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null>;
+
+  // --- receipts and settings ----------------------------------------------------------------
+  /**
+   * The cursors behind receipts: null unless `userId` is an active member of the conversation
+   * (never joined, left, or no such conversation look the same). `entries`: those of `seqs`
+   * and `messageId` that exist within the caller's window (an id of another conversation, or
+   * outside the window, is simply absent). O(members) reads; writes nothing.
+   */
+  receiptCursors(conversationId: string, userId: string, query: { seqs?: readonly number[]; messageId?: string }): Promise<ReceiptCursors | null>;
+  /** The user's settings, defaults filled in (a user who never changed one has no row). */
+  getUserSettings(userId: string): Promise<UserSettings>;
+  /**
+   * Changes the given settings (others keep their values) in one transaction and returns them
+   * all. Null when there is no such user.
+   */
+  updateUserSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null>;
 
   // --- sync -------------------------------------------------------------------------------
   /** Conversations of the user whose view changed after `sinceVersion`, oldest change first. */

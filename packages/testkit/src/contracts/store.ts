@@ -26,6 +26,7 @@ import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
+import { receiptsContract } from './store/receipts.js';
 import { syncContract } from './store/sync.js';
 import { unreadContract } from './store/unread.js';
 import { viewsContract } from './store/views.js';
@@ -52,5 +53,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     syncContract(t);
     viewsContract(t);
     unreadContract(t);
+    receiptsContract(t);
   });
 }

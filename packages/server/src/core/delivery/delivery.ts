@@ -13,11 +13,11 @@
  * events.subscribe((e) => delivery.publish(e));
  * const a = await delivery.attach(conn, userId, deviceId); // … later: await delivery.detach(a)
  */
-import { CLOSE_CODES } from '@natter/protocol';
+import { CLOSE_CODES, encodeFrame } from '@natter/protocol';
 import { isReconnectingBus, type Bus } from '../../bus/bus.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../connection.js';
+import { outbound, type Connection } from '../connection.js';
 import type { DomainEvent } from '../events.js';
 import { conversationFrame, decodeConversationEnvelope, decodeUserEnvelope, ownCopy, RESYNC_FRAME, type Entry, type UserEnvelope } from './codec.js';
 import { ConversationOrder } from './ordering.js';
@@ -81,7 +81,9 @@ export class Delivery {
   }
 
   /** The domain-event subscriber: carries the event to every process over the Bus. Never throws. */
-  publish(event: DomainEvent): Promise<void> {
+  publish(event: DomainEvent): Promise<void> | void {
+    // Delivery cursors are not published (receipts.ts makes receipts of them): an ack costs nothing here.
+    if (event.type === 'cursor.moved' && event.cursor === 'delivered') return;
     return this.publisher.handle(event);
   }
 
@@ -186,6 +188,11 @@ export class Delivery {
       case 'recheck':
         void this.recovery.recheck(attachments[0]!.userId);
         return;
+      case 'receipt': {
+        const frame = outbound(encodeFrame({ type: 'receipt', receipt: e.receipt }));
+        for (const a of attachments) a.conn.send(frame);
+        return;
+      }
     }
   }
 }

@@ -33,6 +33,14 @@ export class Publisher {
         return this.toUser(event.userId, { k: 'view', conversation: event.view });
       case 'device.revoked':
         return this.toUser(event.userId, { k: 'revoke', deviceIds: event.deviceIds });
+      case 'receipt.updated': {
+        // Encoded once for all its recipients.
+        const payload = encodeUserEnvelope({ k: 'receipt', receipt: event.receipt });
+        await Promise.all(event.to.map((u) => this.topics.publish(userTopic(u), payload)));
+        return;
+      }
+      case 'settings.changed':
+        return;
     }
   }
 

@@ -13,7 +13,7 @@
  * const store = new MemoryStore();
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
-import type { Conversation, ConversationFlags, Message } from '@natter/protocol';
+import type { Conversation, ConversationFlags, Message, UserSettings } from '@natter/protocol';
 import type {
   AppendOutcome,
   ConversationState,
@@ -29,6 +29,7 @@ import type {
   NewMessage,
   NewUser,
   PageQuery,
+  ReceiptCursors,
   RotateOutcome,
   Store,
   SyncPage,
@@ -38,6 +39,7 @@ import * as accounts from './accounts.js';
 import * as admin from './admin.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
+import * as receipts from './receipts.js';
 import * as sync from './sync.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
 
@@ -207,5 +209,19 @@ export class MemoryStore implements Store {
 
   async setConversationFlags(userId: string, conversationId: string, flags: ConversationFlags): Promise<Conversation | null> {
     return sync.setConversationFlags(this.open, userId, conversationId, flags);
+  }
+
+  // --- receipts and settings ----------------------------------------------------------------
+
+  async receiptCursors(conversationId: string, userId: string, query: { seqs?: readonly number[]; messageId?: string }): Promise<ReceiptCursors | null> {
+    return receipts.receiptCursors(this.open, conversationId, userId, query);
+  }
+
+  async getUserSettings(userId: string): Promise<UserSettings> {
+    return receipts.getUserSettings(this.open, userId);
+  }
+
+  async updateUserSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null> {
+    return receipts.updateUserSettings(this.open, userId, patch);
   }
 }

@@ -4,7 +4,7 @@
  * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
  * row itself, so a caller changing a result never changes the store.
  */
-import type { Message } from '@natter/protocol';
+import type { Message, UserSettings } from '@natter/protocol';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -108,6 +108,8 @@ export class MemoryTables {
   readonly messagesByClientKey = new Map<string, MemoryEntryRow>();
   /** cursorKey(device, conversation) to the device's acked seq. */
   readonly cursors = new Map<string, number>();
+  /** User id to the settings they changed (rules/settings.ts fills in the rest). */
+  readonly settings = new Map<string, Partial<UserSettings>>();
 
   nextVersion(): number {
     return ++this.version;

@@ -142,6 +142,17 @@ UPDATE members SET read_index = x.msg_index FROM messages x WHERE x.conversation
 `,
   },
   {
+    version: 7,
+    name: 'user settings',
+    // As SQLite's migration 6: one JSON object per user with the settings they changed.
+    sql: `
+CREATE TABLE user_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  settings JSONB NOT NULL
+);
+`,
+  },
+  {
     version: 13,
     name: 'disabled accounts and registration invites',
     sql: `

@@ -10,6 +10,7 @@ import { PgAdmin } from './admin.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
+import { PgReceipts } from './receipts.js';
 import { PgSync } from './sync.js';
 
 export type { PostgresStoreOptions } from './db.js';
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
+  private readonly receipts: PgReceipts;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -34,6 +36,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
+    this.receipts = new PgReceipts(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -80,4 +83,8 @@ export class PostgresStore implements Store {
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
   setConversationFlags: Store['setConversationFlags'] = (...a) => this.sync.setConversationFlags(...a);
+
+  receiptCursors: Store['receiptCursors'] = (...a) => this.receipts.receiptCursors(...a);
+  getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
+  updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
 }

@@ -150,6 +150,18 @@ UPDATE members SET read_index = coalesce((SELECT msg_index FROM messages WHERE c
 `,
   },
   {
+    version: 6,
+    name: 'user settings',
+    // One JSON object per user with the settings they changed; defaults are filled in by
+    // rules/settings.ts, so a new setting needs no migration. No row: every default.
+    sql: `
+CREATE TABLE user_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  settings TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
+  },
+  {
     version: 12,
     name: 'disabled accounts and registration invites',
     sql: `

@@ -14,6 +14,7 @@ import { SqliteAdmin } from './admin.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
+import { SqliteReceipts } from './receipts.js';
 import { prepareStatements } from './statements.js';
 import { SqliteSync } from './sync.js';
 
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
+  private readonly receipts: SqliteReceipts;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -65,6 +67,7 @@ export class SqliteStore implements Store {
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
+    this.receipts = new SqliteReceipts(this.db);
   }
 
   private migrate(): void {
@@ -141,4 +144,8 @@ export class SqliteStore implements Store {
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
   setConversationFlags: Store['setConversationFlags'] = (...a) => this.sync.setConversationFlags(...a);
+
+  receiptCursors: Store['receiptCursors'] = (...a) => this.receipts.receiptCursors(...a);
+  getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
+  updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
 }

@@ -210,6 +210,9 @@ export class SqliteWorkerStore implements Store {
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
   setConversationFlags: Store['setConversationFlags'] = (...a) => this.call('setConversationFlags', a);
+  receiptCursors: Store['receiptCursors'] = (...a) => this.call('receiptCursors', a);
+  getUserSettings: Store['getUserSettings'] = (...a) => this.call('getUserSettings', a);
+  updateUserSettings: Store['updateUserSettings'] = (...a) => this.call('updateUserSettings', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
