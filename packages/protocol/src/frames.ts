@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+import { contactFrameSchemas, type ContactEvent, type ContactResultData } from './contacts.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -103,6 +104,7 @@ export const clientFrameSchemas = {
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
+  ...contactFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -111,7 +113,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData {
+export interface ResultData extends ContactResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -139,4 +141,6 @@ export type ServerFrame =
    * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
    * Nothing is lost — everything is in the store — but it will not arrive by itself.
    */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** Something changed in the user's contacts (friend requests, friendships, blocks): see ContactEvent. */
+  | { type: 'contact'; event: ContactEvent };

@@ -5,6 +5,7 @@
  * row itself, so a caller changing a result never changes the store.
  */
 import type { Message } from '@natter/protocol';
+import { MemoryContactTables } from './contacts.js';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -35,6 +36,8 @@ export interface MemoryConversationRow {
   version: number;
   createdBy: string;
   createdAt: number;
+  /** A direct conversation closed by a block between its two members: sends are refused. */
+  closed?: boolean;
   /** Every member row ever, active or left, by user id. */
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
@@ -95,6 +98,8 @@ export class MemoryTables {
   readonly messagesByClientKey = new Map<string, MemoryEntryRow>();
   /** cursorKey(device, conversation) to the device's acked seq. */
   readonly cursors = new Map<string, number>();
+  /** Friend requests, friendships and blocks (contacts.ts). */
+  readonly contacts = new MemoryContactTables();
 
   nextVersion(): number {
     return ++this.version;
