@@ -22,6 +22,8 @@ import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
+import { Contacts } from './core/contacts.js';
+import { FlexiblePeopleLimiter } from './limits/people-limiter.js';
 import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -220,6 +222,18 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
     fairShare,
   );
+  const peopleLimits = {
+    searchesPerHour: config.USER_SEARCHES_PER_HOUR,
+    lookupsPerHour: config.USER_LOOKUPS_PER_HOUR,
+    friendRequestsPerDay: config.FRIEND_REQUESTS_PER_DAY,
+  };
+  const contacts = new Contacts(store, events, clock, pool ? FlexiblePeopleLimiter.postgres(pool, peopleLimits) : FlexiblePeopleLimiter.inMemory(peopleLimits), {
+    discovery: config.USER_DISCOVERY,
+    directMessages: config.DIRECT_MESSAGES,
+    searchMinPrefix: config.USER_SEARCH_MIN_PREFIX,
+    searchMinAccountAgeMs: config.USER_SEARCH_MIN_ACCOUNT_AGE_SECONDS * 1000,
+  });
+  messaging.relations = contacts;
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -251,7 +265,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       return metrics.registry.metrics();
     },
   });
-  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  registerRoutes(app, { accounts, messaging, contacts, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
@@ -259,6 +273,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const sessionDeps: SessionDeps = {
     accounts,
     messaging,
+    contacts,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

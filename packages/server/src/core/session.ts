@@ -20,6 +20,8 @@ import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
+import type { Contacts } from './contacts.js';
+import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -31,6 +33,8 @@ export interface SessionHooks {
 export interface SessionDeps {
   accounts: Accounts;
   messaging: Messaging;
+  /** Finding people, friend requests and blocks (core/contacts.ts). */
+  contacts: Contacts;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -176,6 +180,8 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
       case 'conversation.setRole':
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
+      default:
+        return dispatchContactFrame(this.deps.contacts, userId, frame);
     }
   }
 
@@ -257,6 +263,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'conversation.removeMember': 'write',
   'conversation.leave': 'write',
   'conversation.setRole': 'write',
+  ...CONTACT_REQUEST_CLASS,
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

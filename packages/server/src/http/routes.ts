@@ -9,6 +9,8 @@ import type { Accounts } from '../core/accounts.js';
 import type { RequestClass } from '../core/fair-share.js';
 import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
+import type { Contacts } from '../core/contacts.js';
+import { registerContactRoutes } from './routes-contacts.js';
 import {
   adminUserBody,
   directBody,
@@ -32,6 +34,7 @@ import { parse } from './validate.js';
 export interface RouteDeps {
   accounts: Accounts;
   messaging: Messaging;
+  contacts: Contacts;
   adminApiKey: string | undefined;
   /** `closed`: accounts come only from the admin API. */
   registration: 'open' | 'closed';
@@ -167,6 +170,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { id } = parse(idParam, req.params, 'params');
     return d.messaging.read(claims.userId, id, parse(seqBody, req.body).seq);
   });
+
+  // --- finding people, contacts, blocks (routes-contacts.ts) ---
+  registerContactRoutes(app, d.contacts, budgeted);
 
   // --- admin (app servers) ---
   app.post('/v1/admin/users', async (req, reply) => {

@@ -13,11 +13,11 @@
  * events.subscribe((e) => delivery.publish(e));
  * const a = await delivery.attach(conn, userId, deviceId); // … later: await delivery.detach(a)
  */
-import { CLOSE_CODES } from '@natter/protocol';
+import { CLOSE_CODES, encodeFrame } from '@natter/protocol';
 import { isReconnectingBus, type Bus } from '../../bus/bus.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
-import type { Connection } from '../connection.js';
+import { outbound, type Connection } from '../connection.js';
 import type { DomainEvent } from '../events.js';
 import { conversationFrame, decodeConversationEnvelope, decodeUserEnvelope, ownCopy, RESYNC_FRAME, type Entry, type UserEnvelope } from './codec.js';
 import { ConversationOrder } from './ordering.js';
@@ -186,6 +186,12 @@ export class Delivery {
       case 'recheck':
         void this.recovery.recheck(attachments[0]!.userId);
         return;
+      case 'contact': {
+        // One frame for all of the user's devices here.
+        const frame = outbound(encodeFrame({ type: 'contact', event: e.event }));
+        for (const a of attachments) a.conn.send(frame);
+        return;
+      }
     }
   }
 }

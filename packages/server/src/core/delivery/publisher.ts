@@ -30,6 +30,8 @@ export class Publisher {
         return;
       case 'device.revoked':
         return this.toUser(event.userId, { k: 'revoke', deviceIds: event.deviceIds });
+      case 'contact.changed':
+        return this.toUser(event.userId, { k: 'contact', event: event.event });
     }
   }
 
