@@ -21,6 +21,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
+import { contactsContract } from './store/contacts.js';
 import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
@@ -48,5 +49,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    contactsContract(t);
   });
 }
