@@ -44,6 +44,11 @@ export interface RelationGuard {
   directAllowed(userId: string, otherId: string): Promise<void>;
   /** Throws the generic refusal when any of `userIds` blocked `actor`. */
   addAllowed(actor: string, userIds: string[]): Promise<void>;
+  /**
+   * A direct conversation between the two was just created: if a block between them committed
+   * after `directAllowed` looked (before the conversation existed for it to close), close it now.
+   */
+  directCreated(a: string, b: string): Promise<void>;
 }
 
 /** Lists are bounded: a user's contacts, requests and blocks are answered up to this many each. */
@@ -200,6 +205,13 @@ export class Contacts implements RelationGuard {
     const [r] = await this.store.relations(userId, [otherId]);
     if (!r || r.blocking || r.blockedBy) throw refusal();
     if (this.policy.directMessages === 'contacts' && !r.friends) throw refusal();
+  }
+
+  async directCreated(a: string, b: string): Promise<void> {
+    const [r] = await this.store.relations(a, [b]);
+    // Blocking again is idempotent and closes the pair's conversation, which exists now.
+    if (r?.blocking) await this.store.blockUser(a, b, this.clock.now());
+    if (r?.blockedBy) await this.store.blockUser(b, a, this.clock.now());
   }
 
   async addAllowed(actor: string, userIds: string[]): Promise<void> {

@@ -209,6 +209,7 @@ export class Messaging {
       ]),
     );
     if (!created) return this.getConversation(userId, state.id);
+    await this.relations?.directCreated(userId, otherId);
     await this.announceCreated(created);
     return viewOf(created.views, userId);
   }
