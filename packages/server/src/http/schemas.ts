@@ -15,8 +15,8 @@ import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.
  */
 export const username = z
   .string()
-  .min(1)
-  .max(64)
+  .min(3)
+  .max(32)
   .superRefine((name, ctx) => {
     const problem = usernameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
