@@ -180,7 +180,18 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
       case 'conversation.setRole':
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
-      default:
+      case 'users.lookup':
+      case 'users.search':
+      case 'contacts.list':
+      case 'contacts.requests':
+      case 'contacts.blocks':
+      case 'contacts.request':
+      case 'contacts.accept':
+      case 'contacts.decline':
+      case 'contacts.cancel':
+      case 'contacts.remove':
+      case 'contacts.block':
+      case 'contacts.unblock':
         return dispatchContactFrame(this.deps.contacts, userId, frame);
     }
   }
