@@ -75,7 +75,8 @@ export class Contacts implements RelationGuard {
     if (this.policy.discovery === 'none') throw new NatterError('forbidden', 'looking users up by username is disabled on this server');
     await this.limiter.consume('lookup', userId);
     const found = await this.store.getUserByUsername(username);
-    if (!found || found.id === userId) return found ? toPublicUser(found) : Promise.reject(noSuchUser());
+    if (!found) throw noSuchUser();
+    if (found.id === userId) return toPublicUser(found);
     // Someone who blocked the caller (or whom the caller blocked) is not found.
     const [r] = await this.store.relations(userId, [found.id]);
     if (r && (r.blockedBy || r.blocking)) throw noSuchUser();
@@ -223,8 +224,8 @@ export class Contacts implements RelationGuard {
 
   // --- pushes -------------------------------------------------------------------------------------
 
-  private push(to: string, kind: ContactEventKind, about: UserRecord | PublicUser, at: number): Promise<void> {
-    return this.events.emit({ type: 'contact.changed', userId: to, event: { kind, user: toPublicUser(about as UserRecord), at } });
+  private push(to: string, kind: ContactEventKind, about: UserRecord, at: number): Promise<void> {
+    return this.events.emit({ type: 'contact.changed', userId: to, event: { kind, user: toPublicUser(about), at } });
   }
 
   private async pushUser(to: string, kind: ContactEventKind, aboutId: string, at: number): Promise<void> {
