@@ -67,6 +67,16 @@ describe('finding people', () => {
     expect((await api(t.url, 'GET', '/v1/users/search?prefix=bob')).status).toBe(401);
   });
 
+  it('exact lookups are rate-limited per user', async () => {
+    const t = await server({ USER_LOOKUPS_PER_HOUR: 2 });
+    const [a, b] = [await register(t.url), await register(t.url)];
+    const c = client(t, a.accessToken);
+    await c.connect();
+    expect((await c.lookupUser(b.username)).id).toBe(b.userId);
+    expect(await code(c.lookupUser('no-such-user-here'))).toBe('not_found');
+    expect(await code(c.lookupUser(b.username))).toBe('rate_limited');
+  });
+
   it('registration folds usernames and refuses invisible characters and mixed-script lookalikes', async () => {
     const t = await server();
     const stamp = Date.now().toString(36);

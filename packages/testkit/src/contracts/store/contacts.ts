@@ -119,6 +119,18 @@ export function contactsContract(t: StoreHarness): void {
       expect(await t.store.listFriends(c, 10)).toEqual([]);
     });
 
+    it('mutual requests sent at once end as one friendship and no pending request', async () => {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < 8; i++) pairs.push([await named(`left${i}`), await named(`right${i}`)]);
+      const outcomes = await Promise.all(pairs.flatMap(([a, b]) => [t.store.sendFriendRequest(a, b, T0), t.store.sendFriendRequest(b, a, T0)]));
+      for (let i = 0; i < pairs.length; i++) {
+        const [a, b] = pairs[i]!;
+        expect([outcomes[2 * i]!.kind, outcomes[2 * i + 1]!.kind].sort()).toEqual(['accepted', 'requested']);
+        expect((await t.store.listFriends(a, 10)).map((f) => f.user.id)).toEqual([b]);
+        expect(await t.store.listFriendRequests(a, 10)).toEqual({ incoming: [], outgoing: [] });
+      }
+    });
+
     it('refuses requests to yourself and to users that do not exist', async () => {
       const a = await named('alice');
       expect(await t.store.sendFriendRequest(a, a, T0)).toEqual({ kind: 'refused' });
