@@ -77,6 +77,18 @@ describe('finding people', () => {
     expect(await code(c.lookupUser(b.username))).toBe('rate_limited');
   });
 
+  it('login attempts for case and width variants of one username share one budget', async () => {
+    const t = await server({ LOGIN_ATTEMPTS_PER_ACCOUNT: 3 });
+    const stamp = Date.now().toString(36);
+    await register(t.url, `dave_${stamp}`);
+    const wide = (s: string) => s.replace(/[a-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
+    const codes: string[] = [];
+    for (const name of [`dave_${stamp}`, `DAVE_${stamp}`, `${wide('dave')}_${stamp}`, `Dave_${stamp}`]) {
+      codes.push((await api(t.url, 'POST', '/v1/auth/login', { username: name, password: 'wrong password!' })).body.error.code);
+    }
+    expect(codes).toEqual(['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'rate_limited']);
+  });
+
   it('registration folds usernames and refuses invisible characters and mixed-script lookalikes', async () => {
     const t = await server();
     const stamp = Date.now().toString(36);
