@@ -17,9 +17,15 @@
 import type {
   AuthOk,
   BackoffOptions,
+  BlockedUser,
+  Contact,
+  ContactEvent,
   Conversation,
   ConversationFlags,
+  FriendRequestResult,
+  FriendRequests,
   Message,
+  PublicUser,
   ReadersPage,
   Receipt,
   ReceiptsResult,
@@ -61,6 +67,12 @@ export interface ClientEvents extends Record<string, unknown> {
    * `fetchReceipts` answer, also the one run after each reconnect). Never goes backwards.
    */
   receipt: Receipt;
+  /**
+   * Something changed in this user's contacts (a friend request received, sent, accepted,
+   * declined or cancelled, a friend removed, a block or unblock made on another device). Lists
+   * are not cached: refetch the one concerned, or apply the event to your own copy.
+   */
+  contact: ContactEvent;
   /** A full sync after (re)connecting finished. */
   synced: void;
   /** A background failure (sync or delivery); the client keeps going. */
@@ -125,6 +137,8 @@ export class NatterClient extends Emitter<ClientEvents> {
           case 'receipt':
             if (this.receiptBook.apply(frame.receipt)) this.emit('receipt', frame.receipt);
             return;
+          case 'contact':
+            return this.emit('contact', frame.event);
         }
       },
       onOnline: (session) => this.whenOnline(session),
@@ -384,6 +398,74 @@ export class NatterClient extends Emitter<ClientEvents> {
         else this.emit('error', err);
       }
     }
+  }
+
+  // --- finding people, contacts, blocks (docs/contacts.md) ----------------------------------------
+
+  /**
+   * The user with exactly this username (case-insensitive: `Alice` finds `alice`). Fails with
+   * `not_found` when there is none, `rate_limited` past the hourly budget.
+   *
+   * @example
+   * const bob = await client.lookupUser('bob');
+   * await client.sendFriendRequest(bob.id);
+   */
+  lookupUser(username: string): Promise<PublicUser> {
+    return this.rpc(() => this.conn.request({ type: 'users.lookup', username }));
+  }
+
+  /** Users whose username or display name starts with `prefix` (at least 3 characters; at most 20 results). */
+  async searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> {
+    const r = await this.rpc(() => this.conn.request({ type: 'users.search', prefix, ...(limit !== undefined && { limit }) }));
+    return r.users;
+  }
+
+  /** Asks `userId` to be friends; `friends` when they had asked you already (that request is accepted). */
+  sendFriendRequest(userId: string): Promise<FriendRequestResult> {
+    return this.rpc(() => this.conn.request({ type: 'contacts.request', userId }));
+  }
+
+  acceptFriendRequest(userId: string): Promise<Contact> {
+    return this.rpc(() => this.conn.request({ type: 'contacts.accept', userId }));
+  }
+
+  async declineFriendRequest(userId: string): Promise<void> {
+    await this.rpc(() => this.conn.request({ type: 'contacts.decline', userId }));
+  }
+
+  /** Withdraws your pending request to `userId`. */
+  async cancelFriendRequest(userId: string): Promise<void> {
+    await this.rpc(() => this.conn.request({ type: 'contacts.cancel', userId }));
+  }
+
+  async removeFriend(userId: string): Promise<void> {
+    await this.rpc(() => this.conn.request({ type: 'contacts.remove', userId }));
+  }
+
+  /** Your friends, oldest friendship first (`presence` is null until presence is served). */
+  async contacts(): Promise<Contact[]> {
+    return (await this.rpc(() => this.conn.request({ type: 'contacts.list' }))).contacts;
+  }
+
+  /** Pending friend requests to you (`incoming`) and from you (`outgoing`). */
+  friendRequests(): Promise<FriendRequests> {
+    return this.rpc(() => this.conn.request({ type: 'contacts.requests' }));
+  }
+
+  /**
+   * Blocks `userId`: ends any friendship and pending requests between you, closes your direct
+   * conversation to sends both ways, and stops them finding you or adding you to groups.
+   */
+  async block(userId: string): Promise<void> {
+    await this.rpc(() => this.conn.request({ type: 'contacts.block', userId }));
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.rpc(() => this.conn.request({ type: 'contacts.unblock', userId }));
+  }
+
+  async blockedUsers(): Promise<BlockedUser[]> {
+    return (await this.rpc(() => this.conn.request({ type: 'contacts.blocks' }))).blocked;
   }
 }
 

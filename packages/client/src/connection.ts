@@ -39,6 +39,8 @@ export type ConnectionState =
 
 /** Tries of one request refused as `rate_limited` before its caller sees the error. */
 const RATE_LIMITED_ATTEMPTS = 10;
+/** The longest retryAfterMs a request waits out by itself before trying again. */
+const MAX_RETRY_WAIT_MS = 10_000;
 
 /** An error answered by the server, or a local failure (`timeout`, `disconnected`). */
 export class NatterClientError extends Error {
@@ -66,7 +68,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -147,9 +149,12 @@ export class Connection {
         return (await this.rawRequest(ws, frame as Record<string, unknown>)) as ResultData[F['type']];
       } catch (err) {
         if (!(err instanceof NatterClientError) || err.code !== 'rate_limited' || attempt >= RATE_LIMITED_ATTEMPTS) throw err;
+        // A budget that refills only after minutes (searches, friend requests per day) is the
+        // caller's to wait for, not a retry loop's.
+        if (Number(err.details?.retryAfterMs) > MAX_RETRY_WAIT_MS) throw err;
         // Jittered, and spread wider each time: requests refused together must not all come
         // back together for the one token that has meanwhile refilled.
-        const afterMs = Math.min(Math.max(Number(err.details?.retryAfterMs) || 1000, 10), 10_000);
+        const afterMs = Math.min(Math.max(Number(err.details?.retryAfterMs) || 1000, 10), MAX_RETRY_WAIT_MS);
         const waitMs = afterMs + Math.random() * afterMs * 2 ** Math.min(attempt, 6);
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
@@ -245,6 +250,7 @@ export class Connection {
       case 'conversation':
       case 'resync':
       case 'receipt':
+      case 'contact':
         this.o.onPush(frame);
         return;
     }

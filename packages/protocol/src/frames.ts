@@ -5,7 +5,20 @@
  * have no `id`. See docs/protocol.md for the prose version with examples.
  */
 import { z } from 'zod';
-import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, ReadersPage, Receipt, ReceiptsResult, SendResult, SyncResult, UserSettings } from './index.js';
+import type {
+  AuthOk,
+  Conversation,
+  ErrorBody,
+  Message,
+  MessagesPage,
+  ReadersPage,
+  Receipt,
+  ReceiptsResult,
+  SendResult,
+  SyncResult,
+  UserSettings,
+} from './index.js';
+import { type ContactEvent, contactFrameSchemas, type ContactResultData } from './contacts.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -144,6 +157,7 @@ export const clientFrameSchemas = {
   'receipts.readers': readersFrame,
   'settings.get': settingsGetFrame,
   'settings.update': settingsUpdateFrame,
+  ...contactFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -152,7 +166,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData {
+export interface ResultData extends ContactResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -190,4 +204,6 @@ export type ServerFrame =
    * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
    * Nothing is lost — everything is in the store — but it will not arrive by itself.
    */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** Something changed in the user's contacts (friend requests, friendships, blocks): see ContactEvent. */
+  | { type: 'contact'; event: ContactEvent };

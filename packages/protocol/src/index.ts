@@ -5,3 +5,4 @@ export * from './close-codes.js';
 export * from './frames.js';
 export * from './codec.js';
 export * from './backoff.js';
+export * from './contacts.js';

@@ -9,3 +9,13 @@ export * from './close-codes.js';
 export * from './backoff.js';
 export { decodeServerFrame } from './server-frame.js';
 export type { ClientFrame, ClientFrameOf, ClientFrameType, RequestId, ResultData, ServerFrame } from './frames.js';
+export type {
+  BlockedUser,
+  Contact,
+  ContactEvent,
+  ContactEventKind,
+  ContactResultData,
+  FriendRequest,
+  FriendRequestResult,
+  FriendRequests,
+} from './contacts.js';

@@ -102,6 +102,20 @@ const schema = z.object({
   LOGIN_DELAY_MAX_SECONDS: int(1, 86_400).default(3600),
   /** Registrations per address per hour (each costs a password hash). */
   REGISTRATIONS_PER_IP_PER_HOUR: int(1, 1_000_000).default(20),
+  /** Who can be found by username lookup and search: everyone, contacts (search lists friends only), none (docs/contacts.md). */
+  USER_DISCOVERY: z.enum(['everyone', 'contacts', 'none']).default('everyone'),
+  /** Whether a direct conversation needs friendship: open (anyone not blocking) or contacts. */
+  DIRECT_MESSAGES: z.enum(['open', 'contacts']).default('open'),
+  /** Shortest user-search prefix, in characters after normalisation. */
+  USER_SEARCH_MIN_PREFIX: int(3, 32).default(3),
+  /** Accounts younger than this may look users up by exact username but not search by prefix. */
+  USER_SEARCH_MIN_ACCOUNT_AGE_SECONDS: int(0, 30 * 86_400).default(3600),
+  /** Prefix searches per user per hour. */
+  USER_SEARCHES_PER_HOUR: int(1, 1_000_000).default(60),
+  /** Exact username lookups per user per hour. */
+  USER_LOOKUPS_PER_HOUR: int(1, 1_000_000).default(120),
+  /** Friend requests sent per user per day. */
+  FRIEND_REQUESTS_PER_DAY: int(1, 1_000_000).default(50),
   /** Longest time to receive one whole HTTP request, headers and body (a slow body is cut). */
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Longest time to receive an HTTP request's headers. At most HTTP_REQUEST_TIMEOUT_MS. */

@@ -25,6 +25,8 @@ import { Messaging } from './core/messaging.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
+import { Contacts } from './core/contacts.js';
+import { FlexiblePeopleLimiter } from './limits/people-limiter.js';
 import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -228,6 +230,18 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
     fairShare,
   );
+  const peopleLimits = {
+    searchesPerHour: config.USER_SEARCHES_PER_HOUR,
+    lookupsPerHour: config.USER_LOOKUPS_PER_HOUR,
+    friendRequestsPerDay: config.FRIEND_REQUESTS_PER_DAY,
+  };
+  const contacts = new Contacts(store, events, clock, pool ? FlexiblePeopleLimiter.postgres(pool, peopleLimits) : FlexiblePeopleLimiter.inMemory(peopleLimits), {
+    discovery: config.USER_DISCOVERY,
+    directMessages: config.DIRECT_MESSAGES,
+    searchMinPrefix: config.USER_SEARCH_MIN_PREFIX,
+    searchMinAccountAgeMs: config.USER_SEARCH_MIN_ACCOUNT_AGE_SECONDS * 1000,
+  });
+  messaging.relations = contacts;
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -262,7 +276,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const users = new UserAdmin(store, clock, async (userId, deviceIds) => {
     await events.emit({ type: 'device.revoked', userId, deviceIds });
   });
-  registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
+  registerRoutes(app, { accounts, messaging, contacts, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
   registerSettingsRoutes(app, { accounts, settings });
   serveOpenApi(app);
 
@@ -273,6 +287,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     messaging,
     receipts,
     settings,
+    contacts,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

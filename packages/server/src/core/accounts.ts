@@ -10,6 +10,7 @@ import { newDeviceId, newUserId } from './ids.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import type { LoginLimiter, RegistrationLimiter } from './rate-limit.js';
 import { newRefreshToken, parseRefreshToken, type AccessClaims, type TokenService } from './tokens.js';
+import { usernameKey } from '../store/rules/usernames.js';
 import type { DeviceRecord, Store, UserRecord } from '../store/store.js';
 import { inviteHash } from './user-admin.js';
 
@@ -95,7 +96,10 @@ export class Accounts {
   async login(input: { username: string; password: string; deviceName?: string | null }, ip: string): Promise<TokenPair> {
     // The attempt is counted before the password is checked: counting failures afterwards let
     // 150 concurrent guesses all be verified before the first failure was recorded.
-    await this.limiter.begin('login', input.username, ip);
+    // Counted by the username's key: `alice`, `ALICE` and `ａｌｉｃｅ` are one account, so they
+    // must share one budget (by the raw name, each width and case variant got its own).
+    const account = usernameKey(input.username);
+    await this.limiter.begin('login', account, ip);
     const user = await this.store.getUserByUsername(input.username);
     let ok = false;
     if (user?.passwordHash) ok = await verifyPassword(user.passwordHash, input.password);
@@ -103,7 +107,7 @@ export class Accounts {
     if (!user || !ok) throw new NatterError('invalid_credentials', 'unknown user or wrong password');
     // Said only to whoever knows the password: a guesser learns nothing about disabled accounts.
     if (user.disabledAt !== null) throw new NatterError('forbidden', 'this account is disabled');
-    await this.limiter.succeeded('login', input.username, ip);
+    await this.limiter.succeeded('login', account, ip);
     return this.openDevice(user.id, input.deviceName ?? null);
   }
 

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { Conversation, ConversationFlags, Message, Receipt, UserSettings } from '@natter/protocol';
+import type { ContactEvent, Conversation, ConversationFlags, Message, Receipt, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -96,6 +96,16 @@ export interface DeviceRevoked {
 }
 
 /**
+ * Something changed in one user's contacts (a friend request, a friendship, a block), told from
+ * that user's side: every device of `userId` gets it (core/contacts.ts).
+ */
+export interface ContactChanged {
+  type: 'contact.changed';
+  userId: string;
+  event: ContactEvent;
+}
+
+/**
  * Every event the core emits. Typing, presence and receipts join this union when they are built:
  * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
  */
@@ -107,7 +117,8 @@ export type DomainEvent =
   | ConversationFlagsChanged
   | DeviceRevoked
   | ReceiptUpdated
-  | SettingsChanged;
+  | SettingsChanged
+  | ContactChanged;
 
 const DONE: Promise<void> = Promise.resolve();
 

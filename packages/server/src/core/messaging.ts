@@ -17,6 +17,7 @@ import {
 import type { Clock } from './clock.js';
 import { Committer } from './committer.js';
 import { DeliveryCursors } from './cursors.js';
+import type { RelationGuard } from './contacts.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { FairShare } from './fair-share.js';
 import { RetryResyncPolicy } from './retry-resync.js';
@@ -59,6 +60,8 @@ export class Messaging {
   private readonly pageMaxBytes: number;
   /** Delivery cursors acked for entries delivered here: in memory, written in batches. */
   readonly cursors: DeliveryCursors;
+  /** Blocks and DIRECT_MESSAGES between users (core/contacts.ts); none: no checks. */
+  relations: RelationGuard | null = null;
 
   constructor(
     private readonly store: Store,
@@ -234,6 +237,7 @@ export class Messaging {
     if (otherId === userId) throw new NatterError('invalid_request', 'userId: a direct conversation needs another user');
     const exists = await this.store.existingUserIds([otherId]);
     if (exists.length === 0) throw new NatterError('not_found', 'no such user');
+    await this.relations?.directAllowed(userId, otherId);
     const { state, created } = await this.store.openDirect(userId, otherId, () =>
       this.newConversation('direct', userId, null, [
         { userId, role: 'member' },
@@ -241,6 +245,7 @@ export class Messaging {
       ]),
     );
     if (!created) return this.getConversation(userId, state.id);
+    await this.relations?.directCreated(userId, otherId);
     await this.announceCreated(created);
     return viewOf(created.views, userId);
   }
@@ -250,6 +255,7 @@ export class Messaging {
     const existing = new Set(await this.store.existingUserIds(others));
     const missing = others.find((id) => !existing.has(id));
     if (missing) throw new NatterError('not_found', `no such user: ${missing}`);
+    await this.relations?.addAllowed(userId, others);
     const created = await this.store.createConversation(
       this.newConversation('group', userId, title, [{ userId, role: 'owner' }, ...others.map((id) => ({ userId: id, role: 'member' as const }))]),
     );
@@ -274,6 +280,7 @@ export class Messaging {
       const existing = new Set(await this.store.existingUserIds(change.userIds));
       const missing = change.userIds.find((id) => !existing.has(id));
       if (missing) throw new NatterError('not_found', `no such user: ${missing}`);
+      await this.relations?.addAllowed(change.by, change.userIds);
     }
     const actor = change.kind === 'leave' ? change.userId : change.by;
     const outcome = await this.store.changeMembership(conversationId, change, newMessageId(), this.clock.now());

@@ -22,6 +22,8 @@ import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
 import type { Receipts } from './receipts.js';
 import type { Settings } from './settings.js';
+import type { Contacts } from './contacts.js';
+import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -35,6 +37,8 @@ export interface SessionDeps {
   messaging: Messaging;
   receipts: Receipts;
   settings: Settings;
+  /** Finding people, friend requests and blocks (core/contacts.ts). */
+  contacts: Contacts;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -190,6 +194,19 @@ export class Session {
         return this.deps.settings.get(userId);
       case 'settings.update':
         return this.deps.settings.update(userId, frame.settings);
+      case 'users.lookup':
+      case 'users.search':
+      case 'contacts.list':
+      case 'contacts.requests':
+      case 'contacts.blocks':
+      case 'contacts.request':
+      case 'contacts.accept':
+      case 'contacts.decline':
+      case 'contacts.cancel':
+      case 'contacts.remove':
+      case 'contacts.block':
+      case 'contacts.unblock':
+        return dispatchContactFrame(this.deps.contacts, userId, frame);
     }
   }
 
@@ -276,6 +293,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'receipts.readers': 'read',
   'settings.get': 'read',
   'settings.update': 'write',
+  ...CONTACT_REQUEST_CLASS,
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -10,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
+import * as sc from './schemas-contacts.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -58,6 +59,18 @@ export const OPERATIONS: Record<string, Operation> = {
     params: s.idParam,
     body: s.flagsBody,
   },
+  'GET /v1/users': { summary: 'Look a user up by exact username (case-insensitive; USER_DISCOVERY)', tag: 'contacts', auth: 'bearer', ok: 200, query: sc.lookupQuery },
+  'GET /v1/users/search': { summary: 'Users whose username or display name starts with a prefix (rate-limited)', tag: 'contacts', auth: 'bearer', ok: 200, query: sc.searchQuery },
+  'GET /v1/contacts': { summary: "The caller's friends", tag: 'contacts', auth: 'bearer', ok: 200 },
+  'DELETE /v1/contacts/:userId': { summary: 'Remove a friend', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'GET /v1/contacts/requests': { summary: 'Pending friend requests, incoming and outgoing', tag: 'contacts', auth: 'bearer', ok: 200 },
+  'POST /v1/contacts/requests': { summary: 'Send a friend request (accepts theirs if they asked first)', tag: 'contacts', auth: 'bearer', ok: 200, body: sc.friendRequestBody },
+  'POST /v1/contacts/requests/:userId/accept': { summary: 'Accept the request from a user', tag: 'contacts', auth: 'bearer', ok: 200, params: sc.userIdParam },
+  'POST /v1/contacts/requests/:userId/decline': { summary: 'Decline the request from a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'DELETE /v1/contacts/requests/:userId': { summary: 'Cancel your request to a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'GET /v1/blocks': { summary: 'Users the caller blocked', tag: 'contacts', auth: 'bearer', ok: 200 },
+  'PUT /v1/blocks/:userId': { summary: 'Block a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'DELETE /v1/blocks/:userId': { summary: 'Unblock a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
   'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },

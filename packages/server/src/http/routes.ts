@@ -11,6 +11,8 @@ import type { AccessClaims } from '../core/tokens.js';
 import type { Messaging } from '../core/messaging.js';
 import type { UserAdmin } from '../core/user-admin.js';
 import { registerAdminRoutes } from './routes-admin.js';
+import type { Contacts } from '../core/contacts.js';
+import { registerContactRoutes } from './routes-contacts.js';
 import {
   adminUserBody,
   directBody,
@@ -35,6 +37,7 @@ import { parse } from './validate.js';
 export interface RouteDeps {
   accounts: Accounts;
   messaging: Messaging;
+  contacts: Contacts;
   adminApiKey: string | undefined;
   /** `closed`: accounts come only from the admin API; `invite`: registration needs an invite code. */
   registration: 'open' | 'invite' | 'closed';
@@ -177,6 +180,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { id } = parse(idParam, req.params, 'params');
     return d.messaging.setFlags(claims.userId, id, parse(flagsBody, req.body));
   });
+
+  // --- finding people, contacts, blocks (routes-contacts.ts) ---
+  registerContactRoutes(app, d.contacts, budgeted);
 
   // --- admin (app servers) ---
   app.post('/v1/admin/users', async (req, reply) => {

@@ -6,13 +6,22 @@
 import { z } from 'zod';
 import { LIMITS, objectId, userSettingsPatch } from '@natter/protocol';
 import { displayNameProblem } from '../core/display-name.js';
+import { normaliseUsername, usernameProblem } from '../store/rules/usernames.js';
 import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN } from '../core/passwords.js';
 
+/**
+ * A new username: 3–32 characters after Unicode NFKC, letters of one script, digits 0-9, `_ . -`;
+ * stored in NFKC form, unique case-insensitively (store/rules/usernames.ts, docs/contacts.md).
+ */
 export const username = z
   .string()
   .min(3)
   .max(32)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -');
+  .superRefine((name, ctx) => {
+    const problem = usernameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform(normaliseUsername);
 /** A new password: long enough and not one of the most common ones (ASVS 5 V6.2.4). */
 export const password = z
   .string()

@@ -33,13 +33,13 @@ export interface LoginLimits {
 const STRIKE_MEMORY_SECONDS = 86_400;
 const DEFAULT_WINDOW_SECONDS = 900;
 
-type Factory = (keyPrefix: string, points: number, duration: number) => RateLimiterAbstract;
+export type Factory = (keyPrefix: string, points: number, duration: number) => RateLimiterAbstract;
 
 /** Counters in this process. */
-const inMemory: Factory = (keyPrefix, points, duration) =>
+export const inMemory: Factory = (keyPrefix, points, duration) =>
   new RateLimiterMemory({ keyPrefix, points, duration });
 /** Counters in PostgreSQL (table `login_limits`, created by the store's migrations): the whole cluster shares them. */
-const inPostgres =
+export const inPostgres =
   (pool: unknown): Factory =>
   (keyPrefix, points, duration) =>
     new RateLimiterPostgres({

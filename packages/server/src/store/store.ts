@@ -10,6 +10,8 @@
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
 import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser, UserSettings } from '@natter/protocol';
+import type { ContactsStore } from './contacts.js';
+export type * from './contacts.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -218,7 +220,7 @@ export interface ReceiptCursors {
   entries: { id: string; seq: number; senderId: string }[];
 }
 
-export interface Store {
+export interface Store extends ContactsStore {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

@@ -22,6 +22,7 @@
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
 import { adminContract } from './store/admin.js';
+import { contactsContract } from './store/contacts.js';
 import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
@@ -54,5 +55,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     viewsContract(t);
     unreadContract(t);
     receiptsContract(t);
+    contactsContract(t);
   });
 }

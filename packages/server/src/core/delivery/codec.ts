@@ -22,7 +22,7 @@
  * A user topic carries a UserEnvelope as JSON; one this version does not know asks for a re-check
  * of the user (recovery.ts), which reads the truth from the store.
  */
-import { encodeFrame, type Conversation, type Message, type Receipt } from '@natter/protocol';
+import { type ContactEvent, type Conversation, encodeFrame, type Message, type Receipt } from '@natter/protocol';
 import type { NewMessage } from '../../store/store.js';
 import { outbound, type OutboundFrame } from '../connection.js';
 
@@ -56,6 +56,8 @@ export type UserEnvelope =
   | { k: 'revoke'; deviceIds: string[] }
   /** A read or delivery receipt for the user's devices. */
   | { k: 'receipt'; receipt: Receipt }
+  /** A change in the user's contacts: their devices get a `contact` frame. */
+  | { k: 'contact'; event: ContactEvent }
   /** Events for the user may have been lost: re-check them against the store. */
   | { k: 'recheck' };
 
@@ -142,7 +144,7 @@ export function encodeUserEnvelope(e: UserEnvelope): string {
   return JSON.stringify(e);
 }
 
-const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt']);
+const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt', 'contact']);
 
 /** A user topic's payload; null when this version cannot read it (the caller re-checks the user). */
 export function decodeUserEnvelope(payload: string): UserEnvelope | null {

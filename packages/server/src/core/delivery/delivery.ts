@@ -193,6 +193,12 @@ export class Delivery {
         for (const a of attachments) a.conn.send(frame);
         return;
       }
+      case 'contact': {
+        // One frame for all of the user's devices here.
+        const frame = outbound(encodeFrame({ type: 'contact', event: e.event }));
+        for (const a of attachments) a.conn.send(frame);
+        return;
+      }
     }
   }
 }

@@ -41,6 +41,8 @@ export class Publisher {
       }
       case 'settings.changed':
         return;
+      case 'contact.changed':
+        return this.toUser(event.userId, { k: 'contact', event: event.event });
     }
   }
 

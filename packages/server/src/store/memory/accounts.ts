@@ -7,12 +7,13 @@
  */
 import type { DeviceRecord, NewDevice, NewUser, RotateOutcome, UserRecord } from '../store.js';
 import { decideRotation } from '../rules/refresh.js';
+import { usernameKey } from '../rules/usernames.js';
 import { deviceOf, MemoryConstraintError, MemoryTables, type MemoryDeviceRow } from './tables.js';
 
 // --- users ------------------------------------------------------------------------------------
 
 export function createUser(t: MemoryTables, user: NewUser): UserRecord | null {
-  const key = user.username.toLowerCase();
+  const key = usernameKey(user.username);
   if (t.usernames.has(key)) return null;
   if (t.users.has(user.id)) throw new MemoryConstraintError(`user id ${user.id} exists`);
   const row: UserRecord = {
@@ -35,7 +36,7 @@ export function getUser(t: MemoryTables, id: string): UserRecord | null {
 }
 
 export function getUserByUsername(t: MemoryTables, username: string): UserRecord | null {
-  const id = t.usernames.get(username.toLowerCase());
+  const id = t.usernames.get(usernameKey(username));
   return id === undefined ? null : getUser(t, id);
 }
 

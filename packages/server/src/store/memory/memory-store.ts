@@ -34,9 +34,11 @@ import type {
   Store,
   SyncPage,
   UserRecord,
+  ContactsStore,
 } from '../store.js';
 import * as accounts from './accounts.js';
 import * as admin from './admin.js';
+import * as contacts from './contacts.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
 import * as receipts from './receipts.js';
@@ -224,4 +226,16 @@ export class MemoryStore implements Store {
   async updateUserSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null> {
     return receipts.updateUserSettings(this.open, userId, patch);
   }
+  // --- contacts (contacts.ts) -----------------------------------------------------------------
+  searchUsers: ContactsStore['searchUsers'] = async (...a) => contacts.searchUsers(this.open, ...a);
+  sendFriendRequest: ContactsStore['sendFriendRequest'] = async (...a) => contacts.sendFriendRequest(this.open, ...a);
+  acceptFriendRequest: ContactsStore['acceptFriendRequest'] = async (...a) => contacts.acceptFriendRequest(this.open, ...a);
+  deleteFriendRequest: ContactsStore['deleteFriendRequest'] = async (...a) => contacts.deleteFriendRequest(this.open, ...a);
+  removeFriend: ContactsStore['removeFriend'] = async (...a) => contacts.removeFriend(this.open, ...a);
+  listFriends: ContactsStore['listFriends'] = async (...a) => contacts.listFriends(this.open, ...a);
+  listFriendRequests: ContactsStore['listFriendRequests'] = async (...a) => contacts.listFriendRequests(this.open, ...a);
+  blockUser: ContactsStore['blockUser'] = async (...a) => contacts.blockUser(this.open, ...a);
+  unblockUser: ContactsStore['unblockUser'] = async (...a) => contacts.unblockUser(this.open, ...a);
+  listBlocks: ContactsStore['listBlocks'] = async (...a) => contacts.listBlocks(this.open, ...a);
+  relations: ContactsStore['relations'] = async (...a) => contacts.relations(this.open, ...a);
 }

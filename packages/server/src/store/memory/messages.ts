@@ -35,7 +35,7 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
     const c = t.conversations.get(m.conversationId);
     const member = c?.members.get(m.senderId);
     if (c) named.add(c.id);
-    if (!c || member?.state !== 'active') return priorOr(m, { kind: 'not_found' });
+    if (!c || member?.state !== 'active' || c.closed === true) return priorOr(m, { kind: 'not_found' });
     if (m.replyTo !== null && !replyAllowed(findById(m.replyTo), m.conversationId, member.joinedSeq)) {
       return priorOr(m, { kind: 'bad_reply' });
     }

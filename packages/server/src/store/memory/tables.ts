@@ -5,6 +5,7 @@
  * row itself, so a caller changing a result never changes the store.
  */
 import type { Message, UserSettings } from '@natter/protocol';
+import { MemoryContactTables } from './contacts.js';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -42,6 +43,8 @@ export interface MemoryConversationRow {
   version: number;
   createdBy: string;
   createdAt: number;
+  /** A direct conversation closed by a block between its two members: sends are refused. */
+  closed?: boolean;
   /** Every member row ever, active or left, by user id. */
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
@@ -110,6 +113,8 @@ export class MemoryTables {
   readonly cursors = new Map<string, number>();
   /** User id to the settings they changed (rules/settings.ts fills in the rest). */
   readonly settings = new Map<string, Partial<UserSettings>>();
+  /** Friend requests, friendships and blocks (contacts.ts). */
+  readonly contacts = new MemoryContactTables();
 
   nextVersion(): number {
     return ++this.version;

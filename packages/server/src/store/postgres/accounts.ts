@@ -1,6 +1,7 @@
 /** The PostgreSQL store's accounts and devices (sessions): users, profiles, refresh rotation, revocation. */
 import { toDevice, toRefreshRecord, toUser, type DeviceRow, type UserRow } from '../rows.js';
 import { decideRotation } from '../rules/refresh.js';
+import { usernameKey } from '../rules/usernames.js';
 import type { DeviceRecord, NewDevice, NewUser, RotateOutcome, UserRecord } from '../store.js';
 import type { PgDb } from './db.js';
 
@@ -14,9 +15,9 @@ export class PgAccounts {
 
   async createUser(u: NewUser): Promise<UserRecord | null> {
     const r = await this.db.query<UserRow>(
-      `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username_key) DO NOTHING RETURNING *`,
-      [u.id, u.username, u.username.toLowerCase(), u.passwordHash, u.displayName, u.avatarUrl, u.createdAt],
+      `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at, display_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+      [u.id, u.username, usernameKey(u.username), u.passwordHash, u.displayName, u.avatarUrl, u.createdAt, u.displayName === null ? null : usernameKey(u.displayName)],
     );
     return r.rows[0] ? toUser(r.rows[0]) : null;
   }
@@ -27,7 +28,7 @@ export class PgAccounts {
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | null> {
-    const r = await this.db.query<UserRow>(`SELECT * FROM users WHERE username_key = $1`, [username.toLowerCase()]);
+    const r = await this.db.query<UserRow>(`SELECT * FROM users WHERE username_key = $1`, [usernameKey(username)]);
     return r.rows[0] ? toUser(r.rows[0]) : null;
   }
 
@@ -41,9 +42,17 @@ export class PgAccounts {
   async updateProfile(id: string, patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<UserRecord | null> {
     const r = await this.db.query<UserRow>(
       `UPDATE users SET display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
+                        display_key = CASE WHEN $2 THEN $6 ELSE display_key END,
                         avatar_url = CASE WHEN $4 THEN $5 ELSE avatar_url END
        WHERE id = $1 RETURNING *`,
-      [id, patch.displayName !== undefined, patch.displayName ?? null, patch.avatarUrl !== undefined, patch.avatarUrl ?? null],
+      [
+        id,
+        patch.displayName !== undefined,
+        patch.displayName ?? null,
+        patch.avatarUrl !== undefined,
+        patch.avatarUrl ?? null,
+        patch.displayName == null ? null : usernameKey(patch.displayName),
+      ],
     );
     return r.rows[0] ? toUser(r.rows[0]) : null;
   }

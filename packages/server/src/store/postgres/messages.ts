@@ -37,11 +37,12 @@ export class PgMessages {
   /** Throws RetryOneByOne (rolling back) when an insert met a concurrent duplicate. */
   private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
     const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
-    const locked = await c.query<{ id: string; last_seq: number; msg_count: number }>(
-      `SELECT id, last_seq, msg_count FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    const locked = await c.query<{ id: string; last_seq: number; msg_count: number; closed: boolean }>(
+      `SELECT id, last_seq, msg_count, closed FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [convIds],
     );
-    const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
+    // A closed direct conversation (a block between its two members) takes no sends: not_found.
+    const lastSeq = new Map(locked.rows.filter((r) => !r.closed).map((r) => [r.id, r.last_seq]));
     // Sends are all countable (rules/unread.ts): each adds one to its conversation's count.
     const msgCount = new Map(locked.rows.map((r) => [r.id, r.msg_count]));
     // Under the lock, one round trip reads what the batch needs: earlier sends with the same
@@ -191,6 +192,9 @@ export class PgMessages {
         c,
         batch.map((m) => m.conversationId),
       );
+      const closed = new Set(
+        (await c.query<{ id: string }>(`SELECT id FROM conversations WHERE id = ANY($1::text[]) AND closed`, [batch.map((m) => m.conversationId)])).rows.map((r) => r.id),
+      );
       const out: AppendOutcome[] = [];
       for (const m of batch) {
         const prior = (await c.query<MessageRow>(`SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2`, [m.senderId, m.clientMsgId])).rows[0];
@@ -204,7 +208,7 @@ export class PgMessages {
             m.senderId,
           ])
         ).rows[0];
-        if (!member || member.state !== 'active') {
+        if (!member || member.state !== 'active' || closed.has(m.conversationId)) {
           out.push({ kind: 'not_found' });
           continue;
         }

@@ -153,6 +153,40 @@ CREATE TABLE user_settings (
 `,
   },
   {
+    version: 9,
+    name: 'finding people and contacts: display-name keys, friend requests, friendships, blocks',
+    // As SQLite's migration 8. Prefix search runs on text_pattern_ops indexes (LIKE 'prefix%'
+    // whatever the database's collation). Existing display names are folded with PostgreSQL's
+    // own NFKC and lower(); names set from now on are folded by the server (rules/usernames.ts).
+    sql: `
+ALTER TABLE users ADD COLUMN display_key TEXT;
+UPDATE users SET display_key = lower(normalize(display_name, NFKC)) WHERE display_name IS NOT NULL;
+CREATE INDEX users_username_prefix ON users (username_key text_pattern_ops);
+CREATE INDEX users_display_prefix ON users (display_key text_pattern_ops) WHERE display_key IS NOT NULL;
+ALTER TABLE conversations ADD COLUMN closed BOOLEAN NOT NULL DEFAULT false;
+CREATE TABLE friend_requests (
+  from_id TEXT NOT NULL REFERENCES users(id),
+  to_id TEXT NOT NULL REFERENCES users(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (from_id, to_id)
+);
+CREATE INDEX friend_requests_to ON friend_requests(to_id, created_at);
+CREATE TABLE friends (
+  user_id TEXT NOT NULL REFERENCES users(id),
+  friend_id TEXT NOT NULL REFERENCES users(id),
+  since BIGINT NOT NULL,
+  PRIMARY KEY (user_id, friend_id)
+);
+CREATE TABLE blocks (
+  blocker_id TEXT NOT NULL REFERENCES users(id),
+  blocked_id TEXT NOT NULL REFERENCES users(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id)
+);
+CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
+`,
+  },
+  {
     version: 13,
     name: 'disabled accounts and registration invites',
     sql: `

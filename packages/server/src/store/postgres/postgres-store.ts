@@ -4,9 +4,10 @@
  * order, migrations under an advisory lock) is told in db.ts, which every module here writes through.
  */
 import type pg from 'pg';
-import type { Store } from '../store.js';
+import type { ContactsStore, Store } from '../store.js';
 import { PgAccounts } from './accounts.js';
 import { PgAdmin } from './admin.js';
+import { PgContacts } from './contacts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
   private readonly receipts: PgReceipts;
+  private readonly contacts: PgContacts;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -37,6 +39,7 @@ export class PostgresStore implements Store {
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
     this.receipts = new PgReceipts(db);
+    this.contacts = new PgContacts(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -87,4 +90,16 @@ export class PostgresStore implements Store {
   receiptCursors: Store['receiptCursors'] = (...a) => this.receipts.receiptCursors(...a);
   getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
+
+  searchUsers: ContactsStore['searchUsers'] = (...a) => this.contacts.searchUsers(...a);
+  sendFriendRequest: ContactsStore['sendFriendRequest'] = (...a) => this.contacts.sendFriendRequest(...a);
+  acceptFriendRequest: ContactsStore['acceptFriendRequest'] = (...a) => this.contacts.acceptFriendRequest(...a);
+  deleteFriendRequest: ContactsStore['deleteFriendRequest'] = (...a) => this.contacts.deleteFriendRequest(...a);
+  removeFriend: ContactsStore['removeFriend'] = (...a) => this.contacts.removeFriend(...a);
+  listFriends: ContactsStore['listFriends'] = (...a) => this.contacts.listFriends(...a);
+  listFriendRequests: ContactsStore['listFriendRequests'] = (...a) => this.contacts.listFriendRequests(...a);
+  blockUser: ContactsStore['blockUser'] = (...a) => this.contacts.blockUser(...a);
+  unblockUser: ContactsStore['unblockUser'] = (...a) => this.contacts.unblockUser(...a);
+  listBlocks: ContactsStore['listBlocks'] = (...a) => this.contacts.listBlocks(...a);
+  relations: ContactsStore['relations'] = (...a) => this.contacts.relations(...a);
 }

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import { toDevice, toRefreshRecord, toUser } from '../rows.js';
 import { decideRotation } from '../rules/refresh.js';
+import { usernameKey } from '../rules/usernames.js';
 import type { DeviceRecord, NewDevice, NewUser, RotateOutcome, UserRecord } from '../store.js';
 import type { Statements } from './statements.js';
 
@@ -13,7 +14,7 @@ export class SqliteAccounts {
   ) {}
 
   async createUser(user: NewUser): Promise<UserRecord | null> {
-    const r = this.s.insertUser.run({ ...user, usernameKey: user.username.toLowerCase() });
+    const r = this.s.insertUser.run({ ...user, usernameKey: usernameKey(user.username), displayKey: user.displayName === null ? null : usernameKey(user.displayName) });
     if (r.changes === 0) return null;
     return toUser(this.s.userById.get(user.id)!);
   }
@@ -24,7 +25,7 @@ export class SqliteAccounts {
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | null> {
-    const r = this.s.userByKey.get(username.toLowerCase());
+    const r = this.s.userByKey.get(usernameKey(username));
     return r ? toUser(r) : null;
   }
 
@@ -36,6 +37,7 @@ export class SqliteAccounts {
     this.db
       .prepare(
         `UPDATE users SET display_name = CASE WHEN @setName THEN @displayName ELSE display_name END,
+                          display_key = CASE WHEN @setName THEN @displayKey ELSE display_key END,
                           avatar_url = CASE WHEN @setAvatar THEN @avatarUrl ELSE avatar_url END
          WHERE id = @id`,
       )
@@ -43,6 +45,7 @@ export class SqliteAccounts {
         id,
         setName: patch.displayName !== undefined ? 1 : 0,
         displayName: patch.displayName ?? null,
+        displayKey: patch.displayName == null ? null : usernameKey(patch.displayName),
         setAvatar: patch.avatarUrl !== undefined ? 1 : 0,
         avatarUrl: patch.avatarUrl ?? null,
       });

@@ -16,6 +16,7 @@ interface BatchConversation {
   lastSeq: number;
   /** Countable entries so far (rules/unread.ts). */
   msgCount: number;
+  closed: boolean;
   /** Senders looked up so far: their membership, or null when they never were members. */
   senders: Map<string, { state: string; joined_seq: number } | null>;
   changed: boolean;
@@ -52,7 +53,8 @@ export class SqliteMessages {
             convs.set(m.conversationId, conv);
           }
           const member = conv && this.batchSender(conv, m.conversationId, m.senderId);
-          if (!conv || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
+          // A closed direct conversation (a block between its two members) refuses every send.
+          if (!conv || conv.closed || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
           if (m.replyTo !== null) {
             const target = this.s.messageById.get(m.replyTo);
             if (!replyAllowed(target && { conversationId: target.conversation_id, seq: target.seq }, m.conversationId, member.joined_seq)) {
@@ -94,7 +96,7 @@ export class SqliteMessages {
     const row = this.s.seqAndSender.get(senderId, id);
     if (!row) return null;
     const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq! };
-    return { lastSeq: row.last_seq, msgCount: row.msg_count, senders: new Map([[senderId, sender]]), changed: false };
+    return { lastSeq: row.last_seq, msgCount: row.msg_count, closed: row.closed !== 0, senders: new Map([[senderId, sender]]), changed: false };
   }
 
   private batchSender(conv: BatchConversation, conversationId: string, senderId: string): { state: string; joined_seq: number } | null {

@@ -162,6 +162,42 @@ CREATE TABLE user_settings (
 `,
   },
   {
+    version: 8,
+    name: 'finding people and contacts: display-name keys, friend requests, friendships, blocks',
+    // display_key is the display name folded like a username key (store/rules/usernames.ts), for
+    // prefix search; natter_fold is that function, registered on the connection (sqlite-store.ts).
+    // Username keys are not recomputed: every name earlier versions accepted was ASCII, whose key
+    // (toLowerCase) the new rule leaves unchanged. `closed` marks a direct conversation with a
+    // block between its members: sends into it are refused.
+    sql: `
+ALTER TABLE users ADD COLUMN display_key TEXT;
+UPDATE users SET display_key = natter_fold(display_name) WHERE display_name IS NOT NULL;
+CREATE INDEX users_display_key ON users(display_key) WHERE display_key IS NOT NULL;
+ALTER TABLE conversations ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE friend_requests (
+  from_id TEXT NOT NULL REFERENCES users(id),
+  to_id TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (from_id, to_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX friend_requests_to ON friend_requests(to_id, created_at);
+-- Two rows per friendship, one per direction, so each side lists its friends by its own id.
+CREATE TABLE friends (
+  user_id TEXT NOT NULL REFERENCES users(id),
+  friend_id TEXT NOT NULL REFERENCES users(id),
+  since INTEGER NOT NULL,
+  PRIMARY KEY (user_id, friend_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE blocks (
+  blocker_id TEXT NOT NULL REFERENCES users(id),
+  blocked_id TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
+`,
+  },
+  {
     version: 12,
     name: 'disabled accounts and registration invites',
     sql: `

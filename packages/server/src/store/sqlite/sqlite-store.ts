@@ -8,9 +8,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from '../store.js';
+import type { ContactsStore, Store } from '../store.js';
+import { usernameKey } from '../rules/usernames.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
+import { SqliteContacts } from './contacts.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
+  private readonly contacts: SqliteContacts;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -60,6 +63,8 @@ export class SqliteStore implements Store {
     // After a checkpoint has caught up the WAL restarts from its beginning; keep the file itself
     // from staying at the size of the largest burst it ever held.
     this.db.pragma('journal_size_limit = 67108864');
+    // Migration 8 folds display names with the same rule as the store's own writes.
+    this.db.function('natter_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? usernameKey(v) : null));
     this.migrate();
     const s = prepareStatements(this.db);
     this.accounts = new SqliteAccounts(this.db, s);
@@ -68,6 +73,7 @@ export class SqliteStore implements Store {
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
+    this.contacts = new SqliteContacts(this.db);
   }
 
   private migrate(): void {
@@ -148,4 +154,16 @@ export class SqliteStore implements Store {
   receiptCursors: Store['receiptCursors'] = (...a) => this.receipts.receiptCursors(...a);
   getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
+
+  searchUsers: ContactsStore['searchUsers'] = (...a) => this.contacts.searchUsers(...a);
+  sendFriendRequest: ContactsStore['sendFriendRequest'] = (...a) => this.contacts.sendFriendRequest(...a);
+  acceptFriendRequest: ContactsStore['acceptFriendRequest'] = (...a) => this.contacts.acceptFriendRequest(...a);
+  deleteFriendRequest: ContactsStore['deleteFriendRequest'] = (...a) => this.contacts.deleteFriendRequest(...a);
+  removeFriend: ContactsStore['removeFriend'] = (...a) => this.contacts.removeFriend(...a);
+  listFriends: ContactsStore['listFriends'] = (...a) => this.contacts.listFriends(...a);
+  listFriendRequests: ContactsStore['listFriendRequests'] = (...a) => this.contacts.listFriendRequests(...a);
+  blockUser: ContactsStore['blockUser'] = (...a) => this.contacts.blockUser(...a);
+  unblockUser: ContactsStore['unblockUser'] = (...a) => this.contacts.unblockUser(...a);
+  listBlocks: ContactsStore['listBlocks'] = (...a) => this.contacts.listBlocks(...a);
+  relations: ContactsStore['relations'] = (...a) => this.contacts.relations(...a);
 }

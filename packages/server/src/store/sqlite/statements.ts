@@ -29,8 +29,8 @@ export function prepareStatements(db: Database.Database) {
   return {
     nextVersion: prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
     takeVersions: prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-    seqAndSender: prepare<[string, string], { last_seq: number; msg_count: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
-      `SELECT c.last_seq, c.msg_count, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
+    seqAndSender: prepare<[string, string], { last_seq: number; msg_count: number; closed: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
+      `SELECT c.last_seq, c.msg_count, c.closed, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
        WHERE c.id = ?`,
     ),
     senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
@@ -38,8 +38,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     currentVersion: prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
     insertUser: prepare(
-      `INSERT INTO users (id, username, username_key, password_hash, display_name, avatar_url, created_at)
-       VALUES (@id, @username, @usernameKey, @passwordHash, @displayName, @avatarUrl, @createdAt) ON CONFLICT (username_key) DO NOTHING`,
+      `INSERT INTO users (id, username, username_key, password_hash, display_name, display_key, avatar_url, created_at)
+       VALUES (@id, @username, @usernameKey, @passwordHash, @displayName, @displayKey, @avatarUrl, @createdAt) ON CONFLICT (username_key) DO NOTHING`,
     ),
     userById: prepare<[string], UserRow>(`SELECT * FROM users WHERE id = ?`),
     userByKey: prepare<[string], UserRow>(`SELECT * FROM users WHERE username_key = ?`),

@@ -214,6 +214,18 @@ export class SqliteWorkerStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.call('getUserSettings', a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.call('updateUserSettings', a);
 
+  searchUsers: Store['searchUsers'] = (...a) => this.call('searchUsers', a);
+  sendFriendRequest: Store['sendFriendRequest'] = (...a) => this.call('sendFriendRequest', a);
+  acceptFriendRequest: Store['acceptFriendRequest'] = (...a) => this.call('acceptFriendRequest', a);
+  deleteFriendRequest: Store['deleteFriendRequest'] = (...a) => this.call('deleteFriendRequest', a);
+  removeFriend: Store['removeFriend'] = (...a) => this.call('removeFriend', a);
+  listFriends: Store['listFriends'] = (...a) => this.call('listFriends', a);
+  listFriendRequests: Store['listFriendRequests'] = (...a) => this.call('listFriendRequests', a);
+  blockUser: Store['blockUser'] = (...a) => this.call('blockUser', a);
+  unblockUser: Store['unblockUser'] = (...a) => this.call('unblockUser', a);
+  listBlocks: Store['listBlocks'] = (...a) => this.call('listBlocks', a);
+  relations: Store['relations'] = (...a) => this.call('relations', a);
+
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
     if (this.closing && method !== 'close') return Promise.reject(new Error('store is closed'));
