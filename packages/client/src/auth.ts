@@ -7,7 +7,7 @@
  * Refresh tokens rotate on every use and a replayed one revokes the device (docs/api.md), so two
  * refreshes must never race: `accessToken()` shares one refresh among concurrent callers.
  */
-import type { ErrorBody } from '@natter/protocol';
+import type { ErrorBody, PublicUser } from '@natter/protocol';
 import { NatterClientError } from './connection.js';
 
 export interface AuthSession {
@@ -46,6 +46,16 @@ export interface NatterAuthOptions {
   refreshMarginMs?: number;
 }
 
+/** One signed-in device of the account (GET /v1/me/devices). */
+export interface DeviceInfo {
+  id: string;
+  name: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  /** The device making the request. */
+  current: boolean;
+}
+
 export interface Credentials {
   username: string;
   password: string;
@@ -63,6 +73,19 @@ export class NatterHttpError extends NatterClientError {
   }
 }
 
+const REFRESH_LOCK = 'natter-auth-refresh';
+
+/**
+ * Runs `f` holding a lock shared by every tab of this origin (the Web Locks API) so two tabs never
+ * refresh at once; elsewhere (Node) the per-instance single flight is all there is.
+ */
+function withLock<T>(name: string, f: () => Promise<T>): Promise<T> {
+  const locks = (
+    globalThis as { navigator?: { locks?: { request(name: string, cb: () => Promise<T>): Promise<T> } } }
+  ).navigator?.locks;
+  return locks ? locks.request(name, f) : f();
+}
+
 function clientError(code: string, message: string, retryable = false): NatterClientError {
   return new NatterClientError(code, message, retryable);
 }
@@ -76,6 +99,8 @@ export class NatterAuth {
   private loaded: Promise<void> | null = null;
   private refreshing: Promise<AuthSession> | null = null;
   private readonly listeners = new Set<(s: AuthSession | null) => void>();
+  /** How long each access token we were given lived when we got it. */
+  private readonly lifetimes = new Map<string, number>();
 
   constructor(options: NatterAuthOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -99,8 +124,15 @@ export class NatterAuth {
     return () => this.listeners.delete(listener);
   }
 
+  /** Creates the account (where the server's registration is open) and signs in as it. */
   async register(input: Credentials & { displayName?: string }): Promise<AuthSession> {
-    return this.adopt(await this.call<AuthSession>('POST', '/v1/auth/register', input, null));
+    const r = await this.call<{ user: PublicUser; tokens: AuthSession }>(
+      'POST',
+      '/v1/auth/register',
+      input,
+      null,
+    );
+    return this.adopt(r.tokens);
   }
 
   async login(input: Credentials): Promise<AuthSession> {
@@ -128,8 +160,37 @@ export class NatterAuth {
   async accessToken(): Promise<string> {
     const s = await this.session();
     if (!s) throw clientError('not_authenticated', 'log in first');
-    if (s.accessTokenExpiresAt - Date.now() > this.margin) return s.accessToken;
+    if (s.accessTokenExpiresAt - Date.now() > this.marginFor(s)) return s.accessToken;
     return (await this.refresh()).accessToken;
+  }
+
+  // --- the account ----------------------------------------------------------------------
+  /** The signed-in user's profile. */
+  me(): Promise<PublicUser> {
+    return this.request('GET', '/v1/me');
+  }
+
+  updateProfile(patch: { displayName?: string | null; avatarUrl?: string | null }): Promise<PublicUser> {
+    return this.request('PATCH', '/v1/me', patch);
+  }
+
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.request('POST', '/v1/me/password', { currentPassword, newPassword });
+  }
+
+  /** The account's signed-in devices; `current` marks this one. */
+  async devices(): Promise<DeviceInfo[]> {
+    return (await this.request<{ devices: DeviceInfo[] }>('GET', '/v1/me/devices')).devices;
+  }
+
+  /** Signs a device out everywhere: its tokens stop working and its connections close. */
+  revokeDevice(deviceId: string): Promise<void> {
+    return this.request('DELETE', `/v1/me/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** A user's public profile by id. */
+  getUser(userId: string): Promise<PublicUser> {
+    return this.request('GET', `/v1/users/${encodeURIComponent(userId)}`);
   }
 
   /** An authorised REST call; refreshes once and retries when the access token was rejected. */
@@ -144,28 +205,44 @@ export class NatterAuth {
   }
 
   private refresh(): Promise<AuthSession> {
-    this.refreshing ??= (async () => {
-      try {
-        const s = await this.session();
-        if (!s) throw clientError('not_authenticated', 'log in first');
-        try {
-          return await this.adopt(
-            await this.call<AuthSession>('POST', '/v1/auth/refresh', { refreshToken: s.refreshToken }, null),
-          );
-        } catch (err) {
-          // A refused refresh token will not start working: the user has to log in again.
-          if (err instanceof NatterHttpError && err.status >= 400 && err.status < 500 && err.status !== 429)
-            await this.set(null);
-          throw err;
-        }
-      } finally {
-        this.refreshing = null;
-      }
-    })();
+    this.refreshing ??= withLock(REFRESH_LOCK, () => this.refreshNow()).finally(() => {
+      this.refreshing = null;
+    });
     return this.refreshing;
   }
 
+  private async refreshNow(): Promise<AuthSession> {
+    const mine = await this.session();
+    if (!mine) throw clientError('not_authenticated', 'log in first');
+    // Another instance on the same store (a second tab) may have rotated the refresh token
+    // already: presenting our older one would look like theft and sign the device out.
+    const stored = await this.store.load();
+    if (stored && stored.deviceId === mine.deviceId && stored.refreshToken !== mine.refreshToken) {
+      this.current = stored;
+      if (stored.accessTokenExpiresAt - Date.now() > this.marginFor(stored)) return stored;
+    }
+    const s = this.current ?? mine;
+    try {
+      return await this.adopt(
+        await this.call<AuthSession>('POST', '/v1/auth/refresh', { refreshToken: s.refreshToken }, null),
+      );
+    } catch (err) {
+      // A refused refresh token will not start working: the user has to sign in again.
+      if (err instanceof NatterHttpError && err.status >= 400 && err.status < 500 && err.status !== 429)
+        await this.set(null);
+      throw err;
+    }
+  }
+
+  /** The margin, but at most half the token's life, so short-lived tokens are not refreshed on every call. */
+  private marginFor(s: AuthSession): number {
+    const life = this.lifetimes.get(s.accessToken);
+    return life === undefined ? this.margin : Math.min(this.margin, life / 2);
+  }
+
   private async adopt(s: AuthSession): Promise<AuthSession> {
+    this.lifetimes.clear();
+    this.lifetimes.set(s.accessToken, s.accessTokenExpiresAt - Date.now());
     await this.set(s);
     return s;
   }

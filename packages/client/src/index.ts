@@ -4,5 +4,5 @@ export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type * from '@natter/protocol';
-export { NatterAuth, NatterHttpError, MemorySessionStore, type AuthSession, type SessionStore, type NatterAuthOptions, type Credentials } from './auth.js';
+export { NatterAuth, NatterHttpError, MemorySessionStore, type AuthSession, type SessionStore, type NatterAuthOptions, type Credentials, type DeviceInfo } from './auth.js';
 export { IndexedDbCache } from './indexeddb-cache.js';
