@@ -86,6 +86,7 @@ export class ChatModel {
         void this.reloadConversations();
       }),
     );
+    this.lookup(this.me);
     await this.reloadConversations();
     // Sends typed before a reload are still in the outbox: show them, and learn how they end.
     for (const item of await c.pendingSends()) this.track(item, c.waitForSend(item.clientMsgId));
@@ -391,6 +392,27 @@ export class ChatModel {
     this.putConversation(conv);
     this.changed();
     return conv;
+  }
+
+  rememberUser(user: PublicUser): void {
+    this.users.set(user.id, user);
+    this.changed();
+  }
+
+  async addMembers(conversationId: string, userIds: string[]): Promise<void> {
+    this.putConversation(await this.client.addMembers(conversationId, userIds));
+    this.changed();
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    this.putConversation(await this.client.removeMember(conversationId, userId));
+    this.changed();
+  }
+
+  async leave(conversationId: string): Promise<void> {
+    await this.client.leave(conversationId);
+    this.putConversation(await this.client.getConversation(conversationId));
+    this.changed();
   }
 
   async createGroup(title: string, members: string[]): Promise<Conversation> {

@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message, PendingSend } from '@natter/client';
 import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
+import { ConversationInfoDialog } from './ConversationInfoDialog.js';
 import { clockTime, dayLabel } from './format.js';
 import { useModel } from './hooks.js';
 import { systemPreview } from './Sidebar.js';
@@ -68,6 +69,7 @@ export function ChatView({
   const loadingOlder = useRef(false);
   const heightBeforeOlder = useRef<number | null>(null);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [info, setInfo] = useState(false);
   // The read cursor when the chat was opened: the "new messages" line stays where it was.
   const [readAtOpen] = useState(() => conv?.membership.readSeq ?? 0);
 
@@ -132,12 +134,19 @@ export function ChatView({
             </svg>
           </button>
         )}
-        <Avatar id={peer ?? conv.id} name={title} size={36} group={conv.kind === 'group'} />
-        <div class="chat-title">
-          <h2>{title}</h2>
-          <span class="chat-subtitle">{subtitle}</span>
-        </div>
+        <button
+          class="chat-title-button"
+          onClick={() => setInfo(true)}
+          aria-label={`${conv.kind === 'group' ? 'Group' : 'Contact'} info: ${title}`}
+        >
+          <Avatar id={peer ?? conv.id} name={title} size={36} group={conv.kind === 'group'} />
+          <span class="chat-title">
+            <h2>{title}</h2>
+            <span class="chat-subtitle">{subtitle}</span>
+          </span>
+        </button>
       </header>
+      {info && <ConversationInfoDialog model={model} conv={conv} onClose={() => setInfo(false)} />}
       <div
         class="messages"
         ref={scroller}

@@ -3,6 +3,7 @@ import type { ChatModel } from '../lib/model.js';
 import { ChatView } from './ChatView.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { NewChatDialog } from './NewChatDialog.js';
+import { SettingsDialog } from './SettingsDialog.js';
 import { Sidebar } from './Sidebar.js';
 import { useModel, useNarrow } from './hooks.js';
 
@@ -10,7 +11,7 @@ import { useModel, useNarrow } from './hooks.js';
 export function Shell({ model }: { model: ChatModel }) {
   useModel(model);
   const narrow = useNarrow();
-  const [dialog, setDialog] = useState<'new' | null>(null);
+  const [dialog, setDialog] = useState<'new' | 'settings' | null>(null);
   const openId = model.openId;
   const total = model.totalUnread();
 
@@ -32,7 +33,14 @@ export function Shell({ model }: { model: ChatModel }) {
     <div class={`shell${narrow ? ' narrow' : ''}`}>
       <ConnectionBanner model={model} />
       <div class="panes">
-        {showList && <Sidebar model={model} onOpen={open} onNew={() => setDialog('new')} />}
+        {showList && (
+          <Sidebar
+            model={model}
+            onOpen={open}
+            onNew={() => setDialog('new')}
+            onSettings={() => setDialog('settings')}
+          />
+        )}
         {showChat &&
           (openId ? (
             <ChatView
@@ -53,6 +61,7 @@ export function Shell({ model }: { model: ChatModel }) {
             </section>
           ))}
       </div>
+      {dialog === 'settings' && <SettingsDialog model={model} onClose={() => setDialog(null)} />}
       {dialog === 'new' && (
         <NewChatDialog
           model={model}

@@ -8,10 +8,12 @@ export function Sidebar({
   model,
   onOpen,
   onNew,
+  onSettings,
 }: {
   model: ChatModel;
   onOpen: (id: string) => void;
   onNew: () => void;
+  onSettings: () => void;
 }) {
   const [query, setQuery] = useState('');
   const q = query.trim().toLowerCase();
@@ -35,16 +37,11 @@ export function Sidebar({
               <path fill="currentColor" d="M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z" />
             </svg>
           </button>
-          <button
-            class="icon-button"
-            onClick={() => void model.auth.logout()}
-            aria-label="Sign out"
-            title="Sign out"
-          >
+          <button class="icon-button" onClick={onSettings} aria-label="Settings" title="Settings">
             <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
               <path
                 fill="currentColor"
-                d="M16 17v-3H9v-4h7V7l5 5-5 5zM14 2a2 2 0 0 1 2 2v2h-2V4H5v16h9v-2h2v2a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9z"
+                d="M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.7a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.5 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1c.5.4 1.1.8 1.7 1L11 21h4l.4-2.7c.6-.3 1.2-.6 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z"
               />
             </svg>
           </button>
