@@ -148,6 +148,47 @@ describe.skipIf(!available)('web app in Chromium', () => {
     }
   }, 120_000);
 
+  it('a group of three: created by name in the app, everyone sends, all three see the same conversation', async () => {
+    const names = [uniqueName('erin'), uniqueName('frank'), uniqueName('grace')];
+    const users = await Promise.all(names.map((u) => register(srv.url, u, PASSWORD)));
+    const contexts = await Promise.all(names.map(() => browser.newContext({ viewport: DESKTOP })));
+    try {
+      const pages = await Promise.all(contexts.map((c) => c.newPage()));
+      await Promise.all(pages.map((p, i) => signIn(p, names[i]!)));
+      const [erin, frank, grace] = pages as [Page, Page, Page];
+      await erin.getByRole('button', { name: 'New chat' }).first().click();
+      await erin.getByRole('tab', { name: 'New group' }).click();
+      await erin.getByLabel('Group name').fill('Weekend trip');
+      for (const u of [names[1]!, names[2]!]) {
+        await erin.getByLabel('Add people by username').fill(u);
+        await erin.getByRole('button', { name: 'Add', exact: true }).click();
+        await erin.getByRole('list', { name: 'Members to add' }).getByText(u).waitFor();
+      }
+      await erin.getByRole('button', { name: 'Create group' }).click();
+      await erin.getByRole('log', { name: 'Messages' }).waitFor();
+      await send(erin, 'Who is driving?');
+      for (const p of [frank, grace]) {
+        await p.getByRole('button', { name: /Weekend trip/ }).click();
+        await p.getByText('Who is driving?').waitFor();
+      }
+      await send(frank, 'I can drive');
+      await send(grace, 'I bring snacks');
+      const orders: string[][] = [];
+      for (const p of pages) {
+        await p.getByText('I bring snacks').waitFor();
+        await p.getByText('I can drive').waitFor();
+        orders.push(await p.locator('.bubble .text').allTextContents());
+      }
+      // The same entries in the same order on every screen (the log's order, whoever sent first).
+      expect([...orders[0]!].sort()).toEqual(['I bring snacks', 'I can drive', 'Who is driving?']);
+      expect(orders[1]).toEqual(orders[0]);
+      expect(orders[2]).toEqual(orders[0]);
+      expect(users).toHaveLength(3);
+    } finally {
+      await Promise.all(contexts.map((c) => c.close()));
+    }
+  }, 120_000);
+
   it('messages typed while the connection is down wait in the outbox, survive a reload, and arrive once, in order', async () => {
     const alice = await register(srv.url, uniqueName('carol'), PASSWORD);
     const bob = await register(srv.url, uniqueName('dave'), PASSWORD);
