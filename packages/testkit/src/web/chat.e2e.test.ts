@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { NatterClient, type WebSocketFactory } from '@natter/client';
 import { api, register, startTestServer, type TestServer } from '../harness.js';
 import { browserAvailable, CuttableContext, launch, screenshot } from './browser.js';
 
@@ -59,6 +61,9 @@ async function startDirectChat(page: Page, username: string): Promise<void> {
   await page.getByRole('log', { name: 'Messages' }).waitFor();
 }
 
+/** The open chat's messages (the list's previews repeat their text). */
+const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
+
 async function send(page: Page, text: string): Promise<void> {
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill(text);
@@ -105,7 +110,7 @@ describe.skipIf(!available)('web app in Chromium', () => {
         .poll(() => pa.getByRole('heading', { level: 2 }).first().textContent())
         .toBe('Bob Builder');
       await send(pa, 'Hello Bob, this is Alice');
-      await pa.getByText('Hello Bob, this is Alice').waitFor();
+      await log(pa).getByText('Hello Bob, this is Alice').waitFor();
       // Stored: the clock becomes a tick.
       await pa.locator('.bubble .tick').first().waitFor();
 
@@ -117,13 +122,13 @@ describe.skipIf(!available)('web app in Chromium', () => {
       await screenshot(pb, 'desktop-list-unread');
 
       await row.click();
-      await pb.getByText('Hello Bob, this is Alice').waitFor();
+      await log(pb).getByText('Hello Bob, this is Alice').waitFor();
       await expect.poll(() => pb.getByLabel('1 unread').count()).toBe(0);
       await expect.poll(() => pb.title()).toBe('Natter');
       await send(pb, 'Hi Alice! Good to see you here.');
-      await pa.getByText('Hi Alice! Good to see you here.').waitFor();
+      await log(pa).getByText('Hi Alice! Good to see you here.').waitFor();
       await send(pa, 'Shall we meet at 5?\nI can bring the plans.');
-      await pb.getByText('I can bring the plans.', { exact: false }).waitFor();
+      await log(pb).getByText('I can bring the plans.', { exact: false }).waitFor();
       expect(await accessibilityProblems(pb)).toEqual([]);
       await screenshot(pb, 'desktop-chat');
 
@@ -135,7 +140,7 @@ describe.skipIf(!available)('web app in Chromium', () => {
         await pp.getByRole('button', { name: /Alice Liddell/ }).waitFor();
         await screenshot(pp, 'phone-list');
         await pp.getByRole('button', { name: /Alice Liddell/ }).click();
-        await pp.getByText('Shall we meet at 5?', { exact: false }).waitFor();
+        await log(pp).getByText('Shall we meet at 5?', { exact: false }).waitFor();
         await pp.getByRole('button', { name: 'Back to conversations' }).waitFor();
         expect(await accessibilityProblems(pp)).toEqual([]);
         await screenshot(pp, 'phone-chat');
@@ -169,14 +174,14 @@ describe.skipIf(!available)('web app in Chromium', () => {
       await send(erin, 'Who is driving?');
       for (const p of [frank, grace]) {
         await p.getByRole('button', { name: /Weekend trip/ }).click();
-        await p.getByText('Who is driving?').waitFor();
+        await log(p).getByText('Who is driving?').waitFor();
       }
       await send(frank, 'I can drive');
       await send(grace, 'I bring snacks');
       const orders: string[][] = [];
       for (const p of pages) {
-        await p.getByText('I bring snacks').waitFor();
-        await p.getByText('I can drive').waitFor();
+        await log(p).getByText('I bring snacks').waitFor();
+        await log(p).getByText('I can drive').waitFor();
         orders.push(await p.locator('.bubble .text').allTextContents());
       }
       // The same entries in the same order on every screen (the log's order, whoever sent first).
@@ -232,23 +237,82 @@ describe.skipIf(!available)('web app in Chromium', () => {
         .poll(() => page.getByRole('img', { name: 'Waiting to send' }).count(), { timeout: 30_000 })
         .toBe(0);
 
-      const log = await api(
+      const stored = await api(
         srv.url,
         'GET',
         `/v1/conversations/${conversationId}/messages?after=0&limit=100`,
         undefined,
         { authorization: `Bearer ${bob.accessToken}` },
       );
-      expect(log.status).toBe(200);
-      const received = (log.body.messages as { type: string; body: { text?: string } }[])
+      expect(stored.status).toBe(200);
+      const received = (stored.body.messages as { type: string; body: { text?: string } }[])
         .filter((m) => m.type === 'text')
         .map((m) => m.body.text);
       expect(received).toEqual(['before the cut', ...texts]);
       // And the page shows each once.
-      for (const t of texts) await expect.poll(() => page.getByText(t, { exact: true }).count()).toBe(1);
+      for (const t of texts) await expect.poll(() => log(page).getByText(t, { exact: true }).count()).toBe(1);
       await expect.poll(() => page.locator('.bubble .tick').count()).toBe(4);
     } finally {
       await ctx.context.close();
+    }
+  }, 120_000);
+
+  it('a long history opens at the end and grows upwards as the reader scrolls, without the view jumping', async () => {
+    const reader = await register(srv.url, uniqueName('hank'), PASSWORD);
+    const writer = await register(srv.url, uniqueName('iris'), PASSWORD);
+    const client = new NatterClient({
+      url: srv.wsUrl,
+      token: writer.accessToken,
+      WebSocket: WebSocket as unknown as WebSocketFactory,
+    });
+    let conversationId: string;
+    try {
+      await client.connect();
+      conversationId = (await client.openDirect(reader.userId)).id;
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => client.sendText(conversationId, `history line ${i + 1}`)),
+      );
+    } finally {
+      client.close();
+    }
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const page = await ctx.newPage();
+      await signIn(page, reader.username);
+      await page.locator(`[data-conversation-id="${conversationId}"]`).click();
+      await log(page).getByText('history line 300', { exact: true }).waitFor();
+      const bubbles = page.locator('.bubble[data-seq]');
+      const first = await bubbles.count();
+      expect(first).toBeLessThan(300);
+      // Scroll to the top: the message that was first stays where it is while older ones appear above.
+      const before = await page.evaluate(() => {
+        const box = document.querySelector('.messages') as HTMLElement;
+        const top = document.querySelector('.bubble[data-seq]') as HTMLElement;
+        box.scrollTop = 0;
+        box.dispatchEvent(new Event('scroll'));
+        return { seq: top.dataset.seq!, y: top.getBoundingClientRect().top };
+      });
+      await expect.poll(() => bubbles.count()).toBeGreaterThan(first);
+      const after = await page
+        .locator(`.bubble[data-seq="${before.seq}"]`)
+        .evaluate((el) => el.getBoundingClientRect().top);
+      expect(Math.abs(after - before.y)).toBeLessThan(40);
+      // Keep scrolling: the whole history can be reached.
+      for (
+        let i = 0;
+        i < 10 && (await log(page).getByText('history line 1', { exact: true }).count()) === 0;
+        i++
+      ) {
+        await page.evaluate(() => {
+          const box = document.querySelector('.messages') as HTMLElement;
+          box.scrollTop = 0;
+          box.dispatchEvent(new Event('scroll'));
+        });
+        await page.waitForTimeout(150);
+      }
+      await log(page).getByText('history line 1', { exact: true }).waitFor();
+    } finally {
+      await ctx.close();
     }
   }, 120_000);
 

@@ -7,6 +7,9 @@ import { clockTime, dayLabel } from './format.js';
 import { useModel } from './hooks.js';
 import { systemPreview } from './Sidebar.js';
 
+/** Messages put in the page at a time as the reader scrolls up. */
+const WINDOW_STEP = 80;
+
 /** Messages from one sender within this long of each other share one bubble group. */
 const GROUP_GAP_MS = 5 * 60_000;
 
@@ -61,7 +64,13 @@ export function ChatView({
 }) {
   useModel(model);
   const conv = model.conversations.find((c) => c.id === conversationId);
-  const messages = model.messagesOf(conversationId);
+  const all = model.messagesOf(conversationId);
+  // Only the newest part of a long history is in the page; scrolling up shows more (then fetches).
+  const [windowSize, setWindowSize] = useState(() => {
+    const read = conv?.membership.readSeq ?? 0;
+    return Math.max(WINDOW_STEP, all.filter((m) => m.seq > read).length + 20);
+  });
+  const messages = all.length > windowSize ? all.slice(all.length - windowSize) : all;
   const pending = model.pendingIn(conversationId);
   const failed = model.failedIn(conversationId);
   const scroller = useRef<HTMLDivElement>(null);
@@ -102,11 +111,16 @@ export function ChatView({
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     if (atBottom.current) model.markOpenRead();
-    if (el.scrollTop < 200 && !loadingOlder.current && model.hasOlder(conversationId)) {
+    if (el.scrollTop >= 200 || loadingOlder.current) return;
+    if (messages.length < all.length) {
+      heightBeforeOlder.current = el.scrollHeight;
+      setWindowSize((w) => w + WINDOW_STEP);
+    } else if (model.hasOlder(conversationId)) {
       loadingOlder.current = true;
       heightBeforeOlder.current = el.scrollHeight;
       const n = await model.loadOlder(conversationId);
       if (n === 0) heightBeforeOlder.current = null;
+      else setWindowSize((w) => w + n);
       loadingOlder.current = false;
     }
   }
@@ -115,7 +129,7 @@ export function ChatView({
   const title = model.titleOf(conv);
   const peer = model.peerOf(conv);
   const rows = buildRows(messages, readAtOpen, model.me);
-  const byId = new Map(messages.map((m) => [m.id, m]));
+  const byId = new Map(all.map((m) => [m.id, m]));
   const subtitle =
     conv.kind === 'group'
       ? `${conv.members.length} members`
@@ -155,7 +169,9 @@ export function ChatView({
         aria-live="polite"
         aria-label="Messages"
       >
-        {model.hasOlder(conversationId) && <div class="history-hint">Scroll up for older messages</div>}
+        {(messages.length < all.length || model.hasOlder(conversationId)) && (
+          <div class="history-hint">Scroll up for older messages</div>
+        )}
         {rows.map((row) => {
           switch (row.kind) {
             case 'day':
