@@ -17,7 +17,7 @@ const acrossPackages = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', '*.config.ts', 'eslint.config.js', 'bench/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', '*.config.ts', 'packages/*/*.config.ts', 'eslint.config.js', 'bench/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,3 +13,14 @@ export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from '@natter/protocol/wire';
 export type * from '@natter/protocol/wire';
+export {
+  NatterAuth,
+  NatterHttpError,
+  MemorySessionStore,
+  type AuthSession,
+  type SessionStore,
+  type NatterAuthOptions,
+  type Credentials,
+  type DeviceInfo,
+} from './auth.js';
+export { IndexedDbCache } from './indexeddb-cache.js';

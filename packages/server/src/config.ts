@@ -141,6 +141,11 @@ const schema = z.object({
    * needs cluster mode (DATABASE_URL=postgres://… and a BUS_URL other than memory:).
    */
   WORKERS: int(1, 256).default(1),
+  /**
+   * The built web app to serve at `/` (packages/web/dist of this repository when unset); `off`
+   * serves none (an API-only server).
+   */
+  WEB_DIR: z.string().min(1).optional(),
 });
 
 /** The settings' schema (names, types, ranges, defaults), for `natter serve --help`. */

@@ -37,6 +37,7 @@ import { ConfigError, type Config } from './config.js';
 import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerCors } from './http/cors.js';
 import { serveOpenApi } from './http/openapi.js';
+import { defaultWebDir, serveWebApp } from './http/web-app.js';
 import { registerRoutes } from './http/routes.js';
 import { registerSettingsRoutes } from './http/routes-settings.js';
 import { createLogger, type Logger } from './log.js';
@@ -279,6 +280,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerRoutes(app, { accounts, messaging, contacts, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
   registerSettingsRoutes(app, { accounts, settings });
   serveOpenApi(app);
+  const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
+  if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
   const frameMetrics = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();

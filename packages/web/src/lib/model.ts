@@ -1,0 +1,427 @@
+/**
+ * The app's state, derived from the SDK: the conversation list, the open chat's messages, sends
+ * still in the outbox or refused, the connection state and the people we have looked up. Views
+ * subscribe and re-render on every change (`version`); the SDK's cache stays the source of truth.
+ */
+import { newClientMsgId } from '@natter/client';
+import type {
+  AuthSession,
+  ConnectionState,
+  Conversation,
+  Message,
+  NatterAuth,
+  NatterClient,
+  PendingSend,
+  PublicUser,
+  SendResult,
+} from '@natter/client';
+
+export interface FailedSend {
+  item: PendingSend;
+  code: string;
+  message: string;
+}
+
+/** Fields a newer server adds to Conversation (issue 21); read when present. */
+type ConversationExtras = Conversation & {
+  unreadCount?: number;
+  muted?: boolean;
+  pinned?: boolean;
+  archived?: boolean;
+  mentioned?: boolean;
+};
+
+export class ChatModel {
+  version = 0;
+  state: ConnectionState = { status: 'idle' };
+  /** True once the first sync after start finished (until then the list comes from the cache). */
+  synced = false;
+  conversations: Conversation[] = [];
+  readonly me: string;
+  private readonly messages = new Map<string, Message[]>();
+  private readonly pending = new Map<string, PendingSend>();
+  private readonly failed = new Map<string, FailedSend>();
+  private readonly stored = new Set<string>();
+  private readonly users = new Map<string, PublicUser>();
+  private readonly lookups = new Set<string>();
+  private readonly loadedHistory = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribers: (() => void)[] = [];
+  openId: string | null = null;
+
+  constructor(
+    readonly client: NatterClient,
+    readonly auth: NatterAuth,
+    session: AuthSession,
+  ) {
+    this.me = session.userId;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  async start(): Promise<void> {
+    const c = this.client;
+    this.unsubscribers.push(
+      c.on('state', (s) => {
+        this.state = s;
+        this.changed();
+      }),
+      c.on('conversation', (conv) => {
+        this.putConversation(conv);
+        this.changed();
+      }),
+      c.on('message', (m) => {
+        this.onMessage(m);
+      }),
+      c.on('synced', () => {
+        this.synced = true;
+        void this.reloadConversations();
+      }),
+    );
+    this.lookup(this.me);
+    await this.reloadConversations();
+    // Sends typed before a reload are still in the outbox: show them, and learn how they end.
+    for (const item of await c.pendingSends()) this.track(item, c.waitForSend(item.clientMsgId));
+    this.changed();
+    void c.connect().catch(() => undefined);
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribers) u();
+    this.client.close();
+  }
+
+  private async reloadConversations(): Promise<void> {
+    const list = await this.client.conversations();
+    for (const conv of list) this.putConversation(conv);
+    this.changed();
+  }
+
+  private putConversation(conv: Conversation): void {
+    const i = this.conversations.findIndex((x) => x.id === conv.id);
+    if (i >= 0) this.conversations[i] = conv;
+    else this.conversations.push(conv);
+    this.sortConversations();
+    for (const id of conv.members) this.lookup(id);
+  }
+
+  private sortConversations(): void {
+    this.conversations.sort((a, b) => {
+      const pa = (a as ConversationExtras).pinned ? 1 : 0;
+      const pb = (b as ConversationExtras).pinned ? 1 : 0;
+      if (pa !== pb) return pb - pa;
+      return this.activity(b) - this.activity(a);
+    });
+  }
+
+  /** When the conversation last changed: its newest message we hold, else its creation. */
+  activity(conv: Conversation): number {
+    const list = this.messages.get(conv.id);
+    const last = list?.[list.length - 1];
+    const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage;
+    return Math.max(last?.createdAt ?? 0, preview?.createdAt ?? 0, conv.createdAt);
+  }
+
+  private onMessage(m: Message): void {
+    const list = this.messages.get(m.conversationId);
+    if (list && !list.some((x) => x.seq === m.seq)) {
+      list.push(m);
+      list.sort((a, b) => a.seq - b.seq);
+    } else if (!list) {
+      this.messages.set(m.conversationId, [m]);
+    }
+    if (m.clientMsgId) {
+      this.pending.delete(m.clientMsgId);
+      this.stored.delete(m.clientMsgId);
+    }
+    const conv = this.conversations.find((c) => c.id === m.conversationId);
+    if (conv && m.seq > conv.lastSeq) {
+      const own = m.senderId === this.me;
+      const updated: Conversation = { ...conv, lastSeq: m.seq };
+      const ex = updated as ConversationExtras;
+      if (typeof ex.unreadCount === 'number' && !own && m.type !== 'system') ex.unreadCount += 1;
+      this.putConversation(updated);
+    } else if (conv) {
+      this.sortConversations();
+    }
+    if (m.conversationId === this.openId) this.markOpenRead();
+    else this.notify(m);
+    this.changed();
+  }
+
+  /** A desktop notification for a message from someone else while the tab is hidden. */
+  private notify(m: Message): void {
+    if (m.senderId === this.me || m.type === 'system') return;
+    if (typeof document === 'undefined' || !document.hidden) return;
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    const conv = this.conversations.find((c) => c.id === m.conversationId);
+    if (!conv || (conv as ConversationExtras).muted) return;
+    const body = textOf(m);
+    new Notification(this.titleOf(conv), { body: `${this.nameOf(m.senderId)}: ${body}`, tag: conv.id });
+  }
+
+  // --- people ---------------------------------------------------------------------------
+  lookup(userId: string): void {
+    if (this.users.has(userId) || this.lookups.has(userId)) return;
+    this.lookups.add(userId);
+    this.auth.request<PublicUser>('GET', `/v1/users/${encodeURIComponent(userId)}`).then(
+      (u) => {
+        this.users.set(u.id, u);
+        this.changed();
+      },
+      () => this.lookups.delete(userId),
+    );
+  }
+
+  user(userId: string): PublicUser | undefined {
+    return this.users.get(userId);
+  }
+
+  nameOf(userId: string): string {
+    if (userId === this.me) return 'You';
+    const u = this.users.get(userId);
+    return u ? (u.displayName ?? u.username) : '…';
+  }
+
+  /** Looks a user up by username; null when there is no such (discoverable) user. */
+  async findUser(username: string): Promise<PublicUser | null> {
+    const name = username.trim().replace(/^@/, '');
+    if (!name) return null;
+    try {
+      const user = await this.client.lookupUser(name);
+      this.users.set(user.id, user);
+      return user;
+    } catch {
+      return null;
+    }
+  }
+
+  // --- conversations --------------------------------------------------------------------
+  titleOf(conv: Conversation): string {
+    if (conv.title) return conv.title;
+    const others = conv.members.filter((id) => id !== this.me);
+    if (conv.kind === 'direct') return others[0] ? this.nameOf(others[0]) : 'Just you';
+    if (others.length === 0) return 'Just you';
+    return others.map((id) => this.nameOf(id)).join(', ');
+  }
+
+  /** The other person of a direct conversation. */
+  peerOf(conv: Conversation): string | null {
+    if (conv.kind !== 'direct') return null;
+    return conv.members.find((id) => id !== this.me) ?? null;
+  }
+
+  unreadOf(conv: Conversation): number {
+    const ex = conv as ConversationExtras;
+    if (typeof ex.unreadCount === 'number') return ex.unreadCount;
+    if (conv.membership.state !== 'active') return 0;
+    // Before exact counts: the entries after the read cursor that are someone else's messages.
+    const list = this.messages.get(conv.id) ?? [];
+    const loaded = list.filter((m) => m.seq > conv.membership.readSeq);
+    const firstLoaded = list[0]?.seq ?? conv.lastSeq + 1;
+    const notLoaded = Math.max(0, Math.min(firstLoaded - 1, conv.lastSeq) - conv.membership.readSeq);
+    return notLoaded + loaded.filter((m) => m.senderId !== this.me && m.type !== 'system').length;
+  }
+
+  isMuted(conv: Conversation): boolean {
+    return (conv as ConversationExtras).muted === true;
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const c of this.conversations) if (!this.isMuted(c)) n += this.unreadOf(c);
+    return n;
+  }
+
+  lastMessageOf(conv: Conversation): Message | null {
+    const list = this.messages.get(conv.id);
+    const last = list?.[list.length - 1] ?? null;
+    const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage ?? null;
+    if (preview && (!last || preview.seq > last.seq)) return preview;
+    return last;
+  }
+
+  async open(conversationId: string | null): Promise<void> {
+    this.openId = conversationId;
+    this.changed();
+    if (!conversationId) return;
+    if (!this.messages.has(conversationId) || !this.loadedHistory.has(conversationId)) {
+      const cached = await this.client.messages(conversationId);
+      const have = this.messages.get(conversationId) ?? [];
+      const merged = new Map<number, Message>();
+      for (const m of [...cached, ...have]) merged.set(m.seq, m);
+      this.messages.set(
+        conversationId,
+        [...merged.values()].sort((a, b) => a.seq - b.seq),
+      );
+      this.loadedHistory.add(conversationId);
+      this.changed();
+      if (merged.size < 30) await this.loadOlder(conversationId);
+    }
+    this.markOpenRead();
+  }
+
+  messagesOf(conversationId: string): Message[] {
+    return this.messages.get(conversationId) ?? [];
+  }
+
+  /** Whether older history than what is loaded exists. */
+  hasOlder(conversationId: string): boolean {
+    const conv = this.conversations.find((c) => c.id === conversationId);
+    const first = this.messages.get(conversationId)?.[0];
+    if (!conv) return false;
+    const start = Math.max(1, conv.membership.joinedSeq);
+    return first ? first.seq > start : conv.lastSeq >= start;
+  }
+
+  async loadOlder(conversationId: string): Promise<number> {
+    if (this.state.status !== 'online') return 0;
+    try {
+      const older = await this.client.loadOlder(conversationId, 50);
+      if (older.length === 0) return 0;
+      const list = this.messages.get(conversationId) ?? [];
+      const seen = new Set(list.map((m) => m.seq));
+      this.messages.set(
+        conversationId,
+        [...older.filter((m) => !seen.has(m.seq)), ...list].sort((a, b) => a.seq - b.seq),
+      );
+      this.changed();
+      return older.length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Marks the open conversation read when the tab is visible. */
+  markOpenRead(): void {
+    const id = this.openId;
+    if (!id || (typeof document !== 'undefined' && document.hidden)) return;
+    const conv = this.conversations.find((c) => c.id === id);
+    if (!conv || conv.membership.state !== 'active') return;
+    const last = this.messages.get(id)?.at(-1)?.seq ?? conv.lastSeq;
+    if (last <= conv.membership.readSeq) return;
+    const updated = { ...conv, membership: { ...conv.membership, readSeq: last } } as ConversationExtras;
+    if (typeof updated.unreadCount === 'number') updated.unreadCount = 0;
+    this.putConversation(updated);
+    this.changed();
+    this.client.markRead(id, last).catch(() => undefined);
+  }
+
+  // --- sending --------------------------------------------------------------------------
+  send(conversationId: string, text: string, replyTo?: string): void {
+    const clientMsgId = newClientMsgId();
+    const item: PendingSend = {
+      clientMsgId,
+      conversationId,
+      msgType: 'text',
+      body: { text },
+      createdAt: Date.now(),
+      ...(replyTo && { replyTo }),
+    };
+    this.track(
+      item,
+      this.client.sendText(conversationId, text, { clientMsgId, ...(replyTo && { replyTo }) }),
+    );
+    this.changed();
+  }
+
+  private track(item: PendingSend, done: Promise<SendResult>): void {
+    this.pending.set(item.clientMsgId, item);
+    done.then(
+      (result) => {
+        // Stored. Its log entry may still be on its way: keep showing the bubble until it is in.
+        const have = this.messages.get(item.conversationId)?.some((m) => m.seq === result.seq);
+        if (have || !this.pending.has(item.clientMsgId)) this.pending.delete(item.clientMsgId);
+        else this.stored.add(item.clientMsgId);
+        this.changed();
+      },
+      (err: { code?: string; message?: string }) => {
+        this.pending.delete(item.clientMsgId);
+        this.failed.set(item.clientMsgId, {
+          item,
+          code: err.code ?? 'error',
+          message: err.message ?? String(err),
+        });
+        this.changed();
+      },
+    );
+  }
+
+  /** Whether a pending send is already stored (its entry not yet received). */
+  isStored(clientMsgId: string): boolean {
+    return this.stored.has(clientMsgId);
+  }
+
+  pendingIn(conversationId: string): PendingSend[] {
+    return [...this.pending.values()]
+      .filter((p) => p.conversationId === conversationId)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  failedIn(conversationId: string): FailedSend[] {
+    return [...this.failed.values()].filter((f) => f.item.conversationId === conversationId);
+  }
+
+  retry(clientMsgId: string): void {
+    const f = this.failed.get(clientMsgId);
+    if (!f) return;
+    this.failed.delete(clientMsgId);
+    const text = (f.item.body as { text?: string }).text ?? '';
+    this.send(f.item.conversationId, text, f.item.replyTo);
+  }
+
+  discard(clientMsgId: string): void {
+    this.failed.delete(clientMsgId);
+    this.changed();
+  }
+
+  async startDirect(userId: string): Promise<Conversation> {
+    const conv = await this.client.openDirect(userId);
+    this.putConversation(conv);
+    this.changed();
+    return conv;
+  }
+
+  rememberUser(user: PublicUser): void {
+    this.users.set(user.id, user);
+    this.changed();
+  }
+
+  async addMembers(conversationId: string, userIds: string[]): Promise<void> {
+    this.putConversation(await this.client.addMembers(conversationId, userIds));
+    this.changed();
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    this.putConversation(await this.client.removeMember(conversationId, userId));
+    this.changed();
+  }
+
+  async leave(conversationId: string): Promise<void> {
+    await this.client.leave(conversationId);
+    this.putConversation(await this.client.getConversation(conversationId));
+    this.changed();
+  }
+
+  async createGroup(title: string, members: string[]): Promise<Conversation> {
+    const conv = await this.client.createGroup({ ...(title && { title }), members });
+    this.putConversation(conv);
+    this.changed();
+    return conv;
+  }
+}
+
+/** The text a message shows in a preview or notification. */
+export function textOf(m: Message): string {
+  if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
+  if (m.type === 'custom') return 'Message';
+  return '';
+}

@@ -1,0 +1,405 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Message, PendingSend } from '@natter/client';
+import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
+import { Avatar } from './Avatar.js';
+import { ConversationInfoDialog } from './ConversationInfoDialog.js';
+import { clockTime, dayLabel } from './format.js';
+import { useModel } from './hooks.js';
+import { systemPreview } from './Sidebar.js';
+
+/** Messages put in the page at a time as the reader scrolls up. */
+const WINDOW_STEP = 80;
+
+/** Messages from one sender within this long of each other share one bubble group. */
+const GROUP_GAP_MS = 5 * 60_000;
+
+type Row =
+  | { kind: 'day'; key: string; label: string }
+  | { kind: 'system'; key: string; message: Message }
+  | { kind: 'unread'; key: string }
+  | { kind: 'group'; key: string; senderId: string; messages: Message[] };
+
+function buildRows(messages: Message[], readSeq: number, me: string): Row[] {
+  const rows: Row[] = [];
+  let day = '';
+  let unreadMarked = false;
+  for (const m of messages) {
+    const d = new Date(m.createdAt).toDateString();
+    if (d !== day) {
+      day = d;
+      rows.push({ kind: 'day', key: `day-${m.seq}`, label: dayLabel(m.createdAt) });
+    }
+    if (!unreadMarked && m.seq > readSeq && m.senderId !== me && m.type !== 'system') {
+      unreadMarked = true;
+      rows.push({ kind: 'unread', key: 'unread' });
+    }
+    if (m.type === 'system') {
+      rows.push({ kind: 'system', key: `s-${m.seq}`, message: m });
+      continue;
+    }
+    const last = rows[rows.length - 1];
+    const lastMessage = last?.kind === 'group' ? last.messages[last.messages.length - 1] : undefined;
+    if (
+      last?.kind === 'group' &&
+      last.senderId === m.senderId &&
+      lastMessage &&
+      m.createdAt - lastMessage.createdAt < GROUP_GAP_MS
+    ) {
+      last.messages.push(m);
+    } else {
+      rows.push({ kind: 'group', key: `g-${m.seq}`, senderId: m.senderId, messages: [m] });
+    }
+  }
+  return rows;
+}
+
+export function ChatView({
+  model,
+  conversationId,
+  onBack,
+}: {
+  model: ChatModel;
+  conversationId: string;
+  onBack: (() => void) | null;
+}) {
+  useModel(model);
+  const conv = model.conversations.find((c) => c.id === conversationId);
+  const all = model.messagesOf(conversationId);
+  // Only the newest part of a long history is in the page; scrolling up shows more (then fetches).
+  const [windowSize, setWindowSize] = useState(() => {
+    const read = conv?.membership.readSeq ?? 0;
+    return Math.max(WINDOW_STEP, all.filter((m) => m.seq > read).length + 20);
+  });
+  const messages = all.length > windowSize ? all.slice(all.length - windowSize) : all;
+  const pending = model.pendingIn(conversationId);
+  const failed = model.failedIn(conversationId);
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const loadingOlder = useRef(false);
+  const heightBeforeOlder = useRef<number | null>(null);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [info, setInfo] = useState(false);
+  // The read cursor when the chat was opened: the "new messages" line stays where it was.
+  const [readAtOpen] = useState(() => conv?.membership.readSeq ?? 0);
+
+  const count = messages.length + pending.length + failed.length;
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (heightBeforeOlder.current !== null) {
+      // Older history was put above: keep what the reader was looking at in place.
+      el.scrollTop += el.scrollHeight - heightBeforeOlder.current;
+      heightBeforeOlder.current = null;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [count, messages[0]?.seq]);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    // Open at the first unread message when there is one, else at the end.
+    const marker = el.querySelector('.unread-marker');
+    if (marker) {
+      (marker as HTMLElement).scrollIntoView({ block: 'start' });
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    } else el.scrollTop = el.scrollHeight;
+  }, [conversationId, messages.length > 0]);
+
+  async function onScroll() {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (atBottom.current) model.markOpenRead();
+    if (el.scrollTop >= 200 || loadingOlder.current) return;
+    if (messages.length < all.length) {
+      heightBeforeOlder.current = el.scrollHeight;
+      setWindowSize((w) => w + WINDOW_STEP);
+    } else if (model.hasOlder(conversationId)) {
+      loadingOlder.current = true;
+      heightBeforeOlder.current = el.scrollHeight;
+      const n = await model.loadOlder(conversationId);
+      if (n === 0) heightBeforeOlder.current = null;
+      else setWindowSize((w) => w + n);
+      loadingOlder.current = false;
+    }
+  }
+
+  if (!conv) return <section class="chat empty-chat">Conversation not found.</section>;
+  const title = model.titleOf(conv);
+  const peer = model.peerOf(conv);
+  const rows = buildRows(messages, readAtOpen, model.me);
+  const byId = new Map(all.map((m) => [m.id, m]));
+  const subtitle =
+    conv.kind === 'group'
+      ? `${conv.members.length} members`
+      : peer
+        ? `@${model.user(peer)?.username ?? ''}`
+        : '';
+  const canSend = conv.membership.state === 'active';
+
+  return (
+    <section class="chat" aria-label={`Chat with ${title}`}>
+      <header class="chat-head">
+        {onBack && (
+          <button class="icon-button" onClick={onBack} aria-label="Back to conversations">
+            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+              <path fill="currentColor" d="M20 11H7.83l5.59-5.59L12 4l-8 8 8 8 1.41-1.41L7.83 13H20z" />
+            </svg>
+          </button>
+        )}
+        <button
+          class="chat-title-button"
+          onClick={() => setInfo(true)}
+          aria-label={`${conv.kind === 'group' ? 'Group' : 'Contact'} info: ${title}`}
+        >
+          <Avatar id={peer ?? conv.id} name={title} size={36} group={conv.kind === 'group'} />
+          <span class="chat-title">
+            <h2>{title}</h2>
+            <span class="chat-subtitle">{subtitle}</span>
+          </span>
+        </button>
+      </header>
+      {info && <ConversationInfoDialog model={model} conv={conv} onClose={() => setInfo(false)} />}
+      <div
+        class="messages"
+        ref={scroller}
+        onScroll={() => void onScroll()}
+        role="log"
+        aria-live="polite"
+        aria-label="Messages"
+      >
+        {(messages.length < all.length || model.hasOlder(conversationId)) && (
+          <div class="history-hint">Scroll up for older messages</div>
+        )}
+        {rows.map((row) => {
+          switch (row.kind) {
+            case 'day':
+              return (
+                <div key={row.key} class="day-separator" role="separator">
+                  <span>{row.label}</span>
+                </div>
+              );
+            case 'unread':
+              return (
+                <div key={row.key} class="unread-marker" role="separator">
+                  <span>New messages</span>
+                </div>
+              );
+            case 'system':
+              return (
+                <div key={row.key} class="system-entry">
+                  {systemPreview(model, row.message.body)}
+                </div>
+              );
+            case 'group':
+              return (
+                <MessageGroup
+                  key={row.key}
+                  model={model}
+                  senderId={row.senderId}
+                  messages={row.messages}
+                  byId={byId}
+                  group={conv.kind === 'group'}
+                  onReply={setReplyTo}
+                />
+              );
+          }
+        })}
+        {pending.map((p) => (
+          <PendingBubble key={p.clientMsgId} item={p} stored={model.isStored(p.clientMsgId)} />
+        ))}
+        {failed.map((f) => (
+          <FailedBubble key={f.item.clientMsgId} failed={f} model={model} />
+        ))}
+      </div>
+      {canSend ? (
+        <Composer
+          replyTo={replyTo}
+          replyName={replyTo ? model.nameOf(replyTo.senderId) : ''}
+          onCancelReply={() => setReplyTo(null)}
+          onSend={(text) => {
+            model.send(conversationId, text, replyTo?.id);
+            setReplyTo(null);
+            atBottom.current = true;
+          }}
+        />
+      ) : (
+        <div class="composer composer-disabled">You are no longer a member of this conversation.</div>
+      )}
+    </section>
+  );
+}
+
+function MessageGroup({
+  model,
+  senderId,
+  messages,
+  byId,
+  group,
+  onReply,
+}: {
+  model: ChatModel;
+  senderId: string;
+  messages: Message[];
+  byId: Map<string, Message>;
+  group: boolean;
+  onReply: (m: Message) => void;
+}) {
+  const mine = senderId === model.me;
+  const name = model.nameOf(senderId);
+  return (
+    <div class={`message-group${mine ? ' mine' : ''}`}>
+      {!mine && group && <Avatar id={senderId} name={name} size={32} />}
+      <div class="bubbles">
+        {!mine && group && <div class="sender-name">{name}</div>}
+        {messages.map((m) => {
+          const quoted = m.replyTo ? byId.get(m.replyTo) : undefined;
+          return (
+            <div key={m.id} class="bubble" data-seq={m.seq}>
+              {m.replyTo && (
+                <div class="quote">
+                  <span class="quote-name">{quoted ? model.nameOf(quoted.senderId) : 'Reply'}</span>
+                  <span class="quote-text">{quoted ? textOf(quoted) : 'an earlier message'}</span>
+                </div>
+              )}
+              <span class="text">{textOf(m)}</span>
+              <span class="meta">
+                <time dateTime={new Date(m.createdAt).toISOString()}>{clockTime(m.createdAt)}</time>
+                {mine && (
+                  <span class="tick" aria-label="Sent" title="Sent">
+                    ✓
+                  </span>
+                )}
+              </span>
+              <button
+                class="reply-button"
+                onClick={() => onReply(m)}
+                aria-label={`Reply to ${name}`}
+                title="Reply"
+              >
+                ↩
+              </button>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function PendingBubble({ item, stored }: { item: PendingSend; stored: boolean }) {
+  return (
+    <div class="message-group mine">
+      <div class="bubbles">
+        <div class="bubble pending" data-client-msg-id={item.clientMsgId}>
+          <span class="text">{(item.body as { text?: string }).text ?? ''}</span>
+          <span class="meta">
+            {stored ? (
+              <span class="tick" aria-label="Sent" title="Sent">
+                ✓
+              </span>
+            ) : (
+              <span class="clock" role="img" aria-label="Waiting to send" title="Waiting to send">
+                <svg viewBox="0 0 24 24" width="12" height="12" aria-hidden="true">
+                  <path
+                    fill="currentColor"
+                    d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zm.5-13H11v6l5.2 3.2.8-1.3-4.5-2.7z"
+                  />
+                </svg>
+              </span>
+            )}
+          </span>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function FailedBubble({ failed, model }: { failed: FailedSend; model: ChatModel }) {
+  return (
+    <div class="message-group mine">
+      <div class="bubbles">
+        <div class="bubble failed" role="alert">
+          <span class="text">{(failed.item.body as { text?: string }).text ?? ''}</span>
+          <span class="failure">
+            Not sent: {failed.message}
+            <button class="link" onClick={() => model.retry(failed.item.clientMsgId)}>
+              Retry
+            </button>
+            <button class="link" onClick={() => model.discard(failed.item.clientMsgId)}>
+              Delete
+            </button>
+          </span>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Composer({
+  onSend,
+  replyTo,
+  replyName,
+  onCancelReply,
+}: {
+  onSend: (text: string) => void;
+  replyTo: Message | null;
+  replyName: string;
+  onCancelReply: () => void;
+}) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (replyTo) input.current?.focus();
+  }, [replyTo]);
+
+  function submit() {
+    const t = text.trim();
+    if (!t) return;
+    onSend(t);
+    setText('');
+  }
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      {replyTo && (
+        <div class="replying">
+          <span>
+            Replying to <strong>{replyName}</strong>: {textOf(replyTo)}
+          </span>
+          <button type="button" class="icon-button" onClick={onCancelReply} aria-label="Cancel reply">
+            ✕
+          </button>
+        </div>
+      )}
+      <div class="composer-row">
+        <textarea
+          ref={input}
+          rows={1}
+          placeholder="Write a message"
+          aria-label="Message"
+          value={text}
+          maxLength={8000}
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              submit();
+            } else if (e.key === 'Escape' && replyTo) onCancelReply();
+          }}
+        />
+        <button class="send" type="submit" aria-label="Send" disabled={!text.trim()}>
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+            <path fill="currentColor" d="M2 21l21-9L2 3v7l15 2-15 2z" />
+          </svg>
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,120 @@
+import { useState } from 'preact/hooks';
+import type { Conversation } from '@natter/client';
+import type { ChatModel } from '../lib/model.js';
+import { Avatar } from './Avatar.js';
+import { Dialog } from './Dialog.js';
+
+/** Who is in the conversation; for groups: add people, remove them (owner/admin), leave. */
+export function ConversationInfoDialog({
+  model,
+  conv,
+  onClose,
+}: {
+  model: ChatModel;
+  conv: Conversation;
+  onClose: () => void;
+}) {
+  const [username, setUsername] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const isGroup = conv.kind === 'group';
+  const myRole = conv.membership.role;
+  const canManage =
+    isGroup && conv.membership.state === 'active' && (myRole === 'owner' || myRole === 'admin');
+
+  async function run(f: () => Promise<unknown>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function add(e: Event) {
+    e.preventDefault();
+    await run(async () => {
+      const user = await model.findUser(username);
+      if (!user) throw new Error(`No user called “${username.trim()}”.`);
+      await model.addMembers(conv.id, [user.id]);
+      setUsername('');
+    });
+  }
+
+  return (
+    <Dialog title={isGroup ? 'Group info' : 'Contact info'} onClose={onClose}>
+      <section class="dialog-body" aria-labelledby="members-title">
+        <h3 id="members-title">{isGroup ? `${conv.members.length} members` : 'People'}</h3>
+        <ul class="member-list">
+          {conv.members.map((id) => {
+            const u = model.user(id);
+            const name = model.nameOf(id);
+            return (
+              <li key={id}>
+                <span>
+                  <Avatar id={id} name={u ? (u.displayName ?? u.username) : name} size={32} />
+                  <span>
+                    {name}
+                    {u && <span class="role"> @{u.username}</span>}
+                    {id === model.me && isGroup && <span class="role"> · {myRole}</span>}
+                  </span>
+                </span>
+                {canManage && id !== model.me && (
+                  <button
+                    disabled={busy}
+                    onClick={() => void run(() => model.removeMember(conv.id, id))}
+                    aria-label={`Remove ${name}`}
+                  >
+                    Remove
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+      {isGroup && conv.membership.state === 'active' && (
+        <form class="dialog-body" onSubmit={add}>
+          <label>
+            Add people by username
+            <span class="inline-row">
+              <input
+                value={username}
+                onInput={(e) => setUsername(e.currentTarget.value)}
+                placeholder="username"
+                autoComplete="off"
+              />
+              <button type="submit" disabled={busy || !username.trim()}>
+                Add
+              </button>
+            </span>
+          </label>
+        </form>
+      )}
+      {error && (
+        <p class="form-error dialog-body" role="alert">
+          {error}
+        </p>
+      )}
+      {isGroup && conv.membership.state === 'active' && (
+        <div class="dialog-body">
+          <button
+            class="danger"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                await model.leave(conv.id);
+                onClose();
+              })
+            }
+          >
+            Leave group
+          </button>
+        </div>
+      )}
+    </Dialog>
+  );
+}

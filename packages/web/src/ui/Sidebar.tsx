@@ -1,0 +1,158 @@
+import { useState } from 'preact/hooks';
+import type { Conversation } from '@natter/client';
+import { textOf, type ChatModel } from '../lib/model.js';
+import { Avatar } from './Avatar.js';
+import { listTime } from './format.js';
+
+export function Sidebar({
+  model,
+  onOpen,
+  onNew,
+  onSettings,
+}: {
+  model: ChatModel;
+  onOpen: (id: string) => void;
+  onNew: () => void;
+  onSettings: () => void;
+}) {
+  const [query, setQuery] = useState('');
+  const q = query.trim().toLowerCase();
+  const list = model.conversations.filter(
+    (c) => c.membership.state === 'active' || model.messagesOf(c.id).length > 0 || c.id === model.openId,
+  );
+  const shown = q ? list.filter((c) => model.titleOf(c).toLowerCase().includes(q)) : list;
+  const me = model.user(model.me);
+  const myName = me ? (me.displayName ?? me.username) : '';
+
+  return (
+    <nav class="sidebar" aria-label="Conversations">
+      <header class="sidebar-head">
+        <div class="me">
+          <Avatar id={model.me} name={myName || '?'} size={32} />
+          <span class="me-name">{myName}</span>
+        </div>
+        <div class="head-actions">
+          <button class="icon-button" onClick={onNew} aria-label="New chat" title="New chat">
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+              <path fill="currentColor" d="M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z" />
+            </svg>
+          </button>
+          <button class="icon-button" onClick={onSettings} aria-label="Settings" title="Settings">
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+              <path
+                fill="currentColor"
+                d="M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.7a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.5 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1c.5.4 1.1.8 1.7 1L11 21h4l.4-2.7c.6-.3 1.2-.6 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z"
+              />
+            </svg>
+          </button>
+        </div>
+      </header>
+      <div class="search">
+        <input
+          type="search"
+          placeholder="Search chats"
+          aria-label="Search chats"
+          value={query}
+          onInput={(e) => setQuery(e.currentTarget.value)}
+        />
+      </div>
+      <ul class="conversation-list">
+        {shown.map((c) => (
+          <ConversationRow key={c.id} model={model} conv={c} active={c.id === model.openId} onOpen={onOpen} />
+        ))}
+        {shown.length === 0 && (
+          <li class="list-empty">
+            {q
+              ? 'No chat matches your search.'
+              : model.synced
+                ? 'No conversations yet. Start one with the + button.'
+                : 'Loading…'}
+          </li>
+        )}
+      </ul>
+    </nav>
+  );
+}
+
+function ConversationRow({
+  model,
+  conv,
+  active,
+  onOpen,
+}: {
+  model: ChatModel;
+  conv: Conversation;
+  active: boolean;
+  onOpen: (id: string) => void;
+}) {
+  const title = model.titleOf(conv);
+  const last = model.lastMessageOf(conv);
+  const unread = model.unreadOf(conv);
+  const muted = model.isMuted(conv);
+  const mentioned = (conv as Conversation & { mentioned?: boolean }).mentioned === true;
+  let preview = last ? textOf(last) : '';
+  if (last && last.type === 'system') preview = systemPreview(model, last.body);
+  else if (last && conv.kind === 'group' && last.senderId !== model.me)
+    preview = `${model.nameOf(last.senderId)}: ${preview}`;
+  else if (last && last.senderId === model.me) preview = `You: ${preview}`;
+  const peer = model.peerOf(conv);
+  return (
+    <li>
+      <button
+        class={`conversation${active ? ' active' : ''}${muted ? ' muted' : ''}`}
+        onClick={() => onOpen(conv.id)}
+        aria-current={active ? 'true' : undefined}
+        data-conversation-id={conv.id}
+      >
+        <Avatar id={peer ?? conv.id} name={title} group={conv.kind === 'group'} />
+        <span class="conversation-main">
+          <span class="conversation-top">
+            <span class="conversation-title">{title}</span>
+            <span class="conversation-time">{listTime(model.activity(conv))}</span>
+          </span>
+          <span class="conversation-bottom">
+            <span class="conversation-preview">
+              {preview || (conv.membership.state === 'left' ? 'You left this conversation' : '')}
+            </span>
+            {mentioned && (
+              <span class="mention-badge" aria-label="You were mentioned">
+                @
+              </span>
+            )}
+            {unread > 0 && (
+              <span class={`unread-badge${muted ? ' muted' : ''}`} aria-label={`${unread} unread`}>
+                {unread > 99 ? '99+' : unread}
+              </span>
+            )}
+          </span>
+        </span>
+      </button>
+    </li>
+  );
+}
+
+export function systemPreview(model: ChatModel, body: unknown): string {
+  const b = body as {
+    event?: string;
+    by?: string;
+    userId?: string;
+    userIds?: string[];
+    title?: string | null;
+    role?: string;
+  };
+  const who = (id: string | undefined) => (id ? model.nameOf(id) : 'Someone');
+  switch (b.event) {
+    case 'conversation.created':
+      return b.title ? `${who(b.by)} created “${b.title}”` : `${who(b.by)} started the conversation`;
+    case 'member.joined':
+      return `${who(b.by)} added ${(b.userIds ?? []).map((id) => model.nameOf(id)).join(', ')}`;
+    case 'member.removed':
+      return `${who(b.by)} removed ${who(b.userId)}`;
+    case 'member.left':
+      return `${who(b.userId)} left`;
+    case 'member.role':
+      return `${who(b.by)} made ${who(b.userId)} ${b.role === 'admin' ? 'an admin' : 'a member'}`;
+    default:
+      return 'Conversation updated';
+  }
+}
