@@ -151,7 +151,7 @@ export function ChatView({
         <button
           class="chat-title-button"
           onClick={() => setInfo(true)}
-          aria-label={`${conv.kind === 'group' ? 'Group' : 'Contact'} info: ${title}`}
+          title={conv.kind === 'group' ? 'Group info' : 'Contact info'}
         >
           <Avatar id={peer ?? conv.id} name={title} size={36} group={conv.kind === 'group'} />
           <span class="chat-title">
