@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+import { presenceGetFrame, presenceVisibilityFrame, typingFrame, type PresencePush, type PresenceResultData, type TypingPush } from './presence.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -103,6 +104,9 @@ export const clientFrameSchemas = {
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
+  typing: typingFrame,
+  'presence.get': presenceGetFrame,
+  'presence.setVisible': presenceVisibilityFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -111,7 +115,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData {
+export interface ResultData extends PresenceResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -139,4 +143,8 @@ export type ServerFrame =
    * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
    * Nothing is lost — everything is in the store — but it will not arrive by itself.
    */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** Someone in a conversation started or stopped typing (docs/presence.md). */
+  | TypingPush
+  /** A user you share a direct conversation with came online or went offline (docs/presence.md). */
+  | PresencePush;

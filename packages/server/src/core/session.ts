@@ -20,6 +20,8 @@ import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Messaging } from './messaging.js';
+import type { PresenceService } from './presence/presence.js';
+import type { Typing } from './presence/typing.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -38,6 +40,8 @@ export interface SessionDeps {
   /** Authenticated connections per user (WS_MAX_PER_USER). */
   userConnections: ConnectionCaps;
   hooks: SessionHooks;
+  typing: Typing;
+  presence: PresenceService;
 }
 
 type State =
@@ -176,6 +180,12 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
       case 'conversation.setRole':
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
+      case 'typing':
+        return this.deps.typing.typing(state.attachment, frame.conversationId, frame.state);
+      case 'presence.get':
+        return { users: await this.deps.presence.query(userId, frame.userIds) };
+      case 'presence.setVisible':
+        return this.deps.presence.setVisible(userId, frame.visible);
     }
   }
 
@@ -212,6 +222,8 @@ export class Session {
       return undefined;
     }
     this.state = { kind: 'open', attachment };
+    // Not awaited: the answer does not wait for presence (it never throws).
+    void this.deps.presence.connected(claims.userId);
     // Nothing waits for auth any more: do not keep its promise (and result) per connection.
     this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
@@ -233,6 +245,7 @@ export class Session {
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);
+      void this.deps.presence.disconnected(state.attachment.userId);
       await this.deps.delivery.detach(state.attachment);
       // What the device acked reaches the store now, not a timer's tick later.
       await this.deps.messaging.cursors.deviceGone(state.attachment.deviceId);
@@ -257,6 +270,10 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'conversation.removeMember': 'write',
   'conversation.leave': 'write',
   'conversation.setRole': 'write',
+  // Typing reads the store only for a conversation not routed here; its own limit is in Typing.
+  typing: 'write',
+  'presence.get': 'read',
+  'presence.setVisible': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -38,6 +38,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/me/password': { summary: 'Change password (revokes the other devices)', tag: 'me', auth: 'bearer', ok: 204, body: s.passwordBody },
   'GET /v1/me/devices': { summary: "The caller's devices", tag: 'me', auth: 'bearer', ok: 200 },
   'DELETE /v1/me/devices/:id': { summary: 'Revoke one of the caller\'s devices', tag: 'me', auth: 'bearer', ok: 204, params: s.idParam },
+  'PUT /v1/me/presence': { summary: "Show or hide the caller's presence (online, last seen)", tag: 'me', auth: 'bearer', ok: 200, body: s.presenceBody },
   'GET /v1/users/:id': { summary: "Another user's public profile", tag: 'me', auth: 'bearer', ok: 200, params: s.idParam },
   'GET /v1/sync': { summary: 'Conversations changed since a sync token', tag: 'conversations', auth: 'bearer', ok: 200, query: s.syncQuery },
   'POST /v1/conversations': { summary: 'Create a group', tag: 'conversations', auth: 'bearer', ok: 201, body: s.groupBody },

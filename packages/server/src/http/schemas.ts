@@ -58,4 +58,5 @@ export const historyQuery = z.object({
 });
 export const syncQuery = z.object({ since: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(LIMITS.pageSize).optional() });
 export const seqBody = z.object({ seq: seqNum });
+export const presenceBody = z.object({ visible: z.boolean() });
 

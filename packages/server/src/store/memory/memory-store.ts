@@ -28,6 +28,7 @@ import type {
   NewMessage,
   NewUser,
   PageQuery,
+  PresenceAudience,
   RotateOutcome,
   Store,
   SyncPage,
@@ -36,6 +37,7 @@ import type {
 import * as accounts from './accounts.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
+import * as presence from './presence.js';
 import * as sync from './sync.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
 
@@ -179,5 +181,23 @@ export class MemoryStore implements Store {
 
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     return sync.changesSince(this.open, userId, sinceVersion, limit);
+  }
+
+  // --- presence -----------------------------------------------------------------------------
+
+  async getPresenceVisible(userId: string): Promise<boolean> {
+    return presence.getPresenceVisible(this.open, userId);
+  }
+
+  async setPresenceVisible(userId: string, visible: boolean): Promise<void> {
+    presence.setPresenceVisible(this.open, userId, visible);
+  }
+
+  async presencePeers(userId: string): Promise<string[]> {
+    return presence.presencePeers(this.open, userId);
+  }
+
+  async presenceAudience(viewerId: string, userIds: string[]): Promise<PresenceAudience[]> {
+    return presence.presenceAudience(this.open, viewerId, userIds);
   }
 }

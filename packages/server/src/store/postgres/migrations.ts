@@ -119,4 +119,15 @@ UPDATE conversations SET version = 0 WHERE version <> 0;
 UPDATE members SET version = 0 WHERE version <> 0;
 `,
   },
+  {
+    version: 8,
+    name: 'presence visibility per user (issue 21: typing and presence)',
+    // A row only for users who changed it: no row means visible. Online state is never stored.
+    sql: `
+CREATE TABLE presence_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  visible BOOLEAN NOT NULL
+);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import { PgAccounts } from './accounts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
+import { PgPresence } from './presence.js';
 import { PgSync } from './sync.js';
 
 export type { PostgresStoreOptions } from './db.js';
@@ -24,6 +25,7 @@ export class PostgresStore implements Store {
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
+  private readonly presence: PgPresence;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -31,6 +33,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
+    this.presence = new PgPresence(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -71,4 +74,9 @@ export class PostgresStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.presence.getPresenceVisible(...a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
+  presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
 }

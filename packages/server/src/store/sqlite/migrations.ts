@@ -126,4 +126,15 @@ CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'presence visibility per user (issue 21: typing and presence)',
+    // A row only for users who changed it: no row means visible. Online state is never stored.
+    sql: `
+CREATE TABLE presence_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  visible INTEGER NOT NULL CHECK (visible IN (0, 1))
+) STRICT, WITHOUT ROWID;
+`,
+  },
 ];

@@ -13,6 +13,7 @@ import { SqliteAccounts } from './accounts.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
+import { SqlitePresence } from './presence.js';
 import { prepareStatements } from './statements.js';
 import { SqliteSync } from './sync.js';
 
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
+  private readonly presence: SqlitePresence;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
+    this.presence = new SqlitePresence(this.db);
   }
 
   private migrate(): void {
@@ -132,4 +135,9 @@ export class SqliteStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.presence.getPresenceVisible(...a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
+  presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
 }

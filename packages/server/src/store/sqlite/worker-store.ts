@@ -204,6 +204,10 @@ export class SqliteWorkerStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.call('ackDeliveredMany', a);
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.call('getPresenceVisible', a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.call('setPresenceVisible', a);
+  presencePeers: Store['presencePeers'] = (...a) => this.call('presencePeers', a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.call('presenceAudience', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
