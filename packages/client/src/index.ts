@@ -4,3 +4,4 @@ export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type * from '@natter/protocol';
+export { TYPING_RESEND_MS, type TypingEvent } from './presence.js';
