@@ -25,6 +25,7 @@ import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
+import { presenceContract } from './store/presence.js';
 import { syncContract } from './store/sync.js';
 import { viewsContract } from './store/views.js';
 
@@ -48,5 +49,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    presenceContract(t);
   });
 }
