@@ -111,7 +111,10 @@ export class PresenceService {
         await this.eph.addMember(set, this.options.processId, this.options.ttlMs);
       } else {
         const before = await this.eph.members(set);
-        await this.eph.addMember(set, this.options.processId, this.options.ttlMs);
+        await Promise.all([
+          this.eph.addMember(set, this.options.processId, this.options.ttlMs),
+          this.eph.set(seenOf(userId), String(this.clock.now()), MAX_TTL_MS),
+        ]);
         if (before.length === 0 && this.local.has(userId)) await this.announce(userId, { userId, online: true, lastSeen: null });
       }
       // Gone again while this ran: its member must not outlive the grace period.
