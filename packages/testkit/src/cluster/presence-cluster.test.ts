@@ -133,3 +133,36 @@ describe.each(BACKENDS)('typing and presence across two processes on PostgreSQL 
     expect((await alice.getPresence([u2.userId]))[0]).toMatchObject({ online: true, lastSeen: null });
   }, 20_000);
 });
+
+describe('a NATS bus without JetStream', () => {
+  it('still starts, with presence and typing kept per process', { timeout: 30_000 }, async () => {
+    const { OwnDaemon } = await import('../reliability/own-services.js');
+    const nats = new OwnDaemon('nats');
+    await nats.start();
+    let node: TestServer | null = null;
+    const clients: NatterClient[] = [];
+    try {
+      const started = Date.now();
+      node = await startTestServer({ BUS_URL: nats.url, PRESENCE_GRACE_MS: 200 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const [u1, u2] = [await register(node.url), await register(node.url)];
+      const open = (token: string) => {
+        const c = new NatterClient({ url: node!.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory });
+        clients.push(c);
+        return c;
+      };
+      const alice = open(u1.accessToken);
+      await alice.connect();
+      const chat = await alice.openDirect(u2.userId);
+      const bob = open(u2.accessToken);
+      await bob.connect();
+      await until(() => alice.presenceOf(u2.userId)?.online === true);
+      await alice.typing(chat.id);
+      await until(() => bob.typists(chat.id).includes(u1.userId));
+    } finally {
+      for (const c of clients) c.close();
+      await node?.close();
+      await nats.destroy();
+    }
+  });
+});
