@@ -263,7 +263,8 @@ export class PresenceService {
 
   /**
    * Stops refreshing and takes this process out of the live set, so that other processes check
-   * its users at their next tick (those who reconnected elsewhere meanwhile stay online).
+   * its users at their next tick (those who reconnected elsewhere meanwhile stay online, without
+   * a second `online`).
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -273,7 +274,12 @@ export class PresenceService {
     this.leaving.clear();
     const users = [...this.local.keys()];
     try {
-      await Promise.all(users.map((u) => this.eph.removeMember(setOf(u), this.options.processId)));
+      // Kept for the grace period only: a user reconnecting elsewhere meanwhile is not announced
+      // again; the other processes count only live processes' members when they re-check.
+      const now = String(this.clock.now());
+      await Promise.all(
+        users.map((u) => Promise.all([this.eph.addMember(setOf(u), this.options.processId, this.options.graceMs), this.eph.set(seenOf(u), now, MAX_TTL_MS)])),
+      );
       await this.eph.removeMember(PROCS, this.options.processId);
     } catch (err) {
       this.hooks.onError(err, 'presence: leaving the live set');
