@@ -306,14 +306,15 @@ export class NatterClient extends Emitter<ClientEvents> {
    * conversation the user is a member of.
    */
   async typing(conversationId: string): Promise<void> {
-    if (!this.typingState.startDue(conversationId)) return;
-    await this.rpc(() => this.conn.request({ type: 'typing', conversationId, state: 'start' }));
+    // Offline, it is not queued: typing that arrives late is worse than none.
+    if (this.conn.current.status !== 'online' || !this.typingState.startDue(conversationId)) return;
+    await this.conn.request({ type: 'typing', conversationId, state: 'start' });
   }
 
   /** The user stopped typing (sent the message, cleared the box); sent only after a `start`. */
   async stopTyping(conversationId: string): Promise<void> {
-    if (!this.typingState.stopDue(conversationId)) return;
-    await this.rpc(() => this.conn.request({ type: 'typing', conversationId, state: 'stop' }));
+    if (!this.typingState.stopDue(conversationId) || this.conn.current.status !== 'online') return;
+    await this.conn.request({ type: 'typing', conversationId, state: 'stop' });
   }
 
   /** The users typing in the conversation now (as pushed, lapsing by themselves). */
