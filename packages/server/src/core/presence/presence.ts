@@ -165,9 +165,8 @@ export class PresenceService {
 
   /** Pushes `p` to the user's direct-conversation peers, unless the user hides presence (or `force`). */
   private async announce(userId: string, p: Presence, force = false): Promise<void> {
-    if (!force && !(await this.store.getPresenceVisible(userId))) return;
-    const peers = await this.store.presencePeers(userId);
-    if (peers.length > 0) await this.delivery.publishPresence(peers, p);
+    const [visible, peers] = await Promise.all([force || this.store.getPresenceVisible(userId), this.store.presencePeers(userId)]);
+    if (visible && peers.length > 0) await this.delivery.publishPresence(peers, p);
   }
 
   /**
