@@ -255,7 +255,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitDuration.observe(commitS);
   };
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
-  const typing = new Typing(delivery, store, clock, {
+  const typing = new Typing(delivery, events, store, clock, {
     ttlMs: config.TYPING_TTL_MS,
     maxFrames: config.TYPING_MAX_FRAMES,
     windowMs: config.TYPING_WINDOW_MS,
@@ -265,6 +265,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     ephemeral,
     store,
     delivery,
+    events,
     clock,
     { ttlMs: config.PRESENCE_TTL_MS, graceMs: config.PRESENCE_GRACE_MS, processId: randomBytes(8).toString('hex') },
     {

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, Message, Presence } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -68,10 +68,33 @@ export interface DeviceRevoked {
 }
 
 /**
- * Every event the core emits. Typing, presence and receipts join this union when they are built:
- * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
+ * A member started or stopped typing. Ephemeral: emitted when the frame is accepted (nothing is
+ * committed, nothing stored); delivery carries it to the other members' devices.
  */
-export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked;
+export interface TypingChanged {
+  type: 'typing.changed';
+  conversationId: string;
+  userId: string;
+  state: 'start' | 'stop';
+  /** How long a `start` shows at the receivers unless repeated. */
+  ttlMs: number;
+}
+
+/**
+ * A user came online or went offline as others see it (core/presence/). Ephemeral: emitted by the
+ * process that saw the change, never stored; `audience` are the users to tell (direct peers).
+ */
+export interface PresenceChanged {
+  type: 'presence.changed';
+  presence: Presence;
+  audience: string[];
+}
+
+/**
+ * Every event the core emits. Receipts join this union when they are built: a new member makes
+ * `switch (event.type)` in each subscriber fail to compile until handled.
+ */
+export type DomainEvent = MessageStored | MessageRetried | MembershipChanged | CursorMoved | DeviceRevoked | TypingChanged | PresenceChanged;
 
 /** A subscriber: runs after the commit; must not throw (its failures are its own to handle). */
 export type EventHandler = (event: DomainEvent) => Promise<void> | void;

@@ -14,7 +14,7 @@
  * const a = await delivery.attach(conn, userId, deviceId); // … later: await delivery.detach(a)
  */
 import { CLOSE_CODES, encodeFrame, type Presence } from '@natter/protocol';
-import { conversationTopic, isReconnectingBus, userTopic, type Bus } from '../../bus/bus.js';
+import { isReconnectingBus, type Bus } from '../../bus/bus.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
 import { outbound, type Connection, type OutboundFrame } from '../connection.js';
@@ -23,8 +23,6 @@ import {
   conversationFrame,
   decodeConversationEnvelope,
   decodeUserEnvelope,
-  encodeEphemeral,
-  encodeUserEnvelope,
   ownCopy,
   RESYNC_FRAME,
   type EphemeralEnvelope,
@@ -117,20 +115,6 @@ export class Delivery {
       if (envelope === null) void this.recovery.recheck(userId);
       else this.applyUserEnvelope([...set], envelope);
     }
-  }
-
-  /**
-   * Publishes a frame that is not a log entry (typing) to the conversation's devices on every
-   * process, except `exceptUserId`'s. At most once, never stored: a device that misses it misses it.
-   */
-  publishEphemeral(conversationId: string, exceptUserId: string, frameJson: string): Promise<void> {
-    return this.topics.publish(conversationTopic(conversationId), encodeEphemeral(exceptUserId, frameJson));
-  }
-
-  /** Pushes a user's presence to the devices of `toUserIds` on every process. Never throws. */
-  async publishPresence(toUserIds: string[], presence: Presence): Promise<void> {
-    const payload = encodeUserEnvelope({ k: 'presence', presence });
-    await Promise.all(toUserIds.map((u) => this.topics.publish(userTopic(u), payload)));
   }
 
   /** Writes a frame to the user's connections on this process only. */

@@ -13,6 +13,7 @@ import { MemoryStore } from '../../store/memory/memory-store.js';
 import type { Clock } from '../clock.js';
 import type { Connection, OutboundFrame } from '../connection.js';
 import { Delivery } from '../delivery/delivery.js';
+import { DomainEvents } from '../events.js';
 import { PresenceService } from './presence.js';
 
 const TTL = 3000;
@@ -50,7 +51,9 @@ async function setup() {
   const procs = ['p1', 'p2'].map((id) => {
     const clock = new ProcessClock();
     const delivery = new Delivery(broker.attach(), store, clock);
-    const presence = new PresenceService(space.attach(), store, delivery, clock, { ttlMs: TTL, graceMs: GRACE, processId: id }, { onError: (err) => { throw err; } });
+    const events = new DomainEvents();
+    events.subscribe((e) => delivery.publish(e));
+    const presence = new PresenceService(space.attach(), store, delivery, events, clock, { ttlMs: TTL, graceMs: GRACE, processId: id }, { onError: (err) => { throw err; } });
     return { clock, delivery, presence };
   });
   for (const p of procs) await p.presence.start();

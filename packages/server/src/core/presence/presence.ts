@@ -14,8 +14,9 @@
  * - value `seen:<user>`: when the user was last online, refreshed with the presence set, kept a day.
  *
  * Pushes: on a change (first connection anywhere → online; grace over with no connection left →
- * offline) the process that saw it sends a `presence` push to every user who shares a direct
- * conversation with the user (their user topics, over the Bus), unless the user hides presence.
+ * offline) the process that saw it emits a `presence.changed` domain event for every user who
+ * shares a direct conversation with the user, unless the user hides presence; delivery carries
+ * it to their devices (their user topics, over the Bus).
  *
  * Dead processes: a killed process announces nothing. Each process remembers whom its own users
  * were told is online (pushes and queries: the "watched" users). Every tick it reads the live
@@ -34,6 +35,7 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
 import { outbound } from '../connection.js';
 import type { Delivery } from '../delivery/delivery.js';
+import type { DomainEvents } from '../events.js';
 
 export interface PresenceOptions {
   /** Life of an entry nobody refreshes: how long a killed process's users may still look online. */
@@ -69,6 +71,11 @@ export class PresenceService {
   /** Watched users noted online since the last tick: checked at the next (their holder may be dead already). */
   private readonly fresh = new Set<string>();
   private liveProcs = new Set<string>();
+  /**
+   * Processes seen live before and missing since (dead, or closed), with when that was seen: their
+   * members may outlive their entry in the live set by up to a tick, and count for nobody.
+   */
+  private readonly gone = new Map<string, number>();
   private timer: { cancel(): void } | null = null;
   private closed = false;
 
@@ -76,6 +83,7 @@ export class PresenceService {
     private readonly eph: Ephemeral,
     private readonly store: Store,
     private readonly delivery: Delivery,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     readonly options: PresenceOptions,
     private readonly hooks: PresenceHooks,
@@ -110,7 +118,7 @@ export class PresenceService {
         this.leaving.delete(userId);
         await this.eph.addMember(set, this.options.processId, this.options.ttlMs);
       } else {
-        const before = await this.eph.members(set);
+        const before = this.holders(await this.eph.members(set));
         await Promise.all([
           this.eph.addMember(set, this.options.processId, this.options.ttlMs),
           this.eph.set(seenOf(userId), String(this.clock.now()), MAX_TTL_MS),
@@ -156,7 +164,7 @@ export class PresenceService {
   private async graceOver(userId: string, since: number): Promise<void> {
     if (this.local.has(userId) || this.closed) return;
     try {
-      const others = (await this.eph.members(setOf(userId))).filter((m) => m !== this.options.processId);
+      const others = this.holders(await this.eph.members(setOf(userId))).filter((m) => m !== this.options.processId);
       if (others.length === 0 && !this.local.has(userId)) await this.announce(userId, { userId, online: false, lastSeen: since });
     } catch (err) {
       this.hooks.onError(err, 'presence: marking a user offline');
@@ -166,7 +174,7 @@ export class PresenceService {
   /** Pushes `p` to the user's direct-conversation peers, unless the user hides presence (or `force`). */
   private async announce(userId: string, p: Presence, force = false): Promise<void> {
     const [visible, peers] = await Promise.all([force || this.store.getPresenceVisible(userId), this.store.presencePeers(userId)]);
-    if (visible && peers.length > 0) await this.delivery.publishPresence(peers, p);
+    if (visible && peers.length > 0) await this.events.emit({ type: 'presence.changed', presence: p, audience: peers });
   }
 
   /**
@@ -179,7 +187,7 @@ export class PresenceService {
     return Promise.all(
       audience.map(async ({ userId, visible }): Promise<Presence> => {
         if (!visible) return { userId, online: false, lastSeen: null };
-        const online = this.local.has(userId) || (await this.eph.members(setOf(userId))).length > 0;
+        const online = this.local.has(userId) || this.holders(await this.eph.members(setOf(userId))).length > 0;
         const seen = online ? null : await this.eph.get(seenOf(userId));
         const p: Presence = { userId, online, lastSeen: seen === null ? null : Number(seen) };
         this.note(viewerId, p);
@@ -194,7 +202,7 @@ export class PresenceService {
     await this.store.setPresenceVisible(userId, visible);
     if (before !== visible) {
       try {
-        const online = this.local.has(userId) || (await this.eph.members(setOf(userId))).length > 0;
+        const online = this.local.has(userId) || this.holders(await this.eph.members(setOf(userId))).length > 0;
         if (online) await this.announce(userId, { userId, online: visible, lastSeen: null }, true);
       } catch (err) {
         this.hooks.onError(err, 'presence: announcing a visibility change');
@@ -224,7 +232,12 @@ export class PresenceService {
       );
       await this.eph.addMember(PROCS, processId, ttlMs);
       const procs = new Set(await this.eph.members(PROCS));
-      const someGone = [...this.liveProcs].some((p) => !procs.has(p));
+      const at = this.clock.now();
+      const gone = [...this.liveProcs].filter((p) => !procs.has(p));
+      for (const p of gone) this.gone.set(p, at);
+      // After two TTLs no member of theirs is left anywhere.
+      for (const [p, since] of this.gone) if (procs.has(p) || at - since > 2 * ttlMs) this.gone.delete(p);
+      const someGone = gone.length > 0;
       this.liveProcs = procs;
       const check = someGone ? [...this.watched.keys()] : [...this.fresh];
       this.fresh.clear();
@@ -233,6 +246,11 @@ export class PresenceService {
       this.hooks.onError(err, 'presence: refreshing');
     }
     this.prune();
+  }
+
+  /** The members of a presence set that still count: not of a process seen gone. */
+  private holders(members: string[]): string[] {
+    return this.gone.size === 0 ? members : members.filter((m) => !this.gone.has(m));
   }
 
   /** Pushes offline, to the watchers here, each watched online user no live process holds. */

@@ -1,18 +1,20 @@
 /**
  * Typing indicators: a member says "typing" (start, repeated while they type) or "stopped", and
  * the other members' devices on every process get a `typing` push that lapses by itself after
- * `ttlMs` unless repeated (the receiving SDK keeps the timer). Nothing is stored: the frame goes
- * over the Bus on the conversation's topic (delivery's ephemeral envelope) and is forgotten.
+ * `ttlMs` unless repeated (the receiving SDK keeps the timer). Nothing is stored: an accepted
+ * frame becomes a `typing.changed` domain event, which delivery carries over the Bus on the
+ * conversation's topic (its ephemeral envelope), and is forgotten.
  *
  * Only active members may type (a non-member gets `not_found`, as for any conversation they may
  * not know). Each (user, conversation) may send `maxFrames` typing frames per `windowMs` on a
  * process; more gets `rate_limited` with `retryAfterMs` (the SDK sends at most one start every
  * 3 s, so a well-behaved client never meets it).
  */
-import { encodeFrame, NatterError, type TypingPush } from '@natter/protocol';
+import { NatterError } from '@natter/protocol';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
 import type { Attachment, Delivery } from '../delivery/delivery.js';
+import type { DomainEvents } from '../events.js';
 
 export interface TypingOptions {
   /** How long a `start` holds at the receivers without a repeat. */
@@ -32,6 +34,7 @@ export class Typing {
 
   constructor(
     private readonly delivery: Delivery,
+    private readonly events: DomainEvents,
     private readonly store: Store,
     private readonly clock: Clock,
     readonly options: TypingOptions,
@@ -45,8 +48,7 @@ export class Typing {
       const conv = await this.store.getConversationState(conversationId);
       if (!conv?.members.some((m) => m.userId === a.userId)) throw new NatterError('not_found', 'no such conversation');
     }
-    const push: TypingPush = { type: 'typing', conversationId, userId: a.userId, state, ttlMs: this.options.ttlMs };
-    await this.delivery.publishEphemeral(conversationId, a.userId, encodeFrame(push));
+    await this.events.emit({ type: 'typing.changed', conversationId, userId: a.userId, state, ttlMs: this.options.ttlMs });
     return { ttlMs: this.options.ttlMs };
   }
 
