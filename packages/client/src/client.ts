@@ -14,6 +14,7 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
+import { PRESENCE_LIMITS } from '@natter/protocol/wire';
 import type {
   AuthOk,
   BackoffOptions,
@@ -25,6 +26,7 @@ import type {
   FriendRequestResult,
   FriendRequests,
   Message,
+  Presence,
   PublicUser,
   ReadersPage,
   Receipt,
@@ -39,6 +41,7 @@ import { ConversationList, type ConversationListSource } from './conversation-li
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
+import { PresenceState, TypingState, type TypingEvent } from './presence.js';
 import { SyncEngine } from './sync.js';
 
 export interface NatterClientOptions {
@@ -77,6 +80,10 @@ export interface ClientEvents extends Record<string, unknown> {
   synced: void;
   /** A background failure (sync or delivery); the client keeps going. */
   error: unknown;
+  /** Someone started typing in a conversation (`typing: true`), or stopped or it lapsed (`false`). */
+  typing: TypingEvent;
+  /** A user's presence changed (or was first learned): online, or offline with last seen. */
+  presence: Presence;
 }
 
 export interface SendOptions {
@@ -112,6 +119,8 @@ export class NatterClient extends Emitter<ClientEvents> {
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
+  private readonly typingState = new TypingState((e) => this.emit('typing', e));
+  private readonly presenceState = new PresenceState((p) => this.emit('presence', p));
 
   constructor(options: NatterClientOptions) {
     super();
@@ -139,6 +148,10 @@ export class NatterClient extends Emitter<ClientEvents> {
             return;
           case 'contact':
             return this.emit('contact', frame.event);
+          case 'typing':
+            return this.typingState.onPush(frame);
+          case 'presence':
+            return this.presenceState.apply(frame.presence);
         }
       },
       onOnline: (session) => this.whenOnline(session),
@@ -176,6 +189,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.conn.stop();
     this.sync.dispose();
     this.outbox.dispose();
+    this.typingState.dispose();
   }
 
   /** Simulates a network failure (the client reconnects by itself). For tests and demos. */
@@ -189,6 +203,8 @@ export class NatterClient extends Emitter<ClientEvents> {
       try {
         await this.outbox.flush();
         await this.sync.syncAll();
+        // Pushes missed while away: ask again about everyone this client has heard of.
+        void this.refreshPresence().catch((err: unknown) => this.emit('error', err));
         this.syncedOnce = true;
         const w = this.syncWaiters;
         this.syncWaiters = [];
@@ -466,6 +482,62 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   async blockedUsers(): Promise<BlockedUser[]> {
     return (await this.rpc(() => this.conn.request({ type: 'contacts.blocks' }))).blocked;
+  }
+
+  // --- typing and presence (docs/presence.md) ------------------------------------------------
+
+  /**
+   * Tells the conversation's other members this user is typing. Call it on every keystroke: a
+   * `start` goes out at most once every 3 s (TYPING_RESEND_MS); receivers show it until a few
+   * seconds after the last one, or until stopTyping. Rejects with `not_found` outside a
+   * conversation the user is a member of.
+   */
+  async typing(conversationId: string): Promise<void> {
+    // Offline, it is not queued: typing that arrives late is worse than none.
+    if (this.conn.current.status !== 'online' || !this.typingState.startDue(conversationId)) return;
+    await this.conn.request({ type: 'typing', conversationId, state: 'start' });
+  }
+
+  /** The user stopped typing (sent the message, cleared the box); sent only after a `start`. */
+  async stopTyping(conversationId: string): Promise<void> {
+    if (!this.typingState.stopDue(conversationId) || this.conn.current.status !== 'online') return;
+    await this.conn.request({ type: 'typing', conversationId, state: 'stop' });
+  }
+
+  /** The users typing in the conversation now (as pushed, lapsing by themselves). */
+  typists(conversationId: string): string[] {
+    return this.typingState.typing(conversationId);
+  }
+
+  /**
+   * Asks the presence of users this user shares a conversation with (others are left out of the
+   * answer), and keeps it: from then on `presence` events tell changes of those who share a
+   * direct conversation with this user.
+   */
+  async getPresence(userIds: string[]): Promise<Presence[]> {
+    const out: Presence[] = [];
+    for (let i = 0; i < userIds.length; i += PRESENCE_LIMITS.usersPerQuery) {
+      const chunk = userIds.slice(i, i + PRESENCE_LIMITS.usersPerQuery);
+      const r = await this.rpc(() => this.conn.request({ type: 'presence.get', userIds: chunk }));
+      for (const p of r.users) this.presenceState.apply(p);
+      out.push(...r.users);
+    }
+    return out;
+  }
+
+  /** The last known presence of a user (from a push or getPresence), if any. */
+  presenceOf(userId: string): Presence | undefined {
+    return this.presenceState.get(userId);
+  }
+
+  /** Shows or hides this user's presence to everyone (hidden: offline, no last seen). */
+  setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> {
+    return this.rpc(() => this.conn.request({ type: 'presence.setVisible', visible }));
+  }
+
+  private async refreshPresence(): Promise<void> {
+    const ids = this.presenceState.userIds();
+    if (ids.length > 0) await this.getPresence(ids);
   }
 }
 

@@ -68,7 +68,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -251,6 +251,8 @@ export class Connection {
       case 'resync':
       case 'receipt':
       case 'contact':
+      case 'typing':
+      case 'presence':
         this.o.onPush(frame);
         return;
     }

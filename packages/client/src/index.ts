@@ -24,3 +24,4 @@ export {
   type DeviceInfo,
 } from './auth.js';
 export { IndexedDbCache } from './indexeddb-cache.js';
+export { TYPING_RESEND_MS, type TypingEvent } from './presence.js';

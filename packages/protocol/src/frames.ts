@@ -19,6 +19,14 @@ import type {
   UserSettings,
 } from './index.js';
 import { type ContactEvent, contactFrameSchemas, type ContactResultData } from './contacts.js';
+import {
+  presenceGetFrame,
+  presenceVisibilityFrame,
+  typingFrame,
+  type PresencePush,
+  type PresenceResultData,
+  type TypingPush,
+} from './presence.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -158,6 +166,9 @@ export const clientFrameSchemas = {
   'settings.get': settingsGetFrame,
   'settings.update': settingsUpdateFrame,
   ...contactFrameSchemas,
+  typing: typingFrame,
+  'presence.get': presenceGetFrame,
+  'presence.setVisible': presenceVisibilityFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -166,7 +177,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData {
+export interface ResultData extends ContactResultData, PresenceResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -206,4 +217,8 @@ export type ServerFrame =
    */
   | { type: 'resync' }
   /** Something changed in the user's contacts (friend requests, friendships, blocks): see ContactEvent. */
-  | { type: 'contact'; event: ContactEvent };
+  | { type: 'contact'; event: ContactEvent }
+  /** Someone in a conversation started or stopped typing (docs/presence.md). */
+  | TypingPush
+  /** A user you share a direct conversation with came online or went offline (docs/presence.md). */
+  | PresencePush;

@@ -6,3 +6,4 @@ export * from './frames.js';
 export * from './codec.js';
 export * from './backoff.js';
 export * from './contacts.js';
+export * from './presence.js';

@@ -19,3 +19,5 @@ export type {
   FriendRequestResult,
   FriendRequests,
 } from './contacts.js';
+export { PRESENCE_LIMITS } from './presence-limits.js';
+export type { Presence, PresencePush, PresenceResultData, TypingPush } from './presence.js';

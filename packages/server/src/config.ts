@@ -42,6 +42,24 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
     .default('natter'),
+  /**
+   * Ephemeral state (presence, typing): `memory:` (one process), `redis://…` or `nats://…` (NATS
+   * with JetStream). Unset: the same server as BUS_URL when that is Redis or NATS (falling back to
+   * memory, with a warning, if it cannot serve it, e.g. NATS without JetStream), memory otherwise.
+   */
+  EPHEMERAL_URL: z
+    .string()
+    .regex(/^(memory:|redis:\/\/|rediss:\/\/|nats:\/\/)/, 'expected memory:, redis://… or nats://…')
+    .optional(),
+  /** How long a process's presence entries live unrefreshed: a killed process's users go offline within 4/3 of it. */
+  PRESENCE_TTL_MS: int(300, 600_000).default(30_000),
+  /** A user whose last connection closed is shown offline only if no device is back within this long. */
+  PRESENCE_GRACE_MS: int(1, 600_000).default(5_000),
+  /** How long a `typing` start shows at the receivers unless repeated. */
+  TYPING_TTL_MS: int(500, 60_000).default(6_000),
+  /** Typing frames one user may send in one conversation per TYPING_WINDOW_MS (per process). */
+  TYPING_MAX_FRAMES: int(1, 1000).default(5),
+  TYPING_WINDOW_MS: int(100, 600_000).default(5_000),
   /** Comma-separated origins allowed to open WebSockets; `*` allows any. Empty: only non-browser clients and same-host origins. */
   ALLOWED_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

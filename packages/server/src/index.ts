@@ -3,7 +3,7 @@
  * exported here (the SDK's and the test kit's tests included); nothing outside reaches into src/.
  */
 /** Start a server from a Config; pick the Store and Bus a Config names. */
-export { startNatter, openStore, openBus, type NatterServer, type NatterDeps } from './server.js';
+export { startNatter, openStore, openBus, openEphemeral, type NatterServer, type NatterDeps } from './server.js';
 /** Read and validate the configuration from the environment and overrides. */
 export { loadConfig, ConfigError, type Config } from './config.js';
 /** Time as the core sees it, so an embedder (or a test) can move it instead of sleeping. */
@@ -31,6 +31,7 @@ export type {
   SyncPage,
   ReceiptCursors,
   MemberReceiptCursor,
+  PresenceAudience,
 } from './store/store.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {

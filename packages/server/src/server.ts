@@ -22,6 +22,10 @@ import { Receipts } from './core/receipts.js';
 import { Settings } from './core/settings.js';
 import { FairShare } from './core/fair-share.js';
 import { Messaging } from './core/messaging.js';
+import { PresenceService } from './core/presence/presence.js';
+import { Typing } from './core/presence/typing.js';
+import type { Ephemeral } from './ephemeral/ephemeral.js';
+import { createEphemeral } from './ephemeral/factory.js';
 import type { LoginLimiter, RegistrationLimiter } from './core/rate-limit.js';
 import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/login-limiter.js';
 import { Session, type SessionDeps } from './core/session.js';
@@ -40,6 +44,7 @@ import { serveOpenApi } from './http/openapi.js';
 import { defaultWebDir, serveWebApp } from './http/web-app.js';
 import { registerRoutes } from './http/routes.js';
 import { registerSettingsRoutes } from './http/routes-settings.js';
+import { registerPresenceRoutes } from './http/routes-presence.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -50,6 +55,8 @@ import { WebSocketGateway } from './transport/websocket.js';
 export interface NatterDeps {
   store?: Store;
   bus?: Bus;
+  /** Ephemeral state (presence); opened from EPHEMERAL_URL / BUS_URL when not given. */
+  ephemeral?: Ephemeral;
   clock?: Clock;
   logger?: Logger;
   limiter?: LoginLimiter;
@@ -113,6 +120,27 @@ export async function openBus(config: Config, logger?: Logger): Promise<Bus> {
   throw new ConfigError('invalid configuration:\n  BUS_URL: expected memory:, redis://, rediss:// or nats://');
 }
 
+/**
+ * EPHEMERAL_URL when set (a failure to reach it stops start-up). Unset: the Redis or NATS of
+ * BUS_URL, or memory. A bus server that cannot serve it (NATS started without JetStream) gives
+ * memory with a warning: presence then covers this process's users only.
+ */
+export async function openEphemeral(config: Config, logger?: Logger, clock?: Clock): Promise<Ephemeral> {
+  const options = { prefix: config.BUS_PREFIX, ...(logger && { logger }), ...(clock && { clock }) };
+  if (config.EPHEMERAL_URL !== undefined) return createEphemeral(config.EPHEMERAL_URL, options);
+  const bus = config.BUS_URL;
+  if (bus === undefined || bus.startsWith('memory:')) return createEphemeral(undefined, options);
+  try {
+    return await createEphemeral(bus, options);
+  } catch (err) {
+    logger?.warn(
+      { err },
+      'ephemeral state cannot use the BUS_URL server (NATS needs JetStream: nats-server -js); presence is per process until EPHEMERAL_URL names a shared one',
+    );
+    return createEphemeral(undefined, options);
+  }
+}
+
 /** A WAL this long has not started over for many seconds of heavy writes, or minutes of light ones. */
 const WAL_WARN_BYTES = 1024 ** 3;
 /** How often the WAL's length is looked at, and how often at most the warning is repeated. */
@@ -167,6 +195,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   prepareDataDir(config.dataDir, logger);
   const store = deps.store ?? (await openStore(config, logger));
   const bus = deps.bus ?? (await openBus(config, logger));
+  const ephemeral = deps.ephemeral ?? (await openEphemeral(config, logger, deps.clock));
   const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
   const metrics = new Metrics(
     wal ? { walBytes: () => wal.walBytes() ?? 0, checkpointAgeSeconds: () => wal.checkpointAgeSeconds() ?? 0, threadBusySeconds: () => wal.threadBusySeconds() } : undefined,
@@ -249,6 +278,29 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitDuration.observe(commitS);
   };
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
+  const typing = new Typing(delivery, events, store, clock, {
+    ttlMs: config.TYPING_TTL_MS,
+    maxFrames: config.TYPING_MAX_FRAMES,
+    windowMs: config.TYPING_WINDOW_MS,
+  });
+  let lastPresenceWarning = 0;
+  const presence = new PresenceService(
+    ephemeral,
+    store,
+    delivery,
+    events,
+    clock,
+    { ttlMs: config.PRESENCE_TTL_MS, graceMs: config.PRESENCE_GRACE_MS, processId: randomBytes(8).toString('hex') },
+    {
+      onError(err, what) {
+        // The Ephemeral backend down means one failure per user per tick: a line every few seconds.
+        if (Date.now() - lastPresenceWarning < 5000) return;
+        lastPresenceWarning = Date.now();
+        logger.warn({ err }, `${what} failed; presence degraded`);
+      },
+    },
+  );
+  await presence.start();
 
   const app = Fastify({
     loggerInstance: logger.child({}),
@@ -279,6 +331,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   });
   registerRoutes(app, { accounts, messaging, contacts, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
   registerSettingsRoutes(app, { accounts, settings });
+  registerPresenceRoutes(app, { accounts, presence, fairShare });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
@@ -296,6 +349,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     authTimeoutMs: config.AUTH_TIMEOUT_MS,
     heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
     userConnections: new ConnectionCaps(config.WS_MAX_PER_USER),
+    typing,
+    presence,
     hooks: {
       onFrame(type, code, ms) {
         // The labelled children once per frame type: prom-client hashes the labels on every call
@@ -359,6 +414,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       closing ??= (async () => {
         logger.info('shutting down');
         if (walWatch) clearInterval(walWatch);
+        // Out of the live set first: other processes re-check its users while they reconnect there.
+        await presence.close();
         const stopped = app.close();
         metricsServer?.close();
         metricsServer?.closeAllConnections();
@@ -368,6 +425,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
         await messaging.cursors.close();
         await bus.close();
+        await ephemeral.close();
         await store.close();
         logger.info('stopped');
       })();

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { ContactEvent, Conversation, ConversationFlags, Message, Receipt, UserSettings } from '@natter/protocol';
+import type { ContactEvent, Conversation, ConversationFlags, Message, Presence, Receipt, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -106,8 +106,31 @@ export interface ContactChanged {
 }
 
 /**
- * Every event the core emits. Typing, presence and receipts join this union when they are built:
- * a new member makes `switch (event.type)` in each subscriber fail to compile until handled.
+ * A member started or stopped typing. Ephemeral: emitted when the frame is accepted (nothing is
+ * committed, nothing stored); delivery carries it to the other members' devices.
+ */
+export interface TypingChanged {
+  type: 'typing.changed';
+  conversationId: string;
+  userId: string;
+  state: 'start' | 'stop';
+  /** How long a `start` shows at the receivers unless repeated. */
+  ttlMs: number;
+}
+
+/**
+ * A user came online or went offline as others see it (core/presence/). Ephemeral: emitted by the
+ * process that saw the change, never stored; `audience` are the users to tell (direct peers).
+ */
+export interface PresenceChanged {
+  type: 'presence.changed';
+  presence: Presence;
+  audience: string[];
+}
+
+/**
+ * Every event the core emits: a new member makes `switch (event.type)` in each subscriber fail to
+ * compile until handled.
  */
 export type DomainEvent =
   | MessageStored
@@ -118,7 +141,9 @@ export type DomainEvent =
   | DeviceRevoked
   | ReceiptUpdated
   | SettingsChanged
-  | ContactChanged;
+  | ContactChanged
+  | TypingChanged
+  | PresenceChanged;
 
 const DONE: Promise<void> = Promise.resolve();
 

@@ -24,6 +24,8 @@ import type { Receipts } from './receipts.js';
 import type { Settings } from './settings.js';
 import type { Contacts } from './contacts.js';
 import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
+import type { PresenceService } from './presence/presence.js';
+import type { Typing } from './presence/typing.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -46,6 +48,8 @@ export interface SessionDeps {
   /** Authenticated connections per user (WS_MAX_PER_USER). */
   userConnections: ConnectionCaps;
   hooks: SessionHooks;
+  typing: Typing;
+  presence: PresenceService;
 }
 
 type State =
@@ -207,6 +211,12 @@ export class Session {
       case 'contacts.block':
       case 'contacts.unblock':
         return dispatchContactFrame(this.deps.contacts, userId, frame);
+      case 'typing':
+        return this.deps.typing.typing(state.attachment, frame.conversationId, frame.state);
+      case 'presence.get':
+        return { users: await this.deps.presence.query(userId, frame.userIds) };
+      case 'presence.setVisible':
+        return this.deps.presence.setVisible(userId, frame.visible);
     }
   }
 
@@ -243,6 +253,8 @@ export class Session {
       return undefined;
     }
     this.state = { kind: 'open', attachment };
+    // Not awaited: the answer does not wait for presence (it never throws).
+    void this.deps.presence.connected(claims.userId);
     // Nothing waits for auth any more: do not keep its promise (and result) per connection.
     this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
@@ -264,6 +276,7 @@ export class Session {
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);
+      void this.deps.presence.disconnected(state.attachment.userId);
       await this.deps.delivery.detach(state.attachment);
       // What the device acked reaches the store now, not a timer's tick later.
       await this.deps.messaging.cursors.deviceGone(state.attachment.deviceId);
@@ -294,6 +307,10 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'settings.get': 'read',
   'settings.update': 'write',
   ...CONTACT_REQUEST_CLASS,
+  // Typing reads the store only for a conversation not routed here; its own limit is in Typing.
+  typing: 'write',
+  'presence.get': 'read',
+  'presence.setVisible': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -41,6 +41,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'PATCH /v1/me/settings': { summary: 'Change settings; answers all of them', tag: 'me', auth: 'bearer', ok: 200, body: s.settingsBody },
   'GET /v1/me/devices': { summary: "The caller's devices", tag: 'me', auth: 'bearer', ok: 200 },
   'DELETE /v1/me/devices/:id': { summary: 'Revoke one of the caller\'s devices', tag: 'me', auth: 'bearer', ok: 204, params: s.idParam },
+  'PUT /v1/me/presence': { summary: "Show or hide the caller's presence (online, last seen)", tag: 'me', auth: 'bearer', ok: 200, body: s.presenceBody },
   'GET /v1/users/:id': { summary: "Another user's public profile", tag: 'me', auth: 'bearer', ok: 200, params: s.idParam },
   'GET /v1/sync': { summary: 'Conversations changed since a sync token', tag: 'conversations', auth: 'bearer', ok: 200, query: s.syncQuery },
   'POST /v1/conversations': { summary: 'Create a group', tag: 'conversations', auth: 'bearer', ok: 201, body: s.groupBody },

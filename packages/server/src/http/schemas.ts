@@ -73,6 +73,8 @@ export const flagsBody = z
   .object({ pinned: z.boolean().optional(), muted: z.boolean().optional(), archived: z.boolean().optional() })
   .refine((b) => b.pinned !== undefined || b.muted !== undefined || b.archived !== undefined, 'give pinned, muted or archived');
 
+export const presenceBody = z.object({ visible: z.boolean() });
+
 
 // --- user administration (issue 20; routes-admin.ts) ---
 /** A user by id or by username (the CLI takes either). */

@@ -350,4 +350,23 @@ export interface Store extends ContactsStore {
   // --- sync -------------------------------------------------------------------------------
   /** Conversations of the user whose view changed after `sinceVersion`, oldest change first. */
   changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage>;
+
+  // --- presence (core/presence/; the online state itself is Ephemeral, never stored) --------
+  /** Whether the user shows their presence to others; true unless they turned it off. */
+  getPresenceVisible(userId: string): Promise<boolean>;
+  /** Shows or hides the user's presence; idempotent. */
+  setPresenceVisible(userId: string, visible: boolean): Promise<void>;
+  /** The users who share an active direct conversation with `userId` (both active members), each once. */
+  presencePeers(userId: string): Promise<string[]>;
+  /**
+   * Of `userIds`, those who share at least one conversation with `viewerId` in which both are
+   * active members, each once with whether they show their presence; the others are left out.
+   */
+  presenceAudience(viewerId: string, userIds: string[]): Promise<PresenceAudience[]>;
+}
+
+/** A user a viewer may ask the presence of, and whether that user shows it. */
+export interface PresenceAudience {
+  userId: string;
+  visible: boolean;
 }

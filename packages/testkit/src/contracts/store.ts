@@ -28,6 +28,7 @@ import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { receiptsContract } from './store/receipts.js';
+import { presenceContract } from './store/presence.js';
 import { syncContract } from './store/sync.js';
 import { unreadContract } from './store/unread.js';
 import { viewsContract } from './store/views.js';
@@ -56,5 +57,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     unreadContract(t);
     receiptsContract(t);
     contactsContract(t);
+    presenceContract(t);
   });
 }

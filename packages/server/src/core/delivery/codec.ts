@@ -22,7 +22,7 @@
  * A user topic carries a UserEnvelope as JSON; one this version does not know asks for a re-check
  * of the user (recovery.ts), which reads the truth from the store.
  */
-import { type ContactEvent, type Conversation, encodeFrame, type Message, type Receipt } from '@natter/protocol';
+import { type ContactEvent, type Conversation, encodeFrame, type Message, type Presence, type Receipt } from '@natter/protocol';
 import type { NewMessage } from '../../store/store.js';
 import { outbound, type OutboundFrame } from '../connection.js';
 
@@ -30,6 +30,8 @@ const V = '\x01';
 const SEP = '\0';
 const ENTRY = `${V}E${SEP}`;
 const RESYNC = `${V}R`;
+/** `\x01X\0<exceptUserId>\0<frame>`: an ephemeral frame (typing) for the members' devices but the sender's. */
+const EPHEMERAL = `${V}X${SEP}`;
 
 /** A conversation log entry as delivery handles it on every process. */
 export interface Entry {
@@ -44,8 +46,18 @@ export interface Entry {
   removedUserId: string | null;
 }
 
-/** What a conversation topic carries: an entry, or "resync". */
-export type ConversationEnvelope = Entry | { kind: 'resync' };
+/**
+ * A frame for the conversation's devices that is not a log entry (typing): no seq, no ordering,
+ * never stored; the devices of `exceptUserId` (its sender) do not get it.
+ */
+export interface EphemeralEnvelope {
+  kind: 'ephemeral';
+  exceptUserId: string;
+  frame: OutboundFrame;
+}
+
+/** What a conversation topic carries: an entry, an ephemeral frame, or "resync". */
+export type ConversationEnvelope = Entry | EphemeralEnvelope | { kind: 'resync' };
 
 /** Events addressed to one user's devices on every process, carried on the user's topic. */
 export type UserEnvelope =
@@ -58,6 +70,8 @@ export type UserEnvelope =
   | { k: 'receipt'; receipt: Receipt }
   /** A change in the user's contacts: their devices get a `contact` frame. */
   | { k: 'contact'; event: ContactEvent }
+  /** A user this one shares a direct conversation with came online or went offline. */
+  | { k: 'presence'; presence: Presence }
   /** Events for the user may have been lost: re-check them against the store. */
   | { k: 'recheck' };
 
@@ -119,8 +133,19 @@ export function encodeEntry(e: EntryFields): string {
   return `${ENTRY}${e.seq}${SEP}${sender}${SEP}${own}${SEP}${e.removedUserId ?? ''}${SEP}${e.frame}`;
 }
 
+/** The bus payload of an ephemeral frame for a conversation's devices but `exceptUserId`'s. */
+export function encodeEphemeral(exceptUserId: string, frame: string): string {
+  return `${EPHEMERAL}${exceptUserId}${SEP}${frame}`;
+}
+
 /** A conversation topic's payload; anything this version cannot read asks for a resync. */
 export function decodeConversationEnvelope(payload: string): ConversationEnvelope {
+  if (payload.startsWith(EPHEMERAL)) {
+    const a = payload.indexOf(SEP, EPHEMERAL.length);
+    // Unreadable, it is dropped: an ephemeral frame is worth no resync.
+    if (a < 0) return { kind: 'ephemeral', exceptUserId: '', frame: outbound('') };
+    return { kind: 'ephemeral', exceptUserId: payload.slice(EPHEMERAL.length, a), frame: outbound(payload.slice(a + 1)) };
+  }
   if (!payload.startsWith(ENTRY)) return RESYNC_ENVELOPE;
   const a = payload.indexOf(SEP, ENTRY.length);
   const b = payload.indexOf(SEP, a + 1);
@@ -144,7 +169,7 @@ export function encodeUserEnvelope(e: UserEnvelope): string {
   return JSON.stringify(e);
 }
 
-const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt', 'contact']);
+const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt', 'contact', 'presence']);
 
 /** A user topic's payload; null when this version cannot read it (the caller re-checks the user). */
 export function decodeUserEnvelope(payload: string): UserEnvelope | null {

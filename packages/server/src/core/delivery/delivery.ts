@@ -13,13 +13,22 @@
  * events.subscribe((e) => delivery.publish(e));
  * const a = await delivery.attach(conn, userId, deviceId); // … later: await delivery.detach(a)
  */
-import { CLOSE_CODES, encodeFrame } from '@natter/protocol';
+import { CLOSE_CODES, encodeFrame, type Presence } from '@natter/protocol';
 import { isReconnectingBus, type Bus } from '../../bus/bus.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
-import { outbound, type Connection } from '../connection.js';
+import { outbound, type Connection, type OutboundFrame } from '../connection.js';
 import type { DomainEvent } from '../events.js';
-import { conversationFrame, decodeConversationEnvelope, decodeUserEnvelope, ownCopy, RESYNC_FRAME, type Entry, type UserEnvelope } from './codec.js';
+import {
+  conversationFrame,
+  decodeConversationEnvelope,
+  decodeUserEnvelope,
+  ownCopy,
+  RESYNC_FRAME,
+  type EphemeralEnvelope,
+  type Entry,
+  type UserEnvelope,
+} from './codec.js';
 import { ConversationOrder } from './ordering.js';
 import { Publisher } from './publisher.js';
 import { Recovery } from './recovery.js';
@@ -39,6 +48,8 @@ export class Delivery {
 
   /** Called with every failed bus operation (the bus is down); delivery carries on without it. */
   onBusError: (err: unknown) => void = () => {};
+  /** Called when a presence push reached a user's connections here (the presence service watches it). */
+  onPresence: (recipientId: string, presence: Presence) => void = () => {};
 
   constructor(
     bus: Bus,
@@ -92,7 +103,8 @@ export class Delivery {
       const conversationId = topic.slice(2);
       if (!this.registry.hasConversation(conversationId)) return;
       const envelope = decodeConversationEnvelope(payload);
-      if (envelope.kind === 'resync') this.resync(conversationId);
+      if (envelope.kind === 'ephemeral') this.deliverEphemeral(conversationId, envelope);
+      else if (envelope.kind === 'resync') this.resync(conversationId);
       else this.order.admit(conversationId, envelope);
       return;
     }
@@ -105,6 +117,26 @@ export class Delivery {
       if (envelope === null) void this.recovery.recheck(userId);
       else this.applyUserEnvelope([...set], envelope);
     }
+  }
+
+  /** Writes a frame to the user's connections on this process only. */
+  sendToLocalUser(userId: string, frame: OutboundFrame): void {
+    for (const a of this.registry.connectionsOf(userId) ?? []) a.conn.send(frame);
+  }
+
+  /** Whether the user has a connection on this process. */
+  hasLocalUser(userId: string): boolean {
+    return this.registry.connectionsOf(userId) !== undefined;
+  }
+
+  /** Whether `a` is routed to the conversation here (its user is an active member of it). */
+  routes(a: Attachment, conversationId: string): boolean {
+    return a.conversations.has(conversationId);
+  }
+
+  private deliverEphemeral(conversationId: string, e: EphemeralEnvelope): void {
+    if (e.frame.json === '') return;
+    for (const a of this.registry.routed(conversationId) ?? []) if (a.userId !== e.exceptUserId) a.conn.send(e.frame);
   }
 
   private resync(conversationId: string): void {
@@ -197,6 +229,12 @@ export class Delivery {
         // One frame for all of the user's devices here.
         const frame = outbound(encodeFrame({ type: 'contact', event: e.event }));
         for (const a of attachments) a.conn.send(frame);
+        return;
+      }
+      case 'presence': {
+        const frame = outbound(encodeFrame({ type: 'presence', presence: e.presence }));
+        for (const a of attachments) a.conn.send(frame);
+        this.onPresence(attachments[0]!.userId, e.presence);
         return;
       }
     }

@@ -5,7 +5,8 @@
  */
 import { conversationTopic, userTopic } from '../../bus/bus.js';
 import type { DomainEvent, MembershipChanged } from '../events.js';
-import { encodeEntry, encodeUserEnvelope, entryFrame, RESYNC_PAYLOAD, sentMessageFrame, type UserEnvelope } from './codec.js';
+import { encodeFrame } from '@natter/protocol';
+import { encodeEntry, encodeEphemeral, encodeUserEnvelope, entryFrame, RESYNC_PAYLOAD, sentMessageFrame, type UserEnvelope } from './codec.js';
 import type { Topics } from './topics.js';
 
 export class Publisher {
@@ -43,6 +44,16 @@ export class Publisher {
         return;
       case 'contact.changed':
         return this.toUser(event.userId, { k: 'contact', event: event.event });
+      case 'typing.changed': {
+        const { conversationId, userId, state, ttlMs } = event;
+        const frame = encodeFrame({ type: 'typing', conversationId, userId, state, ttlMs });
+        return this.topics.publish(conversationTopic(conversationId), encodeEphemeral(userId, frame));
+      }
+      case 'presence.changed': {
+        const payload = encodeUserEnvelope({ k: 'presence', presence: event.presence });
+        await Promise.all(event.audience.map((u) => this.topics.publish(userTopic(u), payload)));
+        return;
+      }
     }
   }
 

@@ -30,6 +30,7 @@ import type {
   NewUser,
   PageQuery,
   ReceiptCursors,
+  PresenceAudience,
   RotateOutcome,
   Store,
   SyncPage,
@@ -42,6 +43,7 @@ import * as contacts from './contacts.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
 import * as receipts from './receipts.js';
+import * as presence from './presence.js';
 import * as sync from './sync.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
 
@@ -238,4 +240,21 @@ export class MemoryStore implements Store {
   unblockUser: ContactsStore['unblockUser'] = async (...a) => contacts.unblockUser(this.open, ...a);
   listBlocks: ContactsStore['listBlocks'] = async (...a) => contacts.listBlocks(this.open, ...a);
   relations: ContactsStore['relations'] = async (...a) => contacts.relations(this.open, ...a);
+  // --- presence -----------------------------------------------------------------------------
+
+  async getPresenceVisible(userId: string): Promise<boolean> {
+    return presence.getPresenceVisible(this.open, userId);
+  }
+
+  async setPresenceVisible(userId: string, visible: boolean): Promise<void> {
+    presence.setPresenceVisible(this.open, userId, visible);
+  }
+
+  async presencePeers(userId: string): Promise<string[]> {
+    return presence.presencePeers(this.open, userId);
+  }
+
+  async presenceAudience(viewerId: string, userIds: string[]): Promise<PresenceAudience[]> {
+    return presence.presenceAudience(this.open, viewerId, userIds);
+  }
 }

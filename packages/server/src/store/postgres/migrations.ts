@@ -153,6 +153,17 @@ CREATE TABLE user_settings (
 `,
   },
   {
+    version: 8,
+    name: 'presence visibility per user (issue 21: typing and presence)',
+    // A row only for users who changed it: no row means visible. Online state is never stored.
+    sql: `
+CREATE TABLE presence_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  visible BOOLEAN NOT NULL
+);
+`,
+  },
+  {
     version: 9,
     name: 'finding people and contacts: display-name keys, friend requests, friendships, blocks',
     // As SQLite's migration 8. Prefix search runs on text_pattern_ops indexes (LIKE 'prefix%'

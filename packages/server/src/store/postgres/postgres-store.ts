@@ -12,6 +12,7 @@ import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
+import { PgPresence } from './presence.js';
 import { PgSync } from './sync.js';
 
 export type { PostgresStoreOptions } from './db.js';
@@ -30,6 +31,7 @@ export class PostgresStore implements Store {
   private readonly sync: PgSync;
   private readonly receipts: PgReceipts;
   private readonly contacts: PgContacts;
+  private readonly presence: PgPresence;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -40,6 +42,7 @@ export class PostgresStore implements Store {
     this.sync = new PgSync(db, this.conversations);
     this.receipts = new PgReceipts(db);
     this.contacts = new PgContacts(db);
+    this.presence = new PgPresence(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -102,4 +105,9 @@ export class PostgresStore implements Store {
   unblockUser: ContactsStore['unblockUser'] = (...a) => this.contacts.unblockUser(...a);
   listBlocks: ContactsStore['listBlocks'] = (...a) => this.contacts.listBlocks(...a);
   relations: ContactsStore['relations'] = (...a) => this.contacts.relations(...a);
+
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.presence.getPresenceVisible(...a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
+  presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
 }

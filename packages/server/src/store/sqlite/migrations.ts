@@ -162,6 +162,17 @@ CREATE TABLE user_settings (
 `,
   },
   {
+    version: 7,
+    name: 'presence visibility per user (issue 21: typing and presence)',
+    // A row only for users who changed it: no row means visible. Online state is never stored.
+    sql: `
+CREATE TABLE presence_settings (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  visible INTEGER NOT NULL CHECK (visible IN (0, 1))
+) STRICT, WITHOUT ROWID;
+`,
+  },
+  {
     version: 8,
     name: 'finding people and contacts: display-name keys, friend requests, friendships, blocks',
     // display_key is the display name folded like a username key (store/rules/usernames.ts), for

@@ -17,6 +17,7 @@ import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { SqliteReceipts } from './receipts.js';
+import { SqlitePresence } from './presence.js';
 import { prepareStatements } from './statements.js';
 import { SqliteSync } from './sync.js';
 
@@ -48,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
+  private readonly presence: SqlitePresence;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
+    this.presence = new SqlitePresence(this.db);
   }
 
   private migrate(): void {
@@ -166,4 +169,9 @@ export class SqliteStore implements Store {
   unblockUser: ContactsStore['unblockUser'] = (...a) => this.contacts.unblockUser(...a);
   listBlocks: ContactsStore['listBlocks'] = (...a) => this.contacts.listBlocks(...a);
   relations: ContactsStore['relations'] = (...a) => this.contacts.relations(...a);
+
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.presence.getPresenceVisible(...a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
+  presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
 }

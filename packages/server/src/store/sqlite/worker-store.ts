@@ -225,6 +225,10 @@ export class SqliteWorkerStore implements Store {
   unblockUser: Store['unblockUser'] = (...a) => this.call('unblockUser', a);
   listBlocks: Store['listBlocks'] = (...a) => this.call('listBlocks', a);
   relations: Store['relations'] = (...a) => this.call('relations', a);
+  getPresenceVisible: Store['getPresenceVisible'] = (...a) => this.call('getPresenceVisible', a);
+  setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.call('setPresenceVisible', a);
+  presencePeers: Store['presencePeers'] = (...a) => this.call('presencePeers', a);
+  presenceAudience: Store['presenceAudience'] = (...a) => this.call('presenceAudience', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
