@@ -126,6 +126,12 @@ describe.skipIf(!available)('web app in Chromium', () => {
       await log(pb).getByText('Hello Bob, this is Alice').waitFor();
       await expect.poll(() => pb.getByLabel('1 unread').count()).toBe(0);
       await expect.poll(() => pb.title()).toBe('Natter');
+      // Bob has read it: Alice's message gets the read ticks.
+      await pa.locator('.tick[aria-label="Read"]').first().waitFor();
+      // Bob types: Alice sees it in the chat's header.
+      await pb.getByRole('textbox', { name: 'Message' }).pressSequentially('Hi Al');
+      await pa.getByText('Bob Builder is typing…').waitFor();
+      await pb.getByRole('textbox', { name: 'Message' }).fill('');
       await send(pb, 'Hi Alice! Good to see you here.');
       await log(pa).getByText('Hi Alice! Good to see you here.').waitFor();
       await send(pa, 'Shall we meet at 5?\nI can bring the plans.');

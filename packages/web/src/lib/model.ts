@@ -83,8 +83,11 @@ export class ChatModel {
       }),
       c.on('synced', () => {
         this.synced = true;
-        void this.reloadConversations();
+        void this.reloadConversations().then(() => this.refreshPresence());
       }),
+      c.on('receipt', () => this.changed()),
+      c.on('typing', () => this.changed()),
+      c.on('presence', () => this.changed()),
     );
     this.lookup(this.me);
     await this.reloadConversations();
@@ -166,6 +169,67 @@ export class ChatModel {
     if (!conv || (conv as ConversationExtras).muted) return;
     const body = textOf(m);
     new Notification(this.titleOf(conv), { body: `${this.nameOf(m.senderId)}: ${body}`, tag: conv.id });
+  }
+
+  // --- presence, typing, receipts -------------------------------------------------------
+  /** Asks the presence of everyone we share a direct conversation with (pushes keep it fresh). */
+  private async refreshPresence(): Promise<void> {
+    const peers = this.conversations.map((c) => this.peerOf(c)).filter((p): p is string => p !== null);
+    if (peers.length === 0) return;
+    try {
+      await this.client.getPresence([...new Set(peers)]);
+      this.changed();
+    } catch {
+      // Offline again: asked on the next sync.
+    }
+  }
+
+  /** Online, last seen, or unknown (hidden, or not shared with us). */
+  presenceOf(userId: string): { online: boolean; lastSeen: number | null } | null {
+    const p = this.client.presenceOf(userId);
+    return p ? { online: p.online, lastSeen: p.lastSeen } : null;
+  }
+
+  /** Who is typing in a conversation, other than us. */
+  typistsIn(conversationId: string): string[] {
+    return this.client.typists(conversationId).filter((id) => id !== this.me);
+  }
+
+  typing(conversationId: string): void {
+    this.client.typing(conversationId).catch(() => undefined);
+  }
+
+  /**
+   * How far the other member of a direct conversation has got with our messages: read up to,
+   * received (on at least one device) up to. Zeros in groups or when receipts are off.
+   */
+  receiptsOf(conversationId: string): { read: number; delivered: number } {
+    const conv = this.conversations.find((c) => c.id === conversationId);
+    const peer = conv ? this.peerOf(conv) : null;
+    if (!peer) return { read: 0, delivered: 0 };
+    const r = this.client.receipts(conversationId);
+    const read = r.read.get(peer) ?? 0;
+    return { read, delivered: Math.max(read, r.delivered.get(peer) ?? 0) };
+  }
+
+  fetchReceipts(conversationId: string): void {
+    this.client.fetchReceipts(conversationId).then(
+      () => this.changed(),
+      () => undefined,
+    );
+  }
+
+  async setFlag(conversationId: string, flag: 'pinned' | 'muted' | 'archived', on: boolean): Promise<void> {
+    this.putConversation(await this.client.setFlags(conversationId, { [flag]: on }));
+    this.changed();
+  }
+
+  isArchived(conv: Conversation): boolean {
+    return (conv as ConversationExtras).archived === true;
+  }
+
+  isPinned(conv: Conversation): boolean {
+    return (conv as ConversationExtras).pinned === true;
   }
 
   // --- people ---------------------------------------------------------------------------
@@ -253,6 +317,8 @@ export class ChatModel {
     this.openId = conversationId;
     this.changed();
     if (!conversationId) return;
+    const conv = this.conversations.find((c) => c.id === conversationId);
+    if (conv?.kind === 'direct' && conv.membership.state === 'active') this.fetchReceipts(conversationId);
     if (!this.messages.has(conversationId) || !this.loadedHistory.has(conversationId)) {
       const cached = await this.client.messages(conversationId);
       const have = this.messages.get(conversationId) ?? [];
@@ -317,6 +383,7 @@ export class ChatModel {
 
   // --- sending --------------------------------------------------------------------------
   send(conversationId: string, text: string, replyTo?: string): void {
+    this.client.stopTyping(conversationId).catch(() => undefined);
     const clientMsgId = newClientMsgId();
     const item: PendingSend = {
       clientMsgId,

@@ -1,6 +1,17 @@
 /** Initials on a colour picked from the id, so a person keeps their colour everywhere. */
 // Each at least 5.3:1 against the white initials (WCAG AA for text).
-const COLORS = ['#b03a2e', '#1e5fb3', '#1d7a4f', '#6a3fb5', '#a0336e', '#0f6e7a', '#8a5a00', '#44505c', '#9c3d0f', '#3b5bdb'];
+const COLORS = [
+  '#b03a2e',
+  '#1e5fb3',
+  '#1d7a4f',
+  '#6a3fb5',
+  '#a0336e',
+  '#0f6e7a',
+  '#8a5a00',
+  '#44505c',
+  '#9c3d0f',
+  '#3b5bdb',
+];
 
 function colorOf(id: string): string {
   let h = 0;

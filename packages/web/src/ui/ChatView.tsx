@@ -3,7 +3,7 @@ import type { Message, PendingSend } from '@natter/client';
 import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { ConversationInfoDialog } from './ConversationInfoDialog.js';
-import { clockTime, dayLabel } from './format.js';
+import { clockTime, dayLabel, listTime } from './format.js';
 import { useModel } from './hooks.js';
 import { systemPreview } from './Sidebar.js';
 
@@ -130,12 +130,21 @@ export function ChatView({
   const peer = model.peerOf(conv);
   const rows = buildRows(messages, readAtOpen, model.me);
   const byId = new Map(all.map((m) => [m.id, m]));
+  const typists = model.typistsIn(conversationId);
+  const presence = peer ? model.presenceOf(peer) : null;
   const subtitle =
-    conv.kind === 'group'
-      ? `${conv.members.length} members`
-      : peer
-        ? `@${model.user(peer)?.username ?? ''}`
-        : '';
+    typists.length > 0
+      ? typingLine(typists.map((id) => model.nameOf(id)))
+      : conv.kind === 'group'
+        ? `${conv.members.length} members`
+        : presence?.online
+          ? 'online'
+          : presence?.lastSeen
+            ? `last seen ${listTime(presence.lastSeen)}`
+            : peer
+              ? `@${model.user(peer)?.username ?? ''}`
+              : '';
+  const receipts = model.receiptsOf(conversationId);
   const canSend = conv.membership.state === 'active';
 
   return (
@@ -156,7 +165,9 @@ export function ChatView({
           <Avatar id={peer ?? conv.id} name={title} size={36} group={conv.kind === 'group'} />
           <span class="chat-title">
             <h2>{title}</h2>
-            <span class="chat-subtitle">{subtitle}</span>
+            <span class={`chat-subtitle${typists.length > 0 ? ' typing' : ''}`} aria-live="polite">
+              {subtitle}
+            </span>
           </span>
         </button>
       </header>
@@ -197,6 +208,7 @@ export function ChatView({
                 <MessageGroup
                   key={row.key}
                   model={model}
+                  receipts={receipts}
                   senderId={row.senderId}
                   messages={row.messages}
                   byId={byId}
@@ -215,6 +227,7 @@ export function ChatView({
       </div>
       {canSend ? (
         <Composer
+          onTyping={() => model.typing(conversationId)}
           replyTo={replyTo}
           replyName={replyTo ? model.nameOf(replyTo.senderId) : ''}
           onCancelReply={() => setReplyTo(null)}
@@ -238,6 +251,7 @@ function MessageGroup({
   byId,
   group,
   onReply,
+  receipts,
 }: {
   model: ChatModel;
   senderId: string;
@@ -245,6 +259,7 @@ function MessageGroup({
   byId: Map<string, Message>;
   group: boolean;
   onReply: (m: Message) => void;
+  receipts: { read: number; delivered: number };
 }) {
   const mine = senderId === model.me;
   const name = model.nameOf(senderId);
@@ -266,11 +281,7 @@ function MessageGroup({
               <span class="text">{textOf(m)}</span>
               <span class="meta">
                 <time dateTime={new Date(m.createdAt).toISOString()}>{clockTime(m.createdAt)}</time>
-                {mine && (
-                  <span class="tick" aria-label="Sent" title="Sent">
-                    ✓
-                  </span>
-                )}
+                {mine && <Tick seq={m.seq} receipts={receipts} />}
               </span>
               <button
                 class="reply-button"
@@ -286,6 +297,33 @@ function MessageGroup({
       </div>
     </div>
   );
+}
+
+/** ✓ stored; ✓✓ on at least one of their devices; blue ✓✓ read (direct conversations). */
+function Tick({ seq, receipts }: { seq: number; receipts: { read: number; delivered: number } }) {
+  if (receipts.read >= seq)
+    return (
+      <span class="tick read" aria-label="Read" title="Read">
+        ✓✓
+      </span>
+    );
+  if (receipts.delivered >= seq)
+    return (
+      <span class="tick" aria-label="Delivered" title="Delivered">
+        ✓✓
+      </span>
+    );
+  return (
+    <span class="tick" aria-label="Sent" title="Sent">
+      ✓
+    </span>
+  );
+}
+
+function typingLine(names: string[]): string {
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return 'Several people are typing…';
 }
 
 function PendingBubble({ item, stored }: { item: PendingSend; stored: boolean }) {
@@ -338,11 +376,13 @@ function FailedBubble({ failed, model }: { failed: FailedSend; model: ChatModel 
 }
 
 function Composer({
+  onTyping,
   onSend,
   replyTo,
   replyName,
   onCancelReply,
 }: {
+  onTyping: () => void;
   onSend: (text: string) => void;
   replyTo: Message | null;
   replyName: string;
@@ -386,7 +426,10 @@ function Composer({
           aria-label="Message"
           value={text}
           maxLength={8000}
-          onInput={(e) => setText(e.currentTarget.value)}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            if (e.currentTarget.value.trim()) onTyping();
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();

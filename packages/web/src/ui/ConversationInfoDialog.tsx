@@ -46,6 +46,26 @@ export function ConversationInfoDialog({
 
   return (
     <Dialog title={isGroup ? 'Group info' : 'Contact info'} onClose={onClose}>
+      <section class="dialog-body" aria-labelledby="chat-options-title">
+        <h3 id="chat-options-title">This chat</h3>
+        {(
+          [
+            ['pinned', 'Pin to the top of the list', model.isPinned(conv)],
+            ['muted', 'Mute (no notifications, not counted in the tab title)', model.isMuted(conv)],
+            ['archived', 'Archive (moved to the Archived folder)', model.isArchived(conv)],
+          ] as const
+        ).map(([flag, label, on]) => (
+          <label key={flag} class="toggle-row">
+            {label}
+            <input
+              type="checkbox"
+              checked={on}
+              disabled={busy}
+              onChange={(e) => void run(() => model.setFlag(conv.id, flag, e.currentTarget.checked))}
+            />
+          </label>
+        ))}
+      </section>
       <section class="dialog-body" aria-labelledby="members-title">
         <h3 id="members-title">{isGroup ? `${conv.members.length} members` : 'People'}</h3>
         <ul class="member-list">

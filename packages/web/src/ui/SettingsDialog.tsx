@@ -15,6 +15,17 @@ export function SettingsDialog({ model, onClose }: { model: ChatModel; onClose: 
     typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
   );
 
+  const [readReceipts, setReadReceipts] = useState<boolean | null>(null);
+  const [showPresence, setShowPresence] = useState(
+    () => localStorage.getItem('natter.showPresence') !== 'false',
+  );
+  useEffect(() => {
+    model.client.settings().then(
+      (s) => setReadReceipts(s.readReceipts),
+      () => setReadReceipts(null),
+    );
+  }, []);
+
   const loadDevices = () =>
     model.auth.devices().then(
       (d) => setDevices(d),
@@ -54,6 +65,37 @@ export function SettingsDialog({ model, onClose }: { model: ChatModel; onClose: 
           Save profile
         </button>
       </form>
+      <section class="dialog-body" aria-labelledby="privacy-title">
+        <h3 id="privacy-title">Privacy</h3>
+        <label class="toggle-row">
+          Send read receipts (off: nobody sees when you read, and you see nobody's)
+          <input
+            type="checkbox"
+            checked={readReceipts ?? true}
+            disabled={readReceipts === null}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              void model.client
+                .updateSettings({ readReceipts: on })
+                .then((s) => setReadReceipts(s.readReceipts));
+            }}
+          />
+        </label>
+        <label class="toggle-row">
+          Show when I am online
+          <input
+            type="checkbox"
+            checked={showPresence}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              void model.client.setPresenceVisible(on).then((r) => {
+                localStorage.setItem('natter.showPresence', String(r.visible));
+                setShowPresence(r.visible);
+              });
+            }}
+          />
+        </label>
+      </section>
       <section class="dialog-body" aria-labelledby="devices-title">
         <h3 id="devices-title">Devices</h3>
         {devices === null ? (

@@ -16,10 +16,14 @@ export function Sidebar({
   onSettings: () => void;
 }) {
   const [query, setQuery] = useState('');
+  const [showArchived, setShowArchived] = useState(false);
   const q = query.trim().toLowerCase();
-  const list = model.conversations.filter(
+  const all = model.conversations.filter(
     (c) => c.membership.state === 'active' || model.messagesOf(c.id).length > 0 || c.id === model.openId,
   );
+  // Archived chats live in their own folder; a search looks everywhere.
+  const archived = all.filter((c) => model.isArchived(c));
+  const list = q ? all : showArchived ? archived : all.filter((c) => !model.isArchived(c));
   const shown = q ? list.filter((c) => model.titleOf(c).toLowerCase().includes(q)) : list;
   const me = model.user(model.me);
   const myName = me ? (me.displayName ?? me.username) : '';
@@ -57,6 +61,17 @@ export function Sidebar({
         />
       </div>
       <ul class="conversation-list">
+        {!q && (showArchived || archived.length > 0) && (
+          <li>
+            <button
+              class="archive-toggle"
+              onClick={() => setShowArchived(!showArchived)}
+              aria-pressed={showArchived}
+            >
+              {showArchived ? '← All chats' : `Archived (${archived.length})`}
+            </button>
+          </li>
+        )}
         {shown.map((c) => (
           <ConversationRow key={c.id} model={model} conv={c} active={c.id === model.openId} onOpen={onOpen} />
         ))}
@@ -90,6 +105,13 @@ function ConversationRow({
   const unread = model.unreadOf(conv);
   const muted = model.isMuted(conv);
   const mentioned = (conv as Conversation & { mentioned?: boolean }).mentioned === true;
+  const typists = model.typistsIn(conv.id);
+  const typing =
+    typists.length === 0
+      ? ''
+      : conv.kind === 'direct'
+        ? 'typing…'
+        : `${model.nameOf(typists[0]!)} is typing…`;
   let preview = last ? textOf(last) : '';
   if (last && last.type === 'system') preview = systemPreview(model, last.body);
   else if (last && conv.kind === 'group' && last.senderId !== model.me)
@@ -104,15 +126,25 @@ function ConversationRow({
         aria-current={active ? 'true' : undefined}
         data-conversation-id={conv.id}
       >
-        <Avatar id={peer ?? conv.id} name={title} group={conv.kind === 'group'} />
+        <span class="avatar-wrap">
+          <Avatar id={peer ?? conv.id} name={title} group={conv.kind === 'group'} />
+          {peer && model.presenceOf(peer)?.online && (
+            <span class="presence-dot" role="img" aria-label="online" />
+          )}
+        </span>
         <span class="conversation-main">
           <span class="conversation-top">
             <span class="conversation-title">{title}</span>
+            {model.isPinned(conv) && (
+              <span class="pin-mark" role="img" aria-label="Pinned" title="Pinned">
+                📌
+              </span>
+            )}
             <span class="conversation-time">{listTime(model.activity(conv))}</span>
           </span>
           <span class="conversation-bottom">
-            <span class="conversation-preview">
-              {preview || (conv.membership.state === 'left' ? 'You left this conversation' : '')}
+            <span class={`conversation-preview${typing ? ' typing' : ''}`}>
+              {typing || preview || (conv.membership.state === 'left' ? 'You left this conversation' : '')}
             </span>
             {mentioned && (
               <span class="mention-badge" aria-label="You were mentioned">
