@@ -201,6 +201,48 @@ describe.skipIf(!available)('web app in Chromium', () => {
     }
   }, 120_000);
 
+  it("friend requests go both ways live; a block refuses the blocked side's message with a reason, retry and delete", async () => {
+    const [jo, kim] = [uniqueName('jo'), uniqueName('kim')];
+    await Promise.all([register(srv.url, jo, PASSWORD), register(srv.url, kim, PASSWORD)]);
+    const [cj, ck] = [
+      await browser.newContext({ viewport: DESKTOP }),
+      await browser.newContext({ viewport: DESKTOP }),
+    ];
+    try {
+      const [pj, pk] = [await cj.newPage(), await ck.newPage()];
+      await signIn(pj, jo);
+      await signIn(pk, kim);
+      await pk.getByRole('button', { name: 'Contacts' }).click();
+      await pj.getByRole('button', { name: 'Contacts' }).click();
+      await pj.getByLabel('Add a friend by username').fill(kim);
+      await pj.getByRole('button', { name: 'Send request' }).click();
+      await pj.getByRole('status').filter({ hasText: 'Request sent' }).waitFor();
+      // Kim's open dialog shows the request as it arrives, and accepting makes them friends on both sides.
+      await pk.getByRole('button', { name: `Accept ${jo}` }).click();
+      await pj.getByRole('button', { name: `Message ${kim}` }).waitFor();
+      await pk.getByRole('button', { name: `Message ${jo}` }).click();
+      await log(pk).waitFor();
+      await send(pk, 'hello friend');
+      await pj.getByRole('button', { name: 'Close' }).click();
+      await pj.getByRole('button', { name: new RegExp(kim) }).click();
+      await log(pj).getByText('hello friend').waitFor();
+
+      // Jo blocks Kim from the contact info; Kim's next message is refused, with a reason and a way out.
+      await pj.getByTitle('Contact info').click();
+      await pj.getByRole('button', { name: `Block ${kim}` }).click();
+      await send(pk, 'are you there?');
+      const failed = pk.getByRole('alert').filter({ hasText: 'are you there?' });
+      await failed.getByText('Not sent:').waitFor();
+      await failed.getByRole('button', { name: 'Retry' }).waitFor();
+      await failed.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => log(pk).getByText('are you there?').count()).toBe(0);
+      expect(await log(pj).getByText('are you there?').count()).toBe(0);
+    } finally {
+      await cj.close();
+      await ck.close();
+    }
+  }, 120_000);
+
   it('messages typed while the connection is down wait in the outbox, survive a reload, and arrive once, in order', async () => {
     const alice = await register(srv.url, uniqueName('carol'), PASSWORD);
     const bob = await register(srv.url, uniqueName('dave'), PASSWORD);

@@ -119,6 +119,22 @@ export function ConversationInfoDialog({
           {error}
         </p>
       )}
+      {!isGroup && model.peerOf(conv) && (
+        <div class="dialog-body">
+          <button
+            class="danger"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                await model.client.block(model.peerOf(conv)!);
+                onClose();
+              })
+            }
+          >
+            Block {model.nameOf(model.peerOf(conv)!)}
+          </button>
+        </div>
+      )}
       {isGroup && conv.membership.state === 'active' && (
         <div class="dialog-body">
           <button

@@ -3,6 +3,7 @@ import type { ChatModel } from '../lib/model.js';
 import { ChatView } from './ChatView.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { NewChatDialog } from './NewChatDialog.js';
+import { ContactsDialog } from './ContactsDialog.js';
 import { SettingsDialog } from './SettingsDialog.js';
 import { Sidebar } from './Sidebar.js';
 import { useModel, useNarrow } from './hooks.js';
@@ -11,7 +12,7 @@ import { useModel, useNarrow } from './hooks.js';
 export function Shell({ model }: { model: ChatModel }) {
   useModel(model);
   const narrow = useNarrow();
-  const [dialog, setDialog] = useState<'new' | 'settings' | null>(null);
+  const [dialog, setDialog] = useState<'new' | 'settings' | 'contacts' | null>(null);
   const openId = model.openId;
   const total = model.totalUnread();
 
@@ -39,6 +40,7 @@ export function Shell({ model }: { model: ChatModel }) {
             onOpen={open}
             onNew={() => setDialog('new')}
             onSettings={() => setDialog('settings')}
+            onContacts={() => setDialog('contacts')}
           />
         )}
         {showChat &&
@@ -61,6 +63,16 @@ export function Shell({ model }: { model: ChatModel }) {
             </section>
           ))}
       </div>
+      {dialog === 'contacts' && (
+        <ContactsDialog
+          model={model}
+          onClose={() => setDialog(null)}
+          onOpened={(id) => {
+            setDialog(null);
+            open(id);
+          }}
+        />
+      )}
       {dialog === 'settings' && <SettingsDialog model={model} onClose={() => setDialog(null)} />}
       {dialog === 'new' && (
         <NewChatDialog

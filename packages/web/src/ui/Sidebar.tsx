@@ -9,11 +9,13 @@ export function Sidebar({
   onOpen,
   onNew,
   onSettings,
+  onContacts,
 }: {
   model: ChatModel;
   onOpen: (id: string) => void;
   onNew: () => void;
   onSettings: () => void;
+  onContacts: () => void;
 }) {
   const [query, setQuery] = useState('');
   const [showArchived, setShowArchived] = useState(false);
@@ -39,6 +41,14 @@ export function Sidebar({
           <button class="icon-button" onClick={onNew} aria-label="New chat" title="New chat">
             <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
               <path fill="currentColor" d="M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z" />
+            </svg>
+          </button>
+          <button class="icon-button" onClick={onContacts} aria-label="Contacts" title="Contacts">
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+              <path
+                fill="currentColor"
+                d="M16 11a3 3 0 1 0-3-3 3 3 0 0 0 3 3zm-8 0a3 3 0 1 0-3-3 3 3 0 0 0 3 3zm0 2c-2.3 0-7 1.2-7 3.5V19h14v-2.5C15 14.2 10.3 13 8 13zm8 0c-.3 0-.6 0-1 .1 1.2.8 2 1.9 2 3.4V19h6v-2.5c0-2.3-4.7-3.5-7-3.5z"
+              />
             </svg>
           </button>
           <button class="icon-button" onClick={onSettings} aria-label="Settings" title="Settings">
