@@ -382,7 +382,7 @@ export class ChatModel {
   }
 
   // --- sending --------------------------------------------------------------------------
-  send(conversationId: string, text: string, replyTo?: string): void {
+  send(conversationId: string, text: string, replyTo?: string, mentions: string[] = []): void {
     this.client.stopTyping(conversationId).catch(() => undefined);
     const clientMsgId = newClientMsgId();
     const item: PendingSend = {

@@ -145,6 +145,15 @@ export function ChatView({
               ? `@${model.user(peer)?.username ?? ''}`
               : '';
   const receipts = model.receiptsOf(conversationId);
+  const mentionCandidates: MentionCandidate[] =
+    conv.kind !== 'group'
+      ? []
+      : [
+          ...conv.members
+            .filter((id) => id !== model.me && model.user(id))
+            .map((id) => ({ id, handle: model.user(id)!.username, label: model.nameOf(id) })),
+          { id: 'all', handle: 'all', label: 'Everyone in this group' },
+        ];
   const canSend = conv.membership.state === 'active';
 
   return (
@@ -231,8 +240,9 @@ export function ChatView({
           replyTo={replyTo}
           replyName={replyTo ? model.nameOf(replyTo.senderId) : ''}
           onCancelReply={() => setReplyTo(null)}
-          onSend={(text) => {
-            model.send(conversationId, text, replyTo?.id);
+          candidates={mentionCandidates}
+          onSend={(text, mentions) => {
+            model.send(conversationId, text, replyTo?.id, mentions);
             setReplyTo(null);
             atBottom.current = true;
           }}
@@ -278,7 +288,7 @@ function MessageGroup({
                   <span class="quote-text">{quoted ? textOf(quoted) : 'an earlier message'}</span>
                 </div>
               )}
-              <span class="text">{textOf(m)}</span>
+              <span class="text">{withMentions(m)}</span>
               <span class="meta">
                 <time dateTime={new Date(m.createdAt).toISOString()}>{clockTime(m.createdAt)}</time>
                 {mine && <Tick seq={m.seq} receipts={receipts} />}
@@ -297,6 +307,15 @@ function MessageGroup({
       </div>
     </div>
   );
+}
+
+/** The text with `@name` mentions set off (only in messages that carry mentions). */
+function withMentions(m: Message) {
+  const text = textOf(m);
+  if (!m.mentions || m.mentions.length === 0) return text;
+  return text
+    .split(/(@[\p{L}\p{N}_.-]+)/u)
+    .map((part, i) => (i % 2 === 1 ? <span class="mention">{part}</span> : part));
 }
 
 /** ✓ stored; ✓✓ on at least one of their devices; blue ✓✓ read (direct conversations). */
@@ -375,30 +394,73 @@ function FailedBubble({ failed, model }: { failed: FailedSend; model: ChatModel 
   );
 }
 
+/** Someone who can be mentioned: a member (by username), or everyone in a group. */
+export interface MentionCandidate {
+  id: string;
+  handle: string;
+  label: string;
+}
+
 function Composer({
   onTyping,
   onSend,
   replyTo,
   replyName,
   onCancelReply,
+  candidates,
 }: {
   onTyping: () => void;
-  onSend: (text: string) => void;
+  onSend: (text: string, mentions: string[]) => void;
   replyTo: Message | null;
   replyName: string;
   onCancelReply: () => void;
+  candidates: MentionCandidate[];
 }) {
   const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);
 
+  // An `@word` being typed right before the caret opens the suggestions.
+  const partial = /(?:^|\s)@([\p{L}\p{N}_.-]*)$/u.exec(text.slice(0, caret));
+  const query = partial ? partial[1]!.toLowerCase() : null;
+  const suggestions =
+    query === null
+      ? []
+      : candidates
+          .filter((c) => c.handle.toLowerCase().startsWith(query) || c.label.toLowerCase().startsWith(query))
+          .slice(0, 6);
+  const open = suggestions.length > 0;
+
+  function pick(c: MentionCandidate) {
+    const before = text.slice(0, caret).replace(/@[\p{L}\p{N}_.-]*$/u, `@${c.handle} `);
+    const next = before + text.slice(caret);
+    setText(next);
+    setCaret(before.length);
+    setActive(0);
+    requestAnimationFrame(() => {
+      input.current?.focus();
+      input.current?.setSelectionRange(before.length, before.length);
+    });
+  }
+
   function submit() {
     const t = text.trim();
     if (!t) return;
-    onSend(t);
+    // Mentions are who is still named in the text when it is sent.
+    const mentions = candidates
+      .filter((c) =>
+        new RegExp(`(^|\\s)@${c.handle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\s,.!?:;])`, 'u').test(
+          t,
+        ),
+      )
+      .map((c) => c.id);
+    onSend(t, mentions);
     setText('');
+    setCaret(0);
   }
   return (
     <form
@@ -418,23 +480,60 @@ function Composer({
           </button>
         </div>
       )}
+      {open && (
+        <ul class="mention-list" role="listbox" aria-label="Mention someone" id="mention-list">
+          {suggestions.map((c, i) => (
+            <li
+              key={c.id}
+              role="option"
+              id={`mention-${c.id}`}
+              aria-selected={i === active}
+              class={i === active ? 'active' : ''}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(c);
+              }}
+            >
+              <strong>@{c.handle}</strong> <span class="hint">{c.label}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div class="composer-row">
         <textarea
           ref={input}
           rows={1}
           placeholder="Write a message"
           aria-label="Message"
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={open}
+          aria-controls={open ? 'mention-list' : undefined}
+          aria-activedescendant={open ? `mention-${suggestions[active]?.id}` : undefined}
           value={text}
           maxLength={8000}
           onInput={(e) => {
             setText(e.currentTarget.value);
+            setCaret(e.currentTarget.selectionStart ?? e.currentTarget.value.length);
+            setActive(0);
             if (e.currentTarget.value.trim()) onTyping();
           }}
+          onKeyUp={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          onClick={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+              e.preventDefault();
+              setActive((active + (e.key === 'ArrowDown' ? 1 : suggestions.length - 1)) % suggestions.length);
+            } else if (open && (e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) {
+              e.preventDefault();
+              pick(suggestions[active]!);
+            } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               submit();
-            } else if (e.key === 'Escape' && replyTo) onCancelReply();
+            } else if (e.key === 'Escape') {
+              if (open) setCaret(0);
+              else if (replyTo) onCancelReply();
+            }
           }}
         />
         <button class="send" type="submit" aria-label="Send" disabled={!text.trim()}>
