@@ -505,9 +505,7 @@ function Composer({
           rows={1}
           placeholder="Write a message"
           aria-label="Message"
-          role="combobox"
           aria-autocomplete="list"
-          aria-expanded={open}
           aria-controls={open ? 'mention-list' : undefined}
           aria-activedescendant={open ? `mention-${suggestions[active]?.id}` : undefined}
           value={text}
