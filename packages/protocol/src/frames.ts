@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+import { roomFrameSchemas, type RoomResultData, type RoomServerFrame } from './rooms.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -103,6 +104,7 @@ export const clientFrameSchemas = {
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
+  ...roomFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -111,7 +113,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData {
+export interface ResultData extends RoomResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -139,4 +141,5 @@ export type ServerFrame =
    * Live deliveries may have been missed (the server's bus was interrupted): run `sync` now.
    * Nothing is lost — everything is in the store — but it will not arrive by itself.
    */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  | RoomServerFrame;

@@ -10,6 +10,7 @@
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
 import type { Conversation, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
+import type { RoomStore } from './rooms-store.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -171,7 +172,8 @@ export interface DeliveryCursor {
   seq: number;
 }
 
-export interface Store {
+/** Rooms and broadcasts (RoomStore) are declared in rooms-store.ts. */
+export interface Store extends RoomStore {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

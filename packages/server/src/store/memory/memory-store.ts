@@ -37,6 +37,7 @@ import * as accounts from './accounts.js';
 import * as conversations from './conversations.js';
 import * as messages from './messages.js';
 import * as sync from './sync.js';
+import * as rooms from './rooms.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
 
 export { MemoryConstraintError, MemoryStoreClosedError, MemoryTables } from './tables.js';
@@ -180,4 +181,13 @@ export class MemoryStore implements Store {
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     return sync.changesSince(this.open, userId, sinceVersion, limit);
   }
+
+  // --- rooms and broadcasts (rooms-store.ts) ---------------------------------------------------
+
+  createRoom: Store['createRoom'] = async (room) => rooms.createRoom(this.open, room);
+  getRoom: Store['getRoom'] = async (id) => rooms.getRoom(this.open, id);
+  updateRoom: Store['updateRoom'] = async (id, patch) => rooms.updateRoom(this.open, id, patch);
+  createBroadcast: Store['createBroadcast'] = async (b) => rooms.createBroadcast(this.open, b);
+  takeBroadcasts: Store['takeBroadcasts'] = async (userId, after, now, rules) => rooms.takeBroadcasts(this.open, userId, after, now, rules);
+  readBroadcasts: Store['readBroadcasts'] = async (userId, seq) => rooms.readBroadcasts(this.open, userId, seq);
 }

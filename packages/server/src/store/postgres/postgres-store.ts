@@ -10,6 +10,7 @@ import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMessages } from './messages.js';
 import { PgSync } from './sync.js';
+import { PgRooms } from './rooms.js';
 
 export type { PostgresStoreOptions } from './db.js';
 
@@ -24,6 +25,7 @@ export class PostgresStore implements Store {
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
+  private readonly rooms: PgRooms;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -31,6 +33,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
+    this.rooms = new PgRooms(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -71,4 +74,11 @@ export class PostgresStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  createRoom: Store['createRoom'] = (...a) => this.rooms.createRoom(...a);
+  getRoom: Store['getRoom'] = (...a) => this.rooms.getRoom(...a);
+  updateRoom: Store['updateRoom'] = (...a) => this.rooms.updateRoom(...a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
 }

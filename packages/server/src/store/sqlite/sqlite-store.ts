@@ -15,6 +15,7 @@ import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { prepareStatements } from './statements.js';
 import { SqliteSync } from './sync.js';
+import { SqliteRooms } from './rooms.js';
 
 /** How long a statement waits for a lock another connection holds. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
+  private readonly rooms: SqliteRooms;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
+    this.rooms = new SqliteRooms(this.db);
   }
 
   private migrate(): void {
@@ -132,4 +135,11 @@ export class SqliteStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  createRoom: Store['createRoom'] = (...a) => this.rooms.createRoom(...a);
+  getRoom: Store['getRoom'] = (...a) => this.rooms.getRoom(...a);
+  updateRoom: Store['updateRoom'] = (...a) => this.rooms.updateRoom(...a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
 }

@@ -204,6 +204,12 @@ export class SqliteWorkerStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.call('ackDeliveredMany', a);
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
+  createRoom: Store['createRoom'] = (...a) => this.call('createRoom', a);
+  getRoom: Store['getRoom'] = (...a) => this.call('getRoom', a);
+  updateRoom: Store['updateRoom'] = (...a) => this.call('updateRoom', a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.call('createBroadcast', a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.call('takeBroadcasts', a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.call('readBroadcasts', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
