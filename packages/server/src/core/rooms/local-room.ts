@@ -54,8 +54,6 @@ export class LocalRoom {
   readonly stats: RoomStats = { received: 0, frames: 0, sampled: 0, shed: 0, slowViewers: 0, highDelivered: 0 };
   /** Sent through this process, not yet on the bus. */
   outgoing: RoomMessage[] = [];
-  /** This process's own sends, kept for other processes' joining viewers (see Rooms.saveRecent). */
-  ownRecent: RoomMessage[] = [];
   private pending: EncodedRoomMessage[] = [];
   private recentNormal: EncodedRoomMessage[] = [];
   private recentHigh: EncodedRoomMessage[] = [];

@@ -42,6 +42,8 @@ const META_TTL_MS = 5000;
 const RECENT_TTL_MS = 10 * 60 * 1000;
 /** How long a kick keeps a user out, when the moderator does not say. */
 const DEFAULT_KICK_SECONDS = 300;
+/** Rooms whose own recent sends a process keeps (see Rooms.ownRecent). */
+const MAX_OWN_RECENT_ROOMS = 10_000;
 
 const roomTopic = (roomId: string) => `r:${roomId}`;
 const key = (roomId: string, what: string) => `room:${roomId}:${what}`;
@@ -51,6 +53,11 @@ export class Rooms {
   private readonly byConn = new Map<Connection, Viewer>();
   private readonly meta = new Map<string, { room: Room; at: number }>();
   private readonly timers = new Map<string, { cancel(): void }>();
+  /**
+   * This process's own recent sends per room (what it saves in Ephemeral for the others), kept
+   * while the room has no viewers here too; the oldest rooms are forgotten past MAX_OWN_RECENT_ROOMS.
+   */
+  private readonly ownRecent = new Map<string, { high: RoomMessage[]; normal: RoomMessage[] }>();
   private closed = false;
   /** Failed bus or ephemeral calls; rooms carry on without them (at most once). */
   onError: (err: unknown) => void = () => {};
@@ -204,8 +211,14 @@ export class Rooms {
       this.local.set(room.id, r);
     }
     r.outgoing.push(m);
-    r.ownRecent.push(m);
-    if (r.ownRecent.length > 2 * room.settings.retention) r.ownRecent.splice(0, r.ownRecent.length - 2 * room.settings.retention);
+    let own = this.ownRecent.get(room.id);
+    if (!own) {
+      this.ownRecent.set(room.id, (own = { high: [], normal: [] }));
+      if (this.ownRecent.size > MAX_OWN_RECENT_ROOMS) this.ownRecent.delete(this.ownRecent.keys().next().value!);
+    }
+    const ring = m.priority === 'high' ? own.high : own.normal;
+    ring.push(m);
+    if (ring.length > room.settings.retention) ring.splice(0, ring.length - room.settings.retention);
     // Viewers here get it at this process's next tick, without the round trip through the bus.
     r.admit([encodeRoomMessage(m)]);
     this.schedule(r);
@@ -296,7 +309,7 @@ export class Rooms {
   /** This process's own recent sends, for the joining viewers of processes that had none here. */
   private async saveRecent(r: LocalRoom): Promise<void> {
     try {
-      await this.eph.set(key(r.id, `recent:${this.o.processId}`), JSON.stringify(r.ownRecent), RECENT_TTL_MS);
+      await this.eph.set(key(r.id, `recent:${this.o.processId}`), JSON.stringify(this.ownRecent.get(r.id) ?? { high: [], normal: [] }), RECENT_TTL_MS);
       await this.eph.addMember(key(r.id, 'recent'), this.o.processId, RECENT_TTL_MS);
     } catch (err) {
       this.onError(err);
@@ -309,7 +322,11 @@ export class Rooms {
       const processes = await this.eph.members(key(r.id, 'recent'));
       const lists = await Promise.all(processes.map((p) => this.eph.get(key(r.id, `recent:${p}`))));
       const all: RoomMessage[] = [];
-      for (const l of lists) if (l !== null) all.push(...(JSON.parse(l) as RoomMessage[]));
+      for (const l of lists) {
+        if (l === null) continue;
+        const own = JSON.parse(l) as { high: RoomMessage[]; normal: RoomMessage[] };
+        all.push(...own.high, ...own.normal);
+      }
       all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       // Into the recent lists only: these were delivered live before anyone here watched.
       const viewers = [...r.viewers];
