@@ -30,6 +30,7 @@ export type {
   CursorOutcome,
   SyncPage,
 } from './store/store.js';
+export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,

@@ -26,6 +26,7 @@ import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { syncContract } from './store/sync.js';
+import { roomsContract } from './store/rooms.js';
 import { viewsContract } from './store/views.js';
 
 export type { StoreFixture } from './store/harness.js';
@@ -48,5 +49,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    roomsContract(t);
   });
 }

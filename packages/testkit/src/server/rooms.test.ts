@@ -230,7 +230,7 @@ describe('live rooms', () => {
     // @natter/server's core/rooms/local-room.test.ts with a simulated 1 KB/s reader).
     const port = Number(new URL(t.url).port);
     const slow = connect(port, '127.0.0.1');
-    defer(() => slow.destroy());
+    defer(() => void slow.destroy());
     slow.on('error', () => {});
     await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
     slow.write(`GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
