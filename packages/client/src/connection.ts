@@ -65,7 +65,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -243,6 +243,10 @@ export class Connection {
       case 'message':
       case 'conversation':
       case 'resync':
+      case 'room':
+      case 'room~':
+      case 'room.left':
+      case 'broadcast':
         this.o.onPush(frame);
         return;
     }
