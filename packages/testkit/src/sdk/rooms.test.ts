@@ -73,7 +73,7 @@ describe('broadcasts', () => {
     expect(offline.broadcasts.map((x) => x.id)).toEqual([sent.id]);
   });
 
-  it('hold fatigue caps: a user gets at most the window's cap, however many are sent; the rest wait', async () => {
+  it('hold fatigue caps: a user gets at most the window cap, however many are sent; the rest wait', async () => {
     const t = await start({ BROADCAST_MIN_INTERVAL_SECONDS: 0, BROADCAST_MAX_PER_WINDOW: 2 });
     const a = await register(t.url);
     for (let i = 0; i < 4; i++) await broadcast(t, { text: `promo ${i}` });
