@@ -168,7 +168,7 @@ export async function runRoom(
         const count = Math.max(0, Math.min(per, o.viewers - k * per));
         // Eight source addresses per generator: 127.0.0.(10 + 8k) …; about 2,000 viewers each.
         const sources = Array.from({ length: 8 }, (_, j) => `127.0.0.${10 + 8 * k + j}`);
-        return g.ask({ cmd: 'connect', target: floor ? 'ws-floor' : 'natter', host: endpoint.host, port: endpoint.port, room, count, sources, concurrency: 50 }, 900_000);
+        return g.ask({ cmd: 'connect', target: floor ? 'ws-floor' : 'natter', host: endpoint.host, port: endpoint.port, room, count, sources, concurrency: 200 }, 900_000);
       }),
     );
     let joined = 0;
