@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
+import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
@@ -50,6 +51,9 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
+  'POST /v1/admin/broadcasts': { summary: 'A notice to every user or a segment, stored once (docs/rooms.md)', tag: 'admin', auth: 'admin', ok: 201, body: broadcastBody },
+  'POST /v1/admin/rooms': { summary: 'Create a live room for a host', tag: 'admin', auth: 'admin', ok: 201, body: roomBody },
+  'POST /v1/admin/rooms/:id/messages': { summary: 'A system notice into a live room (high priority)', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: systemBody },
 };
 
 /** JSON Schema 2020-12 of what a client may send (`io: 'input'`: before coercion and defaults). */
