@@ -14,6 +14,7 @@ import { forEachLimit, within } from '../lib/pool.js';
 export type ToRoomWorker =
   | { cmd: 'connect'; target: 'natter' | 'ws-floor'; host: string; port: number; room: string; count: number; sources: string[]; concurrency: number }
   | { cmd: 'stats' }
+  | { cmd: 'peek' }
   | { cmd: 'close' };
 
 export interface RoomWorkerStats {
@@ -28,7 +29,11 @@ export interface RoomWorkerStats {
   cpuMs: number;
 }
 
-export type FromRoomWorker = { ev: 'connected'; ok: number; failed: number; firstError: string; ms: number } | RoomWorkerStats | { ev: 'closed' };
+export type FromRoomWorker =
+  | { ev: 'connected'; ok: number; failed: number; firstError: string; ms: number }
+  | RoomWorkerStats
+  | { ev: 'peek'; messages: number }
+  | { ev: 'closed' };
 
 const MAX_MS = 60_000;
 let hist = new Uint32Array(MAX_MS + 1);
@@ -141,6 +146,9 @@ process.on('message', (m: ToRoomWorker) => {
       for (const v of viewers) v.high = 0;
       return;
     }
+    case 'peek':
+      send({ ev: 'peek', messages });
+      return;
     case 'close':
       for (const v of viewers) v.ws.terminate();
       send({ ev: 'closed' });

@@ -24,6 +24,7 @@ export interface RoomOptions {
   /** Share of messages sent high priority (gifts, the host). */
   highFraction: number;
   stepS: number;
+  /** After a step, wait until deliveries stop arriving (checked every second) for at most this long. */
   drainS: number;
   /** Room settings (Natter). */
   tickMs: number;
@@ -212,8 +213,16 @@ export async function runRoom(
         await sleep(20);
       }
       const sendS = (performance.now() - started) / 1000;
-      // Let the last ticks out, then read; bounded by drainS.
-      await sleep(o.drainS * 1000);
+      // Let the last ticks out: until no viewer got anything for a second, at most drainS.
+      let before = -1;
+      for (let waited = 0; waited < o.drainS; waited++) {
+        await sleep(1000);
+        const peeks = await Promise.all(gens.map((g) => g.ask({ cmd: 'peek' }, 60_000)));
+        const now = peeks.reduce((a, p) => a + (p.ev === 'peek' ? p.messages : 0), 0);
+        if (now === before && waited >= 1) break;
+        before = now;
+      }
+      const wallS = (performance.now() - started) / 1000;
       const serverCpu = cpu.stop();
       const genCpu = self.stop();
       const stats = (await Promise.all(gens.map((g) => g.ask({ cmd: 'stats' }, 60_000)))) as RoomWorkerStats[];
@@ -222,7 +231,6 @@ export async function runRoom(
       const highs = stats.flatMap((s) => s.highPerViewer);
       const open = stats.reduce((a, s) => a + s.open, 0);
       const everyHigh = highs.filter((x) => x >= highSent).length;
-      const wallS = sendS + o.drainS;
       const deliveredPerS = messages / sendS;
       const sendErrors = chatters.reduce((a, c) => a + c.errors, host?.errors ?? 0) - sendErrors0;
       const r: RunRecord = {
