@@ -58,3 +58,5 @@ export { createEphemeral, type EphemeralOptions } from './ephemeral/factory.js';
 export { MemoryEphemeral, MemoryEphemeralSpace } from './ephemeral/memory/memory-ephemeral.js';
 export { RedisEphemeral, type RedisEphemeralOptions } from './ephemeral/redis/redis-ephemeral.js';
 export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-ephemeral.js';
+/** Live-room frames as the server encodes them (for the bench's micro-benchmark of encodings). */
+export { encodeRoomMessage, roomFrame, type RoomEncoding } from './core/rooms/room-codec.js';
