@@ -19,6 +19,7 @@ export type ToRoomWorker =
 
 export interface RoomWorkerStats {
   ev: 'stats';
+  /** CPU used since the previous `stats` (ms). */
   /** [ms, count] pairs of the delay histogram (1 ms buckets, capped at MAX_MS). */
   hist: [number, number][];
   messages: number;
@@ -50,6 +51,8 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 const send = (m: FromRoomWorker) => process.send?.(m);
+/** CPU used at the last `stats`: each answer gives the CPU since the one before. */
+let cpuAtStats = cpuMs();
 
 const T = 0x74; // t
 const QUOTE = 0x22;
@@ -137,8 +140,9 @@ process.on('message', (m: ToRoomWorker) => {
         frames,
         bytes,
         open: viewers.filter((v) => v.ws.readyState === WebSocket.OPEN).length,
-        cpuMs: cpuMs(),
+        cpuMs: cpuMs() - cpuAtStats,
       });
+      cpuAtStats = cpuMs();
       hist = new Uint32Array(MAX_MS + 1);
       messages = 0;
       frames = 0;
