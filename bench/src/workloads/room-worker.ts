@@ -19,7 +19,6 @@ export type ToRoomWorker =
 
 export interface RoomWorkerStats {
   ev: 'stats';
-  /** CPU used since the previous `stats` (ms). */
   /** [ms, count] pairs of the delay histogram (1 ms buckets, capped at MAX_MS). */
   hist: [number, number][];
   messages: number;
@@ -27,6 +26,7 @@ export interface RoomWorkerStats {
   frames: number;
   bytes: number;
   open: number;
+  /** CPU used since the previous `stats` (ms). */
   cpuMs: number;
 }
 
