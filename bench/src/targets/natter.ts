@@ -136,7 +136,8 @@ export class NatterTarget implements RunningTarget {
         ...this.env,
       },
     });
-    await waitHttp(`${this.url}/healthz`, this.child);
+    // Three workers migrating and listening on a loaded 2-core host can take more than 20 s.
+    await waitHttp(`${this.url}/healthz`, this.child, this.name === 'natter-cluster' ? 90_000 : 20_000);
     // Cluster mode answers once the first worker listens; the other is a moment behind.
     if (this.schema) await sleep(1500);
   }
