@@ -22,7 +22,7 @@ import type { Ephemeral } from '../../ephemeral/ephemeral.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
 import { outbound, type Connection } from '../connection.js';
-import { newConversationId, newMessageId as newRoomMessageId } from '../ids.js';
+import { newConversationId, newMessageId } from '../ids.js';
 import { COUNT_EVERY_MS, LocalRoom, type RoomStats, type Viewer } from './local-room.js';
 import { decodeRoomEnvelope, encodeRoomEnvelope, encodeRoomMessage, type RoomEncoding } from './room-codec.js';
 
@@ -46,12 +46,29 @@ const DEFAULT_KICK_SECONDS = 300;
 const MAX_OWN_RECENT_ROOMS = 10_000;
 
 const roomTopic = (roomId: string) => `r:${roomId}`;
+
+let idMs = 0;
+let idSeq = 0;
+/**
+ * A room message id: `m_`, the time (12 hex digits of ms), a counter within the millisecond
+ * (4 hex digits), random bits. Ids from one process sort in the order they were made, which
+ * `since` relies on; ids from different processes in the same millisecond sort either way.
+ */
+function newRoomMessageId(now: number): string {
+  if (now === idMs) idSeq++;
+  else {
+    idMs = now;
+    idSeq = 0;
+  }
+  return `m_${now.toString(16).padStart(12, '0')}${idSeq.toString(16).padStart(4, '0')}${newMessageId().slice(-10)}`;
+}
 const key = (roomId: string, what: string) => `room:${roomId}:${what}`;
 
 export class Rooms {
   private readonly local = new Map<string, LocalRoom>();
   private readonly byConn = new Map<Connection, Viewer>();
   private readonly meta = new Map<string, { room: Room; at: number }>();
+  private readonly metaLoads = new Map<string, Promise<Room>>();
   private readonly timers = new Map<string, { cancel(): void }>();
   /**
    * This process's own recent sends per room (what it saves in Ephemeral for the others), kept
@@ -115,16 +132,39 @@ export class Rooms {
     return next;
   }
 
-  /** Room metadata, from the cache while fresh. */
+  /**
+   * Room metadata, from the cache. A stale entry is still answered while one read refreshes it
+   * in the background, and concurrent misses share one read: at hundreds of sends a second a
+   * room's expiry must not become hundreds of store reads at once.
+   */
   private async room(roomId: string): Promise<Room> {
     const now = this.clock.now();
     const hit = this.meta.get(roomId);
     if (hit && now - hit.at < META_TTL_MS) return hit.room;
-    const room = await this.store.getRoom(roomId);
-    if (!room) throw new NatterError('not_found', 'no such room');
-    this.meta.set(roomId, { room, at: now });
-    this.applyMeta(room);
-    return room;
+    if (hit) {
+      void this.loadMeta(roomId).catch((err: unknown) => this.onError(err));
+      return hit.room;
+    }
+    return this.loadMeta(roomId);
+  }
+
+  private loadMeta(roomId: string): Promise<Room> {
+    let p = this.metaLoads.get(roomId);
+    if (!p) {
+      p = (async () => {
+        try {
+          const room = await this.store.getRoom(roomId);
+          if (!room) throw new NatterError('not_found', 'no such room');
+          this.meta.set(roomId, { room, at: this.clock.now() });
+          this.applyMeta(room);
+          return room;
+        } finally {
+          this.metaLoads.delete(roomId);
+        }
+      })();
+      this.metaLoads.set(roomId, p);
+    }
+    return p;
   }
 
   private applyMeta(room: Room): void {
@@ -195,13 +235,15 @@ export class Rooms {
       if (f.msgType !== 'gift') await this.limit(key(room.id, 'rate'), room.settings.roomSendsPerSecond, 1000);
     }
     const priority = staff || f.msgType === 'gift' ? 'high' : 'normal';
-    return this.post(room, { id: newRoomMessageId(), roomId: room.id, senderId: userId, type: f.msgType, body: f.body ?? null, priority, createdAt: this.clock.now() });
+    const now = this.clock.now();
+    return this.post(room, { id: newRoomMessageId(now), roomId: room.id, senderId: userId, type: f.msgType, body: f.body ?? null, priority, createdAt: now });
   }
 
   /** A system notice into a room (app servers, through the admin API): always high priority. */
   async system(roomId: string, body: unknown): Promise<{ id: string; priority: 'high' | 'normal'; createdAt: number }> {
     const room = await this.room(roomId);
-    return this.post(room, { id: newRoomMessageId(), roomId, senderId: 'system', type: 'system', body, priority: 'high', createdAt: this.clock.now() });
+    const now = this.clock.now();
+    return this.post(room, { id: newRoomMessageId(now), roomId, senderId: 'system', type: 'system', body, priority: 'high', createdAt: now });
   }
 
   private post(room: Room, m: RoomMessage): { id: string; priority: 'high' | 'normal'; createdAt: number } {
@@ -274,8 +316,7 @@ export class Rooms {
         this.kickHere(roomId, e.u);
         return;
       case 'meta':
-        this.meta.delete(roomId);
-        void this.room(roomId).catch((err: unknown) => this.onError(err));
+        void this.loadMeta(roomId).catch((err: unknown) => this.onError(err));
         return;
     }
   }
