@@ -16,6 +16,10 @@
  *                            cluster: fan-out clients x group size at fixed rates, 1 and 3 processes
  *   --duration S --warmup S  seconds per fan-out trial / direct run
  *   --storm-kill             storm: kill -9 the server instead of a graceful restart
+ *   --room 15000x4 --room-rates 1,10,50,500 --room-high 0.01 --room-step 10 --room-shapes single,redis,nats
+ *                            room: viewers x generator processes, the rate steps, the high-priority share,
+ *                            seconds per step, and the shapes (one process; three on PostgreSQL with a
+ *                            Redis or NATS bus); --room-floor-max 10: the ws floor's last step
  *   --abuse 2x4x4            abuse: bystander pairs x deaf attacker sockets x attacker HTTP loops
  *   --acks sdk|none          Natter's clients ack like the SDK (default: within 50 ms, ping every
  *                            heartbeat) or never (a reference row)
@@ -39,6 +43,7 @@ export const WORKLOADS = [
   'storm',
   'cluster',
   'abuse',
+  'room',
 ] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
@@ -62,6 +67,12 @@ export const { values: args } = parseArgs({
     'cluster-buses': { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
     abuse: { type: 'string' },
+    room: { type: 'string' },
+    'room-rates': { type: 'string' },
+    'room-high': { type: 'string' },
+    'room-step': { type: 'string' },
+    'room-shapes': { type: 'string' },
+    'room-floor-max': { type: 'string' },
     acks: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -125,6 +136,12 @@ export const opts = {
   natter: args.natter ?? 'head',
   stormSignal: (args['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
   acks: list<AckCadence>(args.acks, ['sdk', 'none'], ['sdk'])[0]!,
+  room: pairsOf(args.room ?? (quick ? '1000x2' : '15000x4'))[0]!,
+  roomRates: (args['room-rates'] ?? (quick ? '1,50' : '1,10,50,500')).split(',').map(Number),
+  roomHigh: Number(args['room-high'] ?? 0.01),
+  roomStepS: Number(args['room-step'] ?? (quick ? 3 : 10)),
+  roomShapes: list<'single' | 'redis' | 'nats'>(args['room-shapes'], ['single', 'redis', 'nats'], quick ? ['single'] : ['single', 'redis', 'nats']),
+  roomFloorMax: Number(args['room-floor-max'] ?? 10),
   abuse: (args.abuse ?? '2x4x4').split('x').map(Number) as [
     pairs: number,
     sockets: number,

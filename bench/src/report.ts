@@ -88,6 +88,20 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'gaps', label: 'gaps' },
     { key: 'genCpu', label: 'generator CPU %' },
   ],
+  room: [
+    { key: 'cpuPerDeliveryUs', label: 'server µs per delivery' },
+    { key: 'p50Ms', label: 'p50 ms' },
+    { key: 'p99Ms', label: 'p99 ms' },
+    { key: 'deliveredPerS', label: 'deliveries/s' },
+    { key: 'perViewerPerS', label: 'msgs/s per viewer' },
+    { key: 'highDeliveredPct', label: 'high priority delivered %' },
+    { key: 'open', label: 'viewers open' },
+    { key: 'framesPerS', label: 'frames/s' },
+    { key: 'bytesPerMessage', label: 'bytes per msg' },
+    { key: 'serverCpu', label: 'server CPU %' },
+    { key: 'serverLoopCpu', label: 'loop CPU %' },
+    { key: 'genWorkersCpu', label: 'generators CPU %' },
+  ],
   storm: [
     { key: 'syncedMs', label: 'all back+synced ms' },
     { key: 'downMs', label: 'restart ms' },
@@ -103,7 +117,7 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
 };
 
 /** Lower is better for these headline figures (ratios are then reported as target / floor). */
-const LOWER_IS_BETTER = new Set(['rssPerConnKB', 'catchupMs', 'syncedMs']);
+const LOWER_IS_BETTER = new Set(['rssPerConnKB', 'catchupMs', 'syncedMs', 'cpuPerDeliveryUs']);
 
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '–';

@@ -85,7 +85,7 @@ export class NatterTarget implements RunningTarget {
    * Cluster mode on this machine's PostgreSQL and Redis, in a schema of its own; `at` names
    * another database (the cluster workload gives each configuration its own) or bus.
    */
-  static async startCluster(workers = CLUSTER_WORKERS, at: { databaseUrl?: string; busUrl?: string } = {}): Promise<NatterTarget> {
+  static async startCluster(workers = CLUSTER_WORKERS, at: { databaseUrl?: string; busUrl?: string; env?: Record<string, string> } = {}): Promise<NatterTarget> {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const env = {
       DATABASE_URL: at.databaseUrl ?? CLUSTER_DATABASE_URL,
@@ -93,6 +93,7 @@ export class NatterTarget implements RunningTarget {
       BUS_URL: at.busUrl ?? CLUSTER_BUS_URL,
       WORKERS: String(workers),
       JWT_SECRET: randomBytes(32).toString('base64url'),
+      ...at.env,
     };
     const t = new NatterTarget('natter-cluster', await freePort(), mkdtempSync(join(tmpdir(), 'natter-bench-')), env, schema, workers);
     t.databaseUrl = env.DATABASE_URL;
@@ -135,7 +136,8 @@ export class NatterTarget implements RunningTarget {
         ...this.env,
       },
     });
-    await waitHttp(`${this.url}/healthz`, this.child);
+    // Three workers migrating and listening on a loaded 2-core host can take more than 20 s.
+    await waitHttp(`${this.url}/healthz`, this.child, this.name === 'natter-cluster' ? 90_000 : 20_000);
     // Cluster mode answers once the first worker listens; the other is a moment behind.
     if (this.schema) await sleep(1500);
   }

@@ -31,6 +31,8 @@ import type {
   ReadersPage,
   Receipt,
   ReceiptsResult,
+  RoomJoinResult,
+  RoomPriority,
   SendResult,
   UserSettings,
 } from '@natter/protocol/wire';
@@ -43,6 +45,7 @@ import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
 import { PresenceState, TypingState, type TypingEvent } from './presence.js';
 import { SyncEngine } from './sync.js';
+import { RoomsClient, type RoomEvents } from './rooms.js';
 
 export interface NatterClientOptions {
   /** The server's WebSocket URL, e.g. `wss://chat.example.com/v1/ws`. */
@@ -58,7 +61,8 @@ export interface NatterClientOptions {
   pingIntervalMs?: number;
 }
 
-export interface ClientEvents extends Record<string, unknown> {
+/** Room and broadcast events (roomMessage, roomState, roomLeft, broadcast, broadcastUnread) are in rooms.ts. */
+export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   /** Connection state changes: connecting, online, offline (with retry delay), closed. */
   state: ConnectionState;
   /** A log entry shown for the first time, in seq order per conversation. */
@@ -116,6 +120,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
   private readonly receiptBook = new ReceiptBook();
+  private readonly rooms: RoomsClient;
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
@@ -152,6 +157,11 @@ export class NatterClient extends Emitter<ClientEvents> {
             return this.typingState.onPush(frame);
           case 'presence':
             return this.presenceState.apply(frame.presence);
+          case 'room':
+          case 'room~':
+          case 'room.left':
+          case 'broadcast':
+            return this.rooms.onPush(frame);
         }
       },
       onOnline: (session) => this.whenOnline(session),
@@ -162,6 +172,11 @@ export class NatterClient extends Emitter<ClientEvents> {
       error: (e) => this.emit('error', e),
     });
     this.outbox = new Outbox(this.conn, this.cache);
+    this.rooms = new RoomsClient(
+      this.conn,
+      (event, value) => this.emit(event, value as ClientEvents[typeof event]),
+      (err) => this.emit('error', err),
+    );
   }
 
   get state(): ConnectionState {
@@ -190,6 +205,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.sync.dispose();
     this.outbox.dispose();
     this.typingState.dispose();
+    this.rooms.dispose();
   }
 
   /** Simulates a network failure (the client reconnects by itself). For tests and demos. */
@@ -199,6 +215,7 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   private whenOnline(session: AuthOk): void {
     this.session = session;
+    this.rooms.online();
     void (async () => {
       try {
         await this.outbox.flush();
@@ -538,6 +555,41 @@ export class NatterClient extends Emitter<ClientEvents> {
   private async refreshPresence(): Promise<void> {
     const ids = this.presenceState.userIds();
     if (ids.length > 0) await this.getPresence(ids);
+  }
+
+  // --- live rooms and broadcasts (docs/rooms.md) ----------------------------------------------
+
+  /**
+   * Starts watching a live room: its messages arrive as `roomMessage` events (each once), its
+   * viewer count as `roomState`. Watched rooms are joined again after a reconnect, with what was
+   * missed of high priority. `recent` holds the room's recent messages (also emitted).
+   *
+   * @example
+   * client.on('roomMessage', (m) => show(m.senderId, m.body));
+   * await client.joinRoom(roomId);
+   * await client.sendRoom(roomId, 'gift', { gift: 'rose' });
+   */
+  joinRoom(roomId: string): Promise<RoomJoinResult> {
+    return this.rpc(() => this.rooms.join(roomId));
+  }
+
+  leaveRoom(roomId: string): Promise<void> {
+    return this.rpc(() => this.rooms.leave(roomId));
+  }
+
+  /** Sends into a room: at most once (no outbox; a room message is worth little later). Gifts and the host's messages are high priority. */
+  sendRoom(roomId: string, msgType: 'text' | 'custom' | 'gift', body: unknown): Promise<{ id: string; priority: RoomPriority; createdAt: number }> {
+    return this.rpc(() => this.rooms.send(roomId, msgType, body));
+  }
+
+  /** Fetches broadcasts now (the client also does after every connect and when told of new ones); they arrive as `broadcast` events. */
+  syncBroadcasts(): Promise<void> {
+    return this.rpc(() => this.rooms.syncBroadcasts());
+  }
+
+  /** Marks broadcasts up to `seq` read; resolves with the unread count left. */
+  readBroadcasts(seq: number): Promise<number> {
+    return this.rpc(() => this.rooms.readBroadcasts(seq));
   }
 }
 

@@ -68,7 +68,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -253,6 +253,10 @@ export class Connection {
       case 'contact':
       case 'typing':
       case 'presence':
+      case 'room':
+      case 'room~':
+      case 'room.left':
+      case 'broadcast':
         this.o.onPush(frame);
         return;
     }

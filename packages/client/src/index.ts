@@ -9,6 +9,7 @@ export {
   type ConversationListSource,
 } from './conversation-list.js';
 export { ReceiptBook, type ConversationReceipts } from './receipts.js';
+export type { RoomEvents } from './rooms.js';
 export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from '@natter/protocol/wire';

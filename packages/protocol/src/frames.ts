@@ -27,6 +27,7 @@ import {
   type PresenceResultData,
   type TypingPush,
 } from './presence.js';
+import { roomFrameSchemas, type RoomResultData, type RoomServerFrame } from './rooms.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -169,6 +170,7 @@ export const clientFrameSchemas = {
   typing: typingFrame,
   'presence.get': presenceGetFrame,
   'presence.setVisible': presenceVisibilityFrame,
+  ...roomFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -177,7 +179,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData, PresenceResultData {
+export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;
@@ -221,4 +223,6 @@ export type ServerFrame =
   /** Someone in a conversation started or stopped typing (docs/presence.md). */
   | TypingPush
   /** A user you share a direct conversation with came online or went offline (docs/presence.md). */
-  | PresencePush;
+  | PresencePush
+  /** Live rooms and broadcasts (docs/rooms.md). */
+  | RoomServerFrame;

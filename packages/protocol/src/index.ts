@@ -7,3 +7,4 @@ export * from './codec.js';
 export * from './backoff.js';
 export * from './contacts.js';
 export * from './presence.js';
+export * from './rooms.js';

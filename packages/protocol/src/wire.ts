@@ -21,3 +21,16 @@ export type {
 } from './contacts.js';
 export { PRESENCE_LIMITS } from './presence-limits.js';
 export type { Presence, PresencePush, PresenceResultData, TypingPush } from './presence.js';
+export { expandCompactRoomFrame } from './room-wire.js';
+export type {
+  Broadcast,
+  BroadcastSyncResult,
+  Room,
+  RoomJoinResult,
+  RoomMessage,
+  RoomMessageType,
+  RoomPriority,
+  RoomResultData,
+  RoomServerFrame,
+  RoomSettings,
+} from './rooms.js';

@@ -164,6 +164,24 @@ const schema = z.object({
    * serves none (an API-only server).
    */
   WEB_DIR: z.string().min(1).optional(),
+  /**
+   * Live rooms (docs/rooms.md): defaults of a new room's settings (its host may change them), the
+   * wire form of room frames, and the largest room message body. Room state shared between
+   * processes (mutes, kicks, send windows, recent messages) lives in the Ephemeral store named by
+   * BUS_URL (memory: for one process).
+   */
+  ROOM_TICK_MS: int(50, 2000).default(200),
+  ROOM_RETENTION: int(0, 500).default(50),
+  ROOM_BUDGET_PER_VIEWER: int(1, 1000).default(20),
+  ROOM_SENDS_PER_SECOND: int(1, 100_000).default(200),
+  ROOM_USER_SENDS_PER_10S: int(1, 1000).default(10),
+  ROOM_ANONYMOUS: bool.default(false),
+  ROOM_FRAME_ENCODING: z.enum(['json', 'compact']).default('json'),
+  ROOM_MAX_BODY_BYTES: int(16, 64 * 1024).default(2048),
+  /** Fatigue control for broadcasts that are not `important`, per user. */
+  BROADCAST_MAX_PER_WINDOW: int(1, 10_000).default(3),
+  BROADCAST_WINDOW_SECONDS: int(1, 30 * 86_400).default(86_400),
+  BROADCAST_MIN_INTERVAL_SECONDS: int(0, 86_400).default(600),
 });
 
 /** The settings' schema (names, types, ranges, defaults), for `natter serve --help`. */

@@ -33,6 +33,7 @@ export type {
   MemberReceiptCursor,
   PresenceAudience,
 } from './store/store.js';
+export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,
@@ -64,3 +65,5 @@ export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-
 export { runServer } from './run.js';
 export { configSchema } from './config.js';
 export { inviteHash } from './core/user-admin.js';
+/** Live-room frames as the server encodes them (for the bench's micro-benchmark of encodings). */
+export { encodeRoomMessage, roomFrame, type RoomEncoding } from './core/rooms/room-codec.js';

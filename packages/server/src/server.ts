@@ -35,6 +35,12 @@ import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory/memory-bus.js';
+import { SharedBus } from './bus/shared-bus.js';
+import { Broadcasts } from './core/rooms/broadcasts.js';
+import { Rooms } from './core/rooms/rooms.js';
+import { newDeviceId } from './core/ids.js';
+import { registerRoomRoutes } from './http/routes-rooms.js';
+import { registerRoomMetrics } from './metrics-rooms.js';
 import { NatsBus } from './bus/nats/nats-bus.js';
 import { RedisBus } from './bus/redis/redis-bus.js';
 import { ConfigError, type Config } from './config.js';
@@ -75,6 +81,9 @@ export interface NatterServer {
   store: Store;
   metrics: Metrics;
   delivery: Delivery;
+  /** Live rooms and broadcasts on this process. */
+  rooms: Rooms;
+  broadcasts: Broadcasts;
   /** The process's domain events: subscribe to act on what the core committed. */
   events: DomainEvents;
   /** http://host:port of the separate metrics listener (METRICS_PORT), or null when /metrics is on the main port. */
@@ -194,7 +203,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   for (const warning of config.warnings) logger.warn(warning);
   prepareDataDir(config.dataDir, logger);
   const store = deps.store ?? (await openStore(config, logger));
-  const bus = deps.bus ?? (await openBus(config, logger));
+  // Shared: delivery, rooms and broadcasts each take the topics that are theirs.
+  const bus = new SharedBus(deps.bus ?? (await openBus(config, logger)));
   const ephemeral = deps.ephemeral ?? (await openEphemeral(config, logger, deps.clock));
   const wal = store instanceof SqliteWorkerStore && store.walBytes() !== null ? store : null;
   const metrics = new Metrics(
@@ -219,6 +229,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       logger.warn({ err }, 'bus operation failed; live delivery degraded, clients will resync');
     }
   };
+  const { rooms, broadcasts, roomEphemeral } = await startRooms(config, bus, store, clock, logger, metrics);
   const secret = loadJwtSecret(config);
   const tokens = new TokenService(secret, config.ACCESS_TOKEN_TTL_SECONDS);
   const limits = {
@@ -332,6 +343,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerRoutes(app, { accounts, messaging, contacts, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION, users });
   registerSettingsRoutes(app, { accounts, settings });
   registerPresenceRoutes(app, { accounts, presence, fairShare });
+  registerRoomRoutes(app, { rooms, broadcasts, adminApiKey: config.ADMIN_API_KEY });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
@@ -351,6 +363,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     userConnections: new ConnectionCaps(config.WS_MAX_PER_USER),
     typing,
     presence,
+    rooms,
+    broadcasts,
     hooks: {
       onFrame(type, code, ms) {
         // The labelled children once per frame type: prom-client hashes the labels on every call
@@ -408,6 +422,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     store,
     metrics,
     delivery,
+    rooms,
+    broadcasts,
     events,
     metricsUrl: metricsServer ? `http://${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${(metricsServer.address() as AddressInfo).port}` : null,
     close() {
@@ -420,6 +436,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         metricsServer?.close();
         metricsServer?.closeAllConnections();
         await gateway.close();
+        rooms.close();
+        await roomEphemeral.close();
         await stopped;
         await messaging.committer.drained();
         // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
@@ -432,4 +450,42 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       return closing;
     },
   };
+}
+
+/**
+ * Live rooms and broadcasts (core/rooms/): their own Ephemeral instance, on the same server as
+ * presence's (memory: for one process), and their counters as metrics.
+ */
+async function startRooms(config: Config, bus: SharedBus, store: Store, clock: Clock, logger: Logger, metrics: Metrics) {
+  // The same server as presence (EPHEMERAL_URL, else the bus's), under a prefix of their own.
+  const roomEphemeral = await openEphemeral({ ...config, BUS_PREFIX: `${config.BUS_PREFIX}-rooms` }, logger, clock);
+  const rooms = new Rooms(bus, store, roomEphemeral, clock, {
+    processId: newDeviceId().slice(2, 14),
+    encoding: config.ROOM_FRAME_ENCODING,
+    maxBodyBytes: config.ROOM_MAX_BODY_BYTES,
+    defaults: {
+      anonymous: config.ROOM_ANONYMOUS,
+      tickMs: config.ROOM_TICK_MS,
+      retention: config.ROOM_RETENTION,
+      budgetPerViewer: config.ROOM_BUDGET_PER_VIEWER,
+      roomSendsPerSecond: config.ROOM_SENDS_PER_SECOND,
+      userSendsPer10s: config.ROOM_USER_SENDS_PER_10S,
+    },
+  });
+  let lastWarning = 0;
+  rooms.onError = (err) => {
+    if (Date.now() - lastWarning > 5000) {
+      lastWarning = Date.now();
+      logger.warn({ err }, 'live rooms: a bus or ephemeral call failed; room messages may be missed (at most once)');
+    }
+  };
+  const broadcasts = new Broadcasts(bus, store, clock, {
+    maxPerWindow: config.BROADCAST_MAX_PER_WINDOW,
+    windowMs: config.BROADCAST_WINDOW_SECONDS * 1000,
+    minIntervalMs: config.BROADCAST_MIN_INTERVAL_SECONDS * 1000,
+  });
+  broadcasts.onError = (err) => logger.warn({ err }, 'broadcasts: announcing failed; users get it on their next broadcast.sync');
+  await broadcasts.start();
+  registerRoomMetrics(metrics.registry, () => rooms.stats(), () => rooms.viewerCount);
+  return { rooms, broadcasts, roomEphemeral };
 }

@@ -20,3 +20,17 @@ export interface Connection {
   send(frame: OutboundFrame): void;
   close(code: number, reason: string): void;
 }
+
+/**
+ * Optional capability of connections whose transport queues bytes (WebSocket): how much is
+ * waiting to be sent, and the limit past which the transport closes it as a slow consumer.
+ * Live rooms use it to shed low-priority messages to a slow viewer before it reaches the limit.
+ */
+export interface QueueAware {
+  queuedBytes(): number;
+  readonly queueLimitBytes: number;
+}
+
+export function isQueueAware(conn: Connection): conn is Connection & QueueAware {
+  return typeof (conn as Partial<QueueAware>).queuedBytes === 'function';
+}

@@ -26,6 +26,8 @@ import type { Contacts } from './contacts.js';
 import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
 import type { PresenceService } from './presence/presence.js';
 import type { Typing } from './presence/typing.js';
+import type { Broadcasts } from './rooms/broadcasts.js';
+import type { Rooms } from './rooms/rooms.js';
 
 export interface SessionHooks {
   /** Called for every frame handled, with its type and outcome (for metrics). */
@@ -50,6 +52,9 @@ export interface SessionDeps {
   hooks: SessionHooks;
   typing: Typing;
   presence: PresenceService;
+  /** Live rooms and broadcasts (core/rooms/). */
+  rooms: Rooms;
+  broadcasts: Broadcasts;
 }
 
 type State =
@@ -150,6 +155,8 @@ export class Session {
   private async dispatchAuthenticated(frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<unknown> {
     const state = this.state;
     if (frame.type === 'ping') return { time: this.deps.clock.now() };
+    // Rooms that allow it are watched without authenticating (Rooms.join checks the room).
+    if (state.kind === 'awaiting_auth' && (frame.type === 'room.join' || frame.type === 'room.leave')) return this.watchAnonymously(state, frame);
     if (state.kind !== 'open') throw new NatterError('not_authenticated', 'send auth first');
     const { userId, deviceId } = state.attachment;
     const m = this.deps.messaging;
@@ -217,7 +224,39 @@ export class Session {
         return { users: await this.deps.presence.query(userId, frame.userIds) };
       case 'presence.setVisible':
         return this.deps.presence.setVisible(userId, frame.visible);
+      case 'room.create':
+        return this.deps.rooms.create(userId, frame);
+      case 'room.update':
+        return this.deps.rooms.update(userId, frame);
+      case 'room.join':
+        return this.deps.rooms.join(this.conn, userId, frame);
+      case 'room.leave':
+        return this.deps.rooms.leave(this.conn, frame.roomId);
+      case 'room.send':
+        return this.deps.rooms.send(userId, frame);
+      case 'room.mute':
+        return this.deps.rooms.mute(userId, frame);
+      case 'room.kick':
+        return this.deps.rooms.kick(userId, frame);
+      case 'broadcast.sync':
+        return this.deps.broadcasts.sync(userId, frame.after);
+      case 'broadcast.read':
+        return this.deps.broadcasts.read(userId, frame.seq);
     }
+  }
+
+  /**
+   * An anonymous viewer: the room decides whether it may watch. Watching stops the auth
+   * deadline (the connection may still authenticate later, to send).
+   */
+  private async watchAnonymously(
+    state: Extract<State, { kind: 'awaiting_auth' }>,
+    frame: Extract<ClientFrame, { type: 'room.join' | 'room.leave' }>,
+  ): Promise<unknown> {
+    if (frame.type === 'room.leave') return this.deps.rooms.leave(this.conn, frame.roomId);
+    const result = await this.deps.rooms.join(this.conn, null, frame);
+    state.deadline.cancel();
+    return result;
   }
 
   private async authenticate(token: string): Promise<unknown> {
@@ -255,6 +294,7 @@ export class Session {
     this.state = { kind: 'open', attachment };
     // Not awaited: the answer does not wait for presence (it never throws).
     void this.deps.presence.connected(claims.userId);
+    this.deps.broadcasts.attach(this.conn, claims.userId);
     // Nothing waits for auth any more: do not keep its promise (and result) per connection.
     this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
@@ -273,6 +313,8 @@ export class Session {
     this.gone = true;
     const state = this.state;
     this.state = { kind: 'closed' };
+    this.deps.rooms.leaveAll(this.conn);
+    this.deps.broadcasts.detach(this.conn);
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);
@@ -311,6 +353,15 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   typing: 'write',
   'presence.get': 'read',
   'presence.setVisible': 'write',
+  'room.join': 'read',
+  'room.leave': 'read',
+  'room.send': 'write',
+  'room.create': 'write',
+  'room.update': 'write',
+  'room.mute': 'write',
+  'room.kick': 'write',
+  'broadcast.sync': 'read',
+  'broadcast.read': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
 import * as sc from './schemas-contacts.js';
+import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
@@ -79,6 +80,9 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/admin/users/:id/disable': { summary: 'Disable a user (by id or username): no login, devices revoked, connections closed', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
   'POST /v1/admin/users/:id/enable': { summary: 'Enable a disabled user again', tag: 'admin', auth: 'admin', ok: 200, params: s.userRefParam },
   'POST /v1/admin/invites': { summary: 'Create a single-use registration invite code (REGISTRATION=invite); default expiry 7 days', tag: 'admin', auth: 'admin', ok: 201, body: s.inviteBody },
+  'POST /v1/admin/broadcasts': { summary: 'A notice to every user or a segment, stored once (docs/rooms.md)', tag: 'admin', auth: 'admin', ok: 201, body: broadcastBody },
+  'POST /v1/admin/rooms': { summary: 'Create a live room for a host', tag: 'admin', auth: 'admin', ok: 201, body: roomBody },
+  'POST /v1/admin/rooms/:id/messages': { summary: 'A system notice into a live room (high priority)', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: systemBody },
 };
 
 /** JSON Schema 2020-12 of what a client may send (`io: 'input'`: before coercion and defaults). */

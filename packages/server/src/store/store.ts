@@ -12,6 +12,7 @@
 import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser, UserSettings } from '@natter/protocol';
 import type { ContactsStore } from './contacts.js';
 export type * from './contacts.js';
+import type { RoomStore } from './rooms-store.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -220,7 +221,8 @@ export interface ReceiptCursors {
   entries: { id: string; seq: number; senderId: string }[];
 }
 
-export interface Store extends ContactsStore {
+/** Rooms and broadcasts (RoomStore) are declared in rooms-store.ts. */
+export interface Store extends ContactsStore, RoomStore {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
-import type { Connection, OutboundFrame } from '../core/connection.js';
+import type { Connection, OutboundFrame, QueueAware } from '../core/connection.js';
 import { ConnectionCaps } from '../core/connection-caps.js';
 import { originAllowed } from '../origins.js';
 import type { Session } from '../core/session.js';
@@ -72,7 +72,7 @@ class FrameCache {
  * A class rather than closures: with tens of thousands of idle sockets per process, the few
  * hundred bytes of closures and contexts per connection are a good part of its memory.
  */
-class SocketConnection implements Connection {
+class SocketConnection implements Connection, QueueAware {
   /** Answered the last heartbeat ping (or sent anything since). */
   alive = true;
   private closing = false;
@@ -95,6 +95,15 @@ class SocketConnection implements Connection {
   ) {
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
     this.raw = (ws as unknown as { _socket?: SocketConnection['raw'] })._socket;
+  }
+
+  /** Bytes waiting for the peer (not those held by our own cork this turn). */
+  queuedBytes(): number {
+    return this.ws.bufferedAmount - this.corkedBytes;
+  }
+
+  get queueLimitBytes(): number {
+    return this.o.maxSendQueueBytes;
   }
 
   send(frame: OutboundFrame): void {

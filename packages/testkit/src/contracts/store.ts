@@ -31,6 +31,7 @@ import { receiptsContract } from './store/receipts.js';
 import { presenceContract } from './store/presence.js';
 import { syncContract } from './store/sync.js';
 import { unreadContract } from './store/unread.js';
+import { roomsContract } from './store/rooms.js';
 import { viewsContract } from './store/views.js';
 
 export type { StoreFixture } from './store/harness.js';
@@ -58,5 +59,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     receiptsContract(t);
     contactsContract(t);
     presenceContract(t);
+    roomsContract(t);
   });
 }

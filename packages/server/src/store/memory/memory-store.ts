@@ -45,6 +45,7 @@ import * as messages from './messages.js';
 import * as receipts from './receipts.js';
 import * as presence from './presence.js';
 import * as sync from './sync.js';
+import * as rooms from './rooms.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
 
 export { MemoryConstraintError, MemoryStoreClosedError, MemoryTables } from './tables.js';
@@ -257,4 +258,12 @@ export class MemoryStore implements Store {
   async presenceAudience(viewerId: string, userIds: string[]): Promise<PresenceAudience[]> {
     return presence.presenceAudience(this.open, viewerId, userIds);
   }
+  // --- rooms and broadcasts (rooms-store.ts) ---------------------------------------------------
+
+  createRoom: Store['createRoom'] = async (room) => rooms.createRoom(this.open, room);
+  getRoom: Store['getRoom'] = async (id) => rooms.getRoom(this.open, id);
+  updateRoom: Store['updateRoom'] = async (id, patch) => rooms.updateRoom(this.open, id, patch);
+  createBroadcast: Store['createBroadcast'] = async (b) => rooms.createBroadcast(this.open, b);
+  takeBroadcasts: Store['takeBroadcasts'] = async (userId, after, now, rules) => rooms.takeBroadcasts(this.open, userId, after, now, rules);
+  readBroadcasts: Store['readBroadcasts'] = async (userId, seq) => rooms.readBroadcasts(this.open, userId, seq);
 }

@@ -198,6 +198,38 @@ CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
   },
   {
+    version: 12,
+    name: 'live rooms (metadata only) and broadcasts stored once, with one cursor row per user',
+    // Viewers, viewer counts and recent room messages are ephemeral and never stored (rooms-store.ts).
+    sql: `
+CREATE TABLE rooms (
+  id TEXT PRIMARY KEY,
+  title TEXT,
+  host_id TEXT NOT NULL,
+  moderators TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE broadcasts (
+  seq BIGINT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT,
+  body TEXT NOT NULL,
+  important INTEGER NOT NULL,
+  user_ids TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE broadcast_users (
+  user_id TEXT PRIMARY KEY,
+  delivered_seq BIGINT NOT NULL,
+  read_seq BIGINT NOT NULL,
+  window_start BIGINT NOT NULL,
+  window_count INTEGER NOT NULL,
+  last_at BIGINT NOT NULL
+);
+`,
+  },
+  {
     version: 13,
     name: 'disabled accounts and registration invites',
     sql: `

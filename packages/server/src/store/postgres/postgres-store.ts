@@ -14,6 +14,7 @@ import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
 import { PgSync } from './sync.js';
+import { PgRooms } from './rooms.js';
 
 export type { PostgresStoreOptions } from './db.js';
 
@@ -32,6 +33,7 @@ export class PostgresStore implements Store {
   private readonly receipts: PgReceipts;
   private readonly contacts: PgContacts;
   private readonly presence: PgPresence;
+  private readonly rooms: PgRooms;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -43,6 +45,7 @@ export class PostgresStore implements Store {
     this.receipts = new PgReceipts(db);
     this.contacts = new PgContacts(db);
     this.presence = new PgPresence(db);
+    this.rooms = new PgRooms(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -110,4 +113,11 @@ export class PostgresStore implements Store {
   setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
   presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
   presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
+
+  createRoom: Store['createRoom'] = (...a) => this.rooms.createRoom(...a);
+  getRoom: Store['getRoom'] = (...a) => this.rooms.getRoom(...a);
+  updateRoom: Store['updateRoom'] = (...a) => this.rooms.updateRoom(...a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
 }

@@ -209,6 +209,38 @@ CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
   },
   {
+    version: 11,
+    name: 'live rooms (metadata only) and broadcasts stored once, with one cursor row per user',
+    // Viewers, viewer counts and recent room messages are ephemeral and never stored (rooms-store.ts).
+    sql: `
+CREATE TABLE rooms (
+  id TEXT PRIMARY KEY,
+  title TEXT,
+  host_id TEXT NOT NULL,
+  moderators TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE broadcasts (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT,
+  body TEXT NOT NULL,
+  important INTEGER NOT NULL,
+  user_ids TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE broadcast_users (
+  user_id TEXT PRIMARY KEY,
+  delivered_seq INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_count INTEGER NOT NULL,
+  last_at INTEGER NOT NULL
+) STRICT;
+`,
+  },
+  {
     version: 12,
     name: 'disabled accounts and registration invites',
     sql: `

@@ -20,6 +20,7 @@ import { SqliteReceipts } from './receipts.js';
 import { SqlitePresence } from './presence.js';
 import { prepareStatements } from './statements.js';
 import { SqliteSync } from './sync.js';
+import { SqliteRooms } from './rooms.js';
 
 /** How long a statement waits for a lock another connection holds. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
   private readonly presence: SqlitePresence;
+  private readonly rooms: SqliteRooms;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
     this.presence = new SqlitePresence(this.db);
+    this.rooms = new SqliteRooms(this.db);
   }
 
   private migrate(): void {
@@ -174,4 +177,11 @@ export class SqliteStore implements Store {
   setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.presence.setPresenceVisible(...a);
   presencePeers: Store['presencePeers'] = (...a) => this.presence.presencePeers(...a);
   presenceAudience: Store['presenceAudience'] = (...a) => this.presence.presenceAudience(...a);
+
+  createRoom: Store['createRoom'] = (...a) => this.rooms.createRoom(...a);
+  getRoom: Store['getRoom'] = (...a) => this.rooms.getRoom(...a);
+  updateRoom: Store['updateRoom'] = (...a) => this.rooms.updateRoom(...a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
 }

@@ -229,6 +229,12 @@ export class SqliteWorkerStore implements Store {
   setPresenceVisible: Store['setPresenceVisible'] = (...a) => this.call('setPresenceVisible', a);
   presencePeers: Store['presencePeers'] = (...a) => this.call('presencePeers', a);
   presenceAudience: Store['presenceAudience'] = (...a) => this.call('presenceAudience', a);
+  createRoom: Store['createRoom'] = (...a) => this.call('createRoom', a);
+  getRoom: Store['getRoom'] = (...a) => this.call('getRoom', a);
+  updateRoom: Store['updateRoom'] = (...a) => this.call('updateRoom', a);
+  createBroadcast: Store['createBroadcast'] = (...a) => this.call('createBroadcast', a);
+  takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.call('takeBroadcasts', a);
+  readBroadcasts: Store['readBroadcasts'] = (...a) => this.call('readBroadcasts', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
