@@ -37,7 +37,7 @@ export const sendFrame = z.object({
     .min(1)
     .max(LIMITS.clientMsgIdLength)
     .regex(/^[A-Za-z0-9_.:-]+$/),
-  msgType: z.enum(['text', 'custom']),
+  msgType: z.enum(['text', 'custom', 'image', 'file', 'voice', 'video']),
   body: z.unknown(),
   replyTo: objectId.optional(),
 });

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './close-codes.js';
 export * from './frames.js';
 export * from './codec.js';
+export * from './media.js';

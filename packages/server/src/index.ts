@@ -57,3 +57,8 @@ export { createEphemeral, type EphemeralOptions } from './ephemeral/factory.js';
 export { MemoryEphemeral, MemoryEphemeralSpace } from './ephemeral/memory/memory-ephemeral.js';
 export { RedisEphemeral, type RedisEphemeralOptions } from './ephemeral/redis/redis-ephemeral.js';
 export { NatsEphemeral, type NatsEphemeralOptions } from './ephemeral/nats/nats-ephemeral.js';
+
+export { BlobNotFoundError, BlobSizeError, BLOB_KEY, type BlobStore, type ByteRange } from './media/blob-store.js';
+export { DiskBlobStore } from './media/disk-blob-store.js';
+export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './media/s3-blob-store.js';
+export type { BlobRecord, BlobRef, MediaRecords, NewUpload, GarbageQuery } from './store/media.js';

@@ -10,6 +10,9 @@
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
 import type { Conversation, ConversationKind, MemberRole, Message, MessageType, PublicUser } from '@natter/protocol';
+import type { MediaRecords } from './media.js';
+
+export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -171,7 +174,7 @@ export interface DeliveryCursor {
   seq: number;
 }
 
-export interface Store {
+export interface Store extends MediaRecords {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

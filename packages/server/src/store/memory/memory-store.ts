@@ -35,6 +35,7 @@ import type {
 } from '../store.js';
 import * as accounts from './accounts.js';
 import * as conversations from './conversations.js';
+import * as media from './media.js';
 import * as messages from './messages.js';
 import * as sync from './sync.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
@@ -180,4 +181,17 @@ export class MemoryStore implements Store {
   async changesSince(userId: string, sinceVersion: number, limit: number): Promise<SyncPage> {
     return sync.changesSince(this.open, userId, sinceVersion, limit);
   }
+
+  // --- media --------------------------------------------------------------------------------
+
+  createUpload: Store['createUpload'] = async (...a) => media.createUpload(this.open, ...a);
+  getBlob: Store['getBlob'] = async (...a) => media.getBlob(this.open, ...a);
+  advanceUpload: Store['advanceUpload'] = async (...a) => media.advanceUpload(this.open, ...a);
+  completeUpload: Store['completeUpload'] = async (...a) => media.completeUpload(this.open, ...a);
+  deleteBlob: Store['deleteBlob'] = async (...a) => media.deleteBlob(this.open, ...a);
+  attachBlob: Store['attachBlob'] = async (...a) => media.attachBlob(this.open, ...a);
+  addBlobRef: Store['addBlobRef'] = async (...a) => media.addBlobRef(this.open, ...a);
+  recallBlobRefs: Store['recallBlobRefs'] = async (...a) => media.recallBlobRefs(this.open, ...a);
+  readableBlob: Store['readableBlob'] = async (...a) => media.readableBlob(this.open, ...a);
+  claimGarbage: Store['claimGarbage'] = async (...a) => media.claimGarbage(this.open, ...a);
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store.js';
 import { PgAccounts } from './accounts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
+import { PgMedia } from './media.js';
 import { PgMessages } from './messages.js';
 import { PgSync } from './sync.js';
 
@@ -24,6 +25,7 @@ export class PostgresStore implements Store {
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
+  private readonly media: PgMedia;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -31,6 +33,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
+    this.media = new PgMedia(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -71,4 +74,15 @@ export class PostgresStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  createUpload: Store['createUpload'] = (...a) => this.media.createUpload(...a);
+  getBlob: Store['getBlob'] = (...a) => this.media.getBlob(...a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.media.advanceUpload(...a);
+  completeUpload: Store['completeUpload'] = (...a) => this.media.completeUpload(...a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.media.deleteBlob(...a);
+  attachBlob: Store['attachBlob'] = (...a) => this.media.attachBlob(...a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.media.addBlobRef(...a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.media.recallBlobRefs(...a);
+  readableBlob: Store['readableBlob'] = (...a) => this.media.readableBlob(...a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.media.claimGarbage(...a);
 }

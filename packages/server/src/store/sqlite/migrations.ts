@@ -2,6 +2,7 @@
  * SQLite schema migrations, numbered and applied in order on start-up inside one transaction
  * each. Never edit a released migration: add the next number.
  */
+import { MEDIA_MIGRATION_SQL } from './media.js';
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -125,5 +126,10 @@ ALTER TABLE messages_by_arrival RENAME TO messages;
 CREATE UNIQUE INDEX messages_conversation_seq ON messages(conversation_id, seq);
 CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WHERE client_msg_id IS NOT NULL;
 `,
+  },
+  {
+    version: 10,
+    name: 'media: uploaded blobs and the messages that carry them',
+    sql: MEDIA_MIGRATION_SQL,
   },
 ];

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteConversations } from './conversations.js';
+import { SqliteMedia } from './media.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { prepareStatements } from './statements.js';
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly sync: SqliteSync;
+  private readonly media: SqliteMedia;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -62,6 +64,7 @@ export class SqliteStore implements Store {
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.sync = new SqliteSync(this.db, s, this.conversations);
+    this.media = new SqliteMedia(this.db);
   }
 
   private migrate(): void {
@@ -132,4 +135,15 @@ export class SqliteStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.sync.ackDeliveredMany(...a);
   markRead: Store['markRead'] = (...a) => this.sync.markRead(...a);
   changesSince: Store['changesSince'] = (...a) => this.sync.changesSince(...a);
+
+  createUpload: Store['createUpload'] = (...a) => this.media.createUpload(...a);
+  getBlob: Store['getBlob'] = (...a) => this.media.getBlob(...a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.media.advanceUpload(...a);
+  completeUpload: Store['completeUpload'] = (...a) => this.media.completeUpload(...a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.media.deleteBlob(...a);
+  attachBlob: Store['attachBlob'] = (...a) => this.media.attachBlob(...a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.media.addBlobRef(...a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.media.recallBlobRefs(...a);
+  readableBlob: Store['readableBlob'] = (...a) => this.media.readableBlob(...a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.media.claimGarbage(...a);
 }

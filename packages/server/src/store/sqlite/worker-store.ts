@@ -204,6 +204,16 @@ export class SqliteWorkerStore implements Store {
   ackDeliveredMany: Store['ackDeliveredMany'] = (...a) => this.call('ackDeliveredMany', a);
   markRead: Store['markRead'] = (...a) => this.call('markRead', a);
   changesSince: Store['changesSince'] = (...a) => this.call('changesSince', a);
+  createUpload: Store['createUpload'] = (...a) => this.call('createUpload', a);
+  getBlob: Store['getBlob'] = (...a) => this.call('getBlob', a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.call('advanceUpload', a);
+  completeUpload: Store['completeUpload'] = (...a) => this.call('completeUpload', a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.call('deleteBlob', a);
+  attachBlob: Store['attachBlob'] = (...a) => this.call('attachBlob', a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.call('addBlobRef', a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.call('recallBlobRefs', a);
+  readableBlob: Store['readableBlob'] = (...a) => this.call('readableBlob', a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.call('claimGarbage', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
