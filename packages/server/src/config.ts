@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MEDIA_SETTINGS } from './media/config.js';
 import { placeholderProblem, weaknessProblem } from './secrets.js';
 
 // A blank string is a wrong value, not 0 (which z.coerce would make of it: PORT=" " meant a random port).
@@ -126,6 +127,7 @@ const schema = z.object({
    * needs cluster mode (DATABASE_URL=postgres://… and a BUS_URL other than memory:).
    */
   WORKERS: int(1, 256).default(1),
+  ...MEDIA_SETTINGS,
 });
 
 export type Config = z.infer<typeof schema> & {

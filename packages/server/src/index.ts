@@ -62,3 +62,4 @@ export { BlobNotFoundError, BlobSizeError, BLOB_KEY, type BlobStore, type ByteRa
 export { DiskBlobStore } from './media/disk-blob-store.js';
 export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './media/s3-blob-store.js';
 export type { BlobRecord, BlobRef, MediaRecords, NewUpload, GarbageQuery } from './store/media.js';
+export { MediaService, type MediaLimits } from './media/media-service.js';

@@ -33,6 +33,10 @@ import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerCors } from './http/cors.js';
 import { serveOpenApi } from './http/openapi.js';
 import { registerRoutes } from './http/routes.js';
+import { registerMediaRoutes } from './http/routes-media.js';
+import type { BlobStore } from './media/blob-store.js';
+import type { MediaService } from './media/media-service.js';
+import { openMedia } from './media/open.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -51,6 +55,8 @@ export interface NatterDeps {
   walWarnBytes?: number;
   /** SQLite: how long without a checkpoint before an error is logged (default 10 s). */
   checkpointStallMs?: number;
+  /** Where uploads go; by default what BLOB_STORE_URL says (the disk under DATA_DIR when unset). */
+  blobStore?: BlobStore;
 }
 
 export interface NatterServer {
@@ -63,6 +69,8 @@ export interface NatterServer {
   delivery: Delivery;
   /** The process's domain events: subscribe to act on what the core committed. */
   events: DomainEvents;
+  /** Uploads and downloads; `onMessageRecalled` is the hook message recall calls. */
+  media: MediaService;
   /** http://host:port of the separate metrics listener (METRICS_PORT), or null when /metrics is on the main port. */
   metricsUrl: string | null;
   close(): Promise<void>;
@@ -226,6 +234,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitDuration.observe(commitS);
   };
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
+  const media = await openMedia(config, store, clock, secret, deps.blobStore);
+  messaging.media = media;
+  if (config.MEDIA_GC_INTERVAL_SECONDS > 0) {
+    media.startCollector(config.MEDIA_GC_INTERVAL_SECONDS * 1000, (err) => logger.warn({ err }, 'media garbage collection failed; trying again later'));
+  }
 
   const app = Fastify({
     loggerInstance: logger.child({}),
@@ -252,6 +265,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  registerMediaRoutes(app, { accounts, media });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
@@ -322,6 +336,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics,
     delivery,
     events,
+    media,
     metricsUrl: metricsServer ? `http://${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${(metricsServer.address() as AddressInfo).port}` : null,
     close() {
       closing ??= (async () => {
@@ -336,6 +351,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
         await messaging.cursors.close();
         await bus.close();
+        await media.stop();
         await store.close();
         logger.info('stopped');
       })();
