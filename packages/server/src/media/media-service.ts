@@ -176,6 +176,8 @@ export class MediaService implements MediaHook {
       await this.blobs.put(key, input, length);
     } catch (err) {
       body.resume();
+      // Some S3-compatible servers keep what arrived of an aborted PUT: the part goes, whole.
+      await this.blobs.delete(key).catch(() => {});
       if (err instanceof NatterError) {
         await this.deleteAll(id);
         throw err;
