@@ -19,6 +19,7 @@ export const UNKNOWN_TYPE = 'application/octet-stream';
 const DECODED_IMAGES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
 const THUMB_SIZE = 320;
 const PLACEHOLDER_SIZE = 16;
+const DURATION_TIMEOUT_MS = 5000;
 
 export function kindOf(mime: string): MediaKind {
   if (DECODED_IMAGES.has(mime)) return 'image';
@@ -140,13 +141,18 @@ function tooManyPixels(maxPixels: number): NatterError {
 
 /** The duration the container states, in ms, or undefined (never throws: it is a nicety). */
 export async function durationOf(stream: Readable, mime: string, size: number): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const m = await parseStream(stream, { mimeType: mime, size }, { duration: false, skipCovers: true, skipPostHeaders: true });
+    // A container the parser waits on for ever must not hold the upload's answer.
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, DURATION_TIMEOUT_MS, undefined)));
+    const m = await Promise.race([parseStream(stream, { mimeType: mime, size }, { duration: false, skipCovers: true, skipPostHeaders: true }), late]);
+    if (!m) return undefined;
     const d = m.format.duration;
     return typeof d === 'number' && Number.isFinite(d) && d > 0 ? Math.round(d * 1000) : undefined;
   } catch {
     return undefined;
   } finally {
+    clearTimeout(timer);
     stream.destroy();
   }
 }

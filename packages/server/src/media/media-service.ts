@@ -171,7 +171,11 @@ export class MediaService implements MediaHook {
     }
     const key = partKey(id, offset);
     const input = offset === 0 ? body.pipe(sniffGate((head) => this.checkHead(id, head, b.declaredSize))) : body;
-    if (input !== body) body.once('error', (err) => input.destroy(err));
+    if (input !== body) {
+      body.on('error', (err) => input.destroy(err));
+      // Its failure reaches us as put's rejection; a second report must not go unheard.
+      input.on('error', () => {});
+    }
     try {
       await this.blobs.put(key, input, length);
     } catch (err) {

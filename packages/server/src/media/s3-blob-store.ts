@@ -92,8 +92,8 @@ export class S3BlobStore implements BlobStore {
         abort.abort(err);
         reject(err);
       };
-      body.once('error', fail);
-      counted.once('error', fail);
+      body.on('error', fail);
+      counted.on('error', fail);
     });
     failed.catch(() => {});
     await Promise.race([

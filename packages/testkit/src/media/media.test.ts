@@ -42,8 +42,12 @@ for (const kind of ['disk', 's3'] as const) {
       return { alice, bob, a, conversationId: conv.data.id as string };
     }
 
-    const get = (t: TestServer, path: string, token: string, headers: Record<string, string> = {}) =>
-      fetch(t.url + path, { headers: { authorization: `Bearer ${token}`, ...headers } });
+    /** A GET whose body is read before it returns (an unread body would hold its connection open). */
+    const get = async (t: TestServer, path: string, token: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(t.url + path, { headers: { authorization: `Bearer ${token}`, ...headers } });
+      const body = Buffer.from(await res.arrayBuffer());
+      return Object.assign(res, { arrayBuffer: async () => body });
+    };
 
     it('an image: uploaded in resumable chunks, EXIF stripped, sent, fetched by the peer with thumbnail and placeholder', { timeout: 90_000 }, async () => {
       const t = await start();
@@ -91,7 +95,9 @@ for (const kind of ['disk', 's3'] as const) {
         // A signed URL works without a header, for <img src>.
         const signed = await fetch(`${t.url}/v1/media/${c.body.id}/url`, { method: 'POST', headers: { authorization: `Bearer ${bob.accessToken}` } });
         const { url } = (await signed.json()) as { url: string };
-        expect((await fetch(t.url + url)).status).toBe(200);
+        const viaUrl = await fetch(t.url + url);
+        expect(viaUrl.status).toBe(200);
+        await viaUrl.arrayBuffer();
         expect((await fetch(t.url + url.replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(401);
         a.close();
       } finally {
@@ -121,6 +127,7 @@ for (const kind of ['disk', 's3'] as const) {
         expect(wrong.error.code).toBe('unsupported_media_type');
         await a.request({ type: 'send', conversationId, clientMsgId: 'd1', msgType: 'file', body: { blobId: doc.body.id } });
         const d = await get(t, `/v1/media/${doc.body.id}`, bob.accessToken);
+        expect(Buffer.from(await d.arrayBuffer()).equals(pdf())).toBe(true);
         expect(d.headers.get('content-type')).toBe('application/pdf');
         expect(d.headers.get('content-disposition')).toBe(`attachment; filename="Q3 report _final_.pdf"; filename*=UTF-8''Q3%20report%20%22final%22.pdf`);
         a.close();
