@@ -345,8 +345,12 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         const stopped = app.close();
         metricsServer?.close();
         metricsServer?.closeAllConnections();
+        // Fastify closes the connections idle when close begins; one still finishing a
+        // streamed answer (a media download) becomes idle a moment later and would otherwise
+        // linger until the keep-alive timeout (72 s) held shutdown up.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
         await gateway.close();
-        await stopped;
+        await stopped.finally(() => clearInterval(idle));
         await messaging.committer.drained();
         // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
         await messaging.cursors.close();

@@ -20,10 +20,18 @@ function tablesOf(t: MemoryTables) {
   return m;
 }
 
-const copy = (b: BlobRow): BlobRecord => {
-  const { claimUntil: _claim, ...rest } = b;
-  return { ...rest, media: b.media ? (structuredClone(b.media) as MediaInfo) : null };
-};
+const copy = (b: BlobRow): BlobRecord => ({
+  id: b.id,
+  ownerId: b.ownerId,
+  state: b.state,
+  name: b.name,
+  declaredSize: b.declaredSize,
+  received: b.received,
+  media: b.media ? structuredClone(b.media) : null,
+  createdAt: b.createdAt,
+  completedAt: b.completedAt,
+  attachedAt: b.attachedAt,
+});
 const refKey = (blobId: string, messageId: string) => `${blobId}\u0000${messageId}`;
 
 export function createUpload(t: MemoryTables, u: NewUpload, quotaBytes: number): CreateUploadOutcome {
