@@ -23,6 +23,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
 import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
+import { mediaContract } from './store/media.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { syncContract } from './store/sync.js';
@@ -48,5 +49,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    mediaContract(t);
   });
 }
