@@ -14,9 +14,10 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import type { AuthOk, Conversation, Message, SendResult } from '@natter/protocol';
+import type { AuthOk, Conversation, MediaMessageType, Message, SendResult } from '@natter/protocol';
 import type { BackoffOptions } from './backoff.js';
-import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
+import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
+import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
 import { Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
@@ -34,6 +35,8 @@ export interface NatterClientOptions {
   requestTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
   pingIntervalMs?: number;
+  /** The server's HTTP base for uploads, e.g. `https://chat.example.com`; derived from `url` by default. */
+  httpUrl?: string;
 }
 
 export interface ClientEvents extends Record<string, unknown> {
@@ -47,6 +50,8 @@ export interface ClientEvents extends Record<string, unknown> {
   synced: void;
   /** A background failure (sync or delivery); the client keeps going. */
   error: unknown;
+  /** A media send's upload moved on (or began: sent 0). */
+  upload: PendingSend & { upload: PendingUpload };
 }
 
 export interface SendOptions {
@@ -88,6 +93,8 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly conn: Connection;
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
+  /** Uploads files for media sends over HTTP. */
+  readonly uploader: MediaUploader;
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
@@ -123,6 +130,8 @@ export class NatterClient extends Emitter<ClientEvents> {
       error: (e) => this.emit('error', e),
     });
     this.outbox = new Outbox(this.conn, this.cache);
+    const token = options.token;
+    this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
   }
 
   get state(): ConnectionState {
@@ -213,6 +222,60 @@ export class NatterClient extends Emitter<ClientEvents> {
       createdAt: Date.now(),
       ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
     };
+    return this.outbox.send(item);
+  }
+
+  /**
+   * Sends an image, file, voice note or video: shows at once among `pendingSends()` (with its
+   * upload's progress, also emitted as `upload` events), uploads the file in chunks (resuming
+   * after network failures), then sends the message — retried across reconnects like any send.
+   * Resolves when the server has stored the message.
+   *
+   * @example
+   * await client.sendMedia(chat.id, 'image', { data: bytes, type: 'image/jpeg', name: 'cat.jpg' }, { caption: 'our cat' });
+   */
+  async sendMedia(
+    conversationId: string,
+    msgType: MediaMessageType,
+    file: MediaFile,
+    options: SendOptions & { caption?: string; chunkBytes?: number } = {},
+  ): Promise<SendResult> {
+    const upload: PendingUpload = {
+      uploadId: null,
+      type: file.type,
+      name: file.name ?? null,
+      total: file.data instanceof Uint8Array ? file.data.byteLength : file.data.size,
+      sent: 0,
+      done: false,
+    };
+    const item: PendingSend & { upload: PendingUpload } = {
+      clientMsgId: options.clientMsgId ?? newClientMsgId(),
+      conversationId,
+      msgType,
+      body: options.caption !== undefined ? { caption: options.caption } : {},
+      createdAt: Date.now(),
+      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+      upload,
+    };
+    await this.cache.putOutbox(item);
+    this.emit('upload', item);
+    let blobId: string;
+    try {
+      ({ uploadId: blobId } = await this.uploader.upload(file, {
+        ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
+        onProgress: (p) => {
+          upload.uploadId = p.uploadId;
+          upload.sent = p.sent;
+          void this.cache.putOutbox(item);
+          this.emit('upload', item);
+        },
+      }));
+    } catch (err) {
+      await this.cache.removeOutbox(item.clientMsgId);
+      throw err;
+    }
+    upload.done = true;
+    item.body = { blobId, ...(options.caption !== undefined && { caption: options.caption }) };
     return this.outbox.send(item);
   }
 
