@@ -10,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
+import * as m from './schemas-media.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'media' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -48,6 +49,13 @@ export const OPERATIONS: Record<string, Operation> = {
   'DELETE /v1/conversations/:id/members/:userId': { summary: 'Remove a member, or leave (your own id)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams },
   'PUT /v1/conversations/:id/members/:userId/role': { summary: "Set a member's role (group admins)", tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams, body: s.roleBody },
   'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
+  'POST /v1/uploads': { summary: 'Begin an upload (size, type and quota checked now); docs/media.md', tag: 'media', auth: 'bearer', ok: 201, body: m.uploadBody },
+  'GET /v1/uploads/:id': { summary: 'An upload, with the offset to resume from', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam },
+  'PATCH /v1/uploads/:id': { summary: 'One chunk (application/offset+octet-stream, Upload-Offset, Content-Length)', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam },
+  'DELETE /v1/uploads/:id': { summary: 'Cancel an upload no message carries', tag: 'media', auth: 'bearer', ok: 204, params: s.idParam },
+  'GET /v1/media/:id': { summary: 'The file (bearer token or signed URL; Range supported)', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
+  'GET /v1/media/:id/thumbnail': { summary: "An image's thumbnail (WebP)", tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
+  'POST /v1/media/:id/url': { summary: 'A short-lived signed URL for the caller', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.urlQuery },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
 };

@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NatterError } from '@natter/protocol';
-import { z } from 'zod';
 import type { Accounts } from '../core/accounts.js';
 import type { MediaService } from '../media/media-service.js';
 import { idParam } from './schemas.js';
+import { signedQuery, uploadBody, urlQuery } from './schemas-media.js';
 import { parse } from './validate.js';
 
 export interface MediaRouteDeps {
@@ -16,12 +16,6 @@ export interface MediaRouteDeps {
   media: MediaService;
 }
 
-const createBody = z.object({
-  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  type: z.string().min(3).max(255).regex(/^[A-Za-z0-9.+-]+\/[A-Za-z0-9.+-]+$/, 'a media type like image/png'),
-  name: z.string().max(1024).nullable().optional(),
-});
-const signedQuery = z.object({ u: z.string().max(64).optional(), exp: z.string().max(20).optional(), sig: z.string().max(64).optional() });
 const CHUNK_TYPE = 'application/offset+octet-stream';
 /** Served inline (displayed by a browser); anything else is an attachment. */
 const INLINE = /^(image\/(jpeg|png|webp|gif)|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+)$/;
@@ -39,7 +33,7 @@ export function registerMediaRoutes(app: FastifyInstance, d: MediaRouteDeps): vo
 
     sub.post('/v1/uploads', async (req, reply) => {
       const userId = await user(req);
-      const b = parse(createBody, req.body);
+      const b = parse(uploadBody, req.body);
       return reply.status(201).send(await d.media.createUpload(userId, b));
     });
     sub.get('/v1/uploads/:id', async (req) => d.media.getUpload(await user(req), parse(idParam, req.params, 'params').id));
@@ -61,7 +55,7 @@ export function registerMediaRoutes(app: FastifyInstance, d: MediaRouteDeps): vo
     sub.post('/v1/media/:id/url', async (req) => {
       const userId = await user(req);
       const { id } = parse(idParam, req.params, 'params');
-      const variant = (req.query as { variant?: string }).variant === 'thumbnail' ? 'thumbnail' : 'original';
+      const variant = parse(urlQuery, req.query, 'query').variant ?? 'original';
       return d.media.signedPath(userId, id, variant);
     });
     sub.get('/v1/media/:id', (req, reply) => serve(req, reply, 'original'));
