@@ -2,7 +2,8 @@
  * The options of `npm run bench -- [options]` (cli.ts), parsed and given their defaults once:
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse (default: all)
+ *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse,upload (default: all)
+ *   --upload NxM             upload: N clients each uploading an M MB file at once (default 20x100)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
@@ -39,6 +40,7 @@ export const WORKLOADS = [
   'storm',
   'cluster',
   'abuse',
+  'upload',
 ] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
@@ -62,6 +64,7 @@ export const { values: args } = parseArgs({
     'cluster-buses': { type: 'string' },
     'storm-kill': { type: 'boolean', default: false },
     abuse: { type: 'string' },
+    upload: { type: 'string' },
     acks: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -125,6 +128,8 @@ export const opts = {
   natter: args.natter ?? 'head',
   stormSignal: (args['storm-kill'] ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
   acks: list<AckCadence>(args.acks, ['sdk', 'none'], ['sdk'])[0]!,
+  /** Clients × MB each, uploaded at once (docs/media.md). */
+  upload: pairsOf(args.upload ?? (quick ? '4x20' : '20x100'))[0]!,
   abuse: (args.abuse ?? '2x4x4').split('x').map(Number) as [
     pairs: number,
     sockets: number,
