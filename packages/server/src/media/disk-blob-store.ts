@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,9 +78,8 @@ export class DiskBlobStore implements BlobStore {
     await unlink(p).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
-    // An upload's part directory goes with its last part.
-    const parent = dirname(p);
-    if (parent !== this.root) await rm(parent, { recursive: false }).catch(() => {});
+    // An upload's part directory goes with its last part (rmdir removes only an empty one).
+    if (key.startsWith('uploads/')) await rmdir(dirname(p)).catch(() => {});
   }
 
   async close(): Promise<void> {}
