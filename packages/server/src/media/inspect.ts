@@ -135,6 +135,21 @@ export async function processImage(input: Buffer, mime: string, maxPixels: numbe
   }
 }
 
+/**
+ * Width × height from an image's first bytes when its header is among them (PNG, GIF, WebP and
+ * most JPEGs): a pixel flood is refused at the first chunk instead of after the whole upload.
+ * Throws `image_too_large`; says nothing when the header cannot be read yet (checked at the end).
+ */
+export async function checkPixelsEarly(head: Buffer, maxPixels: number): Promise<void> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(head, { limitInputPixels: false }).metadata();
+  } catch {
+    return;
+  }
+  if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > maxPixels) throw tooManyPixels(maxPixels);
+}
+
 function tooManyPixels(maxPixels: number): NatterError {
   return new NatterError('image_too_large', `images may have at most ${maxPixels} pixels`, { maxPixels });
 }

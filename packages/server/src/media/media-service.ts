@@ -27,7 +27,7 @@ import type { Clock } from '../core/clock.js';
 import type { MediaHook } from '../core/media-hook.js';
 import type { BlobRecord, Store } from '../store/store.js';
 import { BlobSizeError, type BlobStore, type ByteRange } from './blob-store.js';
-import { durationOf, kindOf, processImage, sniff, sniffGate, UNKNOWN_TYPE } from './inspect.js';
+import { checkPixelsEarly, durationOf, kindOf, processImage, sniff, sniffGate, UNKNOWN_TYPE } from './inspect.js';
 
 export interface MediaLimits {
   /** Largest file per kind of content, in bytes. */
@@ -154,7 +154,7 @@ export class MediaService implements MediaHook {
     if (announced !== undefined && announced !== UNKNOWN_TYPE && announced !== mime) {
       throw new NatterError('unsupported_media_type', `the bytes are ${mime}, not the ${announced} announced`, { type: mime, announced });
     }
-    this.checkType(mime, size);
+    if (this.checkType(mime, size) === 'image') await checkPixelsEarly(head, this.limits.maxPixels);
   }
 
   /** Streams one chunk at `offset`; `length` is its Content-Length. Resolves with the upload after it. */

@@ -156,6 +156,11 @@ for (const kind of ['disk', 's3'] as const) {
         const flood = await uploadAll(t.url, alice.accessToken, pngFlood(), 'image/png', 'bomb.png');
         expect(flood.status).toBe(413);
         expect(flood.body.error.code).toBe('image_too_large');
+        // Refused at its first chunk, from the header: the rest is never sent.
+        const bomb = pngFlood();
+        const early = await createUpload(t.url, alice.accessToken, bomb.length + 1_000_000, 'image/png');
+        const first = await sendChunk(t.url, alice.accessToken, early.body.id, 0, bomb.subarray(0, 8192));
+        expect(first.body.error.code).toBe('image_too_large');
         expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
         // Names: a display name only.
         for (const name of ['../../etc/passwd', 'a/b.png', 'evil\u0000.png', 'line\nbreak.png', '..', 'rtl\u202Egnp.exe']) {
