@@ -260,6 +260,13 @@ for (const kind of ['disk', 's3'] as const) {
         const orphan = await uploadAll(t.url, alice.accessToken, pdf(), 'application/pdf');
         const unfinished = await createUpload(t.url, alice.accessToken, 20_000, 'application/pdf');
         await sendChunk(t.url, alice.accessToken, unfinished.body.id, 0, pdf(20_000).subarray(0, 5000));
+        // Cancelling: an unsent upload goes at once; a sent one is kept.
+        const dropped = await uploadAll(t.url, alice.accessToken, pdf(), 'application/pdf');
+        const del = (id: string) => fetch(`${t.url}/v1/uploads/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${alice.accessToken}` } });
+        expect((await del(dropped.body.id)).status).toBe(204);
+        expect(await t.server.store.getBlob(dropped.body.id)).toBeNull();
+        expect(await t.blobs.stat(`blobs/${dropped.body.id}`)).toBeNull();
+        expect((await del(kept.body.id)).status).toBe(403);
         expect(await t.server.media.collectGarbage()).toBe(0);
         skew = 61_000;
         // Two collectors at once (two processes on one store): each blob deleted exactly once.
