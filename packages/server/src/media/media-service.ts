@@ -115,7 +115,7 @@ export class MediaService implements MediaHook {
     else if (req.size > this.maxOverall()) throw new NatterError('too_large', `files may have at most ${this.maxOverall()} bytes`, { maxBytes: this.maxOverall() });
     const id = `b${randomBytes(12).toString('base64url')}`;
     const r = await this.store.createUpload(
-      { id, ownerId: userId, name, declaredSize: req.size, createdAt: this.clock.now() },
+      { id, ownerId: userId, name, declaredType: declared, declaredSize: req.size, createdAt: this.clock.now() },
       this.limits.quotaBytes,
     );
     if (r.kind === 'over_quota') {
@@ -124,15 +124,8 @@ export class MediaService implements MediaHook {
         usedBytes: r.usedBytes,
       });
     }
-    this.declared.set(id, declared);
     return uploadInfo(r.blob);
   }
-
-  /**
-   * The type each upload announced, kept for this process's sniff check; an upload resumed on
-   * another process is checked against the type its bytes show instead (still allowed-listed).
-   */
-  private readonly declared = new Map<string, string>();
 
   async getUpload(userId: string, id: string): Promise<UploadInfo> {
     const b = await this.store.getBlob(id);
@@ -148,10 +141,11 @@ export class MediaService implements MediaHook {
   }
 
   /** Checks the first bytes of an upload against what it announced and what is allowed. */
-  private async checkHead(id: string, head: Buffer, size: number): Promise<void> {
+  private async checkHead(b: BlobRecord, head: Buffer): Promise<void> {
     const mime = await sniff(head);
-    const announced = this.declared.get(id);
-    if (announced !== undefined && announced !== UNKNOWN_TYPE && announced !== mime) {
+    const announced = b.declaredType;
+    const size = b.declaredSize;
+    if (announced !== UNKNOWN_TYPE && announced !== mime) {
       throw new NatterError('unsupported_media_type', `the bytes are ${mime}, not the ${announced} announced`, { type: mime, announced });
     }
     if (this.checkType(mime, size) === 'image') await checkPixelsEarly(head, this.limits.maxPixels);
@@ -170,7 +164,7 @@ export class MediaService implements MediaHook {
       throw new NatterError('too_large', `the chunk goes past the ${b.declaredSize} bytes announced`, { size: b.declaredSize });
     }
     const key = partKey(id, offset);
-    const input = offset === 0 ? body.pipe(sniffGate((head) => this.checkHead(id, head, b.declaredSize))) : body;
+    const input = offset === 0 ? body.pipe(sniffGate((head) => this.checkHead(b, head))) : body;
     if (input !== body) {
       body.on('error', (err) => input.destroy(err));
       // Its failure reaches us as put's rejection; a second report must not go unheard.
@@ -222,7 +216,6 @@ export class MediaService implements MediaHook {
       const done = await this.store.completeUpload(b.id, media, this.clock.now());
       if (!done) throw notFound();
       for (const p of parts) await this.blobs.delete(p);
-      this.declared.delete(b.id);
       return done;
     } catch (err) {
       await this.deleteAll(b.id);
@@ -267,7 +260,6 @@ export class MediaService implements MediaHook {
 
   /** Removes every object and the record of a blob. */
   private async deleteAll(id: string): Promise<void> {
-    this.declared.delete(id);
     for (const p of await this.blobs.list(`uploads/${id}/`)) await this.blobs.delete(p);
     await this.blobs.delete(blobKey(id));
     await this.blobs.delete(thumbKey(id));

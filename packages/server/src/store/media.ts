@@ -19,6 +19,8 @@ export interface BlobRecord {
   state: 'uploading' | 'ready';
   /** Sanitised display name, or null. Never part of any path. */
   name: string | null;
+  /** The type announced at creation (the bytes must match it unless it is application/octet-stream). */
+  declaredType: string;
   /** Bytes announced at creation; what the quota counts while uploading. */
   declaredSize: number;
   /** Bytes received so far. */
@@ -35,6 +37,7 @@ export interface NewUpload {
   id: string;
   ownerId: string;
   name: string | null;
+  declaredType: string;
   declaredSize: number;
   createdAt: number;
 }
@@ -102,6 +105,7 @@ export interface BlobRow {
   owner_id: string;
   state: 'uploading' | 'ready';
   name: string | null;
+  declared_type: string;
   declared_size: number | string;
   received: number | string;
   media: string | MediaInfo | null;
@@ -117,6 +121,7 @@ export function blobOf(r: BlobRow): BlobRecord {
     ownerId: r.owner_id,
     state: r.state,
     name: r.name,
+    declaredType: r.declared_type,
     declaredSize: Number(r.declared_size),
     received: Number(r.received),
     media: r.media === null ? null : typeof r.media === 'string' ? (JSON.parse(r.media) as MediaInfo) : (r.media as MediaInfo),

@@ -37,6 +37,9 @@ it('an upload begun on one process continues on another, and both serve the file
     expect((await sendChunk(a.url, alice.accessToken, up.body.id, 0, data.subarray(0, 80_000))).body.offset).toBe(80_000);
     const done = await sendChunk(b.url, alice.accessToken, up.body.id, 80_000, data.subarray(80_000));
     expect(done.body).toMatchObject({ state: 'ready', media: { mime: 'application/pdf', size: data.length } });
+    // The type announced on one process is enforced on the other.
+    const lie = await createUpload(a.url, alice.accessToken, data.length, 'image/png');
+    expect((await sendChunk(b.url, alice.accessToken, lie.body.id, 0, data)).body.error.code).toBe('unsupported_media_type');
     const ws = await RawClient.authed(b.wsUrl, alice.accessToken);
     const conv = await ws.request({ type: 'conversation.direct', userId: bob.userId });
     expect((await ws.request({ type: 'send', conversationId: conv.data.id, clientMsgId: 'c1', msgType: 'file', body: { blobId: up.body.id } })).type).toBe('result');

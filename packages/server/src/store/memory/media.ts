@@ -25,6 +25,7 @@ const copy = (b: BlobRow): BlobRecord => ({
   ownerId: b.ownerId,
   state: b.state,
   name: b.name,
+  declaredType: b.declaredType,
   declaredSize: b.declaredSize,
   received: b.received,
   media: b.media ? structuredClone(b.media) : null,

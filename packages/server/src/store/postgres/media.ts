@@ -14,6 +14,7 @@ CREATE TABLE blobs (
   owner_id TEXT NOT NULL REFERENCES users(id),
   state TEXT NOT NULL CHECK (state IN ('uploading', 'ready')),
   name TEXT,
+  declared_type TEXT NOT NULL,
   declared_size BIGINT NOT NULL,
   received BIGINT NOT NULL DEFAULT 0,
   media JSONB,
@@ -35,7 +36,7 @@ CREATE TABLE blob_refs (
 CREATE INDEX blob_refs_message ON blob_refs(conversation_id, message_id);
 `;
 
-const COLS = 'id, owner_id, state, name, declared_size, received, media, created_at, completed_at, attached_at';
+const COLS = 'id, owner_id, state, name, declared_type, declared_size, received, media, created_at, completed_at, attached_at';
 type Row = BlobRow;
 
 export class PgMedia {
@@ -47,8 +48,8 @@ export class PgMedia {
       const used = Number((await c.query<{ used: string }>(`SELECT COALESCE(SUM(declared_size), 0) AS used FROM blobs WHERE owner_id = $1`, [u.ownerId])).rows[0]!.used);
       if (used + u.declaredSize > quotaBytes) return { kind: 'over_quota', usedBytes: used };
       const r = await c.query<Row>(
-        `INSERT INTO blobs (id, owner_id, state, name, declared_size, created_at) VALUES ($1, $2, 'uploading', $3, $4, $5) RETURNING ${COLS}`,
-        [u.id, u.ownerId, u.name, u.declaredSize, u.createdAt],
+        `INSERT INTO blobs (id, owner_id, state, name, declared_type, declared_size, created_at) VALUES ($1, $2, 'uploading', $3, $4, $5, $6) RETURNING ${COLS}`,
+        [u.id, u.ownerId, u.name, u.declaredType, u.declaredSize, u.createdAt],
       );
       return { kind: 'ok', blob: blobOf(r.rows[0]!) };
     });

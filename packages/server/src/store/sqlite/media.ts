@@ -10,6 +10,7 @@ CREATE TABLE blobs (
   owner_id TEXT NOT NULL REFERENCES users(id),
   state TEXT NOT NULL CHECK (state IN ('uploading', 'ready')),
   name TEXT,
+  declared_type TEXT NOT NULL,
   declared_size INTEGER NOT NULL,
   received INTEGER NOT NULL DEFAULT 0,
   media TEXT,
@@ -31,7 +32,7 @@ CREATE TABLE blob_refs (
 CREATE INDEX blob_refs_message ON blob_refs(conversation_id, message_id);
 `;
 
-const COLS = 'id, owner_id, state, name, declared_size, received, media, created_at, completed_at, attached_at';
+const COLS = 'id, owner_id, state, name, declared_type, declared_size, received, media, created_at, completed_at, attached_at';
 
 export class SqliteMedia {
   constructor(private readonly db: Database.Database) {}
@@ -42,8 +43,8 @@ export class SqliteMedia {
         const used = this.db.prepare<[string], { used: number }>(`SELECT COALESCE(SUM(declared_size), 0) AS used FROM blobs WHERE owner_id = ?`).get(u.ownerId)!.used;
         if (used + u.declaredSize > quotaBytes) return { kind: 'over_quota', usedBytes: used };
         const row = this.db
-          .prepare<unknown[], BlobRow>(`INSERT INTO blobs (id, owner_id, state, name, declared_size, created_at) VALUES (?, ?, 'uploading', ?, ?, ?) RETURNING ${COLS}`)
-          .get(u.id, u.ownerId, u.name, u.declaredSize, u.createdAt)!;
+          .prepare<unknown[], BlobRow>(`INSERT INTO blobs (id, owner_id, state, name, declared_type, declared_size, created_at) VALUES (?, ?, 'uploading', ?, ?, ?, ?) RETURNING ${COLS}`)
+          .get(u.id, u.ownerId, u.name, u.declaredType, u.declaredSize, u.createdAt)!;
         return { kind: 'ok', blob: blobOf(row) };
       })
       .immediate();

@@ -8,7 +8,7 @@ const INFO: MediaInfo = { mime: 'application/pdf', kind: 'file', size: 100 };
 export function mediaContract(t: StoreHarness): void {
   describe('media', () => {
     const upload = async (owner: string, id: string, size = 100, quota = 1_000_000) =>
-      t.store.createUpload({ id, ownerId: owner, name: 'a.pdf', declaredSize: size, createdAt: T0 }, quota);
+      t.store.createUpload({ id, ownerId: owner, name: 'a.pdf', declaredType: 'application/pdf', declaredSize: size, createdAt: T0 }, quota);
     const ready = async (owner: string, id: string) => {
       await upload(owner, id);
       expect(await t.store.advanceUpload(id, 0, 100)).toBe(true);
@@ -21,7 +21,7 @@ export function mediaContract(t: StoreHarness): void {
       expect(await upload(alice, 'b2', 500, 1000)).toEqual({ kind: 'over_quota', usedBytes: 600 });
       expect((await upload(alice, 'b3', 400, 1000)).kind).toBe('ok');
       const b = await t.store.getBlob('b1');
-      expect(b).toMatchObject({ id: 'b1', ownerId: alice, state: 'uploading', declaredSize: 600, received: 0, media: null, attachedAt: null });
+      expect(b).toMatchObject({ id: 'b1', ownerId: alice, state: 'uploading', declaredType: 'application/pdf', declaredSize: 600, received: 0, media: null, attachedAt: null });
     });
 
     it('advances only from the current offset, and completes only when every byte is in', async () => {
