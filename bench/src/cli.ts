@@ -25,6 +25,7 @@ import { runStorm } from './workloads/storm.js';
 import { runCluster } from './workloads/cluster.js';
 import { prepareAbuse, runAbuse } from './workloads/abuse.js';
 import { runRoom, type RoomOptions } from './workloads/room.js';
+import { runUpload } from './workloads/upload.js';
 
 /** Lean clients for a target; Natter's ack with the cadence chosen (`--acks`). */
 const clientsOf = (t: RunningTarget) => connectorFor({ ...t.endpoint(), acks: opts.acks });
@@ -191,6 +192,20 @@ async function direct(pairs: number): Promise<void> {
       await probe.start();
       const r = await runDirect(t, clientsOf(t), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
       emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...ackField(t), ...r, ...(await probe.stop()) });
+    },
+  );
+}
+
+/** Concurrent large uploads (Natter only: the peers have no upload API). */
+async function upload(clients: number, megabytes: number): Promise<void> {
+  if (!opts.targets.includes('natter')) return;
+  await alternate(
+    'upload',
+    ['natter'],
+    async (t) => void (await t.setup(clients, [], 'group')),
+    async (t, rep) => {
+      const r = await runUpload(t, { clients, megabytes, chunkMegabytes: 32 });
+      emit({ workload: 'upload', config: `${clients}x${megabytes}MB`, target: t.name, rep, ...r });
     },
   );
 }
@@ -409,6 +424,9 @@ async function main(): Promise<void> {
         break;
       case 'room':
         await room();
+        break;
+      case 'upload':
+        await upload(opts.upload[0], opts.upload[1]);
         break;
     }
   }

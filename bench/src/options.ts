@@ -2,7 +2,8 @@
  * The options of `npm run bench -- [options]` (cli.ts), parsed and given their defaults once:
  *
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
- *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse (default: all)
+ *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse,upload (default: all)
+ *   --upload NxM             upload: N clients each uploading an M MB file at once (default 20x100)
  *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
@@ -44,6 +45,7 @@ export const WORKLOADS = [
   'cluster',
   'abuse',
   'room',
+  'upload',
 ] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
@@ -73,6 +75,7 @@ export const { values: args } = parseArgs({
     'room-step': { type: 'string' },
     'room-shapes': { type: 'string' },
     'room-floor-max': { type: 'string' },
+    upload: { type: 'string' },
     acks: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -142,6 +145,8 @@ export const opts = {
   roomStepS: Number(args['room-step'] ?? (quick ? 3 : 10)),
   roomShapes: list<'single' | 'redis' | 'nats'>(args['room-shapes'], ['single', 'redis', 'nats'], quick ? ['single'] : ['single', 'redis', 'nats']),
   roomFloorMax: Number(args['room-floor-max'] ?? 10),
+  /** Clients × MB each, uploaded at once (docs/media.md). */
+  upload: pairsOf(args.upload ?? (quick ? '4x20' : '20x100'))[0]!,
   abuse: (args.abuse ?? '2x4x4').split('x').map(Number) as [
     pairs: number,
     sockets: number,

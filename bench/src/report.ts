@@ -66,6 +66,16 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'failed', label: 'failed' },
     { key: 'genCpuMax', label: 'busiest generator CPU %' },
   ],
+  upload: [
+    { key: 'mbPerS', label: 'MB/s (all clients)' },
+    { key: 'ready', label: 'uploads ready' },
+    { key: 'failed', label: 'failed' },
+    { key: 'wallS', label: 'wall s' },
+    { key: 'rssBeforeMB', label: 'server RSS before MB' },
+    { key: 'rssPeakMB', label: 'server RSS peak MB' },
+    { key: 'rssGrowthMB', label: 'RSS growth MB' },
+    { key: 'rssAfterMB', label: 'server RSS after MB' },
+  ],
   abuse: [
     { key: 'floodP99Ms', label: 'flooded send p99 ms' },
     { key: 'floodP50Ms', label: 'flooded send p50 ms' },

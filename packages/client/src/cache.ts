@@ -3,17 +3,29 @@
  * outbox. Pluggable so a browser can keep it in IndexedDB and a reopened client catches up
  * incrementally; MemoryCache is the default. Methods are async so storage can be too.
  */
-import type { Conversation, Message } from '@natter/protocol/wire';
+import type { Conversation, MediaMessageType, Message } from '@natter/protocol/wire';
 
 export interface PendingSend {
   clientMsgId: string;
   conversationId: string;
-  msgType: 'text' | 'custom';
+  msgType: 'text' | 'custom' | MediaMessageType;
   body: unknown;
   replyTo?: string;
   /** User ids and/or "all" (SendOptions.mentions). */
   mentions?: string[];
   createdAt: number;
+  /** A media send: its file's upload, which must finish before the message is sent. */
+  upload?: PendingUpload;
+}
+
+/** Where a media send's upload stands; shown with the pending message (progress bars). */
+export interface PendingUpload {
+  uploadId: string | null;
+  type: string;
+  name: string | null;
+  total: number;
+  sent: number;
+  done: boolean;
 }
 
 export interface ClientCache {

@@ -25,6 +25,7 @@ import type {
   ConversationFlags,
   FriendRequestResult,
   FriendRequests,
+  MediaMessageType,
   Message,
   Presence,
   PublicUser,
@@ -37,7 +38,8 @@ import type {
   UserSettings,
 } from '@natter/protocol/wire';
 import { v7 as uuidv7 } from 'uuid';
-import { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
+import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
+import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
 import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
@@ -59,6 +61,8 @@ export interface NatterClientOptions {
   requestTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
   pingIntervalMs?: number;
+  /** The server's HTTP base for uploads, e.g. `https://chat.example.com`; derived from `url` by default. */
+  httpUrl?: string;
 }
 
 /** Room and broadcast events (roomMessage, roomState, roomLeft, broadcast, broadcastUnread) are in rooms.ts. */
@@ -88,6 +92,8 @@ export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   typing: TypingEvent;
   /** A user's presence changed (or was first learned): online, or offline with last seen. */
   presence: Presence;
+  /** A media send's upload moved on (or began: sent 0). */
+  upload: PendingSend & { upload: PendingUpload };
 }
 
 export interface SendOptions {
@@ -121,6 +127,8 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly receiptBook = new ReceiptBook();
   private readonly rooms: RoomsClient;
+  /** Uploads files for media sends over HTTP. */
+  readonly uploader: MediaUploader;
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
@@ -177,6 +185,8 @@ export class NatterClient extends Emitter<ClientEvents> {
       (event, value) => this.emit(event, value as ClientEvents[typeof event]),
       (err) => this.emit('error', err),
     );
+    const token = options.token;
+    this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
   }
 
   get state(): ConnectionState {
@@ -274,6 +284,60 @@ export class NatterClient extends Emitter<ClientEvents> {
       ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
       ...(options.mentions !== undefined && options.mentions.length > 0 && { mentions: options.mentions }),
     };
+    return this.outbox.send(item);
+  }
+
+  /**
+   * Sends an image, file, voice note or video: shows at once among `pendingSends()` (with its
+   * upload's progress, also emitted as `upload` events), uploads the file in chunks (resuming
+   * after network failures), then sends the message — retried across reconnects like any send.
+   * Resolves when the server has stored the message.
+   *
+   * @example
+   * await client.sendMedia(chat.id, 'image', { data: bytes, type: 'image/jpeg', name: 'cat.jpg' }, { caption: 'our cat' });
+   */
+  async sendMedia(
+    conversationId: string,
+    msgType: MediaMessageType,
+    file: MediaFile,
+    options: SendOptions & { caption?: string; chunkBytes?: number } = {},
+  ): Promise<SendResult> {
+    const upload: PendingUpload = {
+      uploadId: null,
+      type: file.type,
+      name: file.name ?? null,
+      total: file.data instanceof Uint8Array ? file.data.byteLength : file.data.size,
+      sent: 0,
+      done: false,
+    };
+    const item: PendingSend & { upload: PendingUpload } = {
+      clientMsgId: options.clientMsgId ?? newClientMsgId(),
+      conversationId,
+      msgType,
+      body: options.caption !== undefined ? { caption: options.caption } : {},
+      createdAt: Date.now(),
+      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+      upload,
+    };
+    await this.cache.putOutbox(item);
+    this.emit('upload', item);
+    let blobId: string;
+    try {
+      ({ uploadId: blobId } = await this.uploader.upload(file, {
+        ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
+        onProgress: (p) => {
+          upload.uploadId = p.uploadId;
+          upload.sent = p.sent;
+          void this.cache.putOutbox(item);
+          this.emit('upload', item);
+        },
+      }));
+    } catch (err) {
+      await this.cache.removeOutbox(item.clientMsgId);
+      throw err;
+    }
+    upload.done = true;
+    item.body = { blobId, ...(options.caption !== undefined && { caption: options.caption }) };
     return this.outbox.send(item);
   }
 

@@ -10,7 +10,8 @@ export {
 } from './conversation-list.js';
 export { ReceiptBook, type ConversationReceipts } from './receipts.js';
 export type { RoomEvents } from './rooms.js';
-export { MemoryCache, type ClientCache, type PendingSend } from './cache.js';
+export { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
+export { MediaUploader, httpBaseOf, type MediaFile, type UploadOptions, type UploadProgress } from './media.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';
 export { backoffDelay, type BackoffOptions } from '@natter/protocol/wire';
 export type * from '@natter/protocol/wire';

@@ -53,6 +53,8 @@ export class Outbox {
   }
 
   private transmit(item: PendingSend): void {
+    // A media send waits for its upload (client.ts sends it again once the upload is done).
+    if (item.upload && !item.upload.done) return;
     if (this.sending.has(item.clientMsgId)) return;
     this.sending.add(item.clientMsgId);
     const frame = {

@@ -43,6 +43,14 @@ export const ERROR_CODES = {
   wrong_password: { status: 403, retryable: false },
   /** The Origin header is not in ALLOWED_ORIGINS. */
   origin_not_allowed: { status: 403, retryable: false },
+  /** Media: the file's bytes are of a type that is not allowed, or not the type the upload or message said. */
+  unsupported_media_type: { status: 415, retryable: false },
+  /** Media: an image whose width × height passes the pixel limit (refused before decoding). */
+  image_too_large: { status: 413, retryable: false },
+  /** Media: the upload would take the user past their storage quota. */
+  quota_exceeded: { status: 413, retryable: false },
+  /** Media: the upload is not finished (bytes missing), or a chunk was sent at the wrong offset; `details.offset` says where to resume. */
+  upload_incomplete: { status: 409, retryable: false },
   /** The server is overloaded or a dependency is down; retry with backoff. */
   unavailable: { status: 503, retryable: true },
   /** Anything unexpected. Details are logged on the server, never sent. */

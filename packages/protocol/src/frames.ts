@@ -63,7 +63,7 @@ export const sendFrame = z.object({
     .min(1)
     .max(LIMITS.clientMsgIdLength)
     .regex(/^[A-Za-z0-9_.:-]+$/),
-  msgType: z.enum(['text', 'custom']),
+  msgType: z.enum(['text', 'custom', 'image', 'file', 'voice', 'video']),
   body: z.unknown(),
   replyTo: objectId.optional(),
   /** Active members' user ids and/or "all"; each must be an active member (else `invalid_request`). */

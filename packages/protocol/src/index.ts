@@ -8,3 +8,4 @@ export * from './backoff.js';
 export * from './contacts.js';
 export * from './presence.js';
 export * from './rooms.js';
+export * from './media.js';

@@ -1,11 +1,12 @@
 /** The objects the protocol carries: users, conversations, messages. Shared by server and SDK. */
+import type { MediaMessageType } from './media.js';
 
 export const PROTOCOL_VERSION = 1;
 
 export type ConversationKind = 'direct' | 'group';
 export type MemberRole = 'owner' | 'admin' | 'member';
 /** `system` entries are conversation events (created, members joined/left/removed) in the log. */
-export type MessageType = 'text' | 'custom' | 'system';
+export type MessageType = 'text' | 'custom' | 'system' | MediaMessageType;
 
 export interface TextBody {
   text: string;
@@ -28,7 +29,7 @@ export interface Message {
   seq: number;
   senderId: string;
   type: MessageType;
-  /** `TextBody` for text, any JSON for custom, `SystemBody` for system. */
+  /** `TextBody` for text, any JSON for custom, `SystemBody` for system, `MediaBody` for image/file/voice/video. */
   body: unknown;
   /** The sender's idempotency key, in the sender's own copies only: null for other members and for system entries. */
   clientMsgId: string | null;

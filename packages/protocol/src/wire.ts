@@ -34,3 +34,4 @@ export type {
   RoomServerFrame,
   RoomSettings,
 } from './rooms.js';
+export * from './media.js';

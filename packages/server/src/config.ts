@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MEDIA_SETTINGS } from './media/config.js';
 import { placeholderProblem, weaknessProblem } from './secrets.js';
 
 // A blank string is a wrong value, not 0 (which z.coerce would make of it: PORT=" " meant a random port).
@@ -182,6 +183,7 @@ const schema = z.object({
   BROADCAST_MAX_PER_WINDOW: int(1, 10_000).default(3),
   BROADCAST_WINDOW_SECONDS: int(1, 30 * 86_400).default(86_400),
   BROADCAST_MIN_INTERVAL_SECONDS: int(0, 86_400).default(600),
+  ...MEDIA_SETTINGS,
 });
 
 /** The settings' schema (names, types, ranges, defaults), for `natter serve --help`. */

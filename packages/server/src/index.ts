@@ -67,3 +67,9 @@ export { configSchema } from './config.js';
 export { inviteHash } from './core/user-admin.js';
 /** Live-room frames as the server encodes them (for the bench's micro-benchmark of encodings). */
 export { encodeRoomMessage, roomFrame, type RoomEncoding } from './core/rooms/room-codec.js';
+
+export { BlobNotFoundError, BlobSizeError, BLOB_KEY, type BlobStore, type ByteRange } from './media/blob-store.js';
+export { DiskBlobStore } from './media/disk-blob-store.js';
+export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './media/s3-blob-store.js';
+export type { BlobRecord, BlobRef, MediaRecords, NewUpload, GarbageQuery } from './store/media.js';
+export { MediaService, type MediaLimits } from './media/media-service.js';

@@ -51,6 +51,10 @@ import { defaultWebDir, serveWebApp } from './http/web-app.js';
 import { registerRoutes } from './http/routes.js';
 import { registerSettingsRoutes } from './http/routes-settings.js';
 import { registerPresenceRoutes } from './http/routes-presence.js';
+import { registerMediaRoutes } from './http/routes-media.js';
+import type { BlobStore } from './media/blob-store.js';
+import type { MediaService } from './media/media-service.js';
+import { openMedia } from './media/open.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -71,6 +75,8 @@ export interface NatterDeps {
   walWarnBytes?: number;
   /** SQLite: how long without a checkpoint before an error is logged (default 10 s). */
   checkpointStallMs?: number;
+  /** Where uploads go; by default what BLOB_STORE_URL says (the disk under DATA_DIR when unset). */
+  blobStore?: BlobStore;
 }
 
 export interface NatterServer {
@@ -86,6 +92,8 @@ export interface NatterServer {
   broadcasts: Broadcasts;
   /** The process's domain events: subscribe to act on what the core committed. */
   events: DomainEvents;
+  /** Uploads and downloads; `onMessageRecalled` is the hook message recall calls. */
+  media: MediaService;
   /** http://host:port of the separate metrics listener (METRICS_PORT), or null when /metrics is on the main port. */
   metricsUrl: string | null;
   close(): Promise<void>;
@@ -312,6 +320,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
   );
   await presence.start();
+  const media = await openMedia(config, store, clock, secret, deps.blobStore);
+  messaging.media = media;
+  if (config.MEDIA_GC_INTERVAL_SECONDS > 0) {
+    media.startCollector(config.MEDIA_GC_INTERVAL_SECONDS * 1000, (err) => logger.warn({ err }, 'media garbage collection failed; trying again later'));
+  }
 
   const app = Fastify({
     loggerInstance: logger.child({}),
@@ -344,6 +357,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerSettingsRoutes(app, { accounts, settings });
   registerPresenceRoutes(app, { accounts, presence, fairShare });
   registerRoomRoutes(app, { rooms, broadcasts, adminApiKey: config.ADMIN_API_KEY });
+  registerMediaRoutes(app, { accounts, media });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
@@ -425,6 +439,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     rooms,
     broadcasts,
     events,
+    media,
     metricsUrl: metricsServer ? `http://${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${(metricsServer.address() as AddressInfo).port}` : null,
     close() {
       closing ??= (async () => {
@@ -435,15 +450,20 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
         const stopped = app.close();
         metricsServer?.close();
         metricsServer?.closeAllConnections();
+        // Fastify closes the connections idle when close begins; one still finishing a
+        // streamed answer (a media download) becomes idle a moment later and would otherwise
+        // linger until the keep-alive timeout (72 s) held shutdown up.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
         await gateway.close();
         rooms.close();
         await roomEphemeral.close();
-        await stopped;
+        await stopped.finally(() => clearInterval(idle));
         await messaging.committer.drained();
         // Acks kept in memory reach the store before it closes (sessions closing wrote theirs).
         await messaging.cursors.close();
         await bus.close();
         await ephemeral.close();
+        await media.stop();
         await store.close();
         logger.info('stopped');
       })();

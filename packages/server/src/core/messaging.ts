@@ -15,6 +15,7 @@ import {
   type SyncResult,
 } from '@natter/protocol';
 import type { Clock } from './clock.js';
+import type { MediaHook } from './media-hook.js';
 import { Committer } from './committer.js';
 import { DeliveryCursors } from './cursors.js';
 import type { RelationGuard } from './contacts.js';
@@ -62,6 +63,8 @@ export class Messaging {
   readonly cursors: DeliveryCursors;
   /** Blocks and DIRECT_MESSAGES between users (core/contacts.ts); none: no checks. */
   relations: RelationGuard | null = null;
+  /** Media sends (image/file/voice/video) go through this; without it they are refused. */
+  media: MediaHook | null = null;
 
   constructor(
     private readonly store: Store,
@@ -106,12 +109,19 @@ export class Messaging {
   }
 
   async send(userId: string, f: ClientFrameOf<'send'>): Promise<SendResult> {
+    let body: string;
+    let blobId: string | null = null;
+    if (f.msgType === 'text' || f.msgType === 'custom') body = this.validateBody(f.msgType, f.body);
+    else {
+      if (!this.media) throw new NatterError('invalid_request', 'msgType: media messages are not enabled on this server');
+      ({ json: body, blobId } = await this.media.prepare(userId, f.msgType, f.body));
+    }
     const message: NewMessage = {
       id: newMessageId(),
       conversationId: f.conversationId,
       senderId: userId,
       type: f.msgType,
-      body: this.validateBody(f.msgType, f.body),
+      body,
       clientMsgId: f.clientMsgId,
       replyTo: f.replyTo ?? null,
       createdAt: this.clock.now(),
@@ -121,11 +131,15 @@ export class Messaging {
     const outcome = await this.committer.submit(message);
     switch (outcome.kind) {
       case 'stored':
+        // Before the answer: a sender told "stored" knows its recipients may fetch the blob.
+        if (blobId !== null) await this.media!.stored(blobId, message.conversationId, message.id, outcome.seq);
         await this.events.emit({ type: 'message.stored', message, seq: outcome.seq });
         return { id: message.id, seq: outcome.seq, createdAt: message.createdAt };
       case 'duplicate': {
         // A retry: the first attempt may have died between commit and delivery, if it was lately.
         const m = outcome.message;
+        // The first attempt may have died before recording the blob's reference.
+        if (blobId !== null) await this.media!.stored(blobId, m.conversationId, m.id, m.seq);
         if (await this.retries.shouldResync(userId, m)) {
           await this.events.emit({ type: 'message.retried', conversationId: m.conversationId, messageId: m.id, seq: m.seq });
         }

@@ -12,12 +12,13 @@ import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
 import * as sc from './schemas-contacts.js';
 import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
+import * as m from './schemas-media.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'media' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -73,6 +74,13 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /v1/blocks': { summary: 'Users the caller blocked', tag: 'contacts', auth: 'bearer', ok: 200 },
   'PUT /v1/blocks/:userId': { summary: 'Block a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
   'DELETE /v1/blocks/:userId': { summary: 'Unblock a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'POST /v1/uploads': { summary: 'Begin an upload (size, type and quota checked now); docs/media.md', tag: 'media', auth: 'bearer', ok: 201, body: m.uploadBody },
+  'GET /v1/uploads/:id': { summary: 'An upload, with the offset to resume from', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam },
+  'PATCH /v1/uploads/:id': { summary: 'One chunk (application/offset+octet-stream, Upload-Offset, Content-Length)', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam },
+  'DELETE /v1/uploads/:id': { summary: 'Cancel an upload no message carries', tag: 'media', auth: 'bearer', ok: 204, params: s.idParam },
+  'GET /v1/media/:id': { summary: 'The file (bearer token or signed URL; Range supported)', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
+  'GET /v1/media/:id/thumbnail': { summary: "An image's thumbnail (WebP)", tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
+  'POST /v1/media/:id/url': { summary: 'A short-lived signed URL for the caller', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.urlQuery },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
   'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },

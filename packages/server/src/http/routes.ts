@@ -54,7 +54,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   // Every /v1 answer is about one user (tokens above all): no shared or browser cache may keep it.
   app.addHook('onSend', async (req, reply) => {
-    if (req.url.startsWith('/v1/')) void reply.header('cache-control', 'no-store');
+    // (Media downloads set their own: an immutable blob may be kept privately, see routes-media.ts.)
+    if (req.url.startsWith('/v1/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   });
 
   async function user(req: FastifyRequest): Promise<AccessClaims> {

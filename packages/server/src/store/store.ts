@@ -13,6 +13,9 @@ import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Mes
 import type { ContactsStore } from './contacts.js';
 export type * from './contacts.js';
 import type { RoomStore } from './rooms-store.js';
+import type { MediaRecords } from './media.js';
+
+export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -222,7 +225,7 @@ export interface ReceiptCursors {
 }
 
 /** Rooms and broadcasts (RoomStore) are declared in rooms-store.ts. */
-export interface Store extends ContactsStore, RoomStore {
+export interface Store extends ContactsStore, RoomStore, MediaRecords {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

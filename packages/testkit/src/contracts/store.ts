@@ -25,6 +25,7 @@ import { adminContract } from './store/admin.js';
 import { contactsContract } from './store/contacts.js';
 import { conversationsContract } from './store/conversations.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
+import { mediaContract } from './store/media.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { receiptsContract } from './store/receipts.js';
@@ -60,5 +61,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     contactsContract(t);
     presenceContract(t);
     roomsContract(t);
+    mediaContract(t);
   });
 }

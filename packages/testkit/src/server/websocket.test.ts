@@ -267,7 +267,7 @@ describe('hostile and malformed frames', () => {
       ['{"type":"toString","id":"s15"}', 'unknown_type', 's15'],
       ['{"type":7,"id":16}', 'unknown_type', 16],
       ['{"type":"send","id":17,"conversationId":123,"clientMsgId":"k","msgType":"text","body":{"text":"x"}}', 'invalid_request', 17],
-      ['{"type":"send","id":18,"conversationId":"c_1","clientMsgId":"k","msgType":"video","body":{}}', 'invalid_request', 18],
+      ['{"type":"send","id":18,"conversationId":"c_1","clientMsgId":"k","msgType":"sticker","body":{}}', 'invalid_request', 18],
       ['{"type":"ack","id":19,"conversationId":"c_1","seq":-1}', 'invalid_request', 19],
       ['{"type":"ack","id":20,"conversationId":"c_1","seq":"5"}', 'invalid_request', 20],
       ['{"type":"messages","id":21,"conversationId":"../etc","limit":5}', 'invalid_request', 21],

@@ -41,6 +41,7 @@ import * as accounts from './accounts.js';
 import * as admin from './admin.js';
 import * as contacts from './contacts.js';
 import * as conversations from './conversations.js';
+import * as media from './media.js';
 import * as messages from './messages.js';
 import * as receipts from './receipts.js';
 import * as presence from './presence.js';
@@ -266,4 +267,16 @@ export class MemoryStore implements Store {
   createBroadcast: Store['createBroadcast'] = async (b) => rooms.createBroadcast(this.open, b);
   takeBroadcasts: Store['takeBroadcasts'] = async (userId, after, now, rules) => rooms.takeBroadcasts(this.open, userId, after, now, rules);
   readBroadcasts: Store['readBroadcasts'] = async (userId, seq) => rooms.readBroadcasts(this.open, userId, seq);
+  // --- media --------------------------------------------------------------------------------
+
+  createUpload: Store['createUpload'] = async (...a) => media.createUpload(this.open, ...a);
+  getBlob: Store['getBlob'] = async (...a) => media.getBlob(this.open, ...a);
+  advanceUpload: Store['advanceUpload'] = async (...a) => media.advanceUpload(this.open, ...a);
+  completeUpload: Store['completeUpload'] = async (...a) => media.completeUpload(this.open, ...a);
+  deleteBlob: Store['deleteBlob'] = async (...a) => media.deleteBlob(this.open, ...a);
+  attachBlob: Store['attachBlob'] = async (...a) => media.attachBlob(this.open, ...a);
+  addBlobRef: Store['addBlobRef'] = async (...a) => media.addBlobRef(this.open, ...a);
+  recallBlobRefs: Store['recallBlobRefs'] = async (...a) => media.recallBlobRefs(this.open, ...a);
+  readableBlob: Store['readableBlob'] = async (...a) => media.readableBlob(this.open, ...a);
+  claimGarbage: Store['claimGarbage'] = async (...a) => media.claimGarbage(this.open, ...a);
 }

@@ -2,6 +2,8 @@
  * PostgreSQL schema migrations, numbered; applied on start-up under an advisory lock so that
  * several processes starting at once apply each exactly once. Never edit a released one.
  */
+import { PG_MEDIA_MIGRATION_SQL } from './media.js';
+
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -196,6 +198,11 @@ CREATE TABLE blocks (
 );
 CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
+  },
+  {
+    version: 11,
+    name: 'media: uploaded blobs and the messages that carry them',
+    sql: PG_MEDIA_MIGRATION_SQL,
   },
   {
     version: 12,

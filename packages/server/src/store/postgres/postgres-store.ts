@@ -10,6 +10,7 @@ import { PgAdmin } from './admin.js';
 import { PgContacts } from './contacts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
+import { PgMedia } from './media.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
@@ -34,6 +35,7 @@ export class PostgresStore implements Store {
   private readonly contacts: PgContacts;
   private readonly presence: PgPresence;
   private readonly rooms: PgRooms;
+  private readonly media: PgMedia;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -46,6 +48,7 @@ export class PostgresStore implements Store {
     this.contacts = new PgContacts(db);
     this.presence = new PgPresence(db);
     this.rooms = new PgRooms(db);
+    this.media = new PgMedia(db);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -120,4 +123,15 @@ export class PostgresStore implements Store {
   createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
   takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
   readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
+
+  createUpload: Store['createUpload'] = (...a) => this.media.createUpload(...a);
+  getBlob: Store['getBlob'] = (...a) => this.media.getBlob(...a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.media.advanceUpload(...a);
+  completeUpload: Store['completeUpload'] = (...a) => this.media.completeUpload(...a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.media.deleteBlob(...a);
+  attachBlob: Store['attachBlob'] = (...a) => this.media.attachBlob(...a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.media.addBlobRef(...a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.media.recallBlobRefs(...a);
+  readableBlob: Store['readableBlob'] = (...a) => this.media.readableBlob(...a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.media.claimGarbage(...a);
 }

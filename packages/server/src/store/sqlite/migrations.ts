@@ -2,6 +2,8 @@
  * SQLite schema migrations, numbered and applied in order on start-up inside one transaction
  * each. Never edit a released migration: add the next number.
  */
+import { MEDIA_MIGRATION_SQL } from './media.js';
+
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -207,6 +209,11 @@ CREATE TABLE blocks (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
+  },
+  {
+    version: 10,
+    name: 'media: uploaded blobs and the messages that carry them',
+    sql: MEDIA_MIGRATION_SQL,
   },
   {
     version: 11,

@@ -14,6 +14,7 @@ import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
 import { SqliteConversations } from './conversations.js';
+import { SqliteMedia } from './media.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { SqliteReceipts } from './receipts.js';
@@ -52,6 +53,7 @@ export class SqliteStore implements Store {
   private readonly contacts: SqliteContacts;
   private readonly presence: SqlitePresence;
   private readonly rooms: SqliteRooms;
+  private readonly media: SqliteMedia;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
     this.contacts = new SqliteContacts(this.db);
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
+    this.media = new SqliteMedia(this.db);
   }
 
   private migrate(): void {
@@ -184,4 +187,15 @@ export class SqliteStore implements Store {
   createBroadcast: Store['createBroadcast'] = (...a) => this.rooms.createBroadcast(...a);
   takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.rooms.takeBroadcasts(...a);
   readBroadcasts: Store['readBroadcasts'] = (...a) => this.rooms.readBroadcasts(...a);
+
+  createUpload: Store['createUpload'] = (...a) => this.media.createUpload(...a);
+  getBlob: Store['getBlob'] = (...a) => this.media.getBlob(...a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.media.advanceUpload(...a);
+  completeUpload: Store['completeUpload'] = (...a) => this.media.completeUpload(...a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.media.deleteBlob(...a);
+  attachBlob: Store['attachBlob'] = (...a) => this.media.attachBlob(...a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.media.addBlobRef(...a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.media.recallBlobRefs(...a);
+  readableBlob: Store['readableBlob'] = (...a) => this.media.readableBlob(...a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.media.claimGarbage(...a);
 }

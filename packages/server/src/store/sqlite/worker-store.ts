@@ -235,6 +235,16 @@ export class SqliteWorkerStore implements Store {
   createBroadcast: Store['createBroadcast'] = (...a) => this.call('createBroadcast', a);
   takeBroadcasts: Store['takeBroadcasts'] = (...a) => this.call('takeBroadcasts', a);
   readBroadcasts: Store['readBroadcasts'] = (...a) => this.call('readBroadcasts', a);
+  createUpload: Store['createUpload'] = (...a) => this.call('createUpload', a);
+  getBlob: Store['getBlob'] = (...a) => this.call('getBlob', a);
+  advanceUpload: Store['advanceUpload'] = (...a) => this.call('advanceUpload', a);
+  completeUpload: Store['completeUpload'] = (...a) => this.call('completeUpload', a);
+  deleteBlob: Store['deleteBlob'] = (...a) => this.call('deleteBlob', a);
+  attachBlob: Store['attachBlob'] = (...a) => this.call('attachBlob', a);
+  addBlobRef: Store['addBlobRef'] = (...a) => this.call('addBlobRef', a);
+  recallBlobRefs: Store['recallBlobRefs'] = (...a) => this.call('recallBlobRefs', a);
+  readableBlob: Store['readableBlob'] = (...a) => this.call('readableBlob', a);
+  claimGarbage: Store['claimGarbage'] = (...a) => this.call('claimGarbage', a);
 
   private call<T>(method: StoreMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(unavailable(this.failure));
