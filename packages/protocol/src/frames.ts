@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AuthOk, Conversation, ErrorBody, Message, MessagesPage, SendResult, SyncResult } from './index.js';
+import { groupFrameSchemas, type GroupResultData } from './group-frames.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -103,6 +104,7 @@ export const clientFrameSchemas = {
   'conversation.removeMember': removeMemberFrame,
   'conversation.leave': leaveFrame,
   'conversation.setRole': setRoleFrame,
+  ...groupFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -111,7 +113,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData {
+export interface ResultData extends GroupResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;

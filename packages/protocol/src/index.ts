@@ -3,4 +3,5 @@ export * from './model.js';
 export * from './errors.js';
 export * from './close-codes.js';
 export * from './frames.js';
+export * from './group-frames.js';
 export * from './codec.js';

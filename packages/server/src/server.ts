@@ -33,6 +33,8 @@ import { frameworkErrorHandler, installErrorHandlers } from './http/errors.js';
 import { registerCors } from './http/cors.js';
 import { serveOpenApi } from './http/openapi.js';
 import { registerRoutes } from './http/routes.js';
+import { registerGroupRoutes } from './http/routes-groups.js';
+import { Groups } from './core/groups.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -217,6 +219,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES,
       retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000,
       syncTokens: new SyncTokens(secret),
+      groupMaxMembers: config.GROUP_MAX_MEMBERS,
     },
     fairShare,
   );
@@ -225,6 +228,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitQueue.observe(queuedS);
     metrics.commitDuration.observe(commitS);
   };
+  const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS, joinAttempts: config.INVITE_JOIN_ATTEMPTS_PER_HOUR });
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
 
   const app = Fastify({
@@ -252,6 +256,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     },
   });
   registerRoutes(app, { accounts, messaging, adminApiKey: config.ADMIN_API_KEY, registration: config.REGISTRATION });
+  registerGroupRoutes(app, { accounts, messaging, groups });
   serveOpenApi(app);
 
   // One deps object for every session (not one per connection: idle sockets are counted in KB).
@@ -259,6 +264,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const sessionDeps: SessionDeps = {
     accounts,
     messaging,
+    groups,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

@@ -19,6 +19,7 @@ import { outbound, type Connection } from './connection.js';
 import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
+import type { Groups } from './groups.js';
 import type { Messaging } from './messaging.js';
 
 export interface SessionHooks {
@@ -31,6 +32,8 @@ export interface SessionHooks {
 export interface SessionDeps {
   accounts: Accounts;
   messaging: Messaging;
+  /** Group management frames (`group.*`). */
+  groups: Groups;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -176,6 +179,16 @@ export class Session {
         return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
       case 'conversation.setRole':
         return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
+      case 'group.update':
+      case 'group.transfer':
+      case 'group.dissolve':
+      case 'group.mute':
+      case 'group.muteAll':
+      case 'group.invite.create':
+      case 'group.invite.list':
+      case 'group.invite.revoke':
+      case 'group.join':
+        return this.deps.groups.dispatch(userId, frame);
     }
   }
 
@@ -257,6 +270,15 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'conversation.removeMember': 'write',
   'conversation.leave': 'write',
   'conversation.setRole': 'write',
+  'group.update': 'write',
+  'group.transfer': 'write',
+  'group.dissolve': 'write',
+  'group.mute': 'write',
+  'group.muteAll': 'write',
+  'group.invite.create': 'write',
+  'group.invite.list': 'read',
+  'group.invite.revoke': 'write',
+  'group.join': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -3,7 +3,8 @@
  * same column names), including the mappers from rows to the plain records the rules in rules/
  * decide on. No rule lives here.
  */
-import type { Conversation, MemberRole, Message, MessageType } from '@natter/protocol';
+import type { Conversation, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
+import { parseGroupProfile } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
 import type { RefreshRecord } from './rules/refresh.js';
 import type { SendRecord } from './rules/sends.js';
@@ -59,6 +60,9 @@ export interface ViewRow extends MemberRow {
   created_at: number;
   read_seq: number;
   v: number;
+  /** Groups: the profile as JSON text (rules/groups.ts); null for the default. */
+  group_profile?: string | null;
+  muted_until?: number | null;
 }
 
 export const toUser = (r: UserRow): UserRecord => ({
@@ -125,14 +129,23 @@ export const toMemberRecord = (userId: string, r: MemberRow): MemberRecord => ({
   leftSeq: r.left_seq,
 });
 
-export const toViewedMember = (r: MemberRow & { read_seq: number }): ViewedMember => ({
+export const toViewedMember = (r: MemberRow & { read_seq: number; muted_until?: number | null }): ViewedMember => ({
   role: r.role,
   state: r.state,
   joinedSeq: r.joined_seq,
   leftSeq: r.left_seq,
   readSeq: r.read_seq,
+  mutedUntil: r.muted_until === undefined || r.muted_until === null ? null : Number(r.muted_until),
 });
+
+/** The group profile of a conversation row (undefined for direct conversations). */
+export const toGroupProfile = (kind: 'direct' | 'group', text: string | null | undefined): GroupProfile | undefined =>
+  kind === 'group' ? parseGroupProfile(text) : undefined;
 
 /** The user's view of a conversation from their member row joined with it. */
 export const toView = (r: ViewRow, activeMembers: string[]): Conversation =>
-  buildView({ id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at }, toViewedMember(r), activeMembers);
+  buildView(
+    { id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at, group: toGroupProfile(r.kind, r.group_profile) },
+    toViewedMember(r),
+    activeMembers,
+  );

@@ -13,7 +13,8 @@
  * const store = new MemoryStore();
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
-import type { Conversation, Message } from '@natter/protocol';
+import type { Conversation, GroupInvite, Message } from '@natter/protocol';
+import type { GroupChange } from '../rules/groups.js';
 import type {
   AppendOutcome,
   ConversationState,
@@ -21,10 +22,13 @@ import type {
   CursorOutcome,
   DeliveryCursor,
   DeviceRecord,
+  GroupOutcome,
+  InviteOutcome,
   MembershipChange,
   MembershipOutcome,
   NewConversation,
   NewDevice,
+  NewInvite,
   NewMessage,
   NewUser,
   PageQuery,
@@ -35,6 +39,7 @@ import type {
 } from '../store.js';
 import * as accounts from './accounts.js';
 import * as conversations from './conversations.js';
+import * as groups from './groups.js';
 import * as messages from './messages.js';
 import * as sync from './sync.js';
 import { MemoryStoreClosedError, MemoryTables } from './tables.js';
@@ -151,6 +156,28 @@ export class MemoryStore implements Store {
 
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
     return conversations.changeMembership(this.open, conversationId, change, entryId, now);
+  }
+
+  // --- group management ---------------------------------------------------------------------
+
+  async changeGroup(conversationId: string, change: GroupChange, entryId: string, now: number): Promise<GroupOutcome> {
+    return groups.changeGroup(this.open, conversationId, change, entryId, now);
+  }
+
+  async createInvite(conversationId: string, invite: NewInvite): Promise<InviteOutcome<GroupInvite>> {
+    return groups.createInvite(this.open, conversationId, invite);
+  }
+
+  async listInvites(conversationId: string, by: string): Promise<InviteOutcome<GroupInvite[]>> {
+    return groups.listInvites(this.open, conversationId, by);
+  }
+
+  async revokeInvite(conversationId: string, by: string, code: string, now: number): Promise<InviteOutcome<GroupInvite>> {
+    return groups.revokeInvite(this.open, conversationId, by, code, now);
+  }
+
+  async joinByInvite(code: string, userId: string, entryId: string, now: number, maxMembers: number): Promise<GroupOutcome> {
+    return groups.joinByInvite(this.open, code, userId, entryId, now, maxMembers);
   }
 
   // --- messages -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
  * row itself, so a caller changing a result never changes the store.
  */
-import type { Message } from '@natter/protocol';
+import type { GroupInvite, GroupProfile, Message } from '@natter/protocol';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -23,6 +23,8 @@ export interface MemoryMemberRow extends MemberRecord {
   readSeq: number;
   /** Sync version of this member's own changes (join, leave, role, read cursor). */
   version: number;
+  /** Groups: muted until then (rules/groups.ts); null when not muted. Absent is not muted. */
+  mutedUntil?: number | null;
 }
 
 export interface MemoryConversationRow {
@@ -35,6 +37,8 @@ export interface MemoryConversationRow {
   version: number;
   createdBy: string;
   createdAt: number;
+  /** Groups: the profile (rules/groups.ts); absent for direct conversations. */
+  group?: GroupProfile;
   /** Every member row ever, active or left, by user id. */
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
@@ -95,6 +99,8 @@ export class MemoryTables {
   readonly messagesByClientKey = new Map<string, MemoryEntryRow>();
   /** cursorKey(device, conversation) to the device's acked seq. */
   readonly cursors = new Map<string, number>();
+  /** Invite codes of groups, by code (memory/groups.ts). */
+  readonly invites = new Map<string, GroupInvite>();
 
   nextVersion(): number {
     return ++this.version;

@@ -7,7 +7,8 @@ import type pg from 'pg';
 import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
 import { toMemberRecord, toView, toViewedMember, type MemberRow, type ViewRow } from '../rows.js';
 import { createdBody, directKey } from '../rules/conversations.js';
-import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers } from '../rules/membership.js';
+import { parseGroupProfile } from '../rules/groups.js';
+import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type GroupStanding } from '../rules/membership.js';
 import { buildView } from '../rules/visibility.js';
 import type {
   ConversationState,
@@ -20,13 +21,13 @@ import type {
 import type { PgDb, Q, Touched } from './db.js';
 
 /** The columns of one user's view: a member row joined with its conversation (rows.ts ViewRow). */
-export const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq`;
+export const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.muted_until`;
 
 /** Conversations and membership; `views` and `viewRow` are shared with messages.ts and sync.ts. */
 export class PgConversations {
   constructor(private readonly db: PgDb) {}
 
-  private async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
+  async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
     const seq = (await c.query<{ last_seq: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`, [conversationId]))
       .rows[0]!.last_seq;
     await c.query(
@@ -74,9 +75,9 @@ export class PgConversations {
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
-  private async memberViews(q: Q, state: ConversationState, userIds: string[]): Promise<MemberView[]> {
-    const r = await q.query<MemberRow & { user_id: string; read_seq: number }>(
-      `SELECT user_id, role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
+  async memberViews(q: Q, state: ConversationState, userIds: string[]): Promise<MemberView[]> {
+    const r = await q.query<MemberRow & { user_id: string; read_seq: number; muted_until: number | null }>(
+      `SELECT user_id, role, state, joined_seq, left_seq, read_seq, muted_until FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
       [state.id, userIds],
     );
     const rows = new Map(r.rows.map((m) => [m.user_id, m]));
@@ -84,9 +85,9 @@ export class PgConversations {
     return userIds.map((userId) => ({ userId, conversation: buildView(state, toViewedMember(rows.get(userId)!), active) }));
   }
 
-  private async state(q: Q, id: string): Promise<ConversationState | null> {
-    const conv = (await q.query<{ id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
-      `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = $1`,
+  async state(q: Q, id: string): Promise<ConversationState | null> {
+    const conv = (await q.query<{ id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number; group_profile: string | null }>(
+      `SELECT id, kind, title, last_seq, created_at, group_profile FROM conversations WHERE id = $1`,
       [id],
     )).rows[0];
     if (!conv) return null;
@@ -101,6 +102,7 @@ export class PgConversations {
       lastSeq: conv.last_seq,
       createdAt: conv.created_at,
       members: members.rows.map((m) => ({ userId: m.user_id, role: m.role })),
+      ...(conv.kind === 'group' && { group: parseGroupProfile(conv.group_profile) }),
     };
   }
 
@@ -148,7 +150,7 @@ export class PgConversations {
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
     return this.db.tx(async (c, t): Promise<MembershipOutcome> => {
       await this.db.lockConversations(c, [conversationId]);
-      const conv = (await c.query<{ kind: 'direct' | 'group' }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
+      const conv = (await c.query<{ kind: 'direct' | 'group'; group_profile: string | null }>(`SELECT kind, group_profile FROM conversations WHERE id = $1`, [conversationId])).rows[0];
       const rows = conv
         ? (
             await c.query<MemberRow & { user_id: string }>(
@@ -157,8 +159,13 @@ export class PgConversations {
             )
           ).rows
         : [];
-      const d = decideMembership(conv?.kind ?? null, change, new Map(rows.map((r) => [r.user_id, toMemberRecord(r.user_id, r)])));
-      if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member') return d;
+      let standing: GroupStanding | undefined;
+      if (conv?.kind === 'group') {
+        const count = change.kind === 'add' ? (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM members WHERE conversation_id = $1 AND state = 'active'`, [conversationId])).rows[0]!.n : 0;
+        standing = { dissolved: parseGroupProfile(conv.group_profile).dissolvedAt !== null, activeCount: count };
+      }
+      const d = decideMembership(conv?.kind ?? null, change, new Map(rows.map((r) => [r.user_id, toMemberRecord(r.user_id, r)])), standing);
+      if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member' || d.kind === 'full' || d.kind === 'dissolved') return d;
       if (d.kind === 'noop') return { kind: 'noop', conversation: (await this.state(c, conversationId))! };
       const entry = await this.appendSystem(c, t, conversationId, entryId, d.author, d.body, now);
       let newOwner: string | null = null;
@@ -168,7 +175,7 @@ export class PgConversations {
             `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
              SELECT $1, u, 'member', 'active', $2, NULL, $2, 0 FROM unnest($3::text[]) AS u
              ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
-               left_seq = NULL, read_seq = excluded.read_seq`,
+               left_seq = NULL, read_seq = excluded.read_seq, muted_until = NULL`,
             [conversationId, entry.seq, d.userIds],
           );
           for (const u of d.userIds) t.member(conversationId, u);

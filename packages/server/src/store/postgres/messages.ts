@@ -3,7 +3,8 @@
  * seqs gap-free under the conversations' row locks) and history pages within the visible window.
  */
 import type pg from 'pg';
-import type { Message } from '@natter/protocol';
+import type { MemberRole, Message } from '@natter/protocol';
+import { parseGroupProfile, sendRefusal } from '../rules/groups.js';
 import { storedMessage, toMessage, toSendRecord, toViewedMember, type MessageRow } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
@@ -36,11 +37,12 @@ export class PgMessages {
   /** Throws RetryOneByOne (rolling back) when an insert met a concurrent duplicate. */
   private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
     const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
-    const locked = await c.query<{ id: string; last_seq: number }>(
-      `SELECT id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    const locked = await c.query<{ id: string; last_seq: number; kind: 'direct' | 'group'; group_profile: string | null }>(
+      `SELECT id, last_seq, kind, group_profile FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [convIds],
     );
     const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
+    const convOf = new Map(locked.rows.map((r) => [r.id, { kind: r.kind, profile: r.kind === 'group' ? parseGroupProfile(r.group_profile) : null }]));
     // Under the lock, one round trip reads what the batch needs: earlier sends with the same
     // (sender, clientMsgId), the senders' memberships (not a group's other members), and the
     // messages replied to.
@@ -48,12 +50,13 @@ export class PgMessages {
     const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
     const found = await c.query<{
       priors: MessageRow[] | null;
-      members: { conversation_id: string; user_id: string; state: string; joined_seq: number }[] | null;
+      members: { conversation_id: string; user_id: string; state: string; joined_seq: number; role: MemberRole; muted_until: number | null }[] | null;
       replies: { id: string; conversation_id: string; seq: number }[] | null;
     }>(
       `SELECT
          (SELECT json_agg(m) FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(s, c) ON m.sender_id = k.s AND m.client_msg_id = k.c) AS priors,
-         (SELECT json_agg(json_build_object('conversation_id', m.conversation_id, 'user_id', m.user_id, 'state', m.state, 'joined_seq', m.joined_seq))
+         (SELECT json_agg(json_build_object('conversation_id', m.conversation_id, 'user_id', m.user_id, 'state', m.state, 'joined_seq', m.joined_seq,
+                                            'role', m.role, 'muted_until', m.muted_until))
             FROM members m JOIN unnest($3::text[], $4::text[]) AS k(c, u) ON m.conversation_id = k.c AND m.user_id = k.u) AS members,
          (SELECT json_agg(json_build_object('id', id, 'conversation_id', conversation_id, 'seq', seq)) FROM messages WHERE id = ANY($5::text[])) AS replies`,
       [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId), senderKeys.map((k) => k[0]), senderKeys.map((k) => k[1]), replyIds],
@@ -81,6 +84,11 @@ export class PgMessages {
       const mem = member.get(`${m.conversationId}\u0000${m.senderId}`);
       if (!mem || mem.state !== 'active' || !lastSeq.has(m.conversationId)) {
         out.push({ kind: 'not_found' });
+        continue;
+      }
+      const refusal = sendRefusal(convOf.get(m.conversationId)!, { role: mem.role, mutedUntil: mem.muted_until }, m.createdAt);
+      if (refusal) {
+        out.push({ kind: refusal });
         continue;
       }
       if (m.replyTo !== null) {
@@ -148,13 +156,23 @@ export class PgMessages {
           continue;
         }
         const member = (
-          await c.query<{ state: string; joined_seq: number }>(`SELECT state, joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2`, [
-            m.conversationId,
-            m.senderId,
-          ])
+          await c.query<{ state: string; joined_seq: number; role: MemberRole; muted_until: number | null; kind: 'direct' | 'group'; group_profile: string | null }>(
+            `SELECT m.state, m.joined_seq, m.role, m.muted_until, c.kind, c.group_profile
+             FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = $1 AND m.user_id = $2`,
+            [m.conversationId, m.senderId],
+          )
         ).rows[0];
         if (!member || member.state !== 'active') {
           out.push({ kind: 'not_found' });
+          continue;
+        }
+        const refusal = sendRefusal(
+          { kind: member.kind, profile: member.kind === 'group' ? parseGroupProfile(member.group_profile) : null },
+          { role: member.role, mutedUntil: member.muted_until },
+          m.createdAt,
+        );
+        if (refusal) {
+          out.push({ kind: refusal });
           continue;
         }
         if (m.replyTo !== null) {

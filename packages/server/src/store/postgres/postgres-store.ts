@@ -8,6 +8,7 @@ import type { Store } from '../store.js';
 import { PgAccounts } from './accounts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
+import { PgGroups } from './groups.js';
 import { PgMessages } from './messages.js';
 import { PgSync } from './sync.js';
 
@@ -24,6 +25,7 @@ export class PostgresStore implements Store {
   private readonly conversations: PgConversations;
   private readonly messages: PgMessages;
   private readonly sync: PgSync;
+  private readonly groups: PgGroups;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -31,6 +33,7 @@ export class PostgresStore implements Store {
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
     this.sync = new PgSync(db, this.conversations);
+    this.groups = new PgGroups(db, this.conversations);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -63,6 +66,11 @@ export class PostgresStore implements Store {
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
   activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
   changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
+  changeGroup: Store['changeGroup'] = (...a) => this.groups.changeGroup(...a);
+  createInvite: Store['createInvite'] = (...a) => this.groups.createInvite(...a);
+  listInvites: Store['listInvites'] = (...a) => this.groups.listInvites(...a);
+  revokeInvite: Store['revokeInvite'] = (...a) => this.groups.revokeInvite(...a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

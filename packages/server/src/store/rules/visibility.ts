@@ -4,7 +4,7 @@
  * (lastSeq) while active. History pages, cursors and the user's view of the conversation all
  * follow from it. Pure functions over plain records.
  */
-import type { Conversation, MemberRole } from '@natter/protocol';
+import type { Conversation, GroupProfile, MemberRole } from '@natter/protocol';
 import type { CursorOutcome, PageQuery } from '../store.js';
 
 /** What of a member row the window depends on. */
@@ -18,6 +18,8 @@ export interface Standing {
 export interface ViewedMember extends Standing {
   role: MemberRole;
   readSeq: number;
+  /** Groups: muted until then; null or absent when not muted. */
+  mutedUntil?: number | null;
 }
 
 /** A conversation's own row (ConversationState has these fields too). */
@@ -27,6 +29,8 @@ export interface ConversationRecord {
   title: string | null;
   lastSeq: number;
   createdAt: number;
+  /** Groups: the profile (rules/groups.ts); absent for direct conversations. */
+  group?: GroupProfile;
 }
 
 /** The newest seq the member may see: lastSeq while active, else where they left. */
@@ -107,7 +111,7 @@ export function cursorRefusal(m: Standing | undefined, lastSeq: number, seq: num
  */
 export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[]): Conversation {
   const active = m.state === 'active';
-  return {
+  const view: Conversation = {
     id: conv.id,
     kind: conv.kind,
     title: conv.title,
@@ -116,4 +120,8 @@ export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembe
     members: active ? [...activeMembers] : [],
     membership: { role: m.role, state: m.state, joinedSeq: m.joinedSeq, leftSeq: m.leftSeq, readSeq: m.readSeq },
   };
+  // A mute that has ended is still shown until lifted or replaced: clients compare with their clock.
+  if (active && m.mutedUntil !== undefined && m.mutedUntil !== null) view.membership.mutedUntil = m.mutedUntil;
+  if (conv.kind === 'group' && conv.group) view.group = { ...conv.group };
+  return view;
 }

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteConversations } from './conversations.js';
+import { SqliteGroups } from './groups.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { prepareStatements } from './statements.js';
@@ -40,6 +41,7 @@ export class SqliteStore implements Store {
   private readonly accounts: SqliteAccounts;
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
+  private readonly groups: SqliteGroups;
   private readonly sync: SqliteSync;
 
   constructor(options: SqliteStoreOptions) {
@@ -61,6 +63,7 @@ export class SqliteStore implements Store {
     this.accounts = new SqliteAccounts(this.db, s);
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
+    this.groups = new SqliteGroups(this.db, s, this.conversations);
     this.sync = new SqliteSync(this.db, s, this.conversations);
   }
 
@@ -124,6 +127,11 @@ export class SqliteStore implements Store {
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
   activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
   changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
+  changeGroup: Store['changeGroup'] = (...a) => this.groups.changeGroup(...a);
+  createInvite: Store['createInvite'] = (...a) => this.groups.createInvite(...a);
+  listInvites: Store['listInvites'] = (...a) => this.groups.listInvites(...a);
+  revokeInvite: Store['revokeInvite'] = (...a) => this.groups.revokeInvite(...a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

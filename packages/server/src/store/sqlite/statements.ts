@@ -29,12 +29,24 @@ export function prepareStatements(db: Database.Database) {
   return {
     nextVersion: prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
     takeVersions: prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-    seqAndSender: prepare<[string, string], { last_seq: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
-      `SELECT c.last_seq, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
+    seqAndSender: prepare<
+      [string, string],
+      {
+        last_seq: number;
+        kind: 'direct' | 'group';
+        group_profile: string | null;
+        state: 'active' | 'left' | null;
+        joined_seq: number | null;
+        role: MemberRole | null;
+        muted_until: number | null;
+      }
+    >(
+      `SELECT c.last_seq, c.kind, c.group_profile, m.state, m.joined_seq, m.role, m.muted_until
+       FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
        WHERE c.id = ?`,
     ),
-    senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
-      `SELECT state, joined_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
+    senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number; role: MemberRole; muted_until: number | null }>(
+      `SELECT state, joined_seq, role, muted_until FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
     currentVersion: prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
     insertUser: prepare(
@@ -59,21 +71,27 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
        VALUES (@id, @kind, @title, @directKey, 0, @version, @createdBy, @createdAt)`,
     ),
-    conversation: prepare<[string], { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
-      `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = ?`,
+    conversation: prepare<
+      [string],
+      { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number; group_profile: string | null }
+    >(
+      `SELECT id, kind, title, last_seq, created_at, group_profile FROM conversations WHERE id = ?`,
     ),
     conversationByDirectKey: prepare<[string], { id: string }>(`SELECT id FROM conversations WHERE direct_key = ?`),
     activeMembers: prepare<[string], { user_id: string; role: MemberRole; joined_seq: number }>(
       `SELECT user_id, role, joined_seq FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
     ),
-    member: prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number }>(
-      `SELECT role, state, joined_seq, left_seq, read_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
+    member: prepare<
+      [string, string],
+      { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number; muted_until: number | null }
+    >(
+      `SELECT role, state, joined_seq, left_seq, read_seq, muted_until FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
     upsertMember: prepare(
       `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
        VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, @version)
        ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
-         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version`,
+         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version, muted_until = NULL`,
     ),
     memberLeft: prepare(
       `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
@@ -98,7 +116,8 @@ export function prepareStatements(db: Database.Database) {
       `SELECT * FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`,
     ),
     view: prepare<[string, string], ViewRow>(
-      `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.version AS v
+      `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
+              m.muted_until, m.version AS v
        FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.user_id = ?`,
     ),
     activeConversationIds: prepare<[string], { conversation_id: string }>(
@@ -106,8 +125,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     changes: prepare<[string, number, number], ViewRow>(
       `SELECT * FROM (
-         SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
-                CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
+         SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
+                m.muted_until, CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
          FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
        WHERE v > ? ORDER BY v LIMIT ?`,
     ),

@@ -198,6 +198,11 @@ export class SqliteWorkerStore implements Store {
   activeConversationIds: Store['activeConversationIds'] = (...a) =>
     this.reader && !this.closing ? this.reader.activeConversationIds(...a) : this.call('activeConversationIds', a);
   changeMembership: Store['changeMembership'] = (...a) => this.call('changeMembership', a);
+  changeGroup: Store['changeGroup'] = (...a) => this.call('changeGroup', a);
+  createInvite: Store['createInvite'] = (...a) => this.call('createInvite', a);
+  listInvites: Store['listInvites'] = (...a) => this.call('listInvites', a);
+  revokeInvite: Store['revokeInvite'] = (...a) => this.call('revokeInvite', a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.call('joinByInvite', a);
   appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
   getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
   ackDelivered: Store['ackDelivered'] = (...a) => this.call('ackDelivered', a);
