@@ -10,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
+import * as g from './schemas-groups.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'groups' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -48,6 +49,15 @@ export const OPERATIONS: Record<string, Operation> = {
   'DELETE /v1/conversations/:id/members/:userId': { summary: 'Remove a member, or leave (your own id)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams },
   'PUT /v1/conversations/:id/members/:userId/role': { summary: "Set a member's role (group admins)", tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams, body: s.roleBody },
   'POST /v1/conversations/:id/read': { summary: 'Move the read cursor', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.seqBody },
+  'PATCH /v1/conversations/:id/group': { summary: "Change a group's title, avatar, description or announcement (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.groupPatch },
+  'POST /v1/conversations/:id/owner': { summary: 'Hand the group to another member (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.transferBody },
+  'POST /v1/conversations/:id/dissolve': { summary: 'Dissolve the group: read-only for everyone from now (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'PUT /v1/conversations/:id/members/:userId/mute': { summary: 'Mute a member for some seconds, 0 to lift (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.memberParams, body: g.muteBody },
+  'PUT /v1/conversations/:id/mute': { summary: 'Mute or unmute everyone but the owner and admins', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.muteAllBody },
+  'POST /v1/conversations/:id/invites': { summary: 'Create an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 201, params: g.idParam, body: g.inviteBody },
+  'GET /v1/conversations/:id/invites': { summary: "The group's invite codes (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'DELETE /v1/conversations/:id/invites/:code': { summary: 'Revoke an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.inviteParams },
+  'POST /v1/invites/join': { summary: 'Join a group with an invite code', tag: 'groups', auth: 'bearer', ok: 200, body: g.joinBody },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
 };

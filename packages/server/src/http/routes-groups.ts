@@ -3,13 +3,13 @@
  * `group.*` frames, for the same authenticated user, through the same service and budgets.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { groupPatch, GROUP_LIMITS, inviteCode, NatterError, objectId } from '@natter/protocol';
+import { groupPatch, NatterError } from '@natter/protocol';
 import type { Accounts } from '../core/accounts.js';
 import type { RequestClass } from '../core/fair-share.js';
 import type { Groups } from '../core/groups.js';
 import type { Messaging } from '../core/messaging.js';
 import type { AccessClaims } from '../core/tokens.js';
+import { idParam, inviteBody, inviteParams, joinBody, memberParams, muteAllBody, muteBody, transferBody } from './schemas-groups.js';
 import { parse } from './validate.js';
 
 export interface GroupRouteDeps {
@@ -17,18 +17,6 @@ export interface GroupRouteDeps {
   messaging: Messaging;
   groups: Groups;
 }
-
-export const idParam = z.object({ id: objectId });
-export const memberParams = z.object({ id: objectId, userId: objectId });
-export const inviteParams = z.object({ id: objectId, code: inviteCode });
-export const transferBody = z.object({ userId: objectId });
-export const muteBody = z.object({ seconds: z.number().int().min(0).max(GROUP_LIMITS.maxMuteSeconds) });
-export const muteAllBody = z.object({ muted: z.boolean() });
-export const inviteBody = z.object({
-  expiresInSeconds: z.number().int().min(1).max(GROUP_LIMITS.maxInviteSeconds).optional(),
-  maxUses: z.number().int().min(1).max(GROUP_LIMITS.maxInviteUses).optional(),
-});
-export const joinBody = z.object({ code: inviteCode });
 
 export function registerGroupRoutes(app: FastifyInstance, d: GroupRouteDeps): void {
   /** The caller, admitted by their budget (the same buckets as their sockets'). */
