@@ -29,7 +29,12 @@ export type {
   PageQuery,
   CursorOutcome,
   SyncPage,
+  GroupOutcome,
+  InviteOutcome,
+  NewInvite,
 } from './store/store.js';
+/** Group management: the changes a store applies (docs/groups.md). */
+export type { GroupChange } from './store/rules/groups.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,

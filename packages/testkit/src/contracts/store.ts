@@ -22,6 +22,7 @@
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
 import { conversationsContract } from './store/conversations.js';
+import { groupsContract } from './store/groups.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
@@ -48,5 +49,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     messagesContract(t);
     syncContract(t);
     viewsContract(t);
+    groupsContract(t);
   });
 }
