@@ -248,6 +248,26 @@ export function groupsContract(t: StoreHarness): void {
       expect((await t.change(g.id, { kind: 'add', userIds: [bob], by: alice, maxMembers: 3 })).kind).toBe('noop');
     });
 
+    it('concurrent joins never pass a code\'s use limit or the member limit, and seqs stay gap-free', async () => {
+      const alice = await t.user('alice');
+      const users: string[] = [];
+      for (let i = 0; i < 12; i++) users.push(await t.user(`joiner${i}`));
+      const g = await t.group(alice);
+      await invite(g.id, alice, { code: 'three', maxUses: 3 });
+      const first = await Promise.all(users.slice(0, 6).map((u) => join('three', u)));
+      expect(first.filter((o) => o.kind === 'ok')).toHaveLength(3);
+      expect(first.filter((o) => o.kind === 'not_found')).toHaveLength(3);
+      await invite(g.id, alice, { code: 'open' });
+      // Four active now; a limit of seven lets exactly three more in.
+      const second = await Promise.all(users.slice(6).map((u) => join('open', u, T0 + 2000, 7)));
+      expect(second.filter((o) => o.kind === 'ok')).toHaveLength(3);
+      expect(second.filter((o) => o.kind === 'full')).toHaveLength(3);
+      const state = await t.store.getConversationState(g.id);
+      expect(state?.members).toHaveLength(7);
+      const log = await t.store.getMessages(g.id, alice, { after: 0, limit: 50 });
+      expect(log?.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    });
+
     it('a member who rejoins is no longer muted', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');
