@@ -5,6 +5,7 @@
  */
 import type { GroupInvite } from '@natter/protocol';
 import {
+  DEFAULT_GROUP_PROFILE,
   decideGroupChange,
   decideInviteManagement,
   decideJoin,
@@ -20,8 +21,7 @@ import { appendSystem, join, requireNewEntryId } from './conversations.js';
 import { entryOf, MemoryConstraintError, type MemoryConversationRow, type MemoryTables } from './tables.js';
 import { activeMembers, memberViews, stateOf } from './views.js';
 
-const recordOf = (c: MemoryConversationRow | undefined): GroupRecord | null =>
-  c ? { kind: c.kind, title: c.title, profile: c.group ?? { avatarUrl: null, description: null, announcement: null, mutedAll: false, dissolvedAt: null } } : null;
+const recordOf = (c: MemoryConversationRow | undefined): GroupRecord | null => (c ? { kind: c.kind, title: c.title, profile: c.group ?? { ...DEFAULT_GROUP_PROFILE } } : null);
 
 export function changeGroup(t: MemoryTables, conversationId: string, change: GroupChange, entryId: string, now: number): GroupOutcome {
   const c = t.conversations.get(conversationId);
