@@ -300,9 +300,12 @@ export class NatterClient extends Emitter<ClientEvents> {
     return this.rpc(() => this.conn.request({ type: 'group.invite.revoke', conversationId, code }));
   }
 
-  /** Joins the group of an invite code; every code that does not work is one `not_found`. */
+  /**
+   * Joins the group of an invite code; every code that does not work is one `not_found`. Not
+   * retried on `rate_limited`: the limit on code attempts is per hour, so the caller is told at once.
+   */
   joinByInvite(code: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.join', code }));
+    return this.rpc(() => this.conn.request({ type: 'group.join', code }, { retryRateLimited: false }));
   }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */

@@ -185,6 +185,18 @@ describe('groups through the SDK', () => {
     await bob.leave(g.id);
   });
 
+  it('joinByInvite reports rate_limited at once instead of retrying for an hour', async () => {
+    const t = await servers.start({ ...ROOMY, INVITE_JOIN_ATTEMPTS_PER_HOUR: 2 });
+    const guesser = client(t, (await user(t)).token);
+    await guesser.connect();
+    expect(await codeOf(guesser.joinByInvite('AAAAAAAAAAAAAAAAAAAAAA'))).toBe('not_found');
+    expect(await codeOf(guesser.joinByInvite('BBBBBBBBBBBBBBBBBBBBBB'))).toBe('not_found');
+    const started = Date.now();
+    expect(await codeOf(guesser.joinByInvite('CCCCCCCCCCCCCCCCCCCCCC'))).toBe('rate_limited');
+    // One round trip: a retry would first wait the capped retryAfterMs (10 s), ten of them minutes.
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('GROUP_MAX_MEMBERS refuses creating, adding and joining beyond it with group_full', async () => {
     const t = await servers.start({ ...ROOMY, GROUP_MAX_MEMBERS: 3 });
     const us = [await user(t), await user(t), await user(t), await user(t), await user(t)];
