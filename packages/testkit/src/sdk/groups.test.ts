@@ -244,7 +244,15 @@ describe('groups through the SDK', () => {
     await bob2.idle();
     const truth = await alice.getConversation(g.id);
     let mine: Conversation | null = null;
-    await until(async () => (mine = await cache.getConversation(g.id))?.lastSeq === truth.lastSeq);
+    // On PostgreSQL a sync returns a change once every older transaction has ended (store/postgres/
+    // db.ts): another transaction running on the same database server may delay it; syncing again
+    // brings it.
+    await until(async () => {
+      if ((mine = await cache.getConversation(g.id))?.lastSeq === truth.lastSeq) return true;
+      await bob2.syncNow();
+      await bob2.idle();
+      return false;
+    }, 20_000);
     expect(mine!.title).toBe('Offline edition');
     expect(mine!.group).toEqual(truth.group);
     expect(mine!.group).toMatchObject({ description: 'Final', announcement: 'Big news', mutedAll: false, avatarUrl: 'https://example.com/g.png' });
