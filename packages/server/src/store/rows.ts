@@ -4,7 +4,7 @@
  * decide on. No rule lives here.
  */
 import type { Conversation, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
-import { parseGroupProfile } from './rules/groups.js';
+import { parseGroupProfile, parseLeftView } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
 import type { RefreshRecord } from './rules/refresh.js';
 import type { SendRecord } from './rules/sends.js';
@@ -63,6 +63,7 @@ export interface ViewRow extends MemberRow {
   /** Groups: the profile as JSON text (rules/groups.ts); null for the default. */
   group_profile?: string | null;
   muted_until?: number | null;
+  left_view?: string | null;
 }
 
 export const toUser = (r: UserRow): UserRecord => ({
@@ -129,13 +130,14 @@ export const toMemberRecord = (userId: string, r: MemberRow): MemberRecord => ({
   leftSeq: r.left_seq,
 });
 
-export const toViewedMember = (r: MemberRow & { read_seq: number; muted_until?: number | null }): ViewedMember => ({
+export const toViewedMember = (r: MemberRow & { read_seq: number; muted_until?: number | null; left_view?: string | null }): ViewedMember => ({
   role: r.role,
   state: r.state,
   joinedSeq: r.joined_seq,
   leftSeq: r.left_seq,
   readSeq: r.read_seq,
   mutedUntil: r.muted_until === undefined || r.muted_until === null ? null : Number(r.muted_until),
+  leftView: parseLeftView(r.left_view),
 });
 
 /** The group profile of a conversation row (undefined for direct conversations). */

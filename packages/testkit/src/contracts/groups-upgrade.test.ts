@@ -44,6 +44,7 @@ describe('upgrading to group management', () => {
       raw.exec(`DROP TABLE group_invites;
         ALTER TABLE conversations DROP COLUMN group_profile;
         ALTER TABLE members DROP COLUMN muted_until;
+        ALTER TABLE members DROP COLUMN left_view;
         DELETE FROM schema_migrations WHERE version = 9;`);
       raw.close();
       const upgraded = new SqliteStore({ path, durability: 'normal' });
@@ -70,6 +71,7 @@ describe('upgrading to group management', () => {
       await c.query(`DROP TABLE group_invites;
         ALTER TABLE conversations DROP COLUMN group_profile;
         ALTER TABLE members DROP COLUMN muted_until;
+        ALTER TABLE members DROP COLUMN left_view;
         DELETE FROM schema_migrations WHERE version = 10;`);
     } finally {
       await c.end();

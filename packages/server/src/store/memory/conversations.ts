@@ -15,7 +15,7 @@ import type {
 } from '../store.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, viewedUsers } from '../rules/membership.js';
-import { DEFAULT_GROUP_PROFILE } from '../rules/groups.js';
+import { DEFAULT_GROUP_PROFILE, parseLeftView, serializeLeftView } from '../rules/groups.js';
 import { entryOf, MemoryConstraintError, MemoryTables, type MemoryConversationRow, type MemoryEntryRow } from './tables.js';
 import { activeMembers, memberViews, stateOf, viewOf } from './views.js';
 
@@ -157,6 +157,7 @@ export function changeMembership(
     case 'leave': {
       const m = conv.members.get(decision.userId)!;
       m.state = 'left';
+      m.leftView = parseLeftView(serializeLeftView(conv.title, conv.group));
       m.leftSeq = entry.seq;
       m.version = version;
       if (decision.passOwnership) {

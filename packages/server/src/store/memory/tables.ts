@@ -5,6 +5,7 @@
  * row itself, so a caller changing a result never changes the store.
  */
 import type { GroupInvite, GroupProfile, Message } from '@natter/protocol';
+import type { LeftView } from '../rules/groups.js';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -25,6 +26,8 @@ export interface MemoryMemberRow extends MemberRecord {
   version: number;
   /** Groups: muted until then (rules/groups.ts); null when not muted. Absent is not muted. */
   mutedUntil?: number | null;
+  /** A left member's title and profile as of leaving (rules/groups.ts). */
+  leftView?: LeftView | null;
 }
 
 export interface MemoryConversationRow {

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Conversation, MemberRole, Message, SystemBody } from '@natter/protocol';
 import { toMemberRecord, toView, toViewedMember, type MemberRow, type ViewRow } from '../rows.js';
 import { createdBody, directKey } from '../rules/conversations.js';
-import { parseGroupProfile } from '../rules/groups.js';
+import { parseGroupProfile, serializeLeftView } from '../rules/groups.js';
 import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type GroupStanding } from '../rules/membership.js';
 import { buildView } from '../rules/visibility.js';
 import type {
@@ -21,7 +21,7 @@ import type {
 import type { PgDb, Q, Touched } from './db.js';
 
 /** The columns of one user's view: a member row joined with its conversation (rows.ts ViewRow). */
-export const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.muted_until`;
+export const VIEW_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.muted_until, m.left_view`;
 
 /** Conversations and membership; `views` and `viewRow` are shared with messages.ts and sync.ts. */
 export class PgConversations {
@@ -76,8 +76,8 @@ export class PgConversations {
 
   /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
   async memberViews(q: Q, state: ConversationState, userIds: string[]): Promise<MemberView[]> {
-    const r = await q.query<MemberRow & { user_id: string; read_seq: number; muted_until: number | null }>(
-      `SELECT user_id, role, state, joined_seq, left_seq, read_seq, muted_until FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
+    const r = await q.query<MemberRow & { user_id: string; read_seq: number; muted_until: number | null; left_view: string | null }>(
+      `SELECT user_id, role, state, joined_seq, left_seq, read_seq, muted_until, left_view FROM members WHERE conversation_id = $1 AND user_id = ANY($2::text[])`,
       [state.id, userIds],
     );
     const rows = new Map(r.rows.map((m) => [m.user_id, m]));
@@ -150,7 +150,11 @@ export class PgConversations {
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
     return this.db.tx(async (c, t): Promise<MembershipOutcome> => {
       await this.db.lockConversations(c, [conversationId]);
-      const conv = (await c.query<{ kind: 'direct' | 'group'; group_profile: string | null }>(`SELECT kind, group_profile FROM conversations WHERE id = $1`, [conversationId])).rows[0];
+      const conv = (
+        await c.query<{ kind: 'direct' | 'group'; title: string | null; group_profile: string | null }>(`SELECT kind, title, group_profile FROM conversations WHERE id = $1`, [
+          conversationId,
+        ])
+      ).rows[0];
       const rows = conv
         ? (
             await c.query<MemberRow & { user_id: string }>(
@@ -175,7 +179,7 @@ export class PgConversations {
             `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
              SELECT $1, u, 'member', 'active', $2, NULL, $2, 0 FROM unnest($3::text[]) AS u
              ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
-               left_seq = NULL, read_seq = excluded.read_seq, muted_until = NULL`,
+               left_seq = NULL, read_seq = excluded.read_seq, muted_until = NULL, left_view = NULL`,
             [conversationId, entry.seq, d.userIds],
           );
           for (const u of d.userIds) t.member(conversationId, u);
@@ -185,7 +189,12 @@ export class PgConversations {
           t.member(conversationId, d.userId);
           break;
         case 'leave':
-          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, d.userId, entry.seq]);
+          await c.query(`UPDATE members SET state = 'left', left_seq = $3, left_view = $4 WHERE conversation_id = $1 AND user_id = $2`, [
+            conversationId,
+            d.userId,
+            entry.seq,
+            serializeLeftView(conv!.title, conv!.kind === 'group' ? parseGroupProfile(conv!.group_profile) : undefined),
+          ]);
           t.member(conversationId, d.userId);
           if (d.passOwnership) {
             const rest = await c.query<MemberRow & { user_id: string }>(

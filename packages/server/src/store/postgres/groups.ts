@@ -154,7 +154,7 @@ export class PgGroups {
         `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version, muted_until)
          VALUES ($1, $2, 'member', 'active', $3, NULL, $3, 0, NULL)
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
-           left_seq = NULL, read_seq = excluded.read_seq, muted_until = NULL`,
+           left_seq = NULL, read_seq = excluded.read_seq, muted_until = NULL, left_view = NULL`,
         [id, userId, entry.seq],
       );
       t.member(id, userId);

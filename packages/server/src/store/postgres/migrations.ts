@@ -126,6 +126,7 @@ UPDATE members SET version = 0 WHERE version <> 0;
     sql: `
 ALTER TABLE conversations ADD COLUMN group_profile TEXT;
 ALTER TABLE members ADD COLUMN muted_until BIGINT;
+ALTER TABLE members ADD COLUMN left_view TEXT;
 CREATE TABLE group_invites (
   code TEXT PRIMARY KEY,
   conversation_id TEXT NOT NULL REFERENCES conversations(id),

@@ -62,6 +62,20 @@ export function parseGroupProfile(text: string | null | undefined): GroupProfile
 
 export const serializeGroupProfile = (p: GroupProfile): string => JSON.stringify(p);
 
+/**
+ * What a member who left still sees of a group: its title and profile as they were when they
+ * left, so that later changes (a new title, an announcement) never reach someone outside it.
+ */
+export interface LeftView {
+  title: string | null;
+  group?: GroupProfile;
+}
+
+/** The left view stored with a leave (JSON text). */
+export const serializeLeftView = (title: string | null, group: GroupProfile | undefined): string => JSON.stringify(group ? { title, group } : { title });
+
+export const parseLeftView = (text: string | null | undefined): LeftView | null => (text ? (JSON.parse(text) as LeftView) : null);
+
 /** Which users a group change reads member rows of: the actor, then its target. */
 export function groupInvolvedUsers(change: GroupChange): string[] {
   return change.kind === 'transfer' || change.kind === 'mute' ? [...new Set([change.by, change.userId])] : [change.by];

@@ -20,6 +20,8 @@ export interface ViewedMember extends Standing {
   readSeq: number;
   /** Groups: muted until then; null or absent when not muted. */
   mutedUntil?: number | null;
+  /** A left member's title and profile as of leaving (rules/groups.ts); absent for older rows. */
+  leftView?: { title: string | null; group?: GroupProfile } | null;
 }
 
 /** A conversation's own row (ConversationState has these fields too). */
@@ -111,10 +113,13 @@ export function cursorRefusal(m: Standing | undefined, lastSeq: number, seq: num
  */
 export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[]): Conversation {
   const active = m.state === 'active';
+  // A left member sees the conversation as it was when they left: later titles and profiles
+  // are not theirs to know (rows from before this was kept show the title, and no profile).
+  const left = active ? null : (m.leftView ?? { title: conv.title });
   const view: Conversation = {
     id: conv.id,
     kind: conv.kind,
-    title: conv.title,
+    title: left ? left.title : conv.title,
     lastSeq: visibleLast(m, conv.lastSeq),
     createdAt: conv.createdAt,
     members: active ? [...activeMembers] : [],
@@ -122,6 +127,7 @@ export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembe
   };
   // A mute that has ended is still shown until lifted or replaced: clients compare with their clock.
   if (active && m.mutedUntil !== undefined && m.mutedUntil !== null) view.membership.mutedUntil = m.mutedUntil;
-  if (conv.kind === 'group' && conv.group) view.group = { ...conv.group };
+  const group = left ? left.group : conv.group;
+  if (conv.kind === 'group' && group) view.group = { ...group };
   return view;
 }

@@ -8,7 +8,7 @@ import type { Conversation, Message, SystemBody } from '@natter/protocol';
 import { toMemberRecord, toView, toViewedMember, type ViewRow } from '../rows.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type MemberRecord } from '../rules/membership.js';
-import { parseGroupProfile } from '../rules/groups.js';
+import { parseGroupProfile, serializeLeftView } from '../rules/groups.js';
 import { buildView } from '../rules/visibility.js';
 import type {
   ConversationState,
@@ -151,7 +151,13 @@ export class SqliteConversations {
             this.s.setRole.run(d.role, version, conversationId, d.userId);
             break;
           case 'leave':
-            this.s.memberLeft.run({ conversationId, userId: d.userId, seq: entry.seq, version });
+            this.s.memberLeft.run({
+              conversationId,
+              userId: d.userId,
+              seq: entry.seq,
+              version,
+              leftView: serializeLeftView(conv!.title, conv!.kind === 'group' ? parseGroupProfile(conv!.group_profile) : undefined),
+            });
             if (d.passOwnership) {
               const rest = this.s.activeMembers.all(conversationId).map((m) => toMemberRecord(m.user_id, { ...m, state: 'active', left_seq: null }));
               newOwner = heirOf(rest, d.userId);

@@ -134,6 +134,8 @@ CREATE UNIQUE INDEX messages_client_key ON messages(client_msg_id, sender_id) WH
     sql: `
 ALTER TABLE conversations ADD COLUMN group_profile TEXT;
 ALTER TABLE members ADD COLUMN muted_until INTEGER;
+-- A left member's title and profile as they were when they left (JSON; rules/groups.ts).
+ALTER TABLE members ADD COLUMN left_view TEXT;
 CREATE TABLE group_invites (
   code TEXT PRIMARY KEY,
   conversation_id TEXT NOT NULL REFERENCES conversations(id),

@@ -83,18 +83,27 @@ export function prepareStatements(db: Database.Database) {
     ),
     member: prepare<
       [string, string],
-      { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null; read_seq: number; muted_until: number | null }
+      {
+        role: MemberRole;
+        state: 'active' | 'left';
+        joined_seq: number;
+        left_seq: number | null;
+        read_seq: number;
+        muted_until: number | null;
+        left_view: string | null;
+      }
     >(
-      `SELECT role, state, joined_seq, left_seq, read_seq, muted_until FROM members WHERE conversation_id = ? AND user_id = ?`,
+      `SELECT role, state, joined_seq, left_seq, read_seq, muted_until, left_view FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
     upsertMember: prepare(
       `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, version)
        VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, @version)
        ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
-         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version, muted_until = NULL`,
+         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, version = excluded.version, muted_until = NULL, left_view = NULL`,
     ),
     memberLeft: prepare(
-      `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
+      `UPDATE members SET state = 'left', left_seq = @seq, version = @version, left_view = @leftView
+       WHERE conversation_id = @conversationId AND user_id = @userId`,
     ),
     setRole: prepare(`UPDATE members SET role = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
     bumpSeq: prepare<[number, string], { last_seq: number }>(
@@ -117,7 +126,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     view: prepare<[string, string], ViewRow>(
       `SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
-              m.muted_until, m.version AS v
+              m.muted_until, m.left_view, m.version AS v
        FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = ? AND m.user_id = ?`,
     ),
     activeConversationIds: prepare<[string], { conversation_id: string }>(
@@ -126,7 +135,7 @@ export function prepareStatements(db: Database.Database) {
     changes: prepare<[string, number, number], ViewRow>(
       `SELECT * FROM (
          SELECT c.id, c.kind, c.title, c.last_seq, c.created_at, c.group_profile, m.role, m.state, m.joined_seq, m.left_seq, m.read_seq,
-                m.muted_until, CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
+                m.muted_until, m.left_view, CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
          FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
        WHERE v > ? ORDER BY v LIMIT ?`,
     ),

@@ -268,6 +268,22 @@ export function groupsContract(t: StoreHarness): void {
       expect(log?.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     });
 
+    it('a member who left keeps the title and profile of when they left; later changes do not reach them', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      await changeGroup(g.id, { kind: 'profile', by: alice, patch: { announcement: 'old news' } });
+      await t.change(g.id, { kind: 'remove', userId: bob, by: alice });
+      await changeGroup(g.id, { kind: 'profile', by: alice, patch: { title: 'Secret plans', announcement: 'new news' } });
+      const seen = await t.store.getConversationForUser(g.id, bob);
+      expect(seen).toMatchObject({ title: 'Team', group: { announcement: 'old news' }, members: [] });
+      const synced = (await t.store.changesSince(bob, 0, 10)).conversations.find((c) => c.id === g.id);
+      expect(synced).toMatchObject({ title: 'Team', group: { announcement: 'old news' } });
+      // Back in, they see the group as it is.
+      await t.change(g.id, { kind: 'add', userIds: [bob], by: alice });
+      expect(await t.store.getConversationForUser(g.id, bob)).toMatchObject({ title: 'Secret plans', group: { announcement: 'new news' } });
+    });
+
     it('a member who rejoins is no longer muted', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');
