@@ -11,7 +11,6 @@ import {
   decideJoin,
   groupInvolvedUsers,
   joinedByInviteBody,
-  stampedProfile,
   type GroupChange,
   type GroupMemberRecord,
   type GroupRecord,
@@ -30,7 +29,7 @@ export function changeGroup(t: MemoryTables, conversationId: string, change: Gro
     const m = c!.members.get(u);
     if (m) members.set(u, { ...m, mutedUntil: m.mutedUntil ?? null });
   }
-  const d = decideGroupChange(recordOf(c), change, members);
+  const d = decideGroupChange(recordOf(c), change, members, now);
   if (d.kind === 'noop') return { kind: 'noop', conversation: stateOf(c!) };
   if (d.kind !== 'write') return { kind: d.kind };
   const conv = c!;
@@ -38,7 +37,7 @@ export function changeGroup(t: MemoryTables, conversationId: string, change: Gro
   const entry = appendSystem(t, conv, entryId, d.author, d.body, now);
   const version = t.nextVersion();
   conv.title = d.title;
-  conv.group = stampedProfile(d, now);
+  conv.group = d.profile;
   for (const r of d.roles) Object.assign(conv.members.get(r.userId)!, { role: r.role, version });
   if (d.mute) Object.assign(conv.members.get(d.mute.userId)!, { mutedUntil: d.mute.until, version });
   return { kind: 'ok', entry: entryOf(entry), conversation: stateOf(conv), affected: d.affected, views: memberViews(conv, d.affected) };

@@ -15,7 +15,6 @@ import {
   joinedByInviteBody,
   parseGroupProfile,
   serializeGroupProfile,
-  stampedProfile,
   type GroupChange,
   type GroupMemberRecord,
   type GroupRecord,
@@ -78,11 +77,11 @@ export class PgGroups {
       const conv = await this.lockedRecord(c, conversationId);
       const rows = conv ? await this.members(c, conversationId, groupInvolvedUsers(change)) : new Map<string, MemberWithMute>();
       const members = new Map<string, GroupMemberRecord>([...rows].map(([u, r]) => [u, { ...toMemberRecord(u, r), mutedUntil: r.muted_until }]));
-      const d = decideGroupChange(conv, change, members);
+      const d = decideGroupChange(conv, change, members, now);
       if (d.kind === 'noop') return { kind: 'noop', conversation: (await this.conversations.state(c, conversationId))! };
       if (d.kind !== 'write') return { kind: d.kind };
       const entry = await this.conversations.appendSystem(c, t, conversationId, entryId, d.author, d.body, now);
-      await c.query(`UPDATE conversations SET title = $2, group_profile = $3 WHERE id = $1`, [conversationId, d.title, serializeGroupProfile(stampedProfile(d, now))]);
+      await c.query(`UPDATE conversations SET title = $2, group_profile = $3 WHERE id = $1`, [conversationId, d.title, serializeGroupProfile(d.profile)]);
       for (const r of d.roles) {
         await c.query(`UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, r.userId, r.role]);
         t.member(conversationId, r.userId);

@@ -7,7 +7,6 @@ import {
   inviteUsable,
   parseGroupProfile,
   sendRefusal,
-  stampedProfile,
   type GroupChange,
   type GroupMemberRecord,
   type GroupRecord,
@@ -44,26 +43,26 @@ describe('decideGroupChange', () => {
   ];
   for (const [name, make, owner, admin, plain] of table) {
     it(`${name}: owner ${owner}, admin ${admin}, member ${plain}; outsiders not_found`, () => {
-      expect(decideGroupChange(group(), make('o'), people).kind).toBe(owner);
-      expect(decideGroupChange(group(), make('a'), people).kind).toBe(admin);
-      expect(decideGroupChange(group(), make('m'), people).kind).toBe(plain);
-      expect(decideGroupChange(group(), make('gone'), people).kind).toBe('not_found');
-      expect(decideGroupChange(group(), make('stranger'), people).kind).toBe('not_found');
-      expect(decideGroupChange(null, make('o'), people).kind).toBe('not_found');
+      expect(decideGroupChange(group(), make('o'), people, 42).kind).toBe(owner);
+      expect(decideGroupChange(group(), make('a'), people, 42).kind).toBe(admin);
+      expect(decideGroupChange(group(), make('m'), people, 42).kind).toBe(plain);
+      expect(decideGroupChange(group(), make('gone'), people, 42).kind).toBe('not_found');
+      expect(decideGroupChange(group(), make('stranger'), people, 42).kind).toBe('not_found');
+      expect(decideGroupChange(null, make('o'), people, 42).kind).toBe('not_found');
     });
   }
 
   it('a dissolved group refuses every change; dissolving again is a noop', () => {
     const ended = group({ dissolvedAt: 10 });
-    expect(decideGroupChange(ended, { kind: 'profile', by: 'o', patch: { title: 'x' } }, people).kind).toBe('dissolved');
-    expect(decideGroupChange(ended, { kind: 'dissolve', by: 'o' }, people).kind).toBe('noop');
+    expect(decideGroupChange(ended, { kind: 'profile', by: 'o', patch: { title: 'x' } }, people, 42).kind).toBe('dissolved');
+    expect(decideGroupChange(ended, { kind: 'dissolve', by: 'o' }, people, 42).kind).toBe('noop');
   });
 
-  it('a profile patch names only what changed; the dissolve time is stamped by the store', () => {
-    const d = decideGroupChange(group({ description: 'same' }), { kind: 'profile', by: 'a', patch: { description: 'same', announcement: 'new' } }, people);
+  it('a profile patch names only what changed; dissolving stamps the time', () => {
+    const d = decideGroupChange(group({ description: 'same' }), { kind: 'profile', by: 'a', patch: { description: 'same', announcement: 'new' } }, people, 42);
     expect(d.kind === 'write' && d.body).toEqual({ event: 'group.updated', by: 'a', changes: { announcement: 'new' } });
-    const dissolve = decideGroupChange(group(), { kind: 'dissolve', by: 'o' }, people);
-    expect(dissolve.kind === 'write' && stampedProfile(dissolve, 42).dissolvedAt).toBe(42);
+    const dissolve = decideGroupChange(group(), { kind: 'dissolve', by: 'o' }, people, 42);
+    expect(dissolve.kind === 'write' && dissolve.profile.dissolvedAt).toBe(42);
   });
 });
 

@@ -84,11 +84,16 @@ export function groupInvolvedUsers(change: GroupChange): string[] {
 const manages = (role: MemberRole): boolean => role === 'owner' || role === 'admin';
 
 /**
- * Decides a group change. `conv`: null when there is no such conversation. `members`: the rows
- * of `groupInvolvedUsers(change)` that exist. A non-member (or former member) always gets
- * `not_found`, so whether a group exists is never told to someone outside it.
+ * Decides a group change made at `now`. `conv`: null when there is no such conversation.
+ * `members`: the rows of `groupInvolvedUsers(change)` that exist. A non-member (or former
+ * member) always gets `not_found`, so whether a group exists is never told to someone outside it.
  */
-export function decideGroupChange(conv: GroupRecord | null, change: GroupChange, members: ReadonlyMap<string, GroupMemberRecord>): GroupDecision {
+export function decideGroupChange(
+  conv: GroupRecord | null,
+  change: GroupChange,
+  members: ReadonlyMap<string, GroupMemberRecord>,
+  now: number,
+): GroupDecision {
   const actor = members.get(change.by);
   if (!conv || actor?.state !== 'active') return { kind: 'not_found' };
   if (conv.kind !== 'group') return { kind: 'forbidden' };
@@ -140,7 +145,7 @@ export function decideGroupChange(conv: GroupRecord | null, change: GroupChange,
     }
     case 'dissolve': {
       if (actor.role !== 'owner') return { kind: 'forbidden' };
-      return write({ event: 'group.dissolved', by: change.by }, { profile: { ...profile, dissolvedAt: -1 } });
+      return write({ event: 'group.dissolved', by: change.by }, { profile: { ...profile, dissolvedAt: now } });
     }
     case 'mute': {
       if (!manages(actor.role)) return { kind: 'forbidden' };
@@ -161,12 +166,6 @@ export function decideGroupChange(conv: GroupRecord | null, change: GroupChange,
     }
   }
 }
-
-/**
- * The profile a write stores, with a dissolve's time filled in (the decision cannot know `now`;
- * a dissolve marks `dissolvedAt` -1 for the store to stamp).
- */
-export const stampedProfile = (w: GroupWrite, now: number): GroupProfile => (w.profile.dissolvedAt === -1 ? { ...w.profile, dissolvedAt: now } : w.profile);
 
 /**
  * Why a member may not send into the conversation now, or null when they may. Direct

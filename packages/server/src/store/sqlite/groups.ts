@@ -14,7 +14,6 @@ import {
   joinedByInviteBody,
   parseGroupProfile,
   serializeGroupProfile,
-  stampedProfile,
   type GroupChange,
   type GroupMemberRecord,
   type GroupRecord,
@@ -87,12 +86,12 @@ export class SqliteGroups {
           const row = this.s.member.get(conversationId, userId);
           if (row) members.set(userId, { ...toMemberRecord(userId, row), mutedUntil: row.muted_until });
         }
-        const d = decideGroupChange(conv, change, members);
+        const d = decideGroupChange(conv, change, members, now);
         if (d.kind === 'noop') return { kind: 'noop', conversation: this.conversations.state(conversationId)! };
         if (d.kind !== 'write') return { kind: d.kind };
         const entry = this.conversations.appendSystem(conversationId, entryId, d.author, d.body, now);
         const version = this.s.nextVersion.get()!.value;
-        this.g.setProfile.run(d.title, serializeGroupProfile(stampedProfile(d, now)), version, conversationId);
+        this.g.setProfile.run(d.title, serializeGroupProfile(d.profile), version, conversationId);
         for (const r of d.roles) this.g.setRole.run(r.role, version, conversationId, r.userId);
         if (d.mute) this.g.setMute.run(d.mute.until, version, conversationId, d.mute.userId);
         const state = this.conversations.state(conversationId)!;
