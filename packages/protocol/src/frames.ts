@@ -19,14 +19,8 @@ import type {
   UserSettings,
 } from './index.js';
 import { type ContactEvent, contactFrameSchemas, type ContactResultData } from './contacts.js';
-import {
-  presenceGetFrame,
-  presenceVisibilityFrame,
-  typingFrame,
-  type PresencePush,
-  type PresenceResultData,
-  type TypingPush,
-} from './presence.js';
+import { presenceGetFrame, type PresencePush, type PresenceResultData, presenceVisibilityFrame, typingFrame, type TypingPush } from './presence.js';
+import { groupFrameSchemas, type GroupResultData } from './group-frames.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -169,6 +163,7 @@ export const clientFrameSchemas = {
   typing: typingFrame,
   'presence.get': presenceGetFrame,
   'presence.setVisible': presenceVisibilityFrame,
+  ...groupFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -177,7 +172,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData, PresenceResultData {
+export interface ResultData extends ContactResultData, PresenceResultData, GroupResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;

@@ -21,3 +21,4 @@ export type {
 } from './contacts.js';
 export { PRESENCE_LIMITS } from './presence-limits.js';
 export type { Presence, PresencePush, PresenceResultData, TypingPush } from './presence.js';
+export type { GroupFrame, GroupFrameType, GroupResultData } from './group-frames.js';

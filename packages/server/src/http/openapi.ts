@@ -11,12 +11,13 @@ import { z } from 'zod';
 import { ERROR_CODES } from '@natter/protocol';
 import * as s from './schemas.js';
 import * as sc from './schemas-contacts.js';
+import * as g from './schemas-groups.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'groups' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -72,6 +73,15 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /v1/blocks': { summary: 'Users the caller blocked', tag: 'contacts', auth: 'bearer', ok: 200 },
   'PUT /v1/blocks/:userId': { summary: 'Block a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
   'DELETE /v1/blocks/:userId': { summary: 'Unblock a user', tag: 'contacts', auth: 'bearer', ok: 204, params: sc.userIdParam },
+  'PATCH /v1/conversations/:id/group': { summary: "Change a group's title, avatar, description or announcement (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.groupPatch },
+  'POST /v1/conversations/:id/owner': { summary: 'Hand the group to another member (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.transferBody },
+  'POST /v1/conversations/:id/dissolve': { summary: 'Dissolve the group: read-only for everyone from now (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'PUT /v1/conversations/:id/members/:userId/mute': { summary: 'Mute a member for some seconds, 0 to lift (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.memberParams, body: g.muteBody },
+  'PUT /v1/conversations/:id/mute': { summary: 'Mute or unmute everyone but the owner and admins', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.muteAllBody },
+  'POST /v1/conversations/:id/invites': { summary: 'Create an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 201, params: g.idParam, body: g.inviteBody },
+  'GET /v1/conversations/:id/invites': { summary: "The group's invite codes (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'DELETE /v1/conversations/:id/invites/:code': { summary: 'Revoke an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.inviteParams },
+  'POST /v1/invites/join': { summary: 'Join a group with an invite code', tag: 'groups', auth: 'bearer', ok: 200, body: g.joinBody },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
   'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },

@@ -10,6 +10,7 @@ import { PgAdmin } from './admin.js';
 import { PgContacts } from './contacts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
+import { PgGroups } from './groups.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
@@ -32,6 +33,7 @@ export class PostgresStore implements Store {
   private readonly receipts: PgReceipts;
   private readonly contacts: PgContacts;
   private readonly presence: PgPresence;
+  private readonly groups: PgGroups;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -43,6 +45,7 @@ export class PostgresStore implements Store {
     this.receipts = new PgReceipts(db);
     this.contacts = new PgContacts(db);
     this.presence = new PgPresence(db);
+    this.groups = new PgGroups(db, this.conversations);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -80,6 +83,11 @@ export class PostgresStore implements Store {
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
   activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
   changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
+  changeGroup: Store['changeGroup'] = (...a) => this.groups.changeGroup(...a);
+  createGroupInvite: Store['createGroupInvite'] = (...a) => this.groups.createInvite(...a);
+  listGroupInvites: Store['listGroupInvites'] = (...a) => this.groups.listInvites(...a);
+  revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);
