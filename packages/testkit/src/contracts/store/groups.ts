@@ -284,6 +284,56 @@ export function groupsContract(t: StoreHarness): void {
       expect(await t.store.getConversationForUser(g.id, bob)).toMatchObject({ title: 'Secret plans', group: { announcement: 'new news' } });
     });
 
+    it('group views keep the list state: group entries never count as unread, refused sends count nothing, a joiner by code and a leaver count from where they stand', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob]);
+      await t.send(g.id, alice, 'one');
+      await t.send(g.id, alice, 'two', { mentions: [bob] });
+      const changed = await changeGroup(g.id, { kind: 'profile', by: alice, patch: { announcement: 'Read me' } });
+      expect(changed.kind).toBe('ok');
+      // The system entry is the preview; only the two messages count, and the mention is still unread.
+      expect(await t.store.getConversationForUser(g.id, bob)).toMatchObject({
+        unreadCount: 2,
+        mentioned: true,
+        lastMessage: { seq: 4, type: 'system', body: { event: 'group.updated' } },
+        group: { announcement: 'Read me' },
+      });
+      // Muted: the refused send is not stored and counts nothing for anyone.
+      await changeGroup(g.id, { kind: 'mute', by: alice, userId: bob, until: T0 + HOUR });
+      expect((await t.store.appendMessages([t.msg(g.id, bob, 'shh', { createdAt: T0 + 10 })]))[0]?.kind).toBe('muted');
+      const aliceView = await t.store.getConversationForUser(g.id, alice);
+      expect(aliceView).toMatchObject({ lastSeq: 5, unreadCount: 0 });
+      expect(await t.store.getConversationForUser(g.id, bob)).toMatchObject({ unreadCount: 2, membership: { mutedUntil: T0 + HOUR } });
+      // A joiner by code has read everything before the entry that added them.
+      const code = await invite(g.id, alice);
+      const joined = await join(code.kind === 'ok' ? code.value.code : '', carol);
+      expect(joined.kind === 'ok' && joined.views[0]?.conversation).toMatchObject({
+        unreadCount: 0,
+        mentioned: false,
+        lastMessage: { seq: 6, body: { event: 'member.joinedByInvite' } },
+      });
+      await t.send(g.id, alice, 'welcome');
+      expect(await t.store.getConversationForUser(g.id, carol)).toMatchObject({ unreadCount: 1, lastMessage: { seq: 7 } });
+      // A leaver sees the group as it was and counts nothing; their preview is the entry that removed them.
+      await t.change(g.id, { kind: 'remove', userId: bob, by: alice });
+      await changeGroup(g.id, { kind: 'profile', by: alice, patch: { title: 'Later' } });
+      await t.send(g.id, alice, 'after bob');
+      expect(await t.store.getConversationForUser(g.id, bob)).toMatchObject({
+        title: 'Team',
+        lastSeq: 8,
+        unreadCount: 0,
+        mentioned: false,
+        lastMessage: { seq: 8, body: { event: 'member.removed' } },
+        group: { announcement: 'Read me' },
+      });
+      // Dissolved: sends are refused and the count stays where it was.
+      expect((await changeGroup(g.id, { kind: 'dissolve', by: alice })).kind).toBe('ok');
+      expect((await t.store.appendMessages([t.msg(g.id, alice, 'too late')]))[0]?.kind).toBe('dissolved');
+      expect(await t.store.getConversationForUser(g.id, carol)).toMatchObject({ unreadCount: 2, lastMessage: { seq: 11, body: { event: 'group.dissolved' } } });
+    });
+
     it('a member who rejoins is no longer muted', async () => {
       const alice = await t.user('alice');
       const bob = await t.user('bob');
