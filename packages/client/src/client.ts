@@ -26,6 +26,8 @@ import type {
   FriendRequestResult,
   FriendRequests,
   MediaMessageType,
+  GroupInvite,
+  GroupProfilePatch,
   Message,
   Presence,
   PublicUser,
@@ -383,6 +385,54 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
     return this.rpc(() => this.conn.request({ type: 'conversation.leave', conversationId }));
+  }
+
+  // --- group management (docs/groups.md) ---------------------------------------------------
+
+  /** Changes a group's title, avatar URL, description or announcement (owner and admins); null clears. */
+  updateGroup(conversationId: string, patch: GroupProfilePatch): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.update', conversationId, patch }));
+  }
+
+  /** Hands the group to another member (owner only); the old owner becomes an admin. */
+  transferOwnership(conversationId: string, userId: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.transfer', conversationId, userId }));
+  }
+
+  /** Dissolves the group (owner only): it stays readable, but nobody sends or changes it again. */
+  dissolveGroup(conversationId: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.dissolve', conversationId }));
+  }
+
+  /** Mutes a member for `seconds` (0 lifts the mute); owner and admins. */
+  muteMember(conversationId: string, userId: string, seconds: number): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.mute', conversationId, userId, seconds }));
+  }
+
+  /** Mutes (or unmutes) everyone but the owner and admins. */
+  muteAll(conversationId: string, muted: boolean): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.muteAll', conversationId, muted }));
+  }
+
+  /** A new invite code (owner and admins), optionally expiring and with a use limit. */
+  createInvite(conversationId: string, options: { expiresInSeconds?: number; maxUses?: number } = {}): Promise<GroupInvite> {
+    return this.rpc(() => this.conn.request({ type: 'group.invite.create', conversationId, ...options }));
+  }
+
+  async listInvites(conversationId: string): Promise<GroupInvite[]> {
+    return (await this.rpc(() => this.conn.request({ type: 'group.invite.list', conversationId }))).invites;
+  }
+
+  revokeInvite(conversationId: string, code: string): Promise<GroupInvite> {
+    return this.rpc(() => this.conn.request({ type: 'group.invite.revoke', conversationId, code }));
+  }
+
+  /**
+   * Joins the group of an invite code; every code that does not work is one `not_found`. Not
+   * retried on `rate_limited`: the limit on code attempts is per hour, so the caller is told at once.
+   */
+  joinByInvite(code: string): Promise<Conversation> {
+    return this.rpc(() => this.conn.request({ type: 'group.join', code }, { retryRateLimited: false }));
   }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */

@@ -141,14 +141,16 @@ export class Connection {
    * over the server's budget (`rate_limited`: nothing was done) is sent again after the
    * `retryAfterMs` it names, a few times: a catch-up of many pages spreads out instead of failing.
    */
-  async request<F extends Without<Requestable>>(frame: F): Promise<ResultData[F['type']]> {
+  async request<F extends Without<Requestable>>(frame: F, options: { retryRateLimited?: boolean } = {}): Promise<ResultData[F['type']]> {
+    // Some refusals are not about load (invite-code guesses, limited per hour): those callers opt out.
+    const attempts = options.retryRateLimited === false ? 1 : RATE_LIMITED_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
       const ws = this.ws;
       if (!ws || this.state.status !== 'online') throw new NatterClientError('disconnected', 'not connected', true);
       try {
         return (await this.rawRequest(ws, frame as Record<string, unknown>)) as ResultData[F['type']];
       } catch (err) {
-        if (!(err instanceof NatterClientError) || err.code !== 'rate_limited' || attempt >= RATE_LIMITED_ATTEMPTS) throw err;
+        if (!(err instanceof NatterClientError) || err.code !== 'rate_limited' || attempt >= attempts) throw err;
         // A budget that refills only after minutes (searches, friend requests per day) is the
         // caller's to wait for, not a retry loop's.
         if (Number(err.details?.retryAfterMs) > MAX_RETRY_WAIT_MS) throw err;

@@ -51,6 +51,12 @@ export const ERROR_CODES = {
   quota_exceeded: { status: 413, retryable: false },
   /** Media: the upload is not finished (bytes missing), or a chunk was sent at the wrong offset; `details.offset` says where to resume. */
   upload_incomplete: { status: 409, retryable: false },
+  /** The group has GROUP_MAX_MEMBERS active members: nobody more may join. */
+  group_full: { status: 409, retryable: false },
+  /** The group was dissolved: it is read-only for everyone. */
+  group_dissolved: { status: 409, retryable: false },
+  /** The sender is muted in this group (by name or by a mute of everyone but the owner and admins). */
+  muted: { status: 403, retryable: false },
   /** The server is overloaded or a dependency is down; retry with backoff. */
   unavailable: { status: 503, retryable: true },
   /** Anything unexpected. Details are logged on the server, never sent. */

@@ -28,6 +28,7 @@ import {
   type TypingPush,
 } from './presence.js';
 import { roomFrameSchemas, type RoomResultData, type RoomServerFrame } from './rooms.js';
+import { groupFrameSchemas, type GroupResultData } from './group-frames.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -171,6 +172,7 @@ export const clientFrameSchemas = {
   'presence.get': presenceGetFrame,
   'presence.setVisible': presenceVisibilityFrame,
   ...roomFrameSchemas,
+  ...groupFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -179,7 +181,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData {
+export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData, GroupResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;

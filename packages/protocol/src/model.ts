@@ -19,7 +19,50 @@ export type SystemBody =
   | { event: 'member.joined'; by: string; userIds: string[] }
   | { event: 'member.removed'; by: string; userId: string }
   | { event: 'member.left'; userId: string }
-  | { event: 'member.role'; by: string; userId: string; role: 'admin' | 'member' };
+  | { event: 'member.role'; by: string; userId: string; role: 'admin' | 'member' }
+  /** Group management (docs/groups.md): each change is one entry, so every device converges. */
+  | { event: 'member.joinedByInvite'; userId: string; invitedBy: string }
+  | { event: 'group.updated'; by: string; changes: GroupProfilePatch }
+  | { event: 'group.ownerTransferred'; by: string; userId: string }
+  | { event: 'group.dissolved'; by: string }
+  | { event: 'member.muted'; by: string; userId: string; until: number | null }
+  | { event: 'group.mutedAll'; by: string; muted: boolean };
+
+/** A group's profile and state besides its title and members (docs/groups.md). */
+export interface GroupProfile {
+  /** An http(s) URL of the group's picture. */
+  avatarUrl: string | null;
+  description: string | null;
+  /** A pinned notice shown to every member. */
+  announcement: string | null;
+  /** Only the owner and admins may send while true. */
+  mutedAll: boolean;
+  /** When the owner dissolved the group: it is read-only for everyone from then on. */
+  dissolvedAt: number | null;
+}
+
+/** The fields a `group.update` changes; a field left out stays as it is, null clears it. */
+export interface GroupProfilePatch {
+  title?: string | null;
+  avatarUrl?: string | null;
+  description?: string | null;
+  announcement?: string | null;
+}
+
+/** An invite code of a group, as its owner and admins see it. */
+export interface GroupInvite {
+  /** The secret to join with (put it in a link as the app likes). */
+  code: string;
+  conversationId: string;
+  createdBy: string;
+  createdAt: number;
+  /** Milliseconds since the epoch; null: never expires. */
+  expiresAt: number | null;
+  /** Null: no limit. */
+  maxUses: number | null;
+  uses: number;
+  revokedAt: number | null;
+}
 
 export interface Message {
   /** Global id. */
@@ -56,6 +99,8 @@ export interface Membership {
   leftSeq: number | null;
   /** How far this user has read (all devices together). */
   readSeq: number;
+  /** Groups: this member may not send until then (milliseconds since the epoch); absent when not muted. */
+  mutedUntil?: number;
 }
 
 export interface Conversation {
@@ -93,6 +138,8 @@ export interface Conversation {
   /** A muted conversation does not count toward `SyncResult.totalUnread`. */
   muted: boolean;
   archived: boolean;
+  /** Groups only: profile, mute-all and dissolved state (docs/groups.md). */
+  group?: GroupProfile;
 }
 
 /** The per-user flags of a conversation, as `conversation.setFlags` and the REST route set them. */

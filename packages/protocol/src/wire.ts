@@ -35,3 +35,4 @@ export type {
   RoomSettings,
 } from './rooms.js';
 export * from './media.js';
+export type { GroupFrame, GroupFrameType, GroupResultData } from './group-frames.js';

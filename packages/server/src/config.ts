@@ -85,6 +85,10 @@ const schema = z.object({
   MAX_FRAME_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
   MAX_TEXT_LENGTH: int(1, 1_000_000).default(4000),
   MAX_CUSTOM_BODY_BYTES: int(16, 1024 * 1024).default(16 * 1024),
+  /** Active members a group may have; adding or joining beyond it: `group_full` (docs/groups.md). */
+  GROUP_MAX_MEMBERS: int(2, 1_000_000).default(2000),
+  /** Invite codes one user may try per hour (a code that works gives its attempt back). */
+  INVITE_JOIN_ATTEMPTS_PER_HOUR: int(1, 100_000).default(30),
   /** Bytes queued to one socket before it is closed as a slow consumer. */
   MAX_SEND_QUEUE_BYTES: int(16 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   AUTH_TIMEOUT_MS: int(100, 120_000).default(10_000),

@@ -32,8 +32,13 @@ export type {
   ReceiptCursors,
   MemberReceiptCursor,
   PresenceAudience,
+  GroupOutcome,
+  InviteOutcome,
+  NewGroupInvite,
 } from './store/store.js';
 export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
+/** Group management: the changes a store applies (docs/groups.md). */
+export type { GroupChange } from './store/rules/groups.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,

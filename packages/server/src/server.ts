@@ -55,6 +55,8 @@ import { registerMediaRoutes } from './http/routes-media.js';
 import type { BlobStore } from './media/blob-store.js';
 import type { MediaService } from './media/media-service.js';
 import { openMedia } from './media/open.js';
+import { registerGroupRoutes } from './http/routes-groups.js';
+import { Groups } from './core/groups.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -276,6 +278,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       historyPageMaxBytes: config.HISTORY_PAGE_MAX_BYTES,
       retryResyncWindowMs: config.RETRY_RESYNC_WINDOW_SECONDS * 1000,
       syncTokens: new SyncTokens(secret),
+      groupMaxMembers: config.GROUP_MAX_MEMBERS,
     },
     fairShare,
   );
@@ -296,6 +299,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitQueue.observe(queuedS);
     metrics.commitDuration.observe(commitS);
   };
+  const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS, joinAttempts: config.INVITE_JOIN_ATTEMPTS_PER_HOUR });
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
   const typing = new Typing(delivery, events, store, clock, {
     ttlMs: config.TYPING_TTL_MS,
@@ -358,6 +362,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerPresenceRoutes(app, { accounts, presence, fairShare });
   registerRoomRoutes(app, { rooms, broadcasts, adminApiKey: config.ADMIN_API_KEY });
   registerMediaRoutes(app, { accounts, media });
+  registerGroupRoutes(app, { accounts, messaging, groups });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
@@ -370,6 +375,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     receipts,
     settings,
     contacts,
+    groups,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

@@ -29,8 +29,22 @@ export interface MessageRetried {
   seq: number;
 }
 
-/** How membership changed: a conversation created with its members, members added, removed, leaving, or a role. */
-export type MembershipChangeKind = 'created' | 'added' | 'removed' | 'left' | 'role';
+/**
+ * How membership changed: a conversation created with its members, members added, removed,
+ * leaving, or a role; and group management (core/groups.ts): a join by invite code, the
+ * profile, ownership handed over, a member's or everyone's mute, the group dissolved.
+ */
+export type MembershipChangeKind =
+  | 'created'
+  | 'added'
+  | 'removed'
+  | 'left'
+  | 'role'
+  | 'joined'
+  | 'profile'
+  | 'owner'
+  | 'muted'
+  | 'dissolved';
 
 /** Membership changed, recorded by the system entry `entry` in the conversation's log. */
 export interface MembershipChanged {

@@ -38,6 +38,8 @@ export interface MessagingLimits {
   historyPageMaxBytes?: number;
   /** How long after a send its retry may still resync every member (RetryResyncPolicy). */
   retryResyncWindowMs?: number;
+  /** Active members a group may have (GROUP_MAX_MEMBERS); no limit when absent. */
+  groupMaxMembers?: number;
 }
 
 /** Who asks for a page read: false once the socket has closed or the HTTP request was aborted. */
@@ -153,6 +155,10 @@ export class Messaging {
         throw new NatterError('invalid_request', 'replyTo: no such message in this conversation');
       case 'bad_mention':
         throw new NatterError('invalid_request', 'mentions: only active members of this conversation (or "all")');
+      case 'muted':
+        throw new NatterError('muted', 'you are muted in this group');
+      case 'dissolved':
+        throw new NatterError('group_dissolved', 'this group was dissolved');
     }
   }
 
@@ -266,6 +272,8 @@ export class Messaging {
 
   async createGroup(userId: string, title: string | null, memberIds: string[]): Promise<Conversation> {
     const others = [...new Set(memberIds)].filter((id) => id !== userId);
+    const max = this.limits.groupMaxMembers;
+    if (max !== undefined && others.length + 1 > max) throw new NatterError('group_full', `a group has at most ${max} members`, { maxMembers: max });
     const existing = new Set(await this.store.existingUserIds(others));
     const missing = others.find((id) => !existing.has(id));
     if (missing) throw new NatterError('not_found', `no such user: ${missing}`);
@@ -290,6 +298,7 @@ export class Messaging {
   }
 
   async changeMembership(conversationId: string, change: MembershipChange): Promise<Conversation | { conversationId: string; seq: number }> {
+    if (change.kind === 'add' && this.limits.groupMaxMembers !== undefined) change = { ...change, maxMembers: this.limits.groupMaxMembers };
     if (change.kind === 'add') {
       const existing = new Set(await this.store.existingUserIds(change.userIds));
       const missing = change.userIds.find((id) => !existing.has(id));
@@ -305,6 +314,10 @@ export class Messaging {
         throw new NatterError('forbidden', 'your role does not allow this');
       case 'not_member':
         throw new NatterError('invalid_request', 'userId: not an active member of this conversation');
+      case 'full':
+        throw new NatterError('group_full', `a group has at most ${this.limits.groupMaxMembers} members`, { maxMembers: this.limits.groupMaxMembers });
+      case 'dissolved':
+        throw new NatterError('group_dissolved', 'this group was dissolved');
       case 'noop':
         return this.getConversation(actor, conversationId);
       case 'ok':

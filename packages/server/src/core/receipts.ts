@@ -70,6 +70,10 @@ export class Receipts {
       case 'device.revoked':
       case 'receipt.updated':
       case 'settings.changed':
+      case 'conversation.flags':
+      case 'contact.changed':
+      case 'presence.changed':
+      case 'typing.changed':
         return;
     }
   }

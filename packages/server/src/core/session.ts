@@ -19,6 +19,7 @@ import { outbound, type Connection } from './connection.js';
 import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
+import type { Groups } from './groups.js';
 import type { Messaging } from './messaging.js';
 import type { Receipts } from './receipts.js';
 import type { Settings } from './settings.js';
@@ -43,6 +44,8 @@ export interface SessionDeps {
   settings: Settings;
   /** Finding people, friend requests and blocks (core/contacts.ts). */
   contacts: Contacts;
+  /** Group management frames (`group.*`). */
+  groups: Groups;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -242,6 +245,16 @@ export class Session {
         return this.deps.broadcasts.sync(userId, frame.after);
       case 'broadcast.read':
         return this.deps.broadcasts.read(userId, frame.seq);
+      case 'group.update':
+      case 'group.transfer':
+      case 'group.dissolve':
+      case 'group.mute':
+      case 'group.muteAll':
+      case 'group.invite.create':
+      case 'group.invite.list':
+      case 'group.invite.revoke':
+      case 'group.join':
+        return this.deps.groups.dispatch(userId, frame);
     }
   }
 
@@ -362,6 +375,15 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'room.kick': 'write',
   'broadcast.sync': 'read',
   'broadcast.read': 'write',
+  'group.update': 'write',
+  'group.transfer': 'write',
+  'group.dissolve': 'write',
+  'group.mute': 'write',
+  'group.muteAll': 'write',
+  'group.invite.create': 'write',
+  'group.invite.list': 'read',
+  'group.invite.revoke': 'write',
+  'group.join': 'write',
 };
 
 /** Token problems mean "do not come back with this token"; anything else is worth a retry. */

@@ -13,12 +13,13 @@ import * as s from './schemas.js';
 import * as sc from './schemas-contacts.js';
 import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
 import * as m from './schemas-media.js';
+import * as g from './schemas-groups.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
 interface Operation {
   summary: string;
-  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'media' | 'admin';
+  tag: 'meta' | 'auth' | 'me' | 'conversations' | 'contacts' | 'groups' | 'media' | 'admin';
   auth: Auth;
   /** The status of a successful answer. */
   ok: 200 | 201 | 204;
@@ -81,6 +82,15 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /v1/media/:id': { summary: 'The file (bearer token or signed URL; Range supported)', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
   'GET /v1/media/:id/thumbnail': { summary: "An image's thumbnail (WebP)", tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.signedQuery },
   'POST /v1/media/:id/url': { summary: 'A short-lived signed URL for the caller', tag: 'media', auth: 'bearer', ok: 200, params: s.idParam, query: m.urlQuery },
+  'PATCH /v1/conversations/:id/group': { summary: "Change a group's title, avatar, description or announcement (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.groupPatch },
+  'POST /v1/conversations/:id/owner': { summary: 'Hand the group to another member (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.transferBody },
+  'POST /v1/conversations/:id/dissolve': { summary: 'Dissolve the group: read-only for everyone from now (owner)', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'PUT /v1/conversations/:id/members/:userId/mute': { summary: 'Mute a member for some seconds, 0 to lift (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.memberParams, body: g.muteBody },
+  'PUT /v1/conversations/:id/mute': { summary: 'Mute or unmute everyone but the owner and admins', tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam, body: g.muteAllBody },
+  'POST /v1/conversations/:id/invites': { summary: 'Create an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 201, params: g.idParam, body: g.inviteBody },
+  'GET /v1/conversations/:id/invites': { summary: "The group's invite codes (owner, admins)", tag: 'groups', auth: 'bearer', ok: 200, params: g.idParam },
+  'DELETE /v1/conversations/:id/invites/:code': { summary: 'Revoke an invite code (owner, admins)', tag: 'groups', auth: 'bearer', ok: 200, params: g.inviteParams },
+  'POST /v1/invites/join': { summary: 'Join a group with an invite code', tag: 'groups', auth: 'bearer', ok: 200, body: g.joinBody },
   'POST /v1/admin/users': { summary: 'Create a user (app servers)', tag: 'admin', auth: 'admin', ok: 201, body: s.adminUserBody },
   'POST /v1/admin/users/:id/tokens': { summary: 'Mint tokens for a user on a new device', tag: 'admin', auth: 'admin', ok: 201, params: s.idParam, body: s.mintBody },
   'GET /v1/admin/users': { summary: 'List users in id order, a page at a time (`next` is the following page\'s `after`)', tag: 'admin', auth: 'admin', ok: 200, query: s.adminUsersQuery },

@@ -3,7 +3,8 @@
  * same column names), including the mappers from rows to the plain records the rules in rules/
  * decide on. No rule lives here.
  */
-import type { Conversation, MemberRole, Message, MessageType } from '@natter/protocol';
+import type { Conversation, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
+import { parseGroupProfile, parseLeftView } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
 import type { RefreshRecord } from './rules/refresh.js';
 import type { SendRecord } from './rules/sends.js';
@@ -61,6 +62,10 @@ export interface MemberViewColumns {
   pinned: number | boolean;
   muted: number | boolean;
   archived: number | boolean;
+  /** Groups: muted until then (ms since the epoch); null when not muted. */
+  muted_until: number | null;
+  /** A left member's title and profile as of leaving (JSON text, rules/groups.ts); null otherwise. */
+  left_view: string | null;
 }
 
 /** The preview entry's columns, joined by VIEW_PREVIEW_JOIN (all null when there is none). */
@@ -85,16 +90,18 @@ export interface ViewRow extends MemberRow, MemberViewColumns, PreviewColumns {
   msg_count: number;
   all_mention_seq: number;
   v: number;
+  /** Groups: the profile as JSON text (rules/groups.ts); null for the default. */
+  group_profile: string | null;
 }
 
 /** A view row without its preview's columns (PostgreSQL reads previews in a query of their own). */
 export type BaseViewRow = Omit<ViewRow, keyof PreviewColumns>;
 
 /** The member columns of a view (alias `m`), for both SQL stores. */
-export const MEMBER_VIEW_COLUMNS = `m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.read_index, m.mention_seq, m.pinned, m.muted, m.archived`;
+export const MEMBER_VIEW_COLUMNS = `m.role, m.state, m.joined_seq, m.left_seq, m.read_seq, m.read_index, m.mention_seq, m.pinned, m.muted, m.archived, m.muted_until, m.left_view`;
 
 /** The columns of one user's view without its preview (aliases `c`, `m`), for both SQL stores. */
-export const VIEW_BASE_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.msg_count, c.all_mention_seq, ${MEMBER_VIEW_COLUMNS}`;
+export const VIEW_BASE_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_at, c.msg_count, c.all_mention_seq, c.group_profile, ${MEMBER_VIEW_COLUMNS}`;
 
 /** The preview's columns (alias `p`, joined by VIEW_PREVIEW_JOIN or on a seq of its own). */
 export const PREVIEW_COLUMNS =
@@ -214,12 +221,27 @@ export const toViewedMember = (r: MemberRow & MemberViewColumns): ViewedMember =
   pinned: Boolean(r.pinned),
   muted: Boolean(r.muted),
   archived: Boolean(r.archived),
+  mutedUntil: r.muted_until === undefined || r.muted_until === null ? null : Number(r.muted_until),
+  leftView: parseLeftView(r.left_view),
 });
+
+/** The group profile of a conversation row (undefined for direct conversations). */
+export const toGroupProfile = (kind: 'direct' | 'group', text: string | null | undefined): GroupProfile | undefined =>
+  kind === 'group' ? parseGroupProfile(text) : undefined;
 
 /** The user's view of a conversation from their member row joined with it, and its preview. */
 export const toView = (r: BaseViewRow, activeMembers: string[], preview: Message | null): Conversation =>
   buildView(
-    { id: r.id, kind: r.kind, title: r.title, lastSeq: r.last_seq, createdAt: r.created_at, msgCount: r.msg_count, allMentionSeq: r.all_mention_seq },
+    {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      lastSeq: r.last_seq,
+      createdAt: r.created_at,
+      msgCount: r.msg_count,
+      allMentionSeq: r.all_mention_seq,
+      group: toGroupProfile(r.kind, r.group_profile),
+    },
     toViewedMember(r),
     activeMembers,
     preview,

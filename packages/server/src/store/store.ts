@@ -9,13 +9,24 @@
  * - Conversation logs are gap-free: entries get seq lastSeq+1, lastSeq+2, … in commit order.
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
-import type { Conversation, ConversationFlags, ConversationKind, MemberRole, Message, MessageType, PublicUser, UserSettings } from '@natter/protocol';
+import type {
+  Conversation,
+  ConversationFlags,
+  ConversationKind,
+  GroupInvite,
+  GroupProfile,
+  MemberRole,
+  Message,
+  MessageType,
+  PublicUser,
+  UserSettings,
+} from '@natter/protocol';
 import type { ContactsStore } from './contacts.js';
 export type * from './contacts.js';
 import type { RoomStore } from './rooms-store.js';
 import type { MediaRecords } from './media.js';
-
 export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
+import type { GroupChange } from './rules/groups.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -100,7 +111,11 @@ export type AppendOutcome =
   /** replyTo names no message of this conversation the sender can see. */
   | { kind: 'bad_reply' }
   /** `mentions` names a user who is not an active member of the conversation. */
-  | { kind: 'bad_mention' };
+  | { kind: 'bad_mention' }
+  /** The sender is muted in this group, by name or by a mute of everyone (rules/groups.ts). */
+  | { kind: 'muted' }
+  /** The group was dissolved: nobody sends any more. */
+  | { kind: 'dissolved' };
 
 export interface NewConversation {
   id: string;
@@ -115,7 +130,8 @@ export interface NewConversation {
 }
 
 export type MembershipChange =
-  | { kind: 'add'; userIds: string[]; by: string }
+  /** `maxMembers`: refused (`full`) when the group would have more active members than this. */
+  | { kind: 'add'; userIds: string[]; by: string; maxMembers?: number }
   | { kind: 'remove'; userId: string; by: string }
   | { kind: 'leave'; userId: string }
   /** The owner makes a member an admin, or an admin a member again. */
@@ -148,7 +164,42 @@ export type MembershipOutcome =
   /** A role change for someone who is not an active member. */
   | { kind: 'not_member' }
   /** Nothing to do (adding members who are all already in, removing a non-member). */
-  | { kind: 'noop'; conversation: ConversationState };
+  | { kind: 'noop'; conversation: ConversationState }
+  /** Adding would pass the change's `maxMembers`. */
+  | { kind: 'full' }
+  /** The group was dissolved: only leaving is allowed. */
+  | { kind: 'dissolved' };
+
+/**
+ * Outcome of a group change (changeGroup) or a join by invite code (joinByInvite). `views`: the
+ * views of the users whose own view changed beyond the log, read in the same transaction.
+ */
+export type GroupOutcome =
+  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; views: MemberView[] }
+  /** No such group, or the actor is not an active member (for a join: no usable code). */
+  | { kind: 'not_found' }
+  | { kind: 'forbidden' }
+  /** The target is not an active member. */
+  | { kind: 'not_member' }
+  /** Allowed but changes nothing (a patch repeating the profile; joining a group one is in). */
+  | { kind: 'noop'; conversation: ConversationState }
+  | { kind: 'full' }
+  | { kind: 'dissolved' };
+
+export interface NewGroupInvite {
+  code: string;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number | null;
+  maxUses: number | null;
+}
+
+export type InviteOutcome<T> =
+  | { kind: 'ok'; value: T }
+  /** No such group, the actor is not an active member, or (revoke) no such code of this group. */
+  | { kind: 'not_found' }
+  | { kind: 'forbidden' }
+  | { kind: 'dissolved' };
 
 /** The conversation as the server sees it, without any one user's view. */
 export interface ConversationState {
@@ -159,6 +210,8 @@ export interface ConversationState {
   createdAt: number;
   /** Active members with roles. */
   members: { userId: string; role: MemberRole }[];
+  /** Groups: profile and state (rules/groups.ts); absent for direct conversations. */
+  group?: GroupProfile;
 }
 
 export interface PageQuery {
@@ -299,6 +352,21 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords {
   activeConversationIds(userId: string): Promise<string[]>;
   /** Applies a membership change with its system entry, checking the actor's role. */
   changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome>;
+
+  // --- group management (rules/groups.ts decides; docs/groups.md) ---------------------------
+  /** Applies a profile, ownership, dissolve or mute change with its system entry, checking roles. */
+  changeGroup(conversationId: string, change: GroupChange, entryId: string, now: number): Promise<GroupOutcome>;
+  /** Stores a new invite code of the group, if `invite.createdBy` is its owner or an admin. */
+  createGroupInvite(conversationId: string, invite: NewGroupInvite): Promise<InviteOutcome<GroupInvite>>;
+  /** The group's invite codes, newest first (revoked and used-up ones too), for its owner and admins. */
+  listGroupInvites(conversationId: string, by: string): Promise<InviteOutcome<GroupInvite[]>>;
+  /** Revokes one of the group's codes (idempotent), for its owner and admins. */
+  revokeGroupInvite(conversationId: string, by: string, code: string, now: number): Promise<InviteOutcome<GroupInvite>>;
+  /**
+   * Joins `userId` to the code's group with a `member.joinedByInvite` entry and counts one use,
+   * in one transaction; `not_found` for a code that is unknown, expired, used up or revoked.
+   */
+  joinByInvite(code: string, userId: string, entryId: string, now: number, maxMembers: number): Promise<GroupOutcome>;
 
   // --- messages ---------------------------------------------------------------------------
   /**

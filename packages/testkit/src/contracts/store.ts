@@ -24,6 +24,7 @@ import { accountsContract } from './store/accounts.js';
 import { adminContract } from './store/admin.js';
 import { contactsContract } from './store/contacts.js';
 import { conversationsContract } from './store/conversations.js';
+import { groupsContract } from './store/groups.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { mediaContract } from './store/media.js';
 import { membershipContract } from './store/membership.js';
@@ -62,5 +63,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     presenceContract(t);
     roomsContract(t);
     mediaContract(t);
+    groupsContract(t);
   });
 }

@@ -281,7 +281,7 @@ describe('bad input', () => {
     expect((await bob.getConversation(g.id)).membership.readSeq).toBeLessThan(2);
     await bob.leave(g.id); // seq 3
     await alice.sendText(g.id, 'after bob'); // seq 4
-    // A member who left reads nothing any more (docs/conversation-state.md): refused outright.
+    // A member who left reads nothing any more (docs/conversation-state.md): forbidden, whatever the seq.
     expect(await codeOf(bob.markRead(g.id, 4))).toBe('forbidden');
     // A member who left is no reader, whatever their cursor says; receipts of the group are not theirs to ask.
     expect((await alice.fetchReceipts(g.id, [2])).counts).toEqual([{ seq: 2, readBy: 0 }]);

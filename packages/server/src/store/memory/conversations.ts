@@ -15,11 +15,12 @@ import type {
 } from '../store.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, viewedUsers } from '../rules/membership.js';
+import { DEFAULT_GROUP_PROFILE, parseLeftView, serializeLeftView } from '../rules/groups.js';
 import { entryOf, MemoryConstraintError, MemoryTables, type MemoryConversationRow, type MemoryEntryRow } from './tables.js';
-import { memberViews, stateOf, viewOf } from './views.js';
+import { activeMembers, memberViews, stateOf, viewOf } from './views.js';
 
 /** Throws unless `id` is free for a new log entry (message ids are unique across the store). */
-function requireNewEntryId(t: MemoryTables, id: string): void {
+export function requireNewEntryId(t: MemoryTables, id: string): void {
   if (t.messagesById.has(id)) throw new MemoryConstraintError(`message id ${id} exists`);
 }
 
@@ -29,7 +30,7 @@ function requireUsers(t: MemoryTables, userIds: Iterable<string>): void {
 }
 
 /** Appends a system entry at lastSeq + 1 with a new conversation version. Checked by the caller. */
-function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string, by: string, body: SystemBody, now: number): MemoryEntryRow {
+export function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string, by: string, body: SystemBody, now: number): MemoryEntryRow {
   c.version = t.nextVersion();
   c.lastSeq += 1;
   const row: MemoryEntryRow = {
@@ -50,7 +51,7 @@ function appendSystem(t: MemoryTables, c: MemoryConversationRow, entryId: string
 }
 
 /** Makes `userId` an active member from `seq`: a fresh row, or a left member's row renewed. */
-function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: MemberRole, seq: number, version: number): void {
+export function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: MemberRole, seq: number, version: number): void {
   const prior = c.members.get(userId);
   // Flags outlive a membership; mentions before the join are read (readSeq is the join).
   c.members.set(userId, {
@@ -66,6 +67,7 @@ function join(t: MemoryTables, c: MemoryConversationRow, userId: string, role: M
     muted: prior?.muted ?? false,
     archived: prior?.archived ?? false,
     version,
+    mutedUntil: null,
   });
   MemoryTables.index(t.memberships, userId, c.id);
 }
@@ -85,6 +87,7 @@ function insertConversation(t: MemoryTables, conv: NewConversation, key: string 
     version,
     createdBy: conv.createdBy,
     createdAt: conv.createdAt,
+    ...(conv.kind === 'group' && { group: { ...DEFAULT_GROUP_PROFILE } }),
     members: new Map(),
     log: [],
     msgIndex: [],
@@ -144,11 +147,14 @@ export function changeMembership(
   now: number,
 ): MembershipOutcome {
   const c = t.conversations.get(conversationId);
-  const decision = decideMembership(c?.kind ?? null, change, c?.members ?? new Map());
+  const standing = c?.group && { dissolved: c.group.dissolvedAt !== null, activeCount: activeMembers(c).length };
+  const decision = decideMembership(c?.kind ?? null, change, c?.members ?? new Map(), standing);
   switch (decision.kind) {
     case 'not_found':
     case 'forbidden':
     case 'not_member':
+    case 'full':
+    case 'dissolved':
       return { kind: decision.kind };
     case 'noop':
       return { kind: 'noop', conversation: stateOf(c!) };
@@ -171,6 +177,7 @@ export function changeMembership(
     case 'leave': {
       const m = conv.members.get(decision.userId)!;
       m.state = 'left';
+      m.leftView = parseLeftView(serializeLeftView(conv.title, conv.group));
       m.leftSeq = entry.seq;
       m.version = version;
       if (decision.passOwnership) {

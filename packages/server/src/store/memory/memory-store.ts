@@ -13,7 +13,8 @@
  * const store = new MemoryStore();
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
-import type { Conversation, ConversationFlags, Message, UserSettings } from '@natter/protocol';
+import type { Conversation, ConversationFlags, GroupInvite, Message, UserSettings } from '@natter/protocol';
+import type { GroupChange } from '../rules/groups.js';
 import type {
   AppendOutcome,
   ConversationState,
@@ -21,10 +22,13 @@ import type {
   CursorOutcome,
   DeliveryCursor,
   DeviceRecord,
+  GroupOutcome,
+  InviteOutcome,
   MembershipChange,
   MembershipOutcome,
   NewConversation,
   NewDevice,
+  NewGroupInvite,
   NewInvite,
   NewMessage,
   NewUser,
@@ -42,6 +46,7 @@ import * as admin from './admin.js';
 import * as contacts from './contacts.js';
 import * as conversations from './conversations.js';
 import * as media from './media.js';
+import * as groups from './groups.js';
 import * as messages from './messages.js';
 import * as receipts from './receipts.js';
 import * as presence from './presence.js';
@@ -183,6 +188,28 @@ export class MemoryStore implements Store {
 
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
     return conversations.changeMembership(this.open, conversationId, change, entryId, now);
+  }
+
+  // --- group management ---------------------------------------------------------------------
+
+  async changeGroup(conversationId: string, change: GroupChange, entryId: string, now: number): Promise<GroupOutcome> {
+    return groups.changeGroup(this.open, conversationId, change, entryId, now);
+  }
+
+  async createGroupInvite(conversationId: string, invite: NewGroupInvite): Promise<InviteOutcome<GroupInvite>> {
+    return groups.createInvite(this.open, conversationId, invite);
+  }
+
+  async listGroupInvites(conversationId: string, by: string): Promise<InviteOutcome<GroupInvite[]>> {
+    return groups.listInvites(this.open, conversationId, by);
+  }
+
+  async revokeGroupInvite(conversationId: string, by: string, code: string, now: number): Promise<InviteOutcome<GroupInvite>> {
+    return groups.revokeInvite(this.open, conversationId, by, code, now);
+  }
+
+  async joinByInvite(code: string, userId: string, entryId: string, now: number, maxMembers: number): Promise<GroupOutcome> {
+    return groups.joinByInvite(this.open, code, userId, entryId, now, maxMembers);
   }
 
   // --- messages -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  */
 import type { Message } from '@natter/protocol';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
+import { sendRefusal } from '../rules/groups.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
@@ -36,6 +37,8 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
     const member = c?.members.get(m.senderId);
     if (c) named.add(c.id);
     if (!c || member?.state !== 'active' || c.closed === true) return priorOr(m, { kind: 'not_found' });
+    const refusal = sendRefusal({ kind: c.kind, profile: c.group ?? null }, { role: member.role, mutedUntil: member.mutedUntil ?? null }, m.createdAt);
+    if (refusal) return priorOr(m, { kind: refusal });
     if (m.replyTo !== null && !replyAllowed(findById(m.replyTo), m.conversationId, member.joinedSeq)) {
       return priorOr(m, { kind: 'bad_reply' });
     }

@@ -4,8 +4,9 @@
  * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
  * row itself, so a caller changing a result never changes the store.
  */
-import type { Message, UserSettings } from '@natter/protocol';
+import type { GroupInvite, GroupProfile, Message, UserSettings } from '@natter/protocol';
 import { MemoryContactTables } from './contacts.js';
+import type { LeftView } from '../rules/groups.js';
 import type { MemberRecord } from '../rules/membership.js';
 import type { DeviceRecord, UserRecord } from '../store.js';
 
@@ -31,6 +32,10 @@ export interface MemoryMemberRow extends MemberRecord {
   archived: boolean;
   /** Sync version of this member's own changes (join, leave, role, read cursor). */
   version: number;
+  /** Groups: muted until then (rules/groups.ts); null when not muted. Absent is not muted. */
+  mutedUntil?: number | null;
+  /** A left member's title and profile as of leaving (rules/groups.ts). */
+  leftView?: LeftView | null;
 }
 
 export interface MemoryConversationRow {
@@ -45,6 +50,8 @@ export interface MemoryConversationRow {
   createdAt: number;
   /** A direct conversation closed by a block between its two members: sends are refused. */
   closed?: boolean;
+  /** Groups: the profile (rules/groups.ts); absent for direct conversations. */
+  group?: GroupProfile;
   /** Every member row ever, active or left, by user id. */
   members: Map<string, MemoryMemberRow>;
   /** The log: the entry at seq n is `log[n - 1]` (seqs are gap-free from 1). */
@@ -115,6 +122,8 @@ export class MemoryTables {
   readonly settings = new Map<string, Partial<UserSettings>>();
   /** Friend requests, friendships and blocks (contacts.ts). */
   readonly contacts = new MemoryContactTables();
+  /** Invite codes of groups, by code (memory/groups.ts). */
+  readonly invites = new Map<string, GroupInvite>();
 
   nextVersion(): number {
     return ++this.version;

@@ -22,6 +22,7 @@ export function stateOf(c: MemoryConversationRow): ConversationState {
     lastSeq: c.lastSeq,
     createdAt: c.createdAt,
     members: activeMembers(c).map((m) => ({ userId: m.userId, role: m.role })),
+    ...(c.group && { group: { ...c.group } }),
   };
 }
 

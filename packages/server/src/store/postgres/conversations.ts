@@ -20,7 +20,8 @@ import {
 } from '../rows.js';
 import { visibleLast } from '../rules/visibility.js';
 import { createdBody, directKey } from '../rules/conversations.js';
-import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers } from '../rules/membership.js';
+import { parseGroupProfile, serializeLeftView } from '../rules/groups.js';
+import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type GroupStanding } from '../rules/membership.js';
 import { buildView } from '../rules/visibility.js';
 import type {
   ConversationState,
@@ -39,7 +40,7 @@ export const VIEW_COLUMNS = VIEW_BASE_COLUMNS;
 export class PgConversations {
   constructor(private readonly db: PgDb) {}
 
-  private async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
+  async appendSystem(c: pg.PoolClient, t: Touched, conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Promise<Message> {
     const { last_seq: seq, msg_count: msgIndex } = (
       await c.query<{ last_seq: number; msg_count: number }>(`UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq, msg_count`, [
         conversationId,
@@ -90,7 +91,7 @@ export class PgConversations {
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`, read with `q`. */
-  private async memberViews(q: Q, state: ConversationState, userIds: string[], entry: Message): Promise<MemberView[]> {
+  async memberViews(q: Q, state: ConversationState, userIds: string[], entry: Message): Promise<MemberView[]> {
     const r = await q.query<MemberRow & MemberViewColumns & { user_id: string; msg_count: number; all_mention_seq: number }>(
       `SELECT m.user_id, ${MEMBER_VIEW_COLUMNS}, c.msg_count, c.all_mention_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
        WHERE m.conversation_id = $1 AND m.user_id = ANY($2::text[])`,
@@ -106,9 +107,9 @@ export class PgConversations {
     });
   }
 
-  private async state(q: Q, id: string): Promise<ConversationState | null> {
-    const conv = (await q.query<{ id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
-      `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = $1`,
+  async state(q: Q, id: string): Promise<ConversationState | null> {
+    const conv = (await q.query<{ id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number; group_profile: string | null }>(
+      `SELECT id, kind, title, last_seq, created_at, group_profile FROM conversations WHERE id = $1`,
       [id],
     )).rows[0];
     if (!conv) return null;
@@ -123,6 +124,7 @@ export class PgConversations {
       lastSeq: conv.last_seq,
       createdAt: conv.created_at,
       members: members.rows.map((m) => ({ userId: m.user_id, role: m.role })),
+      ...(conv.kind === 'group' && { group: parseGroupProfile(conv.group_profile) }),
     };
   }
 
@@ -188,7 +190,11 @@ export class PgConversations {
   async changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome> {
     return this.db.tx(async (c, t): Promise<MembershipOutcome> => {
       await this.db.lockConversations(c, [conversationId]);
-      const conv = (await c.query<{ kind: 'direct' | 'group' }>(`SELECT kind FROM conversations WHERE id = $1`, [conversationId])).rows[0];
+      const conv = (
+        await c.query<{ kind: 'direct' | 'group'; title: string | null; group_profile: string | null }>(`SELECT kind, title, group_profile FROM conversations WHERE id = $1`, [
+          conversationId,
+        ])
+      ).rows[0];
       const rows = conv
         ? (
             await c.query<MemberRow & { user_id: string }>(
@@ -197,8 +203,13 @@ export class PgConversations {
             )
           ).rows
         : [];
-      const d = decideMembership(conv?.kind ?? null, change, new Map(rows.map((r) => [r.user_id, toMemberRecord(r.user_id, r)])));
-      if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member') return d;
+      let standing: GroupStanding | undefined;
+      if (conv?.kind === 'group') {
+        const count = change.kind === 'add' ? (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM members WHERE conversation_id = $1 AND state = 'active'`, [conversationId])).rows[0]!.n : 0;
+        standing = { dissolved: parseGroupProfile(conv.group_profile).dissolvedAt !== null, activeCount: count };
+      }
+      const d = decideMembership(conv?.kind ?? null, change, new Map(rows.map((r) => [r.user_id, toMemberRecord(r.user_id, r)])), standing);
+      if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member' || d.kind === 'full' || d.kind === 'dissolved') return d;
       if (d.kind === 'noop') return { kind: 'noop', conversation: (await this.state(c, conversationId))! };
       const entry = await this.appendSystem(c, t, conversationId, entryId, d.author, d.body, now);
       let newOwner: string | null = null;
@@ -209,7 +220,7 @@ export class PgConversations {
             `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, read_index, version)
              SELECT $1, u, 'member', 'active', $2, NULL, $2, (SELECT msg_count FROM conversations WHERE id = $1), 0 FROM unnest($3::text[]) AS u
              ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = 'member', state = 'active', joined_seq = excluded.joined_seq,
-               left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index`,
+               left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index, muted_until = NULL, left_view = NULL`,
             [conversationId, entry.seq, d.userIds],
           );
           for (const u of d.userIds) t.member(conversationId, u);
@@ -219,7 +230,12 @@ export class PgConversations {
           t.member(conversationId, d.userId);
           break;
         case 'leave':
-          await c.query(`UPDATE members SET state = 'left', left_seq = $3 WHERE conversation_id = $1 AND user_id = $2`, [conversationId, d.userId, entry.seq]);
+          await c.query(`UPDATE members SET state = 'left', left_seq = $3, left_view = $4 WHERE conversation_id = $1 AND user_id = $2`, [
+            conversationId,
+            d.userId,
+            entry.seq,
+            serializeLeftView(conv!.title, conv!.kind === 'group' ? parseGroupProfile(conv!.group_profile) : undefined),
+          ]);
           t.member(conversationId, d.userId);
           if (d.passOwnership) {
             const rest = await c.query<MemberRow & { user_id: string }>(

@@ -3,7 +3,8 @@
  * seqs gap-free under the conversations' row locks) and history pages within the visible window.
  */
 import type pg from 'pg';
-import type { Message } from '@natter/protocol';
+import type { MemberRole, Message } from '@natter/protocol';
+import { parseGroupProfile, sendRefusal } from '../rules/groups.js';
 import { mentionsText, storedMessage, toMessage, toSendRecord, toViewedMember, type MessageRow } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { mentionsAllowed, splitMentions } from '../rules/unread.js';
@@ -37,14 +38,16 @@ export class PgMessages {
   /** Throws RetryOneByOne (rolling back) when an insert met a concurrent duplicate. */
   private async appendSetBased(c: pg.PoolClient, t: Touched, batch: NewMessage[]): Promise<AppendOutcome[]> {
     const convIds = [...new Set(batch.map((m) => m.conversationId))].sort();
-    const locked = await c.query<{ id: string; last_seq: number; msg_count: number; closed: boolean }>(
-      `SELECT id, last_seq, msg_count, closed FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+    const locked = await c.query<{ id: string; last_seq: number; msg_count: number; closed: boolean; kind: 'direct' | 'group'; group_profile: string | null }>(
+      `SELECT id, last_seq, msg_count, closed, kind, group_profile FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [convIds],
     );
     // A closed direct conversation (a block between its two members) takes no sends: not_found.
     const lastSeq = new Map(locked.rows.filter((r) => !r.closed).map((r) => [r.id, r.last_seq]));
     // Sends are all countable (rules/unread.ts): each adds one to its conversation's count.
     const msgCount = new Map(locked.rows.map((r) => [r.id, r.msg_count]));
+    // Groups: the profile (mutes, dissolved) each send is checked against (rules/groups.ts).
+    const convOf = new Map(locked.rows.map((r) => [r.id, { kind: r.kind, profile: r.kind === 'group' ? parseGroupProfile(r.group_profile) : null }]));
     // Under the lock, one round trip reads what the batch needs: earlier sends with the same
     // (sender, clientMsgId), the senders' memberships (not a group's other members), and the
     // messages replied to.
@@ -55,12 +58,13 @@ export class PgMessages {
     const replyIds = [...new Set(batch.map((m) => m.replyTo).filter((r): r is string => r !== null))];
     const found = await c.query<{
       priors: MessageRow[] | null;
-      members: { conversation_id: string; user_id: string; state: string; joined_seq: number }[] | null;
+      members: { conversation_id: string; user_id: string; state: string; joined_seq: number; role: MemberRole; muted_until: number | null }[] | null;
       replies: { id: string; conversation_id: string; seq: number }[] | null;
     }>(
       `SELECT
          (SELECT json_agg(m) FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(s, c) ON m.sender_id = k.s AND m.client_msg_id = k.c) AS priors,
-         (SELECT json_agg(json_build_object('conversation_id', m.conversation_id, 'user_id', m.user_id, 'state', m.state, 'joined_seq', m.joined_seq))
+         (SELECT json_agg(json_build_object('conversation_id', m.conversation_id, 'user_id', m.user_id, 'state', m.state, 'joined_seq', m.joined_seq,
+                                            'role', m.role, 'muted_until', m.muted_until))
             FROM members m JOIN unnest($3::text[], $4::text[]) AS k(c, u) ON m.conversation_id = k.c AND m.user_id = k.u) AS members,
          (SELECT json_agg(json_build_object('id', id, 'conversation_id', conversation_id, 'seq', seq)) FROM messages WHERE id = ANY($5::text[])) AS replies`,
       [batch.map((m) => m.senderId), batch.map((m) => m.clientMsgId), senderKeys.map((k) => k[0]), senderKeys.map((k) => k[1]), replyIds],
@@ -88,6 +92,11 @@ export class PgMessages {
       const mem = member.get(`${m.conversationId}\u0000${m.senderId}`);
       if (!mem || mem.state !== 'active' || !lastSeq.has(m.conversationId)) {
         out.push({ kind: 'not_found' });
+        continue;
+      }
+      const refusal = sendRefusal(convOf.get(m.conversationId)!, { role: mem.role, mutedUntil: mem.muted_until }, m.createdAt);
+      if (refusal) {
+        out.push({ kind: refusal });
         continue;
       }
       if (m.replyTo !== null) {
@@ -203,13 +212,23 @@ export class PgMessages {
           continue;
         }
         const member = (
-          await c.query<{ state: string; joined_seq: number }>(`SELECT state, joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2`, [
-            m.conversationId,
-            m.senderId,
-          ])
+          await c.query<{ state: string; joined_seq: number; role: MemberRole; muted_until: number | null; kind: 'direct' | 'group'; group_profile: string | null }>(
+            `SELECT m.state, m.joined_seq, m.role, m.muted_until, c.kind, c.group_profile
+             FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.conversation_id = $1 AND m.user_id = $2`,
+            [m.conversationId, m.senderId],
+          )
         ).rows[0];
         if (!member || member.state !== 'active' || closed.has(m.conversationId)) {
           out.push({ kind: 'not_found' });
+          continue;
+        }
+        const refusal = sendRefusal(
+          { kind: member.kind, profile: member.kind === 'group' ? parseGroupProfile(member.group_profile) : null },
+          { role: member.role, mutedUntil: member.muted_until },
+          m.createdAt,
+        );
+        if (refusal) {
+          out.push({ kind: refusal });
           continue;
         }
         if (m.replyTo !== null) {

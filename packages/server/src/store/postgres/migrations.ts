@@ -200,6 +200,27 @@ CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
   },
   {
+    version: 10,
+    name: 'group management: profile, mutes, invite codes',
+    // As SQLite's migration 9: the profile is one JSON text (NULL: the default).
+    sql: `
+ALTER TABLE conversations ADD COLUMN group_profile TEXT;
+ALTER TABLE members ADD COLUMN muted_until BIGINT;
+ALTER TABLE members ADD COLUMN left_view TEXT;
+CREATE TABLE group_invites (
+  code TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL DEFAULT 0,
+  revoked_at BIGINT
+);
+CREATE INDEX group_invites_conversation ON group_invites(conversation_id, created_at);
+`,
+  },
+  {
     version: 11,
     name: 'media: uploaded blobs and the messages that carry them',
     sql: PG_MEDIA_MIGRATION_SQL,

@@ -11,6 +11,7 @@ import { PgContacts } from './contacts.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMedia } from './media.js';
+import { PgGroups } from './groups.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
@@ -36,6 +37,7 @@ export class PostgresStore implements Store {
   private readonly presence: PgPresence;
   private readonly rooms: PgRooms;
   private readonly media: PgMedia;
+  private readonly groups: PgGroups;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -49,6 +51,7 @@ export class PostgresStore implements Store {
     this.presence = new PgPresence(db);
     this.rooms = new PgRooms(db);
     this.media = new PgMedia(db);
+    this.groups = new PgGroups(db, this.conversations);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -86,6 +89,11 @@ export class PostgresStore implements Store {
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
   activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
   changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
+  changeGroup: Store['changeGroup'] = (...a) => this.groups.changeGroup(...a);
+  createGroupInvite: Store['createGroupInvite'] = (...a) => this.groups.createInvite(...a);
+  listGroupInvites: Store['listGroupInvites'] = (...a) => this.groups.listInvites(...a);
+  revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

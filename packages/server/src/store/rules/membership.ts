@@ -39,7 +39,18 @@ export type MembershipDecision =
   /** A role change for someone who is not an active member. */
   | { kind: 'not_member' }
   /** Allowed but changes nothing: adding only active members, removing a non-member, a role they have. */
-  | { kind: 'noop' };
+  | { kind: 'noop' }
+  /** Adding would pass the change's `maxMembers`. */
+  | { kind: 'full' }
+  /** The group was dissolved: only leaving is allowed. */
+  | { kind: 'dissolved' };
+
+/** What the rules read of a group besides member rows (absent: not dissolved, no limit checked). */
+export interface GroupStanding {
+  dissolved: boolean;
+  /** Active members now (read for `add` changes with a `maxMembers`). */
+  activeCount: number;
+}
 
 /** The user who asks for the change: the leaver, or `by`. */
 export const actorOf = (change: MembershipChange): string => (change.kind === 'leave' ? change.userId : change.by);
@@ -69,10 +80,12 @@ export function decideMembership(
   kind: ConversationKind | null,
   change: MembershipChange,
   members: ReadonlyMap<string, MemberRecord>,
+  group?: GroupStanding,
 ): MembershipDecision {
   const actor = members.get(actorOf(change));
   if (kind === null || actor?.state !== 'active') return { kind: 'not_found' };
   if (kind === 'direct') return { kind: 'forbidden' };
+  if (group?.dissolved && change.kind !== 'leave') return { kind: 'dissolved' };
   const canManage = actor.role === 'owner' || actor.role === 'admin';
   const isActive = (userId: string) => members.get(userId)?.state === 'active';
 
@@ -81,6 +94,7 @@ export function decideMembership(
       if (!canManage) return { kind: 'forbidden' };
       const fresh = [...new Set(change.userIds)].filter((u) => !isActive(u));
       if (fresh.length === 0) return { kind: 'noop' };
+      if (change.maxMembers !== undefined && group && group.activeCount + fresh.length > change.maxMembers) return { kind: 'full' };
       return { kind: 'join', author: change.by, body: { event: 'member.joined', by: change.by, userIds: fresh }, userIds: fresh };
     }
     case 'remove': {

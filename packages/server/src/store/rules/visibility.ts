@@ -4,7 +4,7 @@
  * (lastSeq) while active. History pages, cursors and the user's view of the conversation all
  * follow from it. Pure functions over plain records.
  */
-import type { Conversation, MemberRole, Message } from '@natter/protocol';
+import type { Conversation, GroupProfile, MemberRole, Message } from '@natter/protocol';
 import type { CursorOutcome, PageQuery } from '../store.js';
 import { mentioned, unreadCount } from './unread.js';
 
@@ -26,6 +26,10 @@ export interface ViewedMember extends Standing {
   pinned: boolean;
   muted: boolean;
   archived: boolean;
+  /** Groups: muted until then; null or absent when not muted. */
+  mutedUntil?: number | null;
+  /** A left member's title and profile as of leaving (rules/groups.ts); absent for older rows. */
+  leftView?: { title: string | null; group?: GroupProfile } | null;
 }
 
 /** A conversation's own row (ConversationState has these fields too). */
@@ -39,6 +43,8 @@ export interface ConversationRecord {
   msgCount: number;
   /** The newest seq that mentions everyone (0: none). */
   allMentionSeq: number;
+  /** Groups: the profile (rules/groups.ts); absent for direct conversations. */
+  group?: GroupProfile;
 }
 
 /** The newest seq the member may see: lastSeq while active, else where they left. */
@@ -129,10 +135,13 @@ export function cursorRefusal(m: Standing | undefined, lastSeq: number, seq: num
 export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembers: readonly string[], preview: Message | null): Conversation {
   const active = m.state === 'active';
   const lastMessage = preview && { ...preview, clientMsgId: null };
-  return {
+  // A left member sees the conversation as it was when they left: later titles and profiles
+  // are not theirs to know (rows from before this was kept show the title, and no profile).
+  const left = active ? null : (m.leftView ?? { title: conv.title });
+  const view: Conversation = {
     id: conv.id,
     kind: conv.kind,
-    title: conv.title,
+    title: left ? left.title : conv.title,
     lastSeq: visibleLast(m, conv.lastSeq),
     createdAt: conv.createdAt,
     members: active ? [...activeMembers] : [],
@@ -145,4 +154,9 @@ export function buildView(conv: ConversationRecord, m: ViewedMember, activeMembe
     muted: m.muted,
     archived: m.archived,
   };
+  // A mute that has ended is still shown until lifted or replaced: clients compare with their clock.
+  if (active && m.mutedUntil !== undefined && m.mutedUntil !== null) view.membership.mutedUntil = m.mutedUntil;
+  const group = left ? left.group : conv.group;
+  if (conv.kind === 'group' && group) view.group = { ...group };
+  return view;
 }

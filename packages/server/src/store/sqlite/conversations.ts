@@ -8,6 +8,7 @@ import type { Conversation, Message, SystemBody } from '@natter/protocol';
 import { toMemberRecord, toPreview, toView, toViewedMember, type ViewRow } from '../rows.js';
 import { createdBody, directKey } from '../rules/conversations.js';
 import { affectedBy, decideMembership, heirOf, involvedUsers, viewedUsers, type MemberRecord } from '../rules/membership.js';
+import { parseGroupProfile, serializeLeftView } from '../rules/groups.js';
 import { buildView } from '../rules/visibility.js';
 import type {
   ConversationState,
@@ -26,7 +27,7 @@ export class SqliteConversations {
     private readonly s: Statements,
   ) {}
 
-  private appendSystem(conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Message {
+  appendSystem(conversationId: string, entryId: string, by: string, body: SystemBody, now: number): Message {
     const version = this.s.nextVersion.get()!.value;
     const { last_seq: seq, msg_count: msgIndex } = this.s.bumpSeq.get(version, conversationId)!;
     const text = JSON.stringify(body);
@@ -89,7 +90,7 @@ export class SqliteConversations {
   }
 
   /** The views of `userIds` (members or former members) of the conversation in `state`. */
-  private memberViews(state: ConversationState, userIds: string[], entry: Message): MemberView[] {
+  memberViews(state: ConversationState, userIds: string[], entry: Message): MemberView[] {
     const active = state.members.map((m) => m.userId);
     const counts = this.s.counts.get(state.id)!;
     const conv = { ...state, msgCount: counts.msg_count, allMentionSeq: counts.all_mention_seq };
@@ -107,6 +108,7 @@ export class SqliteConversations {
       lastSeq: c.last_seq,
       createdAt: c.created_at,
       members: this.s.activeMembers.all(id).map((m) => ({ userId: m.user_id, role: m.role })),
+      ...(c.kind === 'group' && { group: parseGroupProfile(c.group_profile) }),
     };
   }
 
@@ -136,8 +138,12 @@ export class SqliteConversations {
           const row = this.s.member.get(conversationId, userId);
           if (row) members.set(userId, toMemberRecord(userId, row));
         }
-        const d = decideMembership(conv?.kind ?? null, change, members);
-        if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member') return d;
+        const standing =
+          conv?.kind === 'group'
+            ? { dissolved: parseGroupProfile(conv.group_profile).dissolvedAt !== null, activeCount: change.kind === 'add' ? this.s.activeMembers.all(conversationId).length : 0 }
+            : undefined;
+        const d = decideMembership(conv?.kind ?? null, change, members, standing);
+        if (d.kind === 'not_found' || d.kind === 'forbidden' || d.kind === 'not_member' || d.kind === 'full' || d.kind === 'dissolved') return d;
         if (d.kind === 'noop') return { kind: 'noop', conversation: this.state(conversationId)! };
         const entry = this.appendSystem(conversationId, entryId, d.author, d.body, now);
         const version = this.s.nextVersion.get()!.value;
@@ -150,7 +156,13 @@ export class SqliteConversations {
             this.s.setRole.run(d.role, version, conversationId, d.userId);
             break;
           case 'leave':
-            this.s.memberLeft.run({ conversationId, userId: d.userId, seq: entry.seq, version });
+            this.s.memberLeft.run({
+              conversationId,
+              userId: d.userId,
+              seq: entry.seq,
+              version,
+              leftView: serializeLeftView(conv!.title, conv!.kind === 'group' ? parseGroupProfile(conv!.group_profile) : undefined),
+            });
             if (d.passOwnership) {
               const rest = this.s.activeMembers.all(conversationId).map((m) => toMemberRecord(m.user_id, { ...m, state: 'active', left_seq: null }));
               newOwner = heirOf(rest, d.userId);

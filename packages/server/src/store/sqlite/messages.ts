@@ -3,7 +3,8 @@
  * and history pages within the visible window.
  */
 import type Database from 'better-sqlite3';
-import type { Message } from '@natter/protocol';
+import type { GroupProfile, MemberRole, Message } from '@natter/protocol';
+import { parseGroupProfile, sendRefusal } from '../rules/groups.js';
 import { mentionsText, toMessage, toSendRecord, toViewedMember } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
@@ -11,14 +12,25 @@ import { pageOf, pageRange } from '../rules/visibility.js';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import type { Statements } from './statements.js';
 
+/** What a send reads of its sender's member row. */
+interface SenderRow {
+  state: string;
+  joined_seq: number;
+  role: MemberRole;
+  muted_until: number | null;
+}
+
 /** One conversation's state while a batch of sends is appended. */
 interface BatchConversation {
   lastSeq: number;
   /** Countable entries so far (rules/unread.ts). */
   msgCount: number;
   closed: boolean;
+  kind: 'direct' | 'group';
+  /** Groups: the profile (mutes, dissolved); null for direct conversations. */
+  profile: GroupProfile | null;
   /** Senders looked up so far: their membership, or null when they never were members. */
-  senders: Map<string, { state: string; joined_seq: number } | null>;
+  senders: Map<string, SenderRow | null>;
   changed: boolean;
 }
 
@@ -55,6 +67,8 @@ export class SqliteMessages {
           const member = conv && this.batchSender(conv, m.conversationId, m.senderId);
           // A closed direct conversation (a block between its two members) refuses every send.
           if (!conv || conv.closed || !member || member.state !== 'active') return priorOr(m, { kind: 'not_found' });
+          const refusal = sendRefusal(conv, { role: member.role, mutedUntil: member.muted_until }, m.createdAt);
+          if (refusal) return priorOr(m, { kind: refusal });
           if (m.replyTo !== null) {
             const target = this.s.messageById.get(m.replyTo);
             if (!replyAllowed(target && { conversationId: target.conversation_id, seq: target.seq }, m.conversationId, member.joined_seq)) {
@@ -95,11 +109,20 @@ export class SqliteMessages {
   private batchConversation(id: string, senderId: string): BatchConversation | null {
     const row = this.s.seqAndSender.get(senderId, id);
     if (!row) return null;
-    const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq! };
-    return { lastSeq: row.last_seq, msgCount: row.msg_count, closed: row.closed !== 0, senders: new Map([[senderId, sender]]), changed: false };
+    const sender = row.state === null ? null : { state: row.state, joined_seq: row.joined_seq!, role: row.role!, muted_until: row.muted_until };
+    const profile = row.kind === 'group' ? parseGroupProfile(row.group_profile) : null;
+    return {
+      lastSeq: row.last_seq,
+      msgCount: row.msg_count,
+      closed: row.closed !== 0,
+      kind: row.kind,
+      profile,
+      senders: new Map([[senderId, sender]]),
+      changed: false,
+    };
   }
 
-  private batchSender(conv: BatchConversation, conversationId: string, senderId: string): { state: string; joined_seq: number } | null {
+  private batchSender(conv: BatchConversation, conversationId: string, senderId: string): SenderRow | null {
     let sender = conv.senders.get(senderId);
     if (sender === undefined) {
       sender = this.s.senderMember.get(conversationId, senderId) ?? null;

@@ -211,6 +211,29 @@ CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
 `,
   },
   {
+    version: 9,
+    name: 'group management: profile, mutes, invite codes',
+    // The profile is one JSON text (rules/groups.ts; NULL: the default) read with the
+    // conversation's row; a member's mute is read with their row on every send.
+    sql: `
+ALTER TABLE conversations ADD COLUMN group_profile TEXT;
+ALTER TABLE members ADD COLUMN muted_until INTEGER;
+-- A left member's title and profile as they were when they left (JSON; rules/groups.ts).
+ALTER TABLE members ADD COLUMN left_view TEXT;
+CREATE TABLE group_invites (
+  code TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id),
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  max_uses INTEGER,
+  uses INTEGER NOT NULL DEFAULT 0,
+  revoked_at INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX group_invites_conversation ON group_invites(conversation_id, created_at);
+`,
+  },
+  {
     version: 10,
     name: 'media: uploaded blobs and the messages that carry them',
     sql: MEDIA_MIGRATION_SQL,

@@ -15,6 +15,7 @@ import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
+import { SqliteGroups } from './groups.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { SqliteReceipts } from './receipts.js';
@@ -48,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly admin: SqliteAdmin;
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
+  private readonly groups: SqliteGroups;
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
     this.admin = new SqliteAdmin(this.db);
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
+    this.groups = new SqliteGroups(this.db, s, this.conversations);
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
@@ -150,6 +153,11 @@ export class SqliteStore implements Store {
   getConversationForUser: Store['getConversationForUser'] = (...a) => this.conversations.getConversationForUser(...a);
   activeConversationIds: Store['activeConversationIds'] = (...a) => this.conversations.activeConversationIds(...a);
   changeMembership: Store['changeMembership'] = (...a) => this.conversations.changeMembership(...a);
+  changeGroup: Store['changeGroup'] = (...a) => this.groups.changeGroup(...a);
+  createGroupInvite: Store['createGroupInvite'] = (...a) => this.groups.createInvite(...a);
+  listGroupInvites: Store['listGroupInvites'] = (...a) => this.groups.listInvites(...a);
+  revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

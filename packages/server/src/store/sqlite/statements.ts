@@ -29,12 +29,26 @@ export function prepareStatements(db: Database.Database) {
   return {
     nextVersion: prepare<[], { value: number }>(`UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value`),
     takeVersions: prepare<[number], { value: number }>(`UPDATE counters SET value = value + ? WHERE name = 'version' RETURNING value`),
-    seqAndSender: prepare<[string, string], { last_seq: number; msg_count: number; closed: number; state: 'active' | 'left' | null; joined_seq: number | null }>(
-      `SELECT c.last_seq, c.msg_count, c.closed, m.state, m.joined_seq FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
+    seqAndSender: prepare<
+      [string, string],
+      {
+        last_seq: number;
+        msg_count: number;
+        closed: number;
+        kind: 'direct' | 'group';
+        group_profile: string | null;
+        state: 'active' | 'left' | null;
+        joined_seq: number | null;
+        role: MemberRole | null;
+        muted_until: number | null;
+      }
+    >(
+      `SELECT c.last_seq, c.msg_count, c.closed, c.kind, c.group_profile, m.state, m.joined_seq, m.role, m.muted_until
+       FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id AND m.user_id = ?
        WHERE c.id = ?`,
     ),
-    senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number }>(
-      `SELECT state, joined_seq FROM members WHERE conversation_id = ? AND user_id = ?`,
+    senderMember: prepare<[string, string], { state: 'active' | 'left'; joined_seq: number; role: MemberRole; muted_until: number | null }>(
+      `SELECT state, joined_seq, role, muted_until FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
     currentVersion: prepare<[], { value: number }>(`SELECT value FROM counters WHERE name = 'version'`),
     insertUser: prepare(
@@ -59,15 +73,19 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO conversations (id, kind, title, direct_key, last_seq, version, created_by, created_at)
        VALUES (@id, @kind, @title, @directKey, 0, @version, @createdBy, @createdAt)`,
     ),
-    conversation: prepare<[string], { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number }>(
-      `SELECT id, kind, title, last_seq, created_at FROM conversations WHERE id = ?`,
+    conversation: prepare<
+      [string],
+      { id: string; kind: 'direct' | 'group'; title: string | null; last_seq: number; created_at: number; group_profile: string | null }
+    >(
+      `SELECT id, kind, title, last_seq, created_at, group_profile FROM conversations WHERE id = ?`,
     ),
     conversationByDirectKey: prepare<[string], { id: string }>(`SELECT id FROM conversations WHERE direct_key = ?`),
     activeMembers: prepare<[string], { user_id: string; role: MemberRole; joined_seq: number }>(
       `SELECT user_id, role, joined_seq FROM members WHERE conversation_id = ? AND state = 'active' ORDER BY joined_seq, user_id`,
     ),
     member: prepare<[string, string], { role: MemberRole; state: 'active' | 'left'; joined_seq: number; left_seq: number | null } & MemberViewColumns>(
-      `SELECT role, state, joined_seq, left_seq, read_seq, read_index, mention_seq, pinned, muted, archived FROM members WHERE conversation_id = ? AND user_id = ?`,
+      `SELECT role, state, joined_seq, left_seq, read_seq, read_index, mention_seq, pinned, muted, archived, muted_until, left_view
+       FROM members WHERE conversation_id = ? AND user_id = ?`,
     ),
     counts: prepare<[string], { msg_count: number; all_mention_seq: number }>(`SELECT msg_count, all_mention_seq FROM conversations WHERE id = ?`),
     upsertMember: prepare(
@@ -75,10 +93,12 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO members (conversation_id, user_id, role, state, joined_seq, left_seq, read_seq, read_index, version)
        VALUES (@conversationId, @userId, @role, 'active', @seq, NULL, @seq, (SELECT msg_count FROM conversations WHERE id = @conversationId), @version)
        ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, state = 'active',
-         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index, version = excluded.version`,
+         joined_seq = excluded.joined_seq, left_seq = NULL, read_seq = excluded.read_seq, read_index = excluded.read_index, version = excluded.version,
+         muted_until = NULL, left_view = NULL`,
     ),
     memberLeft: prepare(
-      `UPDATE members SET state = 'left', left_seq = @seq, version = @version WHERE conversation_id = @conversationId AND user_id = @userId`,
+      `UPDATE members SET state = 'left', left_seq = @seq, version = @version, left_view = @leftView
+       WHERE conversation_id = @conversationId AND user_id = @userId`,
     ),
     setRole: prepare(`UPDATE members SET role = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
     bumpSeq: prepare<[number, string], { last_seq: number; msg_count: number }>(

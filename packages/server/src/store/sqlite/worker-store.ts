@@ -203,6 +203,11 @@ export class SqliteWorkerStore implements Store {
   activeConversationIds: Store['activeConversationIds'] = (...a) =>
     this.reader && !this.closing ? this.reader.activeConversationIds(...a) : this.call('activeConversationIds', a);
   changeMembership: Store['changeMembership'] = (...a) => this.call('changeMembership', a);
+  changeGroup: Store['changeGroup'] = (...a) => this.call('changeGroup', a);
+  createGroupInvite: Store['createGroupInvite'] = (...a) => this.call('createGroupInvite', a);
+  listGroupInvites: Store['listGroupInvites'] = (...a) => this.call('listGroupInvites', a);
+  revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.call('revokeGroupInvite', a);
+  joinByInvite: Store['joinByInvite'] = (...a) => this.call('joinByInvite', a);
   appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
   getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
   ackDelivered: Store['ackDelivered'] = (...a) => this.call('ackDelivered', a);
