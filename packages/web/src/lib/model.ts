@@ -395,7 +395,11 @@ export class ChatModel {
     };
     this.track(
       item,
-      this.client.sendText(conversationId, text, { clientMsgId, ...(replyTo && { replyTo }) }),
+      this.client.sendText(conversationId, text, {
+        clientMsgId,
+        ...(replyTo && { replyTo }),
+        ...(mentions.length > 0 && { mentions }),
+      }),
     );
     this.changed();
   }
