@@ -51,6 +51,23 @@ export class MediaUploader {
     return json!;
   }
 
+  /**
+   * A short-lived URL for a blob (or its thumbnail) that works without the Authorization header —
+   * for `<img src>`, `<audio src>` and download links. Absolute, on the server's HTTP origin.
+   */
+  async signedUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<{ url: string; expiresAt: number }> {
+    const res = await fetch(`${this.baseUrl}/v1/media/${encodeURIComponent(blobId)}/url?variant=${variant}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await this.token()}` },
+    });
+    const json = (await res.json().catch(() => null)) as { url?: string; expiresAt?: number; error?: { code: string; message: string; retryable: boolean } } | null;
+    if (!res.ok || !json?.url) {
+      const e = json?.error;
+      throw new NatterClientError(e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.retryable ?? res.status >= 500);
+    }
+    return { url: this.baseUrl + json.url, expiresAt: json.expiresAt ?? 0 };
+  }
+
   /** Creates an upload (size and quota are checked now). */
   create(file: MediaFile): Promise<UploadInfo> {
     return this.call('POST', '/v1/uploads', JSON.stringify({ size: sizeOf(file.data), type: file.type, ...(file.name && { name: file.name }) }), {

@@ -5,7 +5,10 @@
  * reload) and get every message exactly once. Screenshots of the list and the chat at desktop and
  * phone sizes land in artifacts/screenshots/.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -240,6 +243,61 @@ describe.skipIf(!available)('web app in Chromium', () => {
     } finally {
       await cj.close();
       await ck.close();
+    }
+  }, 120_000);
+
+  it('a picture sent from the app shows as a thumbnail on the other side and opens full size', async () => {
+    const [lee, max] = [uniqueName('lee'), uniqueName('max')];
+    const [a, b] = await Promise.all([register(srv.url, lee, PASSWORD), register(srv.url, max, PASSWORD)]);
+    const direct = await api(
+      srv.url,
+      'POST',
+      '/v1/conversations/direct',
+      { userId: b.userId },
+      { authorization: `Bearer ${a.accessToken}` },
+    );
+    const conversationId = direct.body.id as string;
+    const file = join(mkdtempSync(join(tmpdir(), 'natter-e2e-')), 'sunset.png');
+    // A real picture: a gradient, 900 × 600.
+    const raw = Buffer.alloc(900 * 600 * 3);
+    for (let i = 0; i < 900 * 600; i++) raw.set([(i % 900) & 0xff, 120, (i / 900) & 0xff], i * 3);
+    writeFileSync(
+      file,
+      await sharp(raw, { raw: { width: 900, height: 600, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    const [ca, cb] = [
+      await browser.newContext({ viewport: DESKTOP }),
+      await browser.newContext({ viewport: DESKTOP }),
+    ];
+    try {
+      const [pa, pb] = [await ca.newPage(), await cb.newPage()];
+      await signIn(pa, lee);
+      await signIn(pb, max);
+      await pa.locator(`[data-conversation-id="${conversationId}"]`).click();
+      await pb.locator(`[data-conversation-id="${conversationId}"]`).click();
+      await pa.getByLabel('Attach a file').setInputFiles(file);
+      const img = log(pb).locator('.thumb img');
+      await img.waitFor();
+      await expect
+        .poll(() =>
+          img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth),
+        )
+        .toBeGreaterThan(0);
+      // The thumbnail, not the original: at most 320 px wide.
+      expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeLessThanOrEqual(320);
+      await screenshot(pb, 'desktop-image');
+      await log(pb)
+        .getByRole('button', { name: /Open image/ })
+        .click();
+      const full = pb.getByRole('dialog', { name: 'Image' }).locator('img');
+      await expect.poll(() => full.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(900);
+      await pb.keyboard.press('Escape');
+      await expect.poll(() => pb.getByRole('dialog', { name: 'Image' }).count()).toBe(0);
+    } finally {
+      await ca.close();
+      await cb.close();
     }
   }, 120_000);
 

@@ -42,6 +42,10 @@ export class ChatModel {
   private readonly pending = new Map<string, PendingSend>();
   private readonly failed = new Map<string, FailedSend>();
   private readonly stored = new Set<string>();
+  /** Upload progress of media sends still in the outbox, by clientMsgId. */
+  private readonly progress = new Map<string, { sent: number; total: number }>();
+  /** Signed media URLs, reused until shortly before they expire. */
+  private readonly urls = new Map<string, { url: string; expiresAt: number }>();
   private readonly users = new Map<string, PublicUser>();
   private readonly lookups = new Set<string>();
   private readonly loadedHistory = new Set<string>();
@@ -86,6 +90,10 @@ export class ChatModel {
         void this.reloadConversations().then(() => this.refreshPresence());
       }),
       c.on('receipt', () => this.changed()),
+      c.on('upload', (item) => {
+        this.progress.set(item.clientMsgId, { sent: item.upload.sent, total: item.upload.total });
+        this.changed();
+      }),
       c.on('typing', () => this.changed()),
       c.on('presence', () => this.changed()),
     );
@@ -404,6 +412,46 @@ export class ChatModel {
     this.changed();
   }
 
+  /** Sends a picture, voice note, video or any other file; it shows at once with its upload's progress. */
+  sendFile(conversationId: string, file: File): void {
+    const type = file.type || 'application/octet-stream';
+    const msgType = type.startsWith('image/')
+      ? 'image'
+      : type.startsWith('audio/')
+        ? 'voice'
+        : type.startsWith('video/')
+          ? 'video'
+          : 'file';
+    const clientMsgId = newClientMsgId();
+    const item: PendingSend = {
+      clientMsgId,
+      conversationId,
+      msgType: msgType as PendingSend['msgType'],
+      body: { name: file.name },
+      createdAt: Date.now(),
+    };
+    this.progress.set(clientMsgId, { sent: 0, total: file.size });
+    this.track(
+      item,
+      this.client.sendMedia(conversationId, msgType, { data: file, type, name: file.name }, { clientMsgId }),
+    );
+    this.changed();
+  }
+
+  uploadProgress(clientMsgId: string): { sent: number; total: number } | null {
+    return this.progress.get(clientMsgId) ?? null;
+  }
+
+  /** A URL for `<img>`/`<audio>`/download of a blob this user may see (signed, short-lived, cached). */
+  async mediaUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<string> {
+    const key = `${variant}:${blobId}`;
+    const hit = this.urls.get(key);
+    if (hit && hit.expiresAt - Date.now() > 30_000) return hit.url;
+    const fresh = await this.client.uploader.signedUrl(blobId, variant);
+    this.urls.set(key, fresh);
+    return fresh.url;
+  }
+
   private track(item: PendingSend, done: Promise<SendResult>): void {
     this.pending.set(item.clientMsgId, item);
     done.then(
@@ -494,5 +542,10 @@ export class ChatModel {
 export function textOf(m: Message): string {
   if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
   if (m.type === 'custom') return 'Message';
+  const body = m.body as { name?: string | null; caption?: string };
+  if (m.type === 'image') return body.caption ? `📷 ${body.caption}` : '📷 Photo';
+  if (m.type === 'voice') return '🎤 Voice note';
+  if (m.type === 'video') return body.caption ? `🎬 ${body.caption}` : '🎬 Video';
+  if (m.type === 'file') return `📄 ${body.name ?? 'File'}`;
   return '';
 }

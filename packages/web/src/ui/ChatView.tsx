@@ -3,6 +3,7 @@ import type { Message, PendingSend } from '@natter/client';
 import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { ConversationInfoDialog } from './ConversationInfoDialog.js';
+import { formatBytes, isMedia, MediaContent } from './Media.js';
 import { clockTime, dayLabel, listTime } from './format.js';
 import { useModel } from './hooks.js';
 import { systemPreview } from './Sidebar.js';
@@ -228,7 +229,12 @@ export function ChatView({
           }
         })}
         {pending.map((p) => (
-          <PendingBubble key={p.clientMsgId} item={p} stored={model.isStored(p.clientMsgId)} />
+          <PendingBubble
+            key={p.clientMsgId}
+            item={p}
+            stored={model.isStored(p.clientMsgId)}
+            progress={model.uploadProgress(p.clientMsgId)}
+          />
         ))}
         {failed.map((f) => (
           <FailedBubble key={f.item.clientMsgId} failed={f} model={model} />
@@ -237,6 +243,10 @@ export function ChatView({
       {canSend ? (
         <Composer
           onTyping={() => model.typing(conversationId)}
+          onFile={(f) => {
+            model.sendFile(conversationId, f);
+            atBottom.current = true;
+          }}
           replyTo={replyTo}
           replyName={replyTo ? model.nameOf(replyTo.senderId) : ''}
           onCancelReply={() => setReplyTo(null)}
@@ -288,7 +298,11 @@ function MessageGroup({
                   <span class="quote-text">{quoted ? textOf(quoted) : 'an earlier message'}</span>
                 </div>
               )}
-              <span class="text">{withMentions(m)}</span>
+              {isMedia(m) ? (
+                <MediaContent model={model} message={m} />
+              ) : (
+                <span class="text">{withMentions(m)}</span>
+              )}
               <span class="meta">
                 <time dateTime={new Date(m.createdAt).toISOString()}>{clockTime(m.createdAt)}</time>
                 {mine && <Tick seq={m.seq} receipts={receipts} />}
@@ -345,12 +359,33 @@ function typingLine(names: string[]): string {
   return 'Several people are typing…';
 }
 
-function PendingBubble({ item, stored }: { item: PendingSend; stored: boolean }) {
+function PendingBubble({
+  item,
+  stored,
+  progress,
+}: {
+  item: PendingSend;
+  stored: boolean;
+  progress: { sent: number; total: number } | null;
+}) {
+  const media = item.msgType !== 'text' && item.msgType !== 'custom';
+  const name = (item.body as { name?: string; text?: string }).name ?? 'file';
   return (
     <div class="message-group mine">
       <div class="bubbles">
         <div class="bubble pending" data-client-msg-id={item.clientMsgId}>
-          <span class="text">{(item.body as { text?: string }).text ?? ''}</span>
+          {media ? (
+            <span class="upload">
+              <span>{name}</span>
+              {progress && !stored && (
+                <progress max={progress.total} value={progress.sent} aria-label={`Uploading ${name}`}>
+                  {formatBytes(progress.sent)} of {formatBytes(progress.total)}
+                </progress>
+              )}
+            </span>
+          ) : (
+            <span class="text">{(item.body as { text?: string }).text ?? ''}</span>
+          )}
           <span class="meta">
             {stored ? (
               <span class="tick" aria-label="Sent" title="Sent">
@@ -402,6 +437,7 @@ export interface MentionCandidate {
 }
 
 function Composer({
+  onFile,
   onTyping,
   onSend,
   replyTo,
@@ -409,6 +445,7 @@ function Composer({
   onCancelReply,
   candidates,
 }: {
+  onFile: (file: File) => void;
   onTyping: () => void;
   onSend: (text: string, mentions: string[]) => void;
   replyTo: Message | null;
@@ -500,6 +537,24 @@ function Composer({
         </ul>
       )}
       <div class="composer-row">
+        <label class="attach icon-button" title="Send a picture or file">
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path
+              fill="currentColor"
+              d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z"
+            />
+          </svg>
+          <input
+            type="file"
+            class="visually-hidden"
+            aria-label="Attach a file"
+            onChange={(e) => {
+              const f = e.currentTarget.files?.[0];
+              if (f) onFile(f);
+              e.currentTarget.value = '';
+            }}
+          />
+        </label>
         <textarea
           ref={input}
           rows={1}
