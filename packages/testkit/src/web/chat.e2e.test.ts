@@ -204,6 +204,59 @@ describe.skipIf(!available)('web app in Chromium', () => {
     }
   }, 120_000);
 
+  it('group admin in the app: an invite code lets a newcomer join, the announcement shows, and only-admins-send closes the composer', async () => {
+    const [olga, pete, quin] = [uniqueName('olga'), uniqueName('pete'), uniqueName('quin')];
+    const [o, p] = await Promise.all([
+      register(srv.url, olga, PASSWORD),
+      register(srv.url, pete, PASSWORD),
+      register(srv.url, quin, PASSWORD),
+    ]);
+    const created = await api(
+      srv.url,
+      'POST',
+      '/v1/conversations',
+      { title: 'Book club', members: [p.userId] },
+      { authorization: `Bearer ${o.accessToken}` },
+    );
+    expect(created.status).toBe(201);
+    const conversationId = created.body.id as string;
+    const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext({ viewport: DESKTOP })));
+    try {
+      const [po, pp, pq] = (await Promise.all(contexts.map((c) => c.newPage()))) as [Page, Page, Page];
+      await Promise.all([signIn(po, olga), signIn(pp, pete), signIn(pq, quin)]);
+      await po.locator(`[data-conversation-id="${conversationId}"]`).click();
+      await po.getByTitle('Group info').click();
+      await po.getByRole('button', { name: 'Create an invite code' }).click();
+      await po.locator('.invite-code').first().waitFor();
+      const code = (await po.locator('.invite-code').first().textContent())!.trim();
+      expect(code.length).toBeGreaterThan(10);
+      await po
+        .getByLabel('Announcement (shown to everyone at the top of the chat)')
+        .fill('Chapter 3 by Friday');
+      await po.getByRole('button', { name: 'Save' }).click();
+
+      // Quin joins with the code and sees the group, with its announcement.
+      await pq.getByRole('button', { name: 'New chat' }).first().click();
+      await pq.getByRole('tab', { name: 'Join with a code' }).click();
+      await pq.getByLabel('Invite code').fill(code);
+      await pq.getByRole('button', { name: 'Join group' }).click();
+      await pq.getByRole('note').filter({ hasText: 'Chapter 3 by Friday' }).waitFor();
+      await send(pq, 'hi all, just joined');
+      await pp.locator(`[data-conversation-id="${conversationId}"]`).click();
+      await log(pp).getByText('hi all, just joined').waitFor();
+
+      // Only admins may send: Pete's composer says so; Olga (the owner) still can.
+      await po.getByLabel('Only admins can send').check();
+      await pp.getByText('Only admins can send messages in this group right now.').waitFor();
+      expect(await accessibilityProblems(po)).toEqual([]);
+      await po.getByRole('button', { name: 'Close' }).click();
+      await send(po, 'quiet please');
+      await log(pp).getByText('quiet please').waitFor();
+    } finally {
+      await Promise.all(contexts.map((c) => c.close()));
+    }
+  }, 120_000);
+
   it("friend requests go both ways live; a block refuses the blocked side's message with a reason, retry and delete", async () => {
     const [jo, kim] = [uniqueName('jo'), uniqueName('kim')];
     await Promise.all([register(srv.url, jo, PASSWORD), register(srv.url, kim, PASSWORD)]);

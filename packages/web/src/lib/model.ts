@@ -509,6 +509,18 @@ export class ChatModel {
     return conv;
   }
 
+  /** A conversation view an action answered with (the push may come later). */
+  applyConversation(conv: Conversation): void {
+    this.putConversation(conv);
+    this.changed();
+  }
+
+  async joinByInvite(code: string): Promise<Conversation> {
+    const conv = await this.client.joinByInvite(code.trim());
+    this.applyConversation(conv);
+    return conv;
+  }
+
   rememberUser(user: PublicUser): void {
     this.users.set(user.id, user);
     this.changed();

@@ -155,7 +155,20 @@ export function ChatView({
             .map((id) => ({ id, handle: model.user(id)!.username, label: model.nameOf(id) })),
           { id: 'all', handle: 'all', label: 'Everyone in this group' },
         ];
-  const canSend = conv.membership.state === 'active';
+  const group = conv.group;
+  const mutedUntil = conv.membership.mutedUntil ?? 0;
+  const amAdmin = conv.membership.role === 'owner' || conv.membership.role === 'admin';
+  const blockedReason =
+    conv.membership.state !== 'active'
+      ? 'You are no longer a member of this conversation.'
+      : group?.dissolvedAt
+        ? 'This group was dissolved: it is read-only now.'
+        : mutedUntil > Date.now()
+          ? `You are muted in this group until ${listTime(mutedUntil)}.`
+          : group?.mutedAll && !amAdmin
+            ? 'Only admins can send messages in this group right now.'
+            : null;
+  const canSend = blockedReason === null;
 
   return (
     <section class="chat" aria-label={`Chat with ${title}`}>
@@ -181,6 +194,11 @@ export function ChatView({
           </span>
         </button>
       </header>
+      {group?.announcement && (
+        <div class="announcement" role="note">
+          <strong>Announcement</strong> {group.announcement}
+        </div>
+      )}
       {info && <ConversationInfoDialog model={model} conv={conv} onClose={() => setInfo(false)} />}
       <div
         class="messages"
@@ -258,7 +276,7 @@ export function ChatView({
           }}
         />
       ) : (
-        <div class="composer composer-disabled">You are no longer a member of this conversation.</div>
+        <div class="composer composer-disabled">{blockedReason}</div>
       )}
     </section>
   );

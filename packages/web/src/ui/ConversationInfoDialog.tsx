@@ -3,6 +3,7 @@ import type { Conversation } from '@natter/client';
 import type { ChatModel } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { Dialog } from './Dialog.js';
+import { GroupAdmin, MemberActions } from './GroupAdmin.js';
 
 /** Who is in the conversation; for groups: add people, remove them (owner/admin), leave. */
 export function ConversationInfoDialog({
@@ -83,19 +84,25 @@ export function ConversationInfoDialog({
                   </span>
                 </span>
                 {canManage && id !== model.me && (
-                  <button
-                    disabled={busy}
-                    onClick={() => void run(() => model.removeMember(conv.id, id))}
-                    aria-label={`Remove ${name}`}
-                  >
-                    Remove
-                  </button>
+                  <span class="inline-row">
+                    <MemberActions model={model} conv={conv} userId={id} run={run} busy={busy} />
+                    <button
+                      disabled={busy}
+                      onClick={() => void run(() => model.removeMember(conv.id, id))}
+                      aria-label={`Remove ${name}`}
+                    >
+                      Remove
+                    </button>
+                  </span>
                 )}
               </li>
             );
           })}
         </ul>
       </section>
+      {canManage && !conv.group?.dissolvedAt && (
+        <GroupAdmin model={model} conv={conv} run={run} busy={busy} />
+      )}
       {isGroup && conv.membership.state === 'active' && (
         <form class="dialog-body" onSubmit={add}>
           <label>

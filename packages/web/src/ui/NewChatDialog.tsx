@@ -12,7 +12,8 @@ export function NewChatDialog({
   onClose: () => void;
   onOpened: (conversationId: string) => void;
 }) {
-  const [tab, setTab] = useState<'direct' | 'group'>('direct');
+  const [tab, setTab] = useState<'direct' | 'group' | 'code'>('direct');
+  const [code, setCode] = useState('');
   const [username, setUsername] = useState('');
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState<PublicUser[]>([]);
@@ -104,8 +105,50 @@ export function NewChatDialog({
           >
             New group
           </button>
+          <button
+            role="tab"
+            aria-selected={tab === 'code'}
+            class={tab === 'code' ? 'tab active' : 'tab'}
+            onClick={() => setTab('code')}
+          >
+            Join with a code
+          </button>
         </div>
-        {tab === 'direct' ? (
+        {tab === 'code' ? (
+          <form
+            class="dialog-body"
+            onSubmit={(e) => {
+              e.preventDefault();
+              setBusy(true);
+              setError(null);
+              model.joinByInvite(code).then(
+                (conv) => onOpened(conv.id),
+                (err: Error) => {
+                  setError(err.message);
+                  setBusy(false);
+                },
+              );
+            }}
+          >
+            <label>
+              Invite code
+              <input
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+                autoComplete="off"
+                required
+              />
+            </label>
+            {error && (
+              <p class="form-error" role="alert">
+                {error}
+              </p>
+            )}
+            <button class="primary" type="submit" disabled={busy || !code.trim()}>
+              Join group
+            </button>
+          </form>
+        ) : tab === 'direct' ? (
           <form onSubmit={startDirect} class="dialog-body">
             <label>
               Username
