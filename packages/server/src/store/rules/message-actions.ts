@@ -5,7 +5,7 @@
  * message and the actor's member row in its transaction, asks `decideMessageAction`, and writes
  * what it names (the target's columns, then the entry through its appendSystem).
  */
-import { MESSAGE_ACTION_LIMITS, type ConversationKind, type Message, type Reaction, type SystemBody } from '@natter/protocol';
+import { MESSAGE_ACTION_LIMITS, reactionsAfter, type ConversationKind, type Message, type Reaction, type SystemBody } from '@natter/protocol';
 import type { MemberRecord } from './membership.js';
 
 export type MessageAction =
@@ -103,7 +103,7 @@ export function decideMessageAction(
     }
     case 'react':
     case 'unreact': {
-      const reactions = applyReaction(parseReactions(target.reactions), action.kind, action.by, action.emoji);
+      const reactions = reactionsAfter(parseReactions(target.reactions), action.kind, action.by, action.emoji, MESSAGE_ACTION_LIMITS.emojisPerMessage);
       if (reactions === 'noop') return { kind: 'noop' };
       if (reactions === 'full') return { kind: 'invalid', reason: `a message has at most ${MESSAGE_ACTION_LIMITS.emojisPerMessage} distinct emoji` };
       return {
@@ -113,25 +113,6 @@ export function decideMessageAction(
       };
     }
   }
-}
-
-/**
- * One user's reaction added or removed: a new list, or 'noop' when nothing changes. Also what a
- * client applies for a `reaction.added` / `reaction.removed` entry (the same function keeps the
- * server's answer and a device's cache equal).
- */
-export function applyReaction(list: readonly Reaction[], kind: 'react' | 'unreact', userId: string, emoji: string): Reaction[] | 'noop' | 'full' {
-  const i = list.findIndex((r) => r.emoji === emoji);
-  const current = i < 0 ? undefined : list[i];
-  if (kind === 'react') {
-    if (current?.userIds.includes(userId)) return 'noop';
-    if (!current && list.length >= MESSAGE_ACTION_LIMITS.emojisPerMessage) return 'full';
-    const next = current ? { emoji, count: current.count + 1, userIds: [...current.userIds, userId] } : { emoji, count: 1, userIds: [userId] };
-    return current ? list.map((r, j) => (j === i ? next : r)) : [...list, next];
-  }
-  if (!current?.userIds.includes(userId)) return 'noop';
-  const userIds = current.userIds.filter((u) => u !== userId);
-  return userIds.length === 0 ? list.filter((_, j) => j !== i) : list.map((r, j) => (j === i ? { emoji, count: userIds.length, userIds } : r));
 }
 
 /** Sets a message's action markers from its stored columns (rows.ts and the memory store). */
