@@ -43,8 +43,10 @@ export function applyMessageActionEntry(m: Message, e: MessageActionEntry, at: n
   switch (e.event) {
     case 'message.recalled': {
       if (m.recalledAt !== undefined) return m;
-      const { mentions: _m, reactions: _r, ...rest } = m;
-      return { ...rest, body: {}, recalledAt: at };
+      const out: Message = { ...m, body: {}, recalledAt: at };
+      delete out.mentions;
+      delete out.reactions;
+      return out;
     }
     case 'message.edited':
       if (m.recalledAt !== undefined) return m;
@@ -54,8 +56,9 @@ export function applyMessageActionEntry(m: Message, e: MessageActionEntry, at: n
       if (m.recalledAt !== undefined) return m;
       const next = reactionsAfter(m.reactions ?? [], e.event === 'reaction.added' ? 'react' : 'unreact', e.by, e.emoji);
       if (next === 'noop' || next === 'full') return m;
-      const { reactions: _r, ...rest } = m;
-      return next.length === 0 ? rest : { ...rest, reactions: next };
+      const out: Message = { ...m, reactions: next };
+      if (next.length === 0) delete out.reactions;
+      return out;
     }
   }
 }
