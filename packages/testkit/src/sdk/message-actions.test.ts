@@ -10,9 +10,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '@natter/protocol';
+import type { MediaBody, Message } from '@natter/protocol';
 import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
 import { api, ADMIN_KEY, perTest, type TestServer } from '../harness.js';
+import { jpegWithGps } from '../media-fixtures.js';
 
 const servers = perTest();
 const clients: NatterClient[] = [];
@@ -108,6 +109,24 @@ describe('message actions through the SDK', () => {
     await until(async () => (await cached(alice, g.id, sent.id))?.recalledAt !== undefined);
     expect(await cached(alice, g.id, sent.id)).toMatchObject({ body: {}, recalledAt: recalled.recalledAt });
     expect(await storedBodiesWith(t, secret)).toBe(0);
+  });
+
+  it('a recalled picture is no longer served to the other members', async () => {
+    const t = await servers.start({ ...ROOMY, MEDIA_GC_INTERVAL_SECONDS: 0 });
+    const [a, b] = [await user(t), await user(t)];
+    const alice = client(t, a.token);
+    const bob = client(t, b.token);
+    await Promise.all([alice.connect(), bob.connect()]);
+    const chat = await alice.openDirect(b.userId);
+    const sent = await alice.sendMedia(chat.id, 'image', { data: await jpegWithGps(8, 8), type: 'image/jpeg', name: 'p.jpg' });
+    await until(async () => (await cached(bob, chat.id, sent.id)) !== undefined);
+    const { blobId } = (await cached(bob, chat.id, sent.id))!.body as MediaBody;
+    const get = () => fetch(`${t.url}/v1/media/${blobId}`, { headers: { authorization: `Bearer ${b.token}` } }).then((r) => r.status);
+    expect(await get()).toBe(200);
+    await alice.recall(chat.id, sent.id);
+    await until(async () => (await cached(bob, chat.id, sent.id))?.recalledAt !== undefined);
+    expect((await cached(bob, chat.id, sent.id))?.body).toEqual({});
+    expect(await get()).toBe(404);
   });
 
   it('recall outside the window is refused with a stable code; a non-sender member gets what an outsider gets; admins may any time', async () => {
