@@ -156,7 +156,8 @@ export class SyncEngine {
     for (const m of fresh) this.sink.message(m);
     await this.applyActions(c.id, fresh);
     this.scheduleAck(c.id, last);
-    if (fresh.some((m) => m.type === 'system')) {
+    // Message actions change a message, not the conversation: no refresh for them.
+    if (fresh.some((m) => m.type === 'system' && !isMessageActionEntry(m.body))) {
       // Membership changed: refresh our view of the conversation (members, roles, state).
       try {
         const updated = await this.conn.request({ type: 'conversation.get', conversationId: c.id });
@@ -185,7 +186,7 @@ export class SyncEngine {
       if (next !== target) changed.set(next.id, next);
     }
     for (const m of changed.values()) {
-      await this.cache.replaceMessage(m);
+      await this.cache.replaceMessage?.(m);
       this.sink.updated?.(m);
     }
   }
