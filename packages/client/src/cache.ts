@@ -41,6 +41,12 @@ export interface ClientCache {
   /** Older history fetched by paging backwards (stored before what is there). */
   prependMessages(conversationId: string, messages: Message[]): Promise<void>;
   getMessages(conversationId: string): Promise<Message[]>;
+  /**
+   * Replaces a held message (same conversation and seq) with its new state (recalled, edited,
+   * reacted to); does nothing if not held. Optional for caches written before message actions:
+   * without it, held messages keep their old state until fetched again.
+   */
+  replaceMessage?(message: Message): Promise<void>;
   listOutbox(): Promise<PendingSend[]>;
   putOutbox(item: PendingSend): Promise<void>;
   removeOutbox(clientMsgId: string): Promise<void>;
@@ -100,6 +106,11 @@ export class MemoryCache implements ClientCache {
   }
   async getMessages(id: string): Promise<Message[]> {
     return [...this.log(id).messages];
+  }
+  async replaceMessage(m: Message): Promise<void> {
+    const l = this.log(m.conversationId);
+    const i = l.messages.findIndex((x) => x.seq === m.seq);
+    if (i >= 0) l.messages[i] = m;
   }
   async listOutbox(): Promise<PendingSend[]> {
     return [...this.outbox.values()];

@@ -73,6 +73,8 @@ export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   state: ConnectionState;
   /** A log entry shown for the first time, in seq order per conversation. */
   message: Message;
+  /** A message held in the cache was recalled, edited or reacted to: its new state (same id and seq). */
+  messageUpdated: Message;
   /** A conversation was added, changed, or left. */
   conversation: Conversation;
   /**
@@ -178,6 +180,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     });
     this.sync = new SyncEngine(this.conn, this.cache, {
       message: (m) => this.emit('message', m),
+      updated: (m) => this.emit('messageUpdated', m),
       conversation: (c) => this.emit('conversation', c),
       error: (e) => this.emit('error', e),
     });
@@ -433,6 +436,31 @@ export class NatterClient extends Emitter<ClientEvents> {
    */
   joinByInvite(code: string): Promise<Conversation> {
     return this.rpc(() => this.conn.request({ type: 'group.join', code }, { retryRateLimited: false }));
+  }
+
+  // --- message actions (docs/protocol.md "Message actions") --------------------------------
+
+  /**
+   * Recalls a message: the sender within RECALL_WINDOW_SECONDS (else `recall_window_passed`),
+   * a group's owner and admins at any time. Every device shows it recalled (`messageUpdated`).
+   */
+  async recall(conversationId: string, messageId: string): Promise<Message> {
+    return (await this.rpc(() => this.conn.request({ type: 'message.recall', conversationId, messageId }))).message;
+  }
+
+  /** Replaces the text of one's own text message; it carries `editedAt` from then on. */
+  async edit(conversationId: string, messageId: string, text: string): Promise<Message> {
+    return (await this.rpc(() => this.conn.request({ type: 'message.edit', conversationId, messageId, text }))).message;
+  }
+
+  /** Adds this user's reaction with `emoji` (once per emoji; again changes nothing). */
+  async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
+    return (await this.rpc(() => this.conn.request({ type: 'message.react', conversationId, messageId, emoji }))).message;
+  }
+
+  /** Takes this user's reaction with `emoji` back. */
+  async unreact(conversationId: string, messageId: string, emoji: string): Promise<Message> {
+    return (await this.rpc(() => this.conn.request({ type: 'message.unreact', conversationId, messageId, emoji }))).message;
   }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */

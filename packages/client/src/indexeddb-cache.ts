@@ -100,6 +100,11 @@ export class IndexedDbCache implements ClientCache {
   async getMessages(id: string): Promise<Message[]> {
     return (await this.db).getAll('messages', IDBKeyRange.bound([id, -Infinity], [id, Infinity]));
   }
+  async replaceMessage(m: Message): Promise<void> {
+    const tx = (await this.db).transaction('messages', 'readwrite');
+    if ((await tx.store.getKey([m.conversationId, m.seq])) !== undefined) await tx.store.put(m);
+    await tx.done;
+  }
   async listOutbox(): Promise<PendingSend[]> {
     const rows = await (await this.db).getAll('outbox');
     return rows.sort((a, b) => a.order - b.order).map((r) => r.item);

@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import type { Conversation, Message } from '@natter/protocol/wire';
+import { applyMessageActionEntry, isMessageActionEntry, type Conversation, type Message } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 
@@ -14,6 +14,8 @@ const PAGE = 200;
 
 export interface SyncSink {
   message(m: Message): void;
+  /** A held message changed: recalled, edited or reacted to (applied from its log entry). */
+  updated?(m: Message): void;
   conversation(c: Conversation): void;
   error(err: unknown): void;
 }
@@ -152,8 +154,10 @@ export class SyncEngine {
     if (fresh.length === 0) return;
     await this.cache.appendMessages(c.id, fresh);
     for (const m of fresh) this.sink.message(m);
+    await this.applyActions(c.id, fresh);
     this.scheduleAck(c.id, last);
-    if (fresh.some((m) => m.type === 'system')) {
+    // Message actions change a message, not the conversation: no refresh for them.
+    if (fresh.some((m) => m.type === 'system' && !isMessageActionEntry(m.body))) {
       // Membership changed: refresh our view of the conversation (members, roles, state).
       try {
         const updated = await this.conn.request({ type: 'conversation.get', conversationId: c.id });
@@ -161,6 +165,29 @@ export class SyncEngine {
       } catch {
         // offline: the next sync brings it
       }
+    }
+  }
+
+  /**
+   * Applies message-action entries (recall, edit, reactions) to the messages they name that the
+   * cache holds, in log order. Messages fetched later come with the server's current state, so
+   * every device ends the same whichever way it caught up.
+   */
+  private async applyActions(conversationId: string, entries: Message[]): Promise<void> {
+    const actions = entries.filter((m) => m.type === 'system' && isMessageActionEntry(m.body));
+    if (actions.length === 0) return;
+    const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    const changed = new Map<string, Message>();
+    for (const a of actions) {
+      if (!isMessageActionEntry(a.body)) continue;
+      const target = changed.get(a.body.messageId) ?? held.get(a.body.messageId);
+      if (!target) continue;
+      const next = applyMessageActionEntry(target, a.body, a.createdAt);
+      if (next !== target) changed.set(next.id, next);
+    }
+    for (const m of changed.values()) {
+      await this.cache.replaceMessage?.(m);
+      this.sink.updated?.(m);
     }
   }
 

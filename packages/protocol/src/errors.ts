@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   group_dissolved: { status: 409, retryable: false },
   /** The sender is muted in this group (by name or by a mute of everyone but the owner and admins). */
   muted: { status: 403, retryable: false },
+  /** A message's sender may recall it only within RECALL_WINDOW_SECONDS of sending it. */
+  recall_window_passed: { status: 409, retryable: false },
   /** The server is overloaded or a dependency is down; retry with backoff. */
   unavailable: { status: 503, retryable: true },
   /** Anything unexpected. Details are logged on the server, never sent. */

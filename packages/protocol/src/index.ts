@@ -4,6 +4,8 @@ export * from './errors.js';
 export * from './close-codes.js';
 export * from './frames.js';
 export * from './group-frames.js';
+export * from './message-actions.js';
+export * from './message-action-apply.js';
 export * from './codec.js';
 export * from './backoff.js';
 export * from './contacts.js';

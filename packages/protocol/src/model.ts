@@ -26,7 +26,19 @@ export type SystemBody =
   | { event: 'group.ownerTransferred'; by: string; userId: string }
   | { event: 'group.dissolved'; by: string }
   | { event: 'member.muted'; by: string; userId: string; until: number | null }
-  | { event: 'group.mutedAll'; by: string; muted: boolean };
+  | { event: 'group.mutedAll'; by: string; muted: boolean }
+  /** Message actions (docs/protocol.md): apply to the message `messageId` of the same conversation. */
+  | { event: 'message.recalled'; by: string; messageId: string }
+  | { event: 'message.edited'; by: string; messageId: string; text: string }
+  | { event: 'reaction.added'; by: string; messageId: string; emoji: string }
+  | { event: 'reaction.removed'; by: string; messageId: string; emoji: string };
+
+/** One emoji's reactions to a message: how many, and who (in the order they reacted). */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  userIds: string[];
+}
 
 /** A group's profile and state besides its title and members (docs/groups.md). */
 export interface GroupProfile {
@@ -85,6 +97,12 @@ export interface Message {
    * conversation's `mentioned` flag.
    */
   mentions?: string[];
+  /** When it was recalled (ms since the epoch): its body is then `{}` and nothing of it is stored. */
+  recalledAt?: number;
+  /** When its text was last edited (ms since the epoch); absent if never. */
+  editedAt?: number;
+  /** Reactions, one per emoji in the order first used; absent when none. */
+  reactions?: Reaction[];
 }
 
 /** The `mentions` entry that mentions every member of the conversation. */

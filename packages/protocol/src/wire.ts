@@ -36,3 +36,5 @@ export type {
 } from './rooms.js';
 export * from './media.js';
 export type { GroupFrame, GroupFrameType, GroupResultData } from './group-frames.js';
+export type { MessageActionFrame, MessageActionFrameType, MessageActionResult, MessageActionResultData } from './message-actions.js';
+export * from './message-action-apply.js';

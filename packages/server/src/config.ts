@@ -87,6 +87,10 @@ const schema = z.object({
   MAX_CUSTOM_BODY_BYTES: int(16, 1024 * 1024).default(16 * 1024),
   /** Active members a group may have; adding or joining beyond it: `group_full` (docs/groups.md). */
   GROUP_MAX_MEMBERS: int(2, 1_000_000).default(2000),
+  /** Message actions: how long after sending a sender may recall a message (owners and admins: any time). */
+  RECALL_WINDOW_SECONDS: int(0, 366 * 24 * 3600).default(120),
+  /** Message actions: reactions added or removed per user per minute. */
+  REACTIONS_PER_MINUTE: int(1, 100_000).default(60),
   /** Invite codes one user may try per hour (a code that works gives its attempt back). */
   INVITE_JOIN_ATTEMPTS_PER_HOUR: int(1, 100_000).default(30),
   /** Bytes queued to one socket before it is closed as a slow consumer. */

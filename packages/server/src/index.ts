@@ -39,6 +39,7 @@ export type {
 export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
 /** Group management: the changes a store applies (docs/groups.md). */
 export type { GroupChange } from './store/rules/groups.js';
+export type { MessageAction } from './store/rules/message-actions.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */
 export {
   MemoryStore,

@@ -57,6 +57,7 @@ import type { MediaService } from './media/media-service.js';
 import { openMedia } from './media/open.js';
 import { registerGroupRoutes } from './http/routes-groups.js';
 import { Groups } from './core/groups.js';
+import { MessageActions } from './core/message-actions.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -300,6 +301,11 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     metrics.commitDuration.observe(commitS);
   };
   const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS, joinAttempts: config.INVITE_JOIN_ATTEMPTS_PER_HOUR });
+  const messageActions = new MessageActions(store, events, clock, {
+    recallWindowMs: config.RECALL_WINDOW_SECONDS * 1000,
+    reactionsPerMinute: config.REACTIONS_PER_MINUTE,
+    maxTextLength: config.MAX_TEXT_LENGTH,
+  });
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
   const typing = new Typing(delivery, events, store, clock, {
     ttlMs: config.TYPING_TTL_MS,
@@ -326,6 +332,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   await presence.start();
   const media = await openMedia(config, store, clock, secret, deps.blobStore);
   messaging.media = media;
+  messageActions.media = media;
   if (config.MEDIA_GC_INTERVAL_SECONDS > 0) {
     media.startCollector(config.MEDIA_GC_INTERVAL_SECONDS * 1000, (err) => logger.warn({ err }, 'media garbage collection failed; trying again later'));
   }
@@ -376,6 +383,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     settings,
     contacts,
     groups,
+    messageActions,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

@@ -62,6 +62,16 @@ export interface MembershipChanged {
 }
 
 /** A user's read cursor (all devices) or a device's delivery cursor moved forward. */
+/** A message was recalled, edited or reacted to (core/message-actions.ts). */
+export interface MessageActed {
+  type: 'message.acted';
+  conversationId: string;
+  /** The system entry that records the action. */
+  entry: Message;
+  /** The target message as it now is. */
+  message: Message;
+}
+
 export interface CursorMoved {
   type: 'cursor.moved';
   cursor: 'read' | 'delivered';
@@ -150,6 +160,7 @@ export type DomainEvent =
   | MessageStored
   | MessageRetried
   | MembershipChanged
+  | MessageActed
   | CursorMoved
   | ConversationFlagsChanged
   | DeviceRevoked

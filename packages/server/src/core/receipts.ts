@@ -67,6 +67,7 @@ export class Receipts {
         return;
       case 'message.stored':
       case 'message.retried':
+      case 'message.acted':
       case 'device.revoked':
       case 'receipt.updated':
       case 'settings.changed':

@@ -20,6 +20,7 @@ import type { ConnectionCaps } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Groups } from './groups.js';
+import type { MessageActions } from './message-actions.js';
 import type { Messaging } from './messaging.js';
 import type { Receipts } from './receipts.js';
 import type { Settings } from './settings.js';
@@ -46,6 +47,8 @@ export interface SessionDeps {
   contacts: Contacts;
   /** Group management frames (`group.*`). */
   groups: Groups;
+  /** Recall, edit and reactions (`message.recall` …). */
+  messageActions: MessageActions;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -255,6 +258,11 @@ export class Session {
       case 'group.invite.revoke':
       case 'group.join':
         return this.deps.groups.dispatch(userId, frame);
+      case 'message.recall':
+      case 'message.edit':
+      case 'message.react':
+      case 'message.unreact':
+        return this.deps.messageActions.dispatch(userId, frame);
     }
   }
 
@@ -375,6 +383,10 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'room.kick': 'write',
   'broadcast.sync': 'read',
   'broadcast.read': 'write',
+  'message.recall': 'write',
+  'message.edit': 'write',
+  'message.react': 'write',
+  'message.unreact': 'write',
   'group.update': 'write',
   'group.transfer': 'write',
   'group.dissolve': 'write',

@@ -6,6 +6,7 @@
 import type { Conversation, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
 import { parseGroupProfile, parseLeftView } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
+import { withActionState, type ActionTarget } from './rules/message-actions.js';
 import type { RefreshRecord } from './rules/refresh.js';
 import type { SendRecord } from './rules/sends.js';
 import { buildView, type ViewedMember } from './rules/visibility.js';
@@ -44,6 +45,11 @@ export interface MessageRow {
   created_at: number;
   /** JSON array text, or null when the message mentions nobody. */
   mentions: string | null;
+  /** Message actions (rules/message-actions.ts); absent in rows read without them. */
+  recalled_at?: number | null;
+  edited_at?: number | null;
+  /** JSON text of `Reaction[]`, or null for none. */
+  reactions?: string | null;
 }
 
 /** The columns of a member row the rules read (a member's standing in the conversation). */
@@ -151,7 +157,7 @@ export const toMessage = (r: MessageRow): Message => {
     createdAt: r.created_at,
   };
   if (r.mentions !== null && r.mentions !== undefined) m.mentions = JSON.parse(r.mentions) as string[];
-  return m;
+  return withActionState(m, r.recalled_at, r.edited_at, r.reactions);
 };
 
 /** The preview entry of a view row, or null. */
@@ -246,3 +252,15 @@ export const toView = (r: BaseViewRow, activeMembers: string[], preview: Message
     activeMembers,
     preview,
   );
+
+/** A stored message as the message-action rules decide on it. */
+export const toActionTarget = (r: MessageRow): ActionTarget => ({
+  conversationId: r.conversation_id,
+  seq: Number(r.seq),
+  senderId: r.sender_id,
+  type: r.type,
+  body: r.body,
+  createdAt: Number(r.created_at),
+  recalledAt: r.recalled_at === null || r.recalled_at === undefined ? null : Number(r.recalled_at),
+  reactions: r.reactions ?? null,
+});

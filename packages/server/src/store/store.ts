@@ -27,6 +27,7 @@ import type { RoomStore } from './rooms-store.js';
 import type { MediaRecords } from './media.js';
 export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
 import type { GroupChange } from './rules/groups.js';
+import type { MessageAction } from './rules/message-actions.js';
 
 export interface UserRecord extends PublicUser {
   passwordHash: string | null;
@@ -185,6 +186,14 @@ export type GroupOutcome =
   | { kind: 'noop'; conversation: ConversationState }
   | { kind: 'full' }
   | { kind: 'dissolved' };
+
+/** Outcome of applyMessageAction. `message`: the target as it now is. */
+export type MessageActionOutcome =
+  | { kind: 'ok'; entry: Message; message: Message }
+  | { kind: 'noop'; message: Message }
+  | { kind: 'not_found' }
+  | { kind: 'window_passed' }
+  | { kind: 'invalid'; reason: string };
 
 export interface NewGroupInvite {
   code: string;
@@ -352,6 +361,14 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords {
   activeConversationIds(userId: string): Promise<string[]>;
   /** Applies a membership change with its system entry, checking the actor's role. */
   changeMembership(conversationId: string, change: MembershipChange, entryId: string, now: number): Promise<MembershipOutcome>;
+
+  // --- message actions (rules/message-actions.ts decides) --------------------------------------
+  /**
+   * Recalls, edits or reacts to one message of the conversation, in one transaction: the
+   * message's stored state changes (a recall overwrites its body with `{}`) and a system entry
+   * (`entryId`, sent by the actor) records the action in the log.
+   */
+  applyMessageAction(conversationId: string, action: MessageAction, entryId: string, now: number): Promise<MessageActionOutcome>;
 
   // --- group management (rules/groups.ts decides; docs/groups.md) ---------------------------
   /** Applies a profile, ownership, dissolve or mute change with its system entry, checking roles. */

@@ -53,6 +53,8 @@ runStoreContract('sqlite-worker', async () => {
 
 /** Back to the layout before migration 5 (unread counts), as a database of an older release has it. */
 const UNDO_MIGRATION_5 = `
+  ALTER TABLE messages DROP COLUMN recalled_at; ALTER TABLE messages DROP COLUMN edited_at; ALTER TABLE messages DROP COLUMN reactions;
+  DELETE FROM schema_migrations WHERE version = 13;
   ALTER TABLE messages DROP COLUMN msg_index; ALTER TABLE messages DROP COLUMN mentions;
   ALTER TABLE conversations DROP COLUMN msg_count; ALTER TABLE conversations DROP COLUMN all_mention_seq;
   ALTER TABLE members DROP COLUMN read_index; ALTER TABLE members DROP COLUMN mention_seq;

@@ -27,6 +27,7 @@ import { conversationsContract } from './store/conversations.js';
 import { groupsContract } from './store/groups.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { mediaContract } from './store/media.js';
+import { messageActionsContract } from './store/message-actions.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { receiptsContract } from './store/receipts.js';
@@ -64,5 +65,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     roomsContract(t);
     mediaContract(t);
     groupsContract(t);
+    messageActionsContract(t);
   });
 }

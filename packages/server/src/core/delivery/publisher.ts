@@ -25,6 +25,9 @@ export class Publisher {
         return this.topics.publish(conversationTopic(event.conversationId), RESYNC_PAYLOAD);
       case 'membership.changed':
         return this.membership(event);
+      case 'message.acted':
+        // The action's entry reaches every member's devices as any entry does.
+        return this.topics.publish(conversationTopic(event.conversationId), encodeEntry({ seq: event.entry.seq, frame: entryFrame(event.entry) }));
       case 'cursor.moved':
         // The user's other devices update their unread state at once.
         if (event.cursor === 'read' && event.view) return this.toUser(event.userId, { k: 'view', conversation: event.view });

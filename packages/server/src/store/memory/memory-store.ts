@@ -13,6 +13,9 @@
  * const store = new MemoryStore();
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
+import { applyMessageAction } from './message-actions.js';
+import type { MessageAction } from '../rules/message-actions.js';
+import type { MessageActionOutcome } from '../store.js';
 import type { Conversation, ConversationFlags, GroupInvite, Message, UserSettings } from '@natter/protocol';
 import type { GroupChange } from '../rules/groups.js';
 import type {
@@ -206,6 +209,10 @@ export class MemoryStore implements Store {
 
   async revokeGroupInvite(conversationId: string, by: string, code: string, now: number): Promise<InviteOutcome<GroupInvite>> {
     return groups.revokeInvite(this.open, conversationId, by, code, now);
+  }
+
+  async applyMessageAction(conversationId: string, action: MessageAction, entryId: string, now: number): Promise<MessageActionOutcome> {
+    return applyMessageAction(this.open, conversationId, action, entryId, now);
   }
 
   async joinByInvite(code: string, userId: string, entryId: string, now: number, maxMembers: number): Promise<GroupOutcome> {

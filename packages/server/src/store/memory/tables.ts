@@ -82,7 +82,12 @@ export class MemoryStoreClosedError extends Error {
 }
 
 /** The Message a log entry is, as a fresh object (its body parsed anew). */
-export const entryOf = (row: MemoryEntryRow): Message => ({ ...row, body: JSON.parse(row.body) as unknown });
+export const entryOf = (row: MemoryEntryRow): Message => {
+  const m: Message = { ...row, body: JSON.parse(row.body) as unknown };
+  if (row.reactions) m.reactions = row.reactions.map((r) => ({ ...r, userIds: [...r.userIds] }));
+  if (row.mentions) m.mentions = [...row.mentions];
+  return m;
+};
 
 /** The DeviceRecord of a device row, as a fresh object. */
 export function deviceOf(row: MemoryDeviceRow): DeviceRecord {

@@ -270,4 +270,13 @@ CREATE TABLE IF NOT EXISTS invites (
 );
 `,
   },
+  {
+    version: 14,
+    name: 'message actions: recalled and edited markers, reactions',
+    sql: `
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS recalled_at BIGINT;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS edited_at BIGINT;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS reactions TEXT;
+`,
+  },
 ];

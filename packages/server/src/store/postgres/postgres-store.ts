@@ -12,6 +12,7 @@ import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMedia } from './media.js';
 import { PgGroups } from './groups.js';
+import { PgMessageActions } from './message-actions.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
@@ -38,6 +39,7 @@ export class PostgresStore implements Store {
   private readonly rooms: PgRooms;
   private readonly media: PgMedia;
   private readonly groups: PgGroups;
+  private readonly messageActions: PgMessageActions;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -52,6 +54,7 @@ export class PostgresStore implements Store {
     this.rooms = new PgRooms(db);
     this.media = new PgMedia(db);
     this.groups = new PgGroups(db, this.conversations);
+    this.messageActions = new PgMessageActions(db, this.conversations);
   }
 
   /** Connects, creates the schema if asked, and applies pending migrations (once across processes). */
@@ -94,6 +97,7 @@ export class PostgresStore implements Store {
   listGroupInvites: Store['listGroupInvites'] = (...a) => this.groups.listInvites(...a);
   revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
   joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
+  applyMessageAction: Store['applyMessageAction'] = (...a) => this.messageActions.apply(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

@@ -283,4 +283,13 @@ CREATE TABLE invites (
 ) STRICT;
 `,
   },
+  {
+    version: 13,
+    name: 'message actions: recalled and edited markers, reactions',
+    sql: `
+ALTER TABLE messages ADD COLUMN recalled_at INTEGER;
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN reactions TEXT;
+`,
+  },
 ];

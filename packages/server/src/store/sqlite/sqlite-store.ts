@@ -16,6 +16,7 @@ import { SqliteContacts } from './contacts.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
+import { SqliteMessageActions } from './message-actions.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { SqliteReceipts } from './receipts.js';
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
   private readonly groups: SqliteGroups;
+  private readonly messageActions: SqliteMessageActions;
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
     this.conversations = new SqliteConversations(this.db, s);
     this.messages = new SqliteMessages(this.db, s);
     this.groups = new SqliteGroups(this.db, s, this.conversations);
+    this.messageActions = new SqliteMessageActions(this.db, s, this.conversations);
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
@@ -158,6 +161,7 @@ export class SqliteStore implements Store {
   listGroupInvites: Store['listGroupInvites'] = (...a) => this.groups.listInvites(...a);
   revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
   joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
+  applyMessageAction: Store['applyMessageAction'] = (...a) => this.messageActions.apply(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

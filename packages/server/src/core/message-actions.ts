@@ -1,0 +1,98 @@
+/**
+ * Message actions (docs/protocol.md "Message actions"): recall, edit and reactions. The store's
+ * shared rules (store/rules/message-actions.ts) decide who may do what inside the action's
+ * transaction; every action that changes something is a system entry in the conversation's log
+ * (`message.recalled`, `message.edited`, `reaction.added`, `reaction.removed`), emitted as
+ * `message.acted`, so every device converges through live delivery and sync. A recalled media
+ * message's blob stops being served (the media hook).
+ */
+import { NatterError, type MessageActionFrame, type MessageActionResult } from '@natter/protocol';
+import type { Clock } from './clock.js';
+import type { DomainEvents } from './events.js';
+import { newMessageId } from './ids.js';
+import type { MessageAction } from '../store/rules/message-actions.js';
+import type { Store } from '../store/store.js';
+
+export interface MessageActionLimits {
+  /** How long after sending a sender may recall a message (RECALL_WINDOW_SECONDS). */
+  recallWindowMs: number;
+  /** Reactions added or removed per user per minute (REACTIONS_PER_MINUTE). */
+  reactionsPerMinute: number;
+  /** An edited text's longest length, as a sent one's (MAX_TEXT_LENGTH). */
+  maxTextLength: number;
+}
+
+/** What a recall needs from the media service (media/media-service.ts). */
+export interface RecallHook {
+  onMessageRecalled(conversationId: string, messageId: string): Promise<void>;
+}
+
+const MINUTE = 60_000;
+
+/** The one answer for a message that does not exist, is not visible, or is not the caller's to change. */
+const notFound = () => new NatterError('not_found', 'no such message');
+
+export class MessageActions {
+  /** Set once the media service is open (server.ts). */
+  media: RecallHook | null = null;
+  private readonly reactions = new Map<string, { n: number; resetAt: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+    private readonly limits: MessageActionLimits,
+  ) {}
+
+  dispatch(userId: string, f: MessageActionFrame): Promise<MessageActionResult> {
+    const target = { by: userId, messageId: f.messageId };
+    switch (f.type) {
+      case 'message.recall':
+        return this.apply(f.conversationId, { kind: 'recall', ...target, windowMs: this.limits.recallWindowMs });
+      case 'message.edit':
+        if (f.text.trim().length === 0) throw new NatterError('invalid_request', 'text: a non-empty string');
+        if (f.text.length > this.limits.maxTextLength) throw new NatterError('too_large', `text is longer than ${this.limits.maxTextLength} characters`);
+        return this.apply(f.conversationId, { kind: 'edit', ...target, text: f.text });
+      case 'message.react':
+        this.takeReaction(userId);
+        return this.apply(f.conversationId, { kind: 'react', ...target, emoji: f.emoji });
+      case 'message.unreact':
+        this.takeReaction(userId);
+        return this.apply(f.conversationId, { kind: 'unreact', ...target, emoji: f.emoji });
+    }
+  }
+
+  async apply(conversationId: string, action: MessageAction): Promise<MessageActionResult> {
+    const now = this.clock.now();
+    const outcome = await this.store.applyMessageAction(conversationId, action, newMessageId(), now);
+    switch (outcome.kind) {
+      case 'not_found':
+        throw notFound();
+      case 'window_passed':
+        throw new NatterError('recall_window_passed', `a message can be recalled within ${Math.round(this.limits.recallWindowMs / 1000)} seconds of sending it`, {
+          windowSeconds: Math.round(this.limits.recallWindowMs / 1000),
+        });
+      case 'invalid':
+        throw new NatterError('invalid_request', outcome.reason);
+      case 'noop':
+        return { message: outcome.message };
+      case 'ok':
+        break;
+    }
+    if (action.kind === 'recall' && this.media) await this.media.onMessageRecalled(conversationId, action.messageId);
+    await this.events.emit({ type: 'message.acted', conversationId, entry: outcome.entry, message: outcome.message });
+    return { message: outcome.message };
+  }
+
+  /** Per-user fixed window, in this process's memory (as invite-code attempts are). */
+  private takeReaction(userId: string): void {
+    const now = this.clock.now();
+    let w = this.reactions.get(userId);
+    if (!w || w.resetAt <= now) {
+      if (this.reactions.size > 100_000) for (const [k, v] of this.reactions) if (v.resetAt <= now) this.reactions.delete(k);
+      this.reactions.set(userId, (w = { n: 0, resetAt: now + MINUTE }));
+    }
+    if (w.n >= this.limits.reactionsPerMinute) throw new NatterError('rate_limited', 'too many reactions; wait and retry', { retryAfterMs: w.resetAt - now });
+    w.n += 1;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Message actions through the SDK against a real server (SQLite by default; set
+ * NATTER_TEST_DATABASE_URL to run it on PostgreSQL): recall (window, roles, the body gone from
+ * the database), edit, reactions, and a device offline through all of them converging after
+ * sync to what the others hold.
+ */
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MediaBody, Message } from '@natter/protocol';
+import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
+import { api, ADMIN_KEY, perTest, type TestServer } from '../harness.js';
+import { jpegWithGps } from '../media-fixtures.js';
+
+const servers = perTest();
+const clients: NatterClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+const ROOMY = { USER_WRITES_PER_SECOND: 100_000, USER_WRITE_BURST: 100_000, CONNECTION_WRITES_PER_SECOND: 100_000, CONNECTION_WRITE_BURST: 100_000 };
+
+let userCounter = 0;
+async function user(t: TestServer): Promise<{ userId: string; token: string }> {
+  const created = await api(t.url, 'POST', '/v1/admin/users', { username: `ma${++userCounter}_${Date.now().toString(36)}` }, { 'x-admin-key': ADMIN_KEY });
+  const tokens = await api(t.url, 'POST', `/v1/admin/users/${created.body.id}/tokens`, {}, { 'x-admin-key': ADMIN_KEY });
+  return { userId: created.body.id, token: tokens.body.accessToken };
+}
+
+function client(t: TestServer, token: string, cache?: MemoryCache): NatterClient {
+  const c = new NatterClient({ url: t.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...(cache && { cache }) });
+  clients.push(c);
+  return c;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code ?? 'unknown',
+  );
+
+/** Rows of the server's database whose body contains `needle` (SQLite file, or every test schema on PostgreSQL). */
+async function storedBodiesWith(t: TestServer, needle: string): Promise<number> {
+  const pgUrl = process.env.NATTER_TEST_DATABASE_URL;
+  if (!pgUrl) {
+    const db = new Database(join(t.dataDir, 'natter.db'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM messages WHERE instr(body, ?) > 0`).get(needle)!.n;
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: pgUrl });
+  await c.connect();
+  try {
+    const schemas = await c.query<{ s: string }>(`SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'messages' AND table_schema LIKE 'natter_h_%'`);
+    let n = 0;
+    for (const { s } of schemas.rows) {
+      try {
+        n += Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.messages WHERE strpos(body, $1) > 0`, [needle])).rows[0]!.n);
+      } catch {
+        // another test's schema dropped meanwhile
+      }
+    }
+    return n;
+  } finally {
+    await c.end();
+  }
+}
+
+const cached = async (c: NatterClient, conversationId: string, id: string): Promise<Message | undefined> =>
+  (await c.cache.getMessages(conversationId)).find((m) => m.id === id);
+
+/** alice (owner), adam (admin), bob and carol (members) online in one group. */
+async function team(t: TestServer) {
+  const [a, d, b, c] = [await user(t), await user(t), await user(t), await user(t)];
+  const alice = client(t, a.token);
+  const adam = client(t, d.token);
+  const bob = client(t, b.token);
+  const carol = client(t, c.token);
+  await Promise.all([alice.connect(), adam.connect(), bob.connect(), carol.connect()]);
+  const g = await alice.createGroup({ title: 'Team', members: [d.userId, b.userId, c.userId] });
+  await alice.setRole(g.id, d.userId, 'admin');
+  return { g, alice, adam, bob, carol, ids: { alice: a.userId, adam: d.userId, bob: b.userId, carol: c.userId }, tokens: { bob: b.token } };
+}
+
+describe('message actions through the SDK', () => {
+  it('the sender recalls: every device shows it recalled, and its text is not in the database', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, bob } = await team(t);
+    const secret = `secret-${randomBytes(6).toString('hex')}`;
+    const sent = await bob.sendText(g.id, `my ${secret}`);
+    await until(async () => (await cached(alice, g.id, sent.id)) !== undefined);
+    expect(await storedBodiesWith(t, secret)).toBe(1);
+    const recalled = await bob.recall(g.id, sent.id);
+    expect(recalled).toMatchObject({ id: sent.id, type: 'text', body: {} });
+    expect(recalled.recalledAt).toBeGreaterThan(0);
+    await until(async () => (await cached(alice, g.id, sent.id))?.recalledAt !== undefined);
+    expect(await cached(alice, g.id, sent.id)).toMatchObject({ body: {}, recalledAt: recalled.recalledAt });
+    expect(await storedBodiesWith(t, secret)).toBe(0);
+  });
+
+  it('a recalled picture is no longer served to the other members', async () => {
+    const t = await servers.start({ ...ROOMY, MEDIA_GC_INTERVAL_SECONDS: 0 });
+    const [a, b] = [await user(t), await user(t)];
+    const alice = client(t, a.token);
+    const bob = client(t, b.token);
+    await Promise.all([alice.connect(), bob.connect()]);
+    const chat = await alice.openDirect(b.userId);
+    const sent = await alice.sendMedia(chat.id, 'image', { data: await jpegWithGps(8, 8), type: 'image/jpeg', name: 'p.jpg' });
+    await until(async () => (await cached(bob, chat.id, sent.id)) !== undefined);
+    const { blobId } = (await cached(bob, chat.id, sent.id))!.body as MediaBody;
+    const get = () => fetch(`${t.url}/v1/media/${blobId}`, { headers: { authorization: `Bearer ${b.token}` } }).then((r) => r.status);
+    expect(await get()).toBe(200);
+    await alice.recall(chat.id, sent.id);
+    await until(async () => (await cached(bob, chat.id, sent.id))?.recalledAt !== undefined);
+    expect((await cached(bob, chat.id, sent.id))?.body).toEqual({});
+    expect(await get()).toBe(404);
+  });
+
+  it('recall outside the window is refused with a stable code; a non-sender member gets what an outsider gets; admins may any time', async () => {
+    const t = await servers.start({ ...ROOMY, RECALL_WINDOW_SECONDS: 0 });
+    const { g, alice, adam, bob, carol } = await team(t);
+    const [ev] = [await user(t)];
+    const eve = client(t, ev.token);
+    await eve.connect();
+    const sent = await bob.sendText(g.id, 'too late to take back');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await codeOf(bob.recall(g.id, sent.id))).toBe('recall_window_passed');
+    const asMember = await codeOf(carol.recall(g.id, sent.id));
+    const asOutsider = await codeOf(eve.recall(g.id, sent.id));
+    const guessed = await codeOf(carol.recall(g.id, 'm_guessed'));
+    expect([asMember, asOutsider, guessed]).toEqual(['not_found', 'not_found', 'not_found']);
+    expect(await codeOf(carol.edit(g.id, sent.id, 'not mine'))).toBe('not_found');
+    expect(await codeOf(eve.react(g.id, sent.id, '👍'))).toBe('not_found');
+    expect((await adam.recall(g.id, sent.id)).recalledAt).toBeGreaterThan(0);
+    const own = await adam.sendText(g.id, 'admin');
+    expect((await alice.recall(g.id, own.id)).recalledAt).toBeGreaterThan(0);
+  });
+
+  it('edit and reactions: every device converges; one reaction per user per emoji', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, bob, carol, ids } = await team(t);
+    const sent = await bob.sendText(g.id, 'helo');
+    const edited = await bob.edit(g.id, sent.id, 'hello');
+    expect(edited).toMatchObject({ body: { text: 'hello' } });
+    expect(edited.editedAt).toBeGreaterThan(0);
+    await alice.react(g.id, sent.id, '👍');
+    await alice.react(g.id, sent.id, '👍');
+    await carol.react(g.id, sent.id, '👍');
+    await carol.react(g.id, sent.id, '🎉');
+    const final = await carol.unreact(g.id, sent.id, '🎉');
+    expect(final.reactions).toEqual([{ emoji: '👍', count: 2, userIds: [ids.alice, ids.carol] }]);
+    for (const c of [alice, bob, carol]) {
+      await until(async () => JSON.stringify((await cached(c, g.id, sent.id))?.reactions) === JSON.stringify(final.reactions));
+      expect(await cached(c, g.id, sent.id)).toMatchObject({ body: { text: 'hello' }, editedAt: edited.editedAt });
+    }
+    expect(await codeOf(alice.react(g.id, sent.id, 'not an emoji'))).toBe('invalid_request');
+  });
+
+  it('reactions are rate-limited per user', async () => {
+    const t = await servers.start({ ...ROOMY, REACTIONS_PER_MINUTE: 3 });
+    const { g, alice, bob } = await team(t);
+    const sent = await bob.sendText(g.id, 'react to me');
+    for (const e of ['a', 'b', 'c']) await alice.react(g.id, sent.id, e);
+    expect(await codeOf(alice.react(g.id, sent.id, 'd'))).toBe('rate_limited');
+  }, 20_000);
+
+  it('a device offline through recall, edits and reactions converges after sync to what the others hold', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, adam, bob, carol, ids, tokens } = await team(t);
+    const m1 = await alice.sendText(g.id, 'to be recalled');
+    const m2 = await alice.sendText(g.id, 'to be edited');
+    const m3 = await carol.sendText(g.id, 'to be reacted to');
+    const cache = new MemoryCache();
+    const bob1 = client(t, tokens.bob, cache);
+    await bob1.connect();
+    await until(async () => (await cache.getMessages(g.id)).some((m) => m.id === m3.id));
+    bob1.close();
+    void bob;
+
+    await alice.recall(g.id, m1.id);
+    await alice.edit(g.id, m2.id, 'edited once');
+    await alice.edit(g.id, m2.id, 'edited twice');
+    await adam.react(g.id, m3.id, '👍');
+    await alice.react(g.id, m3.id, '👍');
+    await alice.react(g.id, m3.id, '❤️');
+    await adam.unreact(g.id, m3.id, '👍');
+    // A message sent and reacted to while bob is away, too.
+    const m4 = await adam.sendText(g.id, 'new while away');
+    await carol.react(g.id, m4.id, '🎉');
+
+    const bob2 = client(t, tokens.bob, cache);
+    await bob2.connect();
+    const truth = await alice.getConversation(g.id);
+    await until(async () => {
+      if ((await cache.getLastSeq(g.id)) >= truth.lastSeq) return true;
+      await bob2.syncNow();
+      await bob2.idle();
+      return false;
+    }, 20_000);
+    await bob2.idle();
+    const mine = new Map((await cache.getMessages(g.id)).map((m) => [m.id, m]));
+    expect(mine.get(m1.id)).toMatchObject({ body: {}, recalledAt: expect.any(Number) as number });
+    expect(mine.get(m2.id)).toMatchObject({ body: { text: 'edited twice' }, editedAt: expect.any(Number) as number });
+    expect(mine.get(m3.id)?.reactions).toEqual([
+      { emoji: '👍', count: 1, userIds: [ids.alice] },
+      { emoji: '❤️', count: 1, userIds: [ids.alice] },
+    ]);
+    expect(mine.get(m4.id)?.reactions).toEqual([{ emoji: '🎉', count: 1, userIds: [ids.carol] }]);
+    // What an online device holds is the same.
+    const shown = (m: Message | undefined) => m && { ...m, clientMsgId: null };
+    for (const id of [m1.id, m2.id, m3.id, m4.id]) {
+      await until(async () => {
+        try {
+          expect(shown(await cached(carol, g.id, id))).toEqual(shown(mine.get(id)));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    }
+  }, 30_000);
+});
