@@ -29,6 +29,8 @@ import {
 } from './presence.js';
 import { roomFrameSchemas, type RoomResultData, type RoomServerFrame } from './rooms.js';
 import { groupFrameSchemas, type GroupResultData } from './group-frames.js';
+import { searchFrameSchemas } from './search-frame.js';
+import type { SearchResultData } from './search.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -173,6 +175,7 @@ export const clientFrameSchemas = {
   'presence.setVisible': presenceVisibilityFrame,
   ...roomFrameSchemas,
   ...groupFrameSchemas,
+  ...searchFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -181,7 +184,7 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData, GroupResultData {
+export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData, GroupResultData, SearchResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;

@@ -36,3 +36,5 @@ export type {
 } from './rooms.js';
 export * from './media.js';
 export type { GroupFrame, GroupFrameType, GroupResultData } from './group-frames.js';
+export { SEARCH_LIMITS } from './search.js';
+export type { SearchResult, SearchResultData } from './search.js';

@@ -37,6 +37,7 @@ export type {
   NewGroupInvite,
 } from './store/store.js';
 export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
+export type { MessageSearch, SearchCursor, SearchStore } from './store/search.js';
 /** Group management: the changes a store applies (docs/groups.md). */
 export type { GroupChange } from './store/rules/groups.js';
 /** The Store in this process's memory, for tests; another MemoryStore may take over its MemoryTables. */

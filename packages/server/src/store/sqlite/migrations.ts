@@ -3,6 +3,7 @@
  * each. Never edit a released migration: add the next number.
  */
 import { MEDIA_MIGRATION_SQL } from './media.js';
+import { SEARCH_MIGRATION_SQL } from './search.js';
 
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
@@ -282,5 +283,10 @@ CREATE TABLE invites (
   used_at INTEGER
 ) STRICT;
 `,
+  },
+  {
+    version: 14,
+    name: 'message search: an FTS5 trigram index of text and captions, kept by triggers',
+    sql: SEARCH_MIGRATION_SQL,
   },
 ];
