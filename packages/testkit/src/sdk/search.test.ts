@@ -34,6 +34,8 @@ const code = (p: Promise<unknown>) =>
     () => 'ok',
     (e: { code?: string }) => e.code,
   );
+/** Sends a few ms apart, so that creation times (the page order) follow the order of sending. */
+const apart = () => new Promise((r) => setTimeout(r, 3));
 const texts = (r: { messages: { body: unknown }[] }) => r.messages.map((m) => (m.body as { text: string }).text);
 
 describe('message search', () => {
@@ -47,8 +49,11 @@ describe('message search', () => {
     const direct = await alice.openDirect(b.userId);
 
     await alice.sendText(group.id, 'The quarterly report is due Friday');
+    await apart();
     await bob.sendText(group.id, '季度报告周五截止，请大家准备');
+    await apart();
     await carol.sendText(group.id, 'I will draft the REPORT tonight');
+    await apart();
     const secret = await alice.sendText(direct.id, 'Private report: 机密报告');
 
     // English, case-insensitively; Chinese by substring, three characters and more or fewer.
