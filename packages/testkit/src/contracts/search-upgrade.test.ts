@@ -74,7 +74,8 @@ describe('search migration', () => {
       raw = new Database(path);
       raw.exec(`${EDIT}; ${RECALL};`);
       raw.close();
-      const edited = new SqliteStore({ path, durability: 'normal' });
+      // Through the FTS index this time (MATCH), not the scan of a small history.
+      const edited = new SqliteStore({ path, durability: 'normal', searchScanBelow: 0 });
       try {
         await afterEdit(edited);
       } finally {

@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
    * inside a commit. Default false: SQLite checkpoints automatically every 4,000 pages.
    */
   backgroundCheckpoints?: boolean;
+  /** Message search scans a user's windows below this many visible entries (search.ts SCAN_BELOW; tests use 0 to exercise the index). */
+  searchScanBelow?: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export class SqliteStore implements Store {
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
-    this.search = new SqliteSearch(this.db);
+    this.search = new SqliteSearch(this.db, options.searchScanBelow);
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
