@@ -36,6 +36,7 @@ import type {
   ReceiptsResult,
   RoomJoinResult,
   RoomPriority,
+  SearchResult,
   SendResult,
   UserSettings,
 } from '@natter/protocol/wire';
@@ -593,6 +594,24 @@ export class NatterClient extends Emitter<ClientEvents> {
   async searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> {
     const r = await this.rpc(() => this.conn.request({ type: 'users.search', prefix, ...(limit !== undefined && { limit }) }));
     return r.users;
+  }
+
+  /**
+   * Messages you may see whose text (or media caption) contains every whitespace-separated term
+   * of `query`, newest first (docs/search.md). Chinese and other unspaced text is matched by
+   * substring. Pass the result's `nextCursor` as `cursor` for the next, older page (null: no more).
+   * `before`/`after`: creation times in ms (exclusive); `limit`: at most 50 (default 20).
+   */
+  search(
+    query: string,
+    options: { conversationId?: string; senderId?: string; before?: number; after?: number; limit?: number; cursor?: string } = {},
+  ): Promise<SearchResult> {
+    const o: Record<string, string | number> = {};
+    for (const k of ['conversationId', 'senderId', 'before', 'after', 'limit', 'cursor'] as const) {
+      const v = options[k];
+      if (v !== undefined) o[k] = v;
+    }
+    return this.rpc(() => this.conn.request({ type: 'messages.search', query, ...o }));
   }
 
   /** Asks `userId` to be friends; `friends` when they had asked you already (that request is accepted). */

@@ -30,6 +30,8 @@ import {
 import { roomFrameSchemas, type RoomResultData, type RoomServerFrame } from './rooms.js';
 import { groupFrameSchemas, type GroupResultData } from './group-frames.js';
 import { messageActionFrameSchemas, type MessageActionResultData } from './message-actions.js';
+import { searchFrameSchemas } from './search-frame.js';
+import type { SearchResultData } from './search.js';
 
 export const LIMITS = {
   idLength: 64,
@@ -175,6 +177,7 @@ export const clientFrameSchemas = {
   ...roomFrameSchemas,
   ...groupFrameSchemas,
   ...messageActionFrameSchemas,
+  ...searchFrameSchemas,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -183,7 +186,13 @@ export type ClientFrameOf<K extends ClientFrameType> = z.infer<(typeof clientFra
 export type RequestId = z.infer<typeof requestId>;
 
 /** What each request's `result.data` holds. */
-export interface ResultData extends ContactResultData, PresenceResultData, RoomResultData, GroupResultData, MessageActionResultData {
+export interface ResultData
+  extends ContactResultData,
+    PresenceResultData,
+    RoomResultData,
+    GroupResultData,
+    MessageActionResultData,
+    SearchResultData {
   auth: AuthOk;
   ping: { time: number };
   send: SendResult;

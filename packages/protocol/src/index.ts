@@ -12,3 +12,5 @@ export * from './contacts.js';
 export * from './presence.js';
 export * from './rooms.js';
 export * from './media.js';
+export * from './search.js';
+export * from './search-frame.js';

@@ -38,3 +38,5 @@ export * from './media.js';
 export type { GroupFrame, GroupFrameType, GroupResultData } from './group-frames.js';
 export type { MessageActionFrame, MessageActionFrameType, MessageActionResult, MessageActionResultData } from './message-actions.js';
 export * from './message-action-apply.js';
+export { SEARCH_LIMITS } from './search.js';
+export type { SearchResult, SearchResultData } from './search.js';

@@ -139,6 +139,8 @@ const schema = z.object({
   USER_SEARCH_MIN_ACCOUNT_AGE_SECONDS: int(0, 30 * 86_400).default(3600),
   /** Prefix searches per user per hour. */
   USER_SEARCHES_PER_HOUR: int(1, 1_000_000).default(60),
+  /** Message searches per user per minute (docs/search.md). */
+  MESSAGE_SEARCHES_PER_MINUTE: int(1, 1_000_000).default(30),
   /** Exact username lookups per user per hour. */
   USER_LOOKUPS_PER_HOUR: int(1, 1_000_000).default(120),
   /** Friend requests sent per user per day. */

@@ -37,6 +37,7 @@ export type {
   NewGroupInvite,
 } from './store/store.js';
 export type { RoomStore, RoomPatch, NewBroadcast, FatigueRules } from './store/rooms-store.js';
+export type { MessageSearch, SearchCursor, SearchStore } from './store/search.js';
 /** Group management: the changes a store applies (docs/groups.md). */
 export type { GroupChange } from './store/rules/groups.js';
 export type { MessageAction } from './store/rules/message-actions.js';

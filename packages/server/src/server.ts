@@ -31,6 +31,9 @@ import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/logi
 import { Session, type SessionDeps } from './core/session.js';
 import { Contacts } from './core/contacts.js';
 import { FlexiblePeopleLimiter } from './limits/people-limiter.js';
+import { FlexibleSearchLimiter } from './limits/search-limiter.js';
+import { MessageSearchService } from './core/search.js';
+import { registerSearchRoutes } from './http/routes-search.js';
 import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -295,6 +298,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     searchMinAccountAgeMs: config.USER_SEARCH_MIN_ACCOUNT_AGE_SECONDS * 1000,
   });
   messaging.relations = contacts;
+  const perMinute = config.MESSAGE_SEARCHES_PER_MINUTE;
+  const search = new MessageSearchService(store, pool ? FlexibleSearchLimiter.postgres(pool, perMinute) : FlexibleSearchLimiter.inMemory(perMinute));
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
@@ -370,6 +375,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerRoomRoutes(app, { rooms, broadcasts, adminApiKey: config.ADMIN_API_KEY });
   registerMediaRoutes(app, { accounts, media });
   registerGroupRoutes(app, { accounts, messaging, groups });
+  registerSearchRoutes(app, { accounts, messaging, search });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');
@@ -384,6 +390,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     contacts,
     groups,
     messageActions,
+    search,
     delivery,
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,

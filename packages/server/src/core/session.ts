@@ -26,6 +26,7 @@ import type { Receipts } from './receipts.js';
 import type { Settings } from './settings.js';
 import type { Contacts } from './contacts.js';
 import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
+import type { MessageSearchService } from './search.js';
 import type { PresenceService } from './presence/presence.js';
 import type { Typing } from './presence/typing.js';
 import type { Broadcasts } from './rooms/broadcasts.js';
@@ -49,6 +50,8 @@ export interface SessionDeps {
   groups: Groups;
   /** Recall, edit and reactions (`message.recall` …). */
   messageActions: MessageActions;
+  /** Message search (`messages.search`, core/search.ts). */
+  search: MessageSearchService;
   delivery: Delivery;
   clock: Clock;
   authTimeoutMs: number;
@@ -226,6 +229,8 @@ export class Session {
         return dispatchContactFrame(this.deps.contacts, userId, frame);
       case 'typing':
         return this.deps.typing.typing(state.attachment, frame.conversationId, frame.state);
+      case 'messages.search':
+        return this.deps.search.search(userId, frame.query, frame);
       case 'presence.get':
         return { users: await this.deps.presence.query(userId, frame.userIds) };
       case 'presence.setVisible':
@@ -370,6 +375,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'settings.get': 'read',
   'settings.update': 'write',
   ...CONTACT_REQUEST_CLASS,
+  'messages.search': 'read',
   // Typing reads the store only for a conversation not routed here; its own limit is in Typing.
   typing: 'write',
   'presence.get': 'read',

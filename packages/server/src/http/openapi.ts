@@ -14,6 +14,7 @@ import * as sc from './schemas-contacts.js';
 import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
 import * as m from './schemas-media.js';
 import * as g from './schemas-groups.js';
+import { searchQuery } from './schemas-search.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
@@ -46,6 +47,13 @@ export const OPERATIONS: Record<string, Operation> = {
   'DELETE /v1/me/devices/:id': { summary: 'Revoke one of the caller\'s devices', tag: 'me', auth: 'bearer', ok: 204, params: s.idParam },
   'PUT /v1/me/presence': { summary: "Show or hide the caller's presence (online, last seen)", tag: 'me', auth: 'bearer', ok: 200, body: s.presenceBody },
   'GET /v1/users/:id': { summary: "Another user's public profile", tag: 'me', auth: 'bearer', ok: 200, params: s.idParam },
+  'GET /v1/search': {
+    summary: 'Search the messages the caller may see (text and captions; docs/search.md), newest first, paged by cursor',
+    tag: 'conversations',
+    auth: 'bearer',
+    ok: 200,
+    query: searchQuery,
+  },
   'GET /v1/sync': { summary: 'Conversations changed since a sync token', tag: 'conversations', auth: 'bearer', ok: 200, query: s.syncQuery },
   'POST /v1/conversations': { summary: 'Create a group', tag: 'conversations', auth: 'bearer', ok: 201, body: s.groupBody },
   'POST /v1/conversations/direct': { summary: 'Open (or find) the 1:1 conversation with a user', tag: 'conversations', auth: 'bearer', ok: 200, body: s.directBody },

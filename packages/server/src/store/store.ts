@@ -25,6 +25,8 @@ import type { ContactsStore } from './contacts.js';
 export type * from './contacts.js';
 import type { RoomStore } from './rooms-store.js';
 import type { MediaRecords } from './media.js';
+import type { SearchStore } from './search.js';
+export type { MessageSearch, SearchCursor, SearchStore } from './search.js';
 export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
 import type { GroupChange } from './rules/groups.js';
 import type { MessageAction } from './rules/message-actions.js';
@@ -287,7 +289,7 @@ export interface ReceiptCursors {
 }
 
 /** Rooms and broadcasts (RoomStore) are declared in rooms-store.ts. */
-export interface Store extends ContactsStore, RoomStore, MediaRecords {
+export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchStore {
   /**
    * True when appendMessages calls run one after another in call order (one connection, one
    * thread): the committer may then hand over several batches at once without reordering.

@@ -22,8 +22,9 @@ function tempDatabase() {
   return {
     dir,
     path,
+    /** Message search always through its FTS index here (searchScanBelow 0); the threaded store scans small histories. */
     open(durability: 'normal' | 'full' = 'normal'): SqliteStore {
-      const s = new SqliteStore({ path, durability });
+      const s = new SqliteStore({ path, durability, searchScanBelow: 0 });
       opened.push(s);
       return s;
     },

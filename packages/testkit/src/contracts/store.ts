@@ -23,6 +23,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import { accountsContract } from './store/accounts.js';
 import { adminContract } from './store/admin.js';
 import { contactsContract } from './store/contacts.js';
+import { searchContract } from './store/search.js';
 import { conversationsContract } from './store/conversations.js';
 import { groupsContract } from './store/groups.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
@@ -61,6 +62,7 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     unreadContract(t);
     receiptsContract(t);
     contactsContract(t);
+    searchContract(t);
     presenceContract(t);
     roomsContract(t);
     mediaContract(t);

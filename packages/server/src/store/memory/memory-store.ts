@@ -47,6 +47,7 @@ import type {
 import * as accounts from './accounts.js';
 import * as admin from './admin.js';
 import * as contacts from './contacts.js';
+import { searchMessages } from './search.js';
 import * as conversations from './conversations.js';
 import * as media from './media.js';
 import * as groups from './groups.js';
@@ -264,6 +265,8 @@ export class MemoryStore implements Store {
   async updateUserSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null> {
     return receipts.updateUserSettings(this.open, userId, patch);
   }
+  // --- message search (search.ts) ---------------------------------------------------------------
+  searchMessages: Store['searchMessages'] = async (...a) => searchMessages(this.open, ...a);
   // --- contacts (contacts.ts) -----------------------------------------------------------------
   searchUsers: ContactsStore['searchUsers'] = async (...a) => contacts.searchUsers(this.open, ...a);
   sendFriendRequest: ContactsStore['sendFriendRequest'] = async (...a) => contacts.sendFriendRequest(this.open, ...a);

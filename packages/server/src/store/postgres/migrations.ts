@@ -3,6 +3,7 @@
  * several processes starting at once apply each exactly once. Never edit a released one.
  */
 import { PG_MEDIA_MIGRATION_SQL } from './media.js';
+import { PG_SEARCH_MIGRATION_SQL } from './search.js';
 
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
@@ -278,5 +279,10 @@ ALTER TABLE messages ADD COLUMN IF NOT EXISTS recalled_at BIGINT;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS edited_at BIGINT;
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS reactions TEXT;
 `,
+  },
+  {
+    version: 15,
+    name: 'message search: the searched text as an expression, trigram-indexed when pg_trgm is available',
+    sql: PG_SEARCH_MIGRATION_SQL,
   },
 ];

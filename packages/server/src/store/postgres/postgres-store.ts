@@ -8,6 +8,7 @@ import type { ContactsStore, Store } from '../store.js';
 import { PgAccounts } from './accounts.js';
 import { PgAdmin } from './admin.js';
 import { PgContacts } from './contacts.js';
+import { PgSearch } from './search.js';
 import { PgConversations } from './conversations.js';
 import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMedia } from './media.js';
@@ -35,6 +36,7 @@ export class PostgresStore implements Store {
   private readonly sync: PgSync;
   private readonly receipts: PgReceipts;
   private readonly contacts: PgContacts;
+  private readonly search: PgSearch;
   private readonly presence: PgPresence;
   private readonly rooms: PgRooms;
   private readonly media: PgMedia;
@@ -50,6 +52,7 @@ export class PostgresStore implements Store {
     this.sync = new PgSync(db, this.conversations);
     this.receipts = new PgReceipts(db);
     this.contacts = new PgContacts(db);
+    this.search = new PgSearch(db);
     this.presence = new PgPresence(db);
     this.rooms = new PgRooms(db);
     this.media = new PgMedia(db);
@@ -112,6 +115,7 @@ export class PostgresStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
 
+  searchMessages: Store['searchMessages'] = (...a) => this.search.searchMessages(...a);
   searchUsers: ContactsStore['searchUsers'] = (...a) => this.contacts.searchUsers(...a);
   sendFriendRequest: ContactsStore['sendFriendRequest'] = (...a) => this.contacts.sendFriendRequest(...a);
   acceptFriendRequest: ContactsStore['acceptFriendRequest'] = (...a) => this.contacts.acceptFriendRequest(...a);

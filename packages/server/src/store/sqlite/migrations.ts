@@ -3,6 +3,7 @@
  * each. Never edit a released migration: add the next number.
  */
 import { MEDIA_MIGRATION_SQL } from './media.js';
+import { SEARCH_MIGRATION_SQL } from './search.js';
 
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
@@ -291,5 +292,10 @@ ALTER TABLE messages ADD COLUMN recalled_at INTEGER;
 ALTER TABLE messages ADD COLUMN edited_at INTEGER;
 ALTER TABLE messages ADD COLUMN reactions TEXT;
 `,
+  },
+  {
+    version: 14,
+    name: 'message search: an FTS5 trigram index of text and captions, kept by triggers',
+    sql: SEARCH_MIGRATION_SQL,
   },
 ];

@@ -13,6 +13,7 @@ import { usernameKey } from '../rules/usernames.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
+import { SqliteSearch } from './search.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -37,6 +38,8 @@ export interface SqliteStoreOptions {
    * inside a commit. Default false: SQLite checkpoints automatically every 4,000 pages.
    */
   backgroundCheckpoints?: boolean;
+  /** Message search scans a user's windows below this many visible entries (search.ts SCAN_BELOW; tests use 0 to exercise the index). */
+  searchScanBelow?: number;
 }
 
 /**
@@ -55,6 +58,7 @@ export class SqliteStore implements Store {
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
+  private readonly search: SqliteSearch;
   private readonly presence: SqlitePresence;
   private readonly rooms: SqliteRooms;
   private readonly media: SqliteMedia;
@@ -86,6 +90,7 @@ export class SqliteStore implements Store {
     this.sync = new SqliteSync(this.db, s, this.conversations);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
+    this.search = new SqliteSearch(this.db, options.searchScanBelow);
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
@@ -176,6 +181,7 @@ export class SqliteStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
 
+  searchMessages: Store['searchMessages'] = (...a) => this.search.searchMessages(...a);
   searchUsers: ContactsStore['searchUsers'] = (...a) => this.contacts.searchUsers(...a);
   sendFriendRequest: ContactsStore['sendFriendRequest'] = (...a) => this.contacts.sendFriendRequest(...a);
   acceptFriendRequest: ContactsStore['acceptFriendRequest'] = (...a) => this.contacts.acceptFriendRequest(...a);

@@ -220,6 +220,7 @@ export class SqliteWorkerStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.call('getUserSettings', a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.call('updateUserSettings', a);
 
+  searchMessages: Store['searchMessages'] = (...a) => this.call('searchMessages', a);
   searchUsers: Store['searchUsers'] = (...a) => this.call('searchUsers', a);
   sendFriendRequest: Store['sendFriendRequest'] = (...a) => this.call('sendFriendRequest', a);
   acceptFriendRequest: Store['acceptFriendRequest'] = (...a) => this.call('acceptFriendRequest', a);
