@@ -111,6 +111,22 @@ describe('message actions through the SDK', () => {
     expect(await storedBodiesWith(t, secret)).toBe(0);
   });
 
+  it('search follows recall and edit: recalled text and edited-away words are never found, the new words are', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, bob } = await team(t);
+    const tag = randomBytes(4).toString('hex');
+    const gone = await bob.sendText(g.id, `回收 recalled-${tag} 报告`);
+    const edited = await bob.sendText(g.id, `draft-${tag} first words`);
+    await until(async () => (await alice.search(tag)).messages.length === 2);
+    await bob.recall(g.id, gone.id);
+    await bob.edit(g.id, edited.id, `final-${tag} second words`);
+    const found = async (q: string) => (await alice.search(q)).messages.map((m) => m.id);
+    expect(await found(`recalled-${tag}`)).toEqual([]);
+    expect(await found('回收')).not.toContain(gone.id);
+    expect(await found(`draft-${tag}`)).toEqual([]);
+    expect(await found(`final-${tag}`)).toEqual([edited.id]);
+  });
+
   it('a recalled picture is no longer served to the other members', async () => {
     const t = await servers.start({ ...ROOMY, MEDIA_GC_INTERVAL_SECONDS: 0 });
     const [a, b] = [await user(t), await user(t)];
