@@ -163,7 +163,7 @@ describe.skipIf(!available)('web app in Chromium', () => {
     }
   }, 120_000);
 
-  it('a group of three: created by name in the app, everyone sends, all three see the same conversation', async () => {
+  it('a group of three: created by name in the app, everyone sends, edits, reacts and recalls, and all three converge', async () => {
     const names = [uniqueName('erin'), uniqueName('frank'), uniqueName('grace')];
     const users = await Promise.all(names.map((u) => register(srv.url, u, PASSWORD)));
     const contexts = await Promise.all(names.map(() => browser.newContext({ viewport: DESKTOP })));
@@ -198,6 +198,25 @@ describe.skipIf(!available)('web app in Chromium', () => {
       expect([...orders[0]!].sort()).toEqual(['I bring snacks', 'I can drive', 'Who is driving?']);
       expect(orders[1]).toEqual(orders[0]);
       expect(orders[2]).toEqual(orders[0]);
+
+      // Message actions from the message's tools: Frank edits, Grace reacts, Erin recalls her question.
+      const bubble = (p: Page, text: string) => log(p).locator('.bubble').filter({ hasText: text });
+      await bubble(frank, 'I can drive').hover();
+      await bubble(frank, 'I can drive').getByRole('button', { name: 'Edit' }).click();
+      await frank.getByRole('textbox', { name: 'Message' }).fill('I can drive the van');
+      await frank.getByRole('textbox', { name: 'Message' }).press('Enter');
+      await bubble(grace, 'I can drive the van').hover();
+      await bubble(grace, 'I can drive the van').getByRole('button', { name: 'React 👍' }).click();
+      await bubble(erin, 'Who is driving?').hover();
+      await bubble(erin, 'Who is driving?').getByRole('button', { name: 'Recall' }).click();
+      for (const p of pages) {
+        await bubble(p, 'I can drive the van').getByText('edited').waitFor();
+        await bubble(p, 'I can drive the van').getByRole('button', { name: '👍 1' }).waitFor();
+        await expect.poll(() => log(p).getByText('Who is driving?').count()).toBe(0);
+        await log(p)
+          .getByText(/recalled/)
+          .waitFor();
+      }
       expect(users).toHaveLength(3);
     } finally {
       await Promise.all(contexts.map((c) => c.close()));

@@ -90,6 +90,12 @@ export class ChatModel {
         void this.reloadConversations().then(() => this.refreshPresence());
       }),
       c.on('receipt', () => this.changed()),
+      c.on('messageUpdated', (m) => {
+        const list = this.messages.get(m.conversationId);
+        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
+        if (list && i >= 0) list[i] = m;
+        this.changed();
+      }),
       c.on('upload', (item) => {
         this.progress.set(item.clientMsgId, { sent: item.upload.sent, total: item.upload.total });
         this.changed();
@@ -521,6 +527,23 @@ export class ChatModel {
     return conv;
   }
 
+  /** Recall, edit and reactions: the answer is applied at once; every device gets the log entry. */
+  async act(kind: 'recall' | 'edit' | 'react' | 'unreact', m: Message, arg = ''): Promise<void> {
+    const c = this.client;
+    const updated =
+      kind === 'recall'
+        ? await c.recall(m.conversationId, m.id)
+        : kind === 'edit'
+          ? await c.edit(m.conversationId, m.id, arg)
+          : kind === 'react'
+            ? await c.react(m.conversationId, m.id, arg)
+            : await c.unreact(m.conversationId, m.id, arg);
+    const list = this.messages.get(m.conversationId);
+    const i = list?.findIndex((x) => x.id === m.id) ?? -1;
+    if (list && i >= 0) list[i] = updated;
+    this.changed();
+  }
+
   rememberUser(user: PublicUser): void {
     this.users.set(user.id, user);
     this.changed();
@@ -552,6 +575,7 @@ export class ChatModel {
 
 /** The text a message shows in a preview or notification. */
 export function textOf(m: Message): string {
+  if (m.recalledAt) return 'Message recalled';
   if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
   if (m.type === 'custom') return 'Message';
   const body = m.body as { name?: string | null; caption?: string };

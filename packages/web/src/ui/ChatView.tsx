@@ -8,6 +8,11 @@ import { clockTime, dayLabel, listTime } from './format.js';
 import { useModel } from './hooks.js';
 import { systemPreview } from './Sidebar.js';
 
+const ACTION_EVENTS = new Set(['message.recalled', 'message.edited', 'reaction.added', 'reaction.removed']);
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+/** How long after sending the sender may recall (the server's default RECALL_WINDOW_SECONDS). */
+const RECALL_WINDOW_MS = 120_000;
+
 /** Messages put in the page at a time as the reader scrolls up. */
 const WINDOW_STEP = 80;
 
@@ -35,7 +40,9 @@ function buildRows(messages: Message[], readSeq: number, me: string): Row[] {
       rows.push({ kind: 'unread', key: 'unread' });
     }
     if (m.type === 'system') {
-      rows.push({ kind: 'system', key: `s-${m.seq}`, message: m });
+      // Recall, edit and reaction entries change their target message; they are not shown themselves.
+      if (!ACTION_EVENTS.has((m.body as { event?: string }).event ?? ''))
+        rows.push({ kind: 'system', key: `s-${m.seq}`, message: m });
       continue;
     }
     const last = rows[rows.length - 1];
@@ -79,6 +86,7 @@ export function ChatView({
   const loadingOlder = useRef(false);
   const heightBeforeOlder = useRef<number | null>(null);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
   const [info, setInfo] = useState(false);
   // The read cursor when the chat was opened: the "new messages" line stays where it was.
   const [readAtOpen] = useState(() => conv?.membership.readSeq ?? 0);
@@ -242,6 +250,8 @@ export function ChatView({
                   byId={byId}
                   group={conv.kind === 'group'}
                   onReply={setReplyTo}
+                  onEdit={setEditing}
+                  amAdmin={amAdmin}
                 />
               );
           }
@@ -267,9 +277,19 @@ export function ChatView({
           }}
           replyTo={replyTo}
           replyName={replyTo ? model.nameOf(replyTo.senderId) : ''}
-          onCancelReply={() => setReplyTo(null)}
+          onCancelReply={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+          editing={editing}
           candidates={mentionCandidates}
           onSend={(text, mentions) => {
+            if (editing) {
+              const target = editing;
+              setEditing(null);
+              void model.act('edit', target, text).catch(() => undefined);
+              return;
+            }
             model.send(conversationId, text, replyTo?.id, mentions);
             setReplyTo(null);
             atBottom.current = true;
@@ -289,6 +309,8 @@ function MessageGroup({
   byId,
   group,
   onReply,
+  onEdit,
+  amAdmin,
   receipts,
 }: {
   model: ChatModel;
@@ -297,6 +319,8 @@ function MessageGroup({
   byId: Map<string, Message>;
   group: boolean;
   onReply: (m: Message) => void;
+  onEdit: (m: Message) => void;
+  amAdmin: boolean;
   receipts: { read: number; delivered: number };
 }) {
   const mine = senderId === model.me;
@@ -316,23 +340,78 @@ function MessageGroup({
                   <span class="quote-text">{quoted ? textOf(quoted) : 'an earlier message'}</span>
                 </div>
               )}
-              {isMedia(m) ? (
+              {m.recalledAt ? (
+                <span class="text recalled">
+                  {mine ? 'You recalled this message' : 'This message was recalled'}
+                </span>
+              ) : isMedia(m) ? (
                 <MediaContent model={model} message={m} />
               ) : (
                 <span class="text">{withMentions(m)}</span>
               )}
               <span class="meta">
+                {m.editedAt && !m.recalledAt && <span class="edited">edited</span>}
                 <time dateTime={new Date(m.createdAt).toISOString()}>{clockTime(m.createdAt)}</time>
                 {mine && <Tick seq={m.seq} receipts={receipts} />}
               </span>
-              <button
-                class="reply-button"
-                onClick={() => onReply(m)}
-                aria-label={`Reply to ${name}`}
-                title="Reply"
-              >
-                ↩
-              </button>
+              {m.reactions && m.reactions.length > 0 && (
+                <span class="reactions">
+                  {m.reactions.map((r) => {
+                    const mineToo = r.userIds.includes(model.me);
+                    return (
+                      <button
+                        key={r.emoji}
+                        class={`reaction${mineToo ? ' own' : ''}`}
+                        aria-pressed={mineToo}
+                        title={r.userIds.map((id) => model.nameOf(id)).join(', ')}
+                        onClick={() =>
+                          void model.act(mineToo ? 'unreact' : 'react', m, r.emoji).catch(() => undefined)
+                        }
+                      >
+                        {r.emoji} {r.count}
+                      </button>
+                    );
+                  })}
+                </span>
+              )}
+              {!m.recalledAt && (
+                <span class="message-tools">
+                  <button
+                    class="tool"
+                    onClick={() => onReply(m)}
+                    aria-label={`Reply to ${name}`}
+                    title="Reply"
+                  >
+                    ↩
+                  </button>
+                  {QUICK_REACTIONS.slice(0, 3).map((e) => (
+                    <button
+                      key={e}
+                      class="tool"
+                      onClick={() => void model.act('react', m, e).catch(() => undefined)}
+                      aria-label={`React ${e}`}
+                      title={`React ${e}`}
+                    >
+                      {e}
+                    </button>
+                  ))}
+                  {mine && m.type === 'text' && (
+                    <button class="tool" onClick={() => onEdit(m)} aria-label="Edit" title="Edit">
+                      ✎
+                    </button>
+                  )}
+                  {((mine && Date.now() - m.createdAt < RECALL_WINDOW_MS) || (group && amAdmin)) && (
+                    <button
+                      class="tool"
+                      onClick={() => void model.act('recall', m).catch(() => undefined)}
+                      aria-label="Recall"
+                      title="Recall"
+                    >
+                      ⌫
+                    </button>
+                  )}
+                </span>
+              )}
             </div>
           );
         })}
@@ -455,6 +534,7 @@ export interface MentionCandidate {
 }
 
 function Composer({
+  editing,
   onFile,
   onTyping,
   onSend,
@@ -463,6 +543,7 @@ function Composer({
   onCancelReply,
   candidates,
 }: {
+  editing: Message | null;
   onFile: (file: File) => void;
   onTyping: () => void;
   onSend: (text: string, mentions: string[]) => void;
@@ -478,6 +559,13 @@ function Composer({
   useEffect(() => {
     if (replyTo) input.current?.focus();
   }, [replyTo]);
+  useEffect(() => {
+    if (!editing) return;
+    const t = (editing.body as { text?: string }).text ?? '';
+    setText(t);
+    setCaret(t.length);
+    input.current?.focus();
+  }, [editing]);
 
   // An `@word` being typed right before the caret opens the suggestions.
   const partial = /(?:^|\s)@([\p{L}\p{N}_.-]*)$/u.exec(text.slice(0, caret));
@@ -525,6 +613,22 @@ function Composer({
         submit();
       }}
     >
+      {editing && (
+        <div class="replying">
+          <span>Editing your message</span>
+          <button
+            type="button"
+            class="icon-button"
+            onClick={() => {
+              onCancelReply();
+              setText('');
+            }}
+            aria-label="Cancel editing"
+          >
+            ✕
+          </button>
+        </div>
+      )}
       {replyTo && (
         <div class="replying">
           <span>

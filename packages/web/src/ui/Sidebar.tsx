@@ -192,6 +192,13 @@ export function systemPreview(model: ChatModel, body: unknown): string {
       return `${who(b.by)} removed ${who(b.userId)}`;
     case 'member.left':
       return `${who(b.userId)} left`;
+    case 'message.recalled':
+      return `${who(b.by)} recalled a message`;
+    case 'message.edited':
+      return `${who(b.by)} edited a message`;
+    case 'reaction.added':
+    case 'reaction.removed':
+      return `${who(b.by)} reacted ${(b as { emoji?: string }).emoji ?? ''}`;
     case 'member.role':
       return `${who(b.by)} made ${who(b.userId)} ${b.role === 'admin' ? 'an admin' : 'a member'}`;
     default:
