@@ -311,6 +311,10 @@ describe.skipIf(!available)('web app in Chromium', () => {
       await failed.getByRole('button', { name: 'Retry' }).waitFor();
       await failed.getByRole('button', { name: 'Delete' }).click();
       await expect.poll(() => log(pk).getByText('are you there?').count()).toBe(0);
+      // Search finds the earlier message and opens the chat at it.
+      await pj.getByRole('searchbox', { name: 'Search chats and messages' }).fill('hello friend');
+      await pj.locator('.search-hit').first().click();
+      await log(pj).locator('.bubble.found').filter({ hasText: 'hello friend' }).waitFor();
       expect(await log(pj).getByText('are you there?').count()).toBe(0);
     } finally {
       await cj.close();

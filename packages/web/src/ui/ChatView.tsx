@@ -65,10 +65,13 @@ export function ChatView({
   model,
   conversationId,
   onBack,
+  focusSeq = null,
 }: {
   model: ChatModel;
   conversationId: string;
   onBack: (() => void) | null;
+  /** A message to show (a search result): scrolled into view and highlighted. */
+  focusSeq?: number | null;
 }) {
   useModel(model);
   const conv = model.conversations.find((c) => c.id === conversationId);
@@ -76,7 +79,8 @@ export function ChatView({
   // Only the newest part of a long history is in the page; scrolling up shows more (then fetches).
   const [windowSize, setWindowSize] = useState(() => {
     const read = conv?.membership.readSeq ?? 0;
-    return Math.max(WINDOW_STEP, all.filter((m) => m.seq > read).length + 20);
+    const fromFocus = focusSeq ? all.filter((m) => m.seq >= focusSeq).length + 20 : 0;
+    return Math.max(WINDOW_STEP, all.filter((m) => m.seq > read).length + 20, fromFocus);
   });
   const messages = all.length > windowSize ? all.slice(all.length - windowSize) : all;
   const pending = model.pendingIn(conversationId);
@@ -107,13 +111,21 @@ export function ChatView({
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
+    // A search result: scroll to it and mark it for a moment.
+    const target = focusSeq ? el.querySelector<HTMLElement>(`.bubble[data-seq="${focusSeq}"]`) : null;
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      target.classList.add('found');
+      atBottom.current = false;
+      return;
+    }
     // Open at the first unread message when there is one, else at the end.
     const marker = el.querySelector('.unread-marker');
     if (marker) {
       (marker as HTMLElement).scrollIntoView({ block: 'start' });
       atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     } else el.scrollTop = el.scrollHeight;
-  }, [conversationId, messages.length > 0]);
+  }, [conversationId, messages.length > 0, focusSeq]);
 
   async function onScroll() {
     const el = scroller.current;

@@ -26,7 +26,11 @@ export function Shell({ model }: { model: ChatModel }) {
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [model]);
 
-  const open = (id: string | null) => void model.open(id);
+  const [focus, setFocus] = useState<{ id: string; seq: number } | null>(null);
+  const open = (id: string | null, seq?: number) => {
+    setFocus(id && seq ? { id, seq } : null);
+    void model.open(id);
+  };
   const showList = !narrow || !openId;
   const showChat = !narrow || !!openId;
 
@@ -49,6 +53,7 @@ export function Shell({ model }: { model: ChatModel }) {
               key={openId}
               model={model}
               conversationId={openId}
+              focusSeq={focus?.id === openId ? focus.seq : null}
               onBack={narrow ? () => open(null) : null}
             />
           ) : (

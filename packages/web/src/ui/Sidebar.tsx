@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import type { Conversation } from '@natter/client';
+import { useEffect, useState } from 'preact/hooks';
+import type { Conversation, Message } from '@natter/client';
 import { textOf, type ChatModel } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { listTime } from './format.js';
@@ -12,7 +12,7 @@ export function Sidebar({
   onContacts,
 }: {
   model: ChatModel;
-  onOpen: (id: string) => void;
+  onOpen: (id: string, seq?: number) => void;
   onNew: () => void;
   onSettings: () => void;
   onContacts: () => void;
@@ -27,6 +27,22 @@ export function Sidebar({
   const archived = all.filter((c) => model.isArchived(c));
   const list = q ? all : showArchived ? archived : all.filter((c) => !model.isArchived(c));
   const shown = q ? list.filter((c) => model.titleOf(c).toLowerCase().includes(q)) : list;
+  // Messages matching the query (server-side search), after a short pause in typing.
+  const [hits, setHits] = useState<Message[]>([]);
+  useEffect(() => {
+    const term = query.trim();
+    if (term.length < 2) {
+      setHits([]);
+      return;
+    }
+    const timer = setTimeout(() => {
+      model.client.search(term, { limit: 20 }).then(
+        (r) => setHits(r.messages),
+        () => setHits([]),
+      );
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [query]);
   const me = model.user(model.me);
   const myName = me ? (me.displayName ?? me.username) : '';
 
@@ -64,8 +80,8 @@ export function Sidebar({
       <div class="search">
         <input
           type="search"
-          placeholder="Search chats"
-          aria-label="Search chats"
+          placeholder="Search chats and messages"
+          aria-label="Search chats and messages"
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
         />
@@ -85,10 +101,33 @@ export function Sidebar({
         {shown.map((c) => (
           <ConversationRow key={c.id} model={model} conv={c} active={c.id === model.openId} onOpen={onOpen} />
         ))}
-        {shown.length === 0 && (
+        {hits.length > 0 && (
+          <li class="list-heading" role="presentation">
+            Messages
+          </li>
+        )}
+        {hits.map((m) => {
+          const conv = model.conversations.find((c) => c.id === m.conversationId);
+          return (
+            <li key={m.id}>
+              <button class="conversation search-hit" onClick={() => onOpen(m.conversationId, m.seq)}>
+                <span class="conversation-main">
+                  <span class="conversation-top">
+                    <span class="conversation-title">{conv ? model.titleOf(conv) : 'Conversation'}</span>
+                    <span class="conversation-time">{listTime(m.createdAt)}</span>
+                  </span>
+                  <span class="conversation-preview">
+                    {model.nameOf(m.senderId)}: {textOf(m)}
+                  </span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+        {shown.length === 0 && hits.length === 0 && (
           <li class="list-empty">
             {q
-              ? 'No chat matches your search.'
+              ? 'No chat or message matches your search.'
               : model.synced
                 ? 'No conversations yet. Start one with the + button.'
                 : 'Loading…'}
