@@ -155,6 +155,8 @@ export class Messaging {
         throw new NatterError('invalid_request', 'replyTo: no such message in this conversation');
       case 'bad_mention':
         throw new NatterError('invalid_request', 'mentions: only active members of this conversation (or "all")');
+      case 'mention_all_forbidden':
+        throw new NatterError('forbidden', 'mentions: only the group\'s owner and admins may mention "all"');
       case 'muted':
         throw new NatterError('muted', 'you are muted in this group');
       case 'dissolved':

@@ -115,6 +115,8 @@ export type AppendOutcome =
   | { kind: 'bad_reply' }
   /** `mentions` names a user who is not an active member of the conversation. */
   | { kind: 'bad_mention' }
+  /** `mentions` has `"all"` and the sender is a plain member of the group (rules/groups.ts mayMentionAll). */
+  | { kind: 'mention_all_forbidden' }
   /** The sender is muted in this group, by name or by a mute of everyone (rules/groups.ts). */
   | { kind: 'muted' }
   /** The group was dissolved: nobody sends any more. */

@@ -165,6 +165,23 @@ describe('message actions through the SDK', () => {
     expect((await alice.recall(g.id, own.id)).recalledAt).toBeGreaterThan(0);
   });
 
+  it('only the owner and admins may mention "all" in a group: a member is refused with `forbidden` and nothing is stored', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, adam, bob, carol, ids } = await team(t);
+    const tag = `all-${randomBytes(4).toString('hex')}`;
+    expect(await codeOf(bob.sendText(g.id, `${tag} everyone`, { mentions: ['all'] }))).toBe('forbidden');
+    expect(await codeOf(bob.sendText(g.id, `${tag} you and everyone`, { mentions: [ids.alice, 'all'] }))).toBe('forbidden');
+    expect(await storedBodiesWith(t, tag)).toBe(0);
+    const byAdmin = await adam.sendText(g.id, 'admin to all', { mentions: ['all'] });
+    const byOwner = await alice.sendText(g.id, 'owner to all', { mentions: ['all'] });
+    await until(async () => (await cached(carol, g.id, byOwner.id)) !== undefined && (await cached(carol, g.id, byAdmin.id)) !== undefined);
+    expect((await cached(carol, g.id, byAdmin.id))?.mentions).toEqual(['all']);
+    // A plain member may still mention members by id; in a direct conversation "all" is allowed.
+    await bob.sendText(g.id, 'hi alice', { mentions: [ids.alice] });
+    const chat = await bob.openDirect(ids.carol);
+    await bob.sendText(chat.id, 'hey', { mentions: ['all'] });
+  });
+
   it('edit and reactions: every device converges; one reaction per user per emoji', async () => {
     const t = await servers.start(ROOMY);
     const { g, alice, bob, carol, ids } = await team(t);

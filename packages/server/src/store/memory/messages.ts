@@ -7,7 +7,7 @@
  */
 import type { Message } from '@natter/protocol';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
-import { sendRefusal } from '../rules/groups.js';
+import { mayMentionAll, sendRefusal } from '../rules/groups.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
@@ -43,6 +43,7 @@ export function appendMessages(t: MemoryTables, batch: NewMessage[]): AppendOutc
       return priorOr(m, { kind: 'bad_reply' });
     }
     if (!mentionsAllowed(m.mentions, (u) => c.members.get(u)?.state === 'active')) return priorOr(m, { kind: 'bad_mention' });
+    if (!mayMentionAll(m.mentions, c.kind, member.role)) return priorOr(m, { kind: 'mention_all_forbidden' });
     const key = clientKey(m.senderId, m.clientMsgId);
     if (findByKey(key)) return priorOr(m, { kind: 'conflict' });
     if (findById(m.id)) throw new MemoryConstraintError(`message id ${m.id} exists`);

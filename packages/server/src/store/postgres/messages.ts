@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import type { MemberRole, Message } from '@natter/protocol';
-import { parseGroupProfile, sendRefusal } from '../rules/groups.js';
+import { mayMentionAll, parseGroupProfile, sendRefusal } from '../rules/groups.js';
 import { mentionsText, storedMessage, toMessage, toSendRecord, toViewedMember, type MessageRow } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { mentionsAllowed, splitMentions } from '../rules/unread.js';
@@ -110,6 +110,10 @@ export class PgMessages {
       }
       if (!mentionsAllowed(m.mentions, (u) => member.get(`${m.conversationId}\u0000${u}`)?.state === 'active')) {
         out.push({ kind: 'bad_mention' });
+        continue;
+      }
+      if (!mayMentionAll(m.mentions, convOf.get(m.conversationId)!.kind, mem.role)) {
+        out.push({ kind: 'mention_all_forbidden' });
         continue;
       }
       const seq = lastSeq.get(m.conversationId)! + 1;
@@ -249,6 +253,10 @@ export class PgMessages {
             out.push({ kind: 'bad_mention' });
             continue;
           }
+        }
+        if (!mayMentionAll(m.mentions, member.kind, member.role)) {
+          out.push({ kind: 'mention_all_forbidden' });
+          continue;
         }
         const { last_seq: seq, msg_count: msgIndex } = (
           await c.query<{ last_seq: number; msg_count: number }>(

@@ -4,7 +4,7 @@
  * everyone, manage invite codes and join with one, and what each change writes. Pure functions
  * over plain records: a store loads the rows, asks, and applies the write in its transaction.
  */
-import type { GroupInvite, GroupProfile, GroupProfilePatch, MemberRole, SystemBody } from '@natter/protocol';
+import { MENTION_ALL, type GroupInvite, type GroupProfile, type GroupProfilePatch, type MemberRole, type SystemBody } from '@natter/protocol';
 import type { MemberRecord } from './membership.js';
 
 /** A group change as the core asks for it; `by` is the authenticated user. */
@@ -182,6 +182,15 @@ export function sendRefusal(
   if (sender.mutedUntil !== null && sender.mutedUntil > now) return 'muted';
   if (conv.profile.mutedAll && !manages(sender.role)) return 'muted';
   return null;
+}
+
+/**
+ * Whether the sender may mention everyone (`"all"`): in a group only its owner and admins may;
+ * in a direct conversation anyone may (it reaches the one other member, as a mention by id would).
+ */
+export function mayMentionAll(mentions: readonly string[] | null | undefined, convKind: 'direct' | 'group', senderRole: MemberRole): boolean {
+  if (convKind !== 'group' || !mentions?.includes(MENTION_ALL)) return true;
+  return manages(senderRole);
 }
 
 /**

@@ -57,7 +57,7 @@ export function splitMentions(mentions: readonly string[] | null | undefined): {
 
 /**
  * Whether a send's mentions are allowed: every mentioned id is an active member (`isActive`).
- * `"all"` is always allowed (issue 22 may restrict it to admins).
+ * `"all"` is allowed here; who may mention everyone is rules/groups.ts mayMentionAll.
  */
 export function mentionsAllowed(mentions: readonly string[] | null | undefined, isActive: (userId: string) => boolean): boolean {
   return splitMentions(mentions).userIds.every(isActive);

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { GroupProfile, MemberRole, Message } from '@natter/protocol';
-import { parseGroupProfile, sendRefusal } from '../rules/groups.js';
+import { mayMentionAll, parseGroupProfile, sendRefusal } from '../rules/groups.js';
 import { mentionsText, toMessage, toSendRecord, toViewedMember } from '../rows.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
@@ -78,6 +78,7 @@ export class SqliteMessages {
           if (!mentionsAllowed(m.mentions, (u) => this.batchSender(conv, m.conversationId, u)?.state === 'active')) {
             return priorOr(m, { kind: 'bad_mention' });
           }
+          if (!mayMentionAll(m.mentions, conv.kind, member.role)) return priorOr(m, { kind: 'mention_all_forbidden' });
           const seq = conv.lastSeq + 1;
           const msgIndex = conv.msgCount + (countable(m.type) ? 1 : 0);
           const row = { ...m, seq, msgIndex, mentions: mentionsText(m) };

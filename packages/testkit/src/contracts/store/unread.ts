@@ -144,6 +144,7 @@ export function unreadContract(t: StoreHarness): void {
       const bob = await t.user('bob');
       const carol = await t.user('carol');
       const g = await t.group(alice, [bob, carol]);
+      await t.change(g.id, { kind: 'role', userId: bob, role: 'admin', by: alice });
       await t.send(g.id, bob, 'everyone!', { mentions: ['all'] });
       expect((await view(g.id, alice)).mentioned).toBe(true);
       expect((await view(g.id, carol)).mentioned).toBe(true);
@@ -152,6 +153,35 @@ export function unreadContract(t: StoreHarness): void {
       const dave = await t.user('dave');
       await t.change(g.id, { kind: 'add', userIds: [dave], by: alice });
       expect((await view(g.id, dave)).mentioned).toBe(false);
+    });
+
+    it('"all" by a plain member of a group is refused and nothing is stored; the owner, an admin and either side of a direct conversation may', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const carol = await t.user('carol');
+      const g = await t.group(alice, [bob, carol]);
+      await t.change(g.id, { kind: 'role', userId: carol, role: 'admin', by: alice }); // 2
+      const [refused, refusedToo] = await t.store.appendMessages([
+        t.msg(g.id, bob, 'everyone!', { mentions: ['all'] }),
+        t.msg(g.id, bob, 'you and everyone', { mentions: [alice, 'all'] }),
+      ]);
+      expect(refused).toEqual({ kind: 'mention_all_forbidden' });
+      expect(refusedToo).toEqual({ kind: 'mention_all_forbidden' });
+      expect((await view(g.id, alice)).lastSeq).toBe(2);
+      expect((await view(g.id, alice)).mentioned).toBe(false);
+      const [byOwner, byAdmin] = await t.store.appendMessages([
+        t.msg(g.id, alice, 'owner to all', { mentions: ['all'] }),
+        t.msg(g.id, carol, 'admin to all', { mentions: ['all'] }),
+      ]);
+      expect(byOwner?.kind).toBe('stored');
+      expect(byAdmin?.kind).toBe('stored');
+      expect((await view(g.id, bob)).mentioned).toBe(true);
+      // A demoted admin is a plain member again.
+      await t.change(g.id, { kind: 'role', userId: carol, role: 'member', by: alice });
+      expect(await t.store.appendMessages([t.msg(g.id, carol, 'again', { mentions: ['all'] })])).toEqual([{ kind: 'mention_all_forbidden' }]);
+      const { state: d } = await t.store.openDirect(alice, bob, t.direct(alice, bob));
+      const [direct] = await t.store.appendMessages([t.msg(d.id, bob, 'hey', { mentions: ['all'] })]);
+      expect(direct?.kind).toBe('stored');
     });
 
     it('of someone who is not an active member are refused, and nothing is stored', async () => {
