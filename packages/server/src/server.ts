@@ -34,6 +34,7 @@ import { FlexiblePeopleLimiter } from './limits/people-limiter.js';
 import { FlexibleSearchLimiter } from './limits/search-limiter.js';
 import { MessageSearchService } from './core/search.js';
 import { registerSearchRoutes } from './http/routes-search.js';
+import { registerMessageActionRoutes } from './http/routes-message-actions.js';
 import { SyncTokens } from './core/sync-token.js';
 import { TokenService } from './core/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -376,6 +377,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   registerMediaRoutes(app, { accounts, media });
   registerGroupRoutes(app, { accounts, messaging, groups });
   registerSearchRoutes(app, { accounts, messaging, search });
+  registerMessageActionRoutes(app, { accounts, messaging, messageActions });
   serveOpenApi(app);
   const webDir = config.WEB_DIR === 'off' ? null : (config.WEB_DIR ?? defaultWebDir());
   if (webDir && !(await serveWebApp(app, webDir)) && config.WEB_DIR) logger.warn({ webDir }, 'WEB_DIR holds no built web app (index.html); serving the API only');

@@ -15,6 +15,7 @@ import { broadcastBody, roomBody, systemBody } from './routes-rooms.js';
 import * as m from './schemas-media.js';
 import * as g from './schemas-groups.js';
 import { searchQuery } from './schemas-search.js';
+import * as ma from './schemas-message-actions.js';
 
 type Auth = 'none' | 'bearer' | 'admin' | 'metrics';
 
@@ -59,6 +60,16 @@ export const OPERATIONS: Record<string, Operation> = {
   'POST /v1/conversations/direct': { summary: 'Open (or find) the 1:1 conversation with a user', tag: 'conversations', auth: 'bearer', ok: 200, body: s.directBody },
   'GET /v1/conversations/:id': { summary: 'One conversation with its members', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam },
   'GET /v1/conversations/:id/messages': { summary: 'A page of history', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, query: s.historyQuery },
+  'POST /v1/conversations/:id/messages/:messageId/recall': {
+    summary: 'Recall a message (its sender within RECALL_WINDOW_SECONDS, group owner/admins any time); answers { message }',
+    tag: 'conversations',
+    auth: 'bearer',
+    ok: 200,
+    params: ma.messageParams,
+  },
+  'PATCH /v1/conversations/:id/messages/:messageId': { summary: "Edit one's own text message; answers { message }", tag: 'conversations', auth: 'bearer', ok: 200, params: ma.messageParams, body: ma.editBody },
+  'PUT /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: 'React with an emoji (one per user per emoji); answers { message }', tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
+  'DELETE /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: "Take one's reaction back; answers { message }", tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
   'POST /v1/conversations/:id/members': { summary: 'Add members (group admins)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.membersBody },
   'DELETE /v1/conversations/:id/members/:userId': { summary: 'Remove a member, or leave (your own id)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams },
   'PUT /v1/conversations/:id/members/:userId/role': { summary: "Set a member's role (group admins)", tag: 'conversations', auth: 'bearer', ok: 200, params: s.memberParams, body: s.roleBody },

@@ -92,7 +92,7 @@ async function team(t: TestServer) {
   await Promise.all([alice.connect(), adam.connect(), bob.connect(), carol.connect()]);
   const g = await alice.createGroup({ title: 'Team', members: [d.userId, b.userId, c.userId] });
   await alice.setRole(g.id, d.userId, 'admin');
-  return { g, alice, adam, bob, carol, ids: { alice: a.userId, adam: d.userId, bob: b.userId, carol: c.userId }, tokens: { bob: b.token } };
+  return { g, alice, adam, bob, carol, ids: { alice: a.userId, adam: d.userId, bob: b.userId, carol: c.userId }, tokens: { alice: a.token, adam: d.token, bob: b.token, carol: c.token } };
 }
 
 describe('message actions through the SDK', () => {
@@ -200,6 +200,34 @@ describe('message actions through the SDK', () => {
       expect(await cached(c, g.id, sent.id)).toMatchObject({ body: { text: 'hello' }, editedAt: edited.editedAt });
     }
     expect(await codeOf(alice.react(g.id, sent.id, 'not an emoji'))).toBe('invalid_request');
+  });
+
+  it('over REST: recall, edit, react and unreact answer { message } and every device converges as with the frames', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, bob, ids, tokens } = await team(t);
+    const as = (who: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[who]}` });
+    const base = `/v1/conversations/${g.id}/messages`;
+    const sent = await bob.sendText(g.id, 'helo');
+    const edited = await api(t.url, 'PATCH', `${base}/${sent.id}`, { text: 'hello' }, as('bob'));
+    expect(edited.status).toBe(200);
+    expect(edited.body.message).toMatchObject({ id: sent.id, body: { text: 'hello' } });
+    const thumbs = encodeURIComponent('👍');
+    expect((await api(t.url, 'PUT', `${base}/${sent.id}/reactions/${thumbs}`, undefined, as('alice'))).body.message.reactions).toEqual([
+      { emoji: '👍', count: 1, userIds: [ids.alice] },
+    ]);
+    await api(t.url, 'PUT', `${base}/${sent.id}/reactions/${encodeURIComponent('🎉')}`, undefined, as('carol'));
+    const un = await api(t.url, 'DELETE', `${base}/${sent.id}/reactions/${thumbs}`, undefined, as('alice'));
+    expect(un.body.message.reactions).toEqual([{ emoji: '🎉', count: 1, userIds: [ids.carol] }]);
+    await until(async () => JSON.stringify((await cached(alice, g.id, sent.id))?.reactions) === JSON.stringify(un.body.message.reactions));
+    // Not the sender's to edit, a guessed id, no token, a bad body: refused as over the socket.
+    expect((await api(t.url, 'PATCH', `${base}/${sent.id}`, { text: 'mine now' }, as('carol'))).body.error.code).toBe('not_found');
+    expect((await api(t.url, 'POST', `${base}/m_guessed/recall`, undefined, as('bob'))).status).toBe(404);
+    expect((await api(t.url, 'POST', `${base}/${sent.id}/recall`)).status).toBe(401);
+    expect((await api(t.url, 'PATCH', `${base}/${sent.id}`, { text: '' }, as('bob'))).status).toBe(400);
+    const recalled = await api(t.url, 'POST', `${base}/${sent.id}/recall`, undefined, as('bob'));
+    expect(recalled.status).toBe(200);
+    expect(recalled.body.message).toMatchObject({ id: sent.id, body: {} });
+    await until(async () => (await cached(alice, g.id, sent.id))?.recalledAt === recalled.body.message.recalledAt);
   });
 
   it('reactions are rate-limited per user', async () => {
