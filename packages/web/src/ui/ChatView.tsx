@@ -173,7 +173,8 @@ export function ChatView({
           ...conv.members
             .filter((id) => id !== model.me && model.user(id))
             .map((id) => ({ id, handle: model.user(id)!.username, label: model.nameOf(id) })),
-          { id: 'all', handle: 'all', label: 'Everyone in this group' },
+          // Only the owner and admins may mention everyone (the server refuses others with `forbidden`).
+          ...(conv.membership.role === 'owner' || conv.membership.role === 'admin' ? [{ id: 'all', handle: 'all', label: 'Everyone in this group' }] : []),
         ];
   const group = conv.group;
   const mutedUntil = conv.membership.mutedUntil ?? 0;
