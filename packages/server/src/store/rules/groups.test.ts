@@ -5,6 +5,7 @@ import {
   decideGroupChange,
   decideJoin,
   inviteUsable,
+  mayMentionAll,
   parseGroupProfile,
   sendRefusal,
   type GroupChange,
@@ -100,5 +101,17 @@ describe('invite codes', () => {
   it('a stored profile reads back with defaults for fields it lacks', () => {
     expect(parseGroupProfile(null)).toEqual(DEFAULT_GROUP_PROFILE);
     expect(parseGroupProfile('{"mutedAll":true}')).toEqual({ ...DEFAULT_GROUP_PROFILE, mutedAll: true });
+  });
+});
+
+describe('mayMentionAll', () => {
+  it('lets only a group\'s owner and admins mention "all"; anyone in a direct conversation; anyone without "all"', () => {
+    expect(mayMentionAll(['all'], 'group', 'owner')).toBe(true);
+    expect(mayMentionAll(['u_a', 'all'], 'group', 'admin')).toBe(true);
+    expect(mayMentionAll(['all'], 'group', 'member')).toBe(false);
+    expect(mayMentionAll(['u_a', 'all'], 'group', 'member')).toBe(false);
+    expect(mayMentionAll(['u_a'], 'group', 'member')).toBe(true);
+    expect(mayMentionAll(undefined, 'group', 'member')).toBe(true);
+    expect(mayMentionAll(['all'], 'direct', 'member')).toBe(true);
   });
 });
