@@ -4,14 +4,13 @@
  * of the other person (looked up with the admin key; opened if it did not exist).
  */
 import WebSocket from 'ws';
-import { NatterClient, type Message, type WebSocketFactory } from '@natter/client';
+import { NatterClient, type Message } from '@natter/client';
 import { call, CliError, findUser, signIn, signOut, type As, type Remote, type Session } from './remote.js';
 
 function connect(r: Remote, s: Session): NatterClient {
   const url = new URL('/v1/ws', r.url);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  // ws's overloaded constructor does not match the one-signature factory type; it is one at run time.
-  return new NatterClient({ url: url.toString(), token: s.accessToken, WebSocket: WebSocket as unknown as WebSocketFactory });
+  return new NatterClient({ url: url.toString(), token: s.accessToken, WebSocket });
 }
 
 async function conversationId(r: Remote, client: NatterClient, ref: string): Promise<string> {

@@ -18,15 +18,21 @@ import {
   type ServerFrame,
 } from '@natter/protocol/wire';
 
+/**
+ * An event handler slot, compared bivariantly (as a method's parameter is): the `ws` package types its
+ * handlers with its own event classes, and `new NatterClient({ WebSocket })` must type-check with it.
+ */
+type Handler<E> = { handle(ev: E): void }['handle'];
+
 /** The part of the WebSocket API the SDK uses: browsers' WebSocket and the `ws` package both fit. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
 }
 export type WebSocketFactory = new (url: string) => WebSocketLike;
 

@@ -1,5 +1,5 @@
 /**
- * The `natter` command (issue 20), run as a user runs it — the built packages/cli/dist/main.js in a
+ * The `natter` command (issue 20), run as a user runs it — packages/cli/bin/natter.js (the built CLI) in a
  * child process — against live servers: every command has a test here. `npm test` builds first.
  */
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import { configSchema } from '@natter/server';
 import { ADMIN_KEY, api, perTest, register } from '../harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const CLI = join(ROOT, 'packages/cli/dist/main.js');
+const CLI = join(ROOT, 'packages/cli/bin/natter.js');
 const { start, defer } = perTest();
 const password = 'correct horse battery';
 

@@ -1,7 +1,7 @@
 /**
  * The SDK installs like a published package (issue 20): `npm pack` of @natter/protocol and
  * @natter/client, `npm install <the tarballs> ws` in an empty folder outside the monorepo (the
- * registry gives ws, uuid and zod), and the README's example runs there against a live server —
+ * registry gives ws, uuid and zod, and @types/ws for the TypeScript check), and the README's example runs there against a live server —
  * with the Node build and with the browser bundle. The installed types check with `tsc` too.
  */
 import { execFile } from 'node:child_process';
@@ -54,7 +54,7 @@ describe('npm pack of @natter/protocol and @natter/client', () => {
       .map((f) => join(work, f));
     cpSync(join(ROOT, 'examples/chat.mjs'), join(app, 'chat.mjs'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'natter-pack-check', private: true, type: 'module' }));
-    const installed = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, 'ws'], app);
+    const installed = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, 'ws', '@types/ws'], app);
     if (installed.code !== 0) throw new Error(`npm install of the tarballs failed:\n${installed.stderr}`);
   }, 300_000);
 
@@ -119,7 +119,10 @@ console.log(newClientMsgId().length);
   it('type-checks a TypeScript consumer with the installed declarations', async () => {
     writeFileSync(
       join(app, 'check.mts'),
-      `import { NatterClient, type Message, type ErrorCode, backoffDelay } from '@natter/client';
+      `import WebSocket from 'ws';
+import { NatterClient, type Message, type ErrorCode, backoffDelay } from '@natter/client';
+// The ws package fits the client's WebSocket option as it is, without a cast.
+export const client = new NatterClient({ url: 'ws://localhost:8080/v1/ws', token: 't', WebSocket });
 const code: ErrorCode = 'rate_limited';
 const delay: number = backoffDelay(1, { initialMs: 100, maxMs: 1000 });
 export function show(m: Message): string { return m.type === 'text' ? String(m.seq) : code + delay; }
