@@ -6,6 +6,7 @@
  * rules (store/rules/groups.ts) inside the change's transaction; this service maps outcomes to
  * protocol errors and limits how fast one user may try invite codes.
  */
+import { membershipRefusal } from './membership-refusals.js';
 import { randomBytes } from 'node:crypto';
 import {
   NatterError,
@@ -168,15 +169,11 @@ export class Groups {
   private async settle(conversationId: string, actor: string, outcome: GroupOutcome, change: MembershipChangeKind): Promise<Conversation> {
     switch (outcome.kind) {
       case 'not_found':
-        throw notFound();
       case 'forbidden':
-        throw new NatterError('forbidden', 'your role does not allow this');
       case 'not_member':
-        throw new NatterError('invalid_request', 'userId: not an active member of this group');
       case 'full':
-        throw new NatterError('group_full', `a group has at most ${this.limits.maxMembers} members`, { maxMembers: this.limits.maxMembers });
       case 'dissolved':
-        throw new NatterError('group_dissolved', 'this group was dissolved');
+        throw membershipRefusal(outcome.kind, this.limits.maxMembers, 'group');
       case 'noop':
         break;
       case 'ok': {

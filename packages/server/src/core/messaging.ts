@@ -3,6 +3,7 @@
  * sync, delivery and read cursors, and membership changes. Every call names the authenticated
  * user; nothing is taken from the frame about who is asking.
  */
+import { membershipRefusal } from './membership-refusals.js';
 import { randomBytes } from 'node:crypto';
 import {
   MENTION_ALL,
@@ -309,22 +310,8 @@ export class Messaging {
     }
     const actor = change.kind === 'leave' ? change.userId : change.by;
     const outcome = await this.store.changeMembership(conversationId, change, newMessageId(), this.clock.now());
-    switch (outcome.kind) {
-      case 'not_found':
-        throw notFound();
-      case 'forbidden':
-        throw new NatterError('forbidden', 'your role does not allow this');
-      case 'not_member':
-        throw new NatterError('invalid_request', 'userId: not an active member of this conversation');
-      case 'full':
-        throw new NatterError('group_full', `a group has at most ${this.limits.groupMaxMembers} members`, { maxMembers: this.limits.groupMaxMembers });
-      case 'dissolved':
-        throw new NatterError('group_dissolved', 'this group was dissolved');
-      case 'noop':
-        return this.getConversation(actor, conversationId);
-      case 'ok':
-        break;
-    }
+    if (outcome.kind === 'noop') return this.getConversation(actor, conversationId);
+    if (outcome.kind !== 'ok') throw membershipRefusal(outcome.kind, this.limits.groupMaxMembers, 'conversation');
     const affected = new Set(outcome.affected);
     const views = outcome.views;
     await this.events.emit({

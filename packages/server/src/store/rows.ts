@@ -3,7 +3,7 @@
  * same column names), including the mappers from rows to the plain records the rules in rules/
  * decide on. No rule lives here.
  */
-import type { Conversation, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
+import type { Conversation, GroupInvite, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
 import { parseGroupProfile, parseLeftView } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
 import { withActionState, type ActionTarget } from './rules/message-actions.js';
@@ -263,4 +263,27 @@ export const toActionTarget = (r: MessageRow): ActionTarget => ({
   createdAt: Number(r.created_at),
   recalledAt: r.recalled_at === null || r.recalled_at === undefined ? null : Number(r.recalled_at),
   reactions: r.reactions ?? null,
+});
+
+/** A group invite code's row (both SQL stores). */
+export interface InviteRow {
+  code: string;
+  conversation_id: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: number | null;
+}
+
+export const toInvite = (r: InviteRow): GroupInvite => ({
+  code: r.code,
+  conversationId: r.conversation_id,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  maxUses: r.max_uses,
+  uses: r.uses,
+  revokedAt: r.revoked_at,
 });

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { GroupInvite } from '@natter/protocol';
-import { toMemberRecord, type MemberRow } from '../rows.js';
+import { toInvite, toMemberRecord, type InviteRow, type MemberRow } from '../rows.js';
 import {
   decideGroupChange,
   decideInviteManagement,
@@ -22,28 +22,6 @@ import {
 import type { GroupOutcome, InviteOutcome, NewGroupInvite } from '../store.js';
 import type { PgConversations } from './conversations.js';
 import type { PgDb, Q } from './db.js';
-
-interface InviteRow {
-  code: string;
-  conversation_id: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number | null;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: number | null;
-}
-
-const toInvite = (r: InviteRow): GroupInvite => ({
-  code: r.code,
-  conversationId: r.conversation_id,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  revokedAt: r.revoked_at,
-});
 
 type MemberWithMute = MemberRow & { user_id: string; muted_until: number | null };
 

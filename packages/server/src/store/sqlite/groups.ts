@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { GroupInvite, MemberRole } from '@natter/protocol';
-import { toMemberRecord } from '../rows.js';
+import { toInvite, toMemberRecord, type InviteRow } from '../rows.js';
 import {
   decideGroupChange,
   decideInviteManagement,
@@ -21,28 +21,6 @@ import {
 import type { GroupOutcome, InviteOutcome, NewGroupInvite } from '../store.js';
 import type { SqliteConversations } from './conversations.js';
 import type { Statements } from './statements.js';
-
-interface InviteRow {
-  code: string;
-  conversation_id: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number | null;
-  max_uses: number | null;
-  uses: number;
-  revoked_at: number | null;
-}
-
-const toInvite = (r: InviteRow): GroupInvite => ({
-  code: r.code,
-  conversationId: r.conversation_id,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  revokedAt: r.revoked_at,
-});
 
 function prepare(db: Database.Database) {
   return {
