@@ -41,14 +41,14 @@ export async function serveWebApp(app: FastifyInstance, dir: string): Promise<bo
     index: ['index.html'],
     cacheControl: false,
     dotfiles: 'deny',
-    setHeaders(reply, path) {
+    setHeaders(res, path) {
       const immutable = path.includes('/assets/');
-      void reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-      void reply.header('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('x-content-type-options', 'nosniff');
       if (path.endsWith('.html')) {
-        void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-        void reply.header('referrer-policy', 'no-referrer');
-        void reply.header('x-frame-options', 'DENY');
+        res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+        res.setHeader('referrer-policy', 'no-referrer');
+        res.setHeader('x-frame-options', 'DENY');
       }
     },
   });
