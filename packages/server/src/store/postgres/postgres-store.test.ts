@@ -25,6 +25,21 @@ afterAll(async () => {
   await c.end();
 });
 
+type Page = Awaited<ReturnType<PostgresStore['changesSince']>>;
+/**
+ * A change is returned once every older transaction has finished (db.ts: the watermark); on a
+ * PostgreSQL shared with other tests somebody else's open transaction may hold it back for a
+ * moment — delayed, never skipped — so a test waiting for a change polls, bounded.
+ */
+async function syncUntil(store: PostgresStore, userId: string, since: number, done: (p: Page) => boolean): Promise<Page> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const page = await store.changesSince(userId, since, 10);
+    if (done(page) || Date.now() > deadline) return page;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 describe('PostgresStore with several processes', () => {
   it('applies migrations once when processes start together', async () => {
     const schema = newSchema();
@@ -119,7 +134,7 @@ describe('PostgresStore with several processes', () => {
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     }
     // Sync sees both conversations, and a second call from the returned version sees nothing.
-    const first = await stores[2]!.changesSince('u1', 0, 10);
+    const first = await syncUntil(stores[2]!, 'u1', 0, (p) => p.conversations.length >= 2);
     expect(first.conversations.map((c) => c.id).sort()).toEqual(['c1', 'c2']);
     expect((await a.changesSince('u1', first.version, 10)).conversations).toEqual([]);
     for (const s of stores) await s.close();
@@ -168,7 +183,7 @@ describe('PostgresStore changesSince', () => {
     expect(injected).toBe(true);
     expect(empty.conversations).toEqual([]);
     // The message's change must still be ahead of the returned token.
-    const next = await store.changesSince('u2', empty.version, 10);
+    const next = await syncUntil(store, 'u2', empty.version, (p) => p.conversations.length > 0);
     expect(next.conversations.map((c) => [c.id, c.lastSeq])).toEqual([['c1', 2]]);
     await writer.close();
     await store.close();
