@@ -31,7 +31,7 @@ import { FlexibleLoginLimiter, FlexibleRegistrationLimiter } from './limits/logi
 import { Session, type SessionDeps } from './core/session.js';
 import { Contacts } from './core/contacts.js';
 import { FlexiblePeopleLimiter } from './limits/people-limiter.js';
-import { FlexibleSearchLimiter } from './limits/search-limiter.js';
+import { userBudgets } from './limits/user-budget.js';
 import { MessageSearchService } from './core/search.js';
 import { registerSearchRoutes } from './http/routes-search.js';
 import { registerMessageActionRoutes } from './http/routes-message-actions.js';
@@ -255,6 +255,8 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   };
   // In cluster mode the counters live in PostgreSQL, so every process sees every attempt.
   const pool = store instanceof PostgresStore ? store.pool : null;
+  // Per-user budgets: in PostgreSQL when there is one, so a cluster counts together.
+  const budget = userBudgets(pool);
   const limiter = deps.limiter ?? (pool ? FlexibleLoginLimiter.postgres(pool, limits) : FlexibleLoginLimiter.inMemory(limits));
   const registrations =
     deps.registrationLimiter ??
@@ -292,7 +294,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     lookupsPerHour: config.USER_LOOKUPS_PER_HOUR,
     friendRequestsPerDay: config.FRIEND_REQUESTS_PER_DAY,
   };
-  const contacts = new Contacts(store, events, clock, pool ? FlexiblePeopleLimiter.postgres(pool, peopleLimits) : FlexiblePeopleLimiter.inMemory(peopleLimits), {
+  const contacts = new Contacts(store, events, clock, new FlexiblePeopleLimiter(pool, peopleLimits), {
     discovery: config.USER_DISCOVERY,
     directMessages: config.DIRECT_MESSAGES,
     searchMinPrefix: config.USER_SEARCH_MIN_PREFIX,
@@ -300,13 +302,13 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   });
   messaging.relations = contacts;
   const perMinute = config.MESSAGE_SEARCHES_PER_MINUTE;
-  const search = new MessageSearchService(store, pool ? FlexibleSearchLimiter.postgres(pool, perMinute) : FlexibleSearchLimiter.inMemory(perMinute));
+  const search = new MessageSearchService(store, budget('message_search', perMinute, 60, 'searches'));
   messaging.committer.onBatch = (n, queuedS, commitS) => {
     metrics.commitBatch.observe(n);
     metrics.commitQueue.observe(queuedS);
     metrics.commitDuration.observe(commitS);
   };
-  const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS, joinAttempts: config.INVITE_JOIN_ATTEMPTS_PER_HOUR });
+  const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS }, budget('group_join', config.INVITE_JOIN_ATTEMPTS_PER_HOUR, 3600, 'invite codes tried'));
   const messageActions = new MessageActions(store, events, clock, {
     recallWindowMs: config.RECALL_WINDOW_SECONDS * 1000,
     reactionsPerMinute: config.REACTIONS_PER_MINUTE,

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { NatterError } from '@natter/protocol';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Clock } from './clock.js';
+import { userBudgets } from '../limits/user-budget.js';
 import { DomainEvents, type DomainEvent } from './events.js';
 import { Groups } from './groups.js';
 import { Messaging } from './messaging.js';
@@ -34,7 +35,8 @@ beforeEach(async () => {
   seen = [];
   events.subscribe((e) => void seen.push(e));
   messaging = new Messaging(store, events, clock, { maxTextLength: 100, maxCustomBodyBytes: 1000, groupMaxMembers: 10 });
-  groups = new Groups(store, events, clock, { maxMembers: 10, joinAttempts: 2 });
+  // Two invite-code attempts per user per second (rate-limiter-flexible keeps real time).
+  groups = new Groups(store, events, clock, { maxMembers: 10 }, userBudgets(null)('group_join', 2, 1, 'invite codes tried'));
   for (const id of ['alice', 'bob', 'carol']) {
     await store.createUser({ id, username: id, passwordHash: null, displayName: null, avatarUrl: null, createdAt: 0 });
   }
@@ -68,7 +70,10 @@ describe('Groups', () => {
     expect(await codeOf(groups.join('bob', code))).toBe('rate_limited');
     // Carol has her own allowance.
     expect(await codeOf(groups.join('carol', code))).toBe('ok');
-    clock.t += 3600_000;
+    // A success gives its attempt back: Carol can still join by code twice more in this window.
+    expect(await codeOf(groups.join('carol', code))).toBe('ok');
+    expect(await codeOf(groups.join('carol', 'nope3'))).toBe('not_found');
+    await new Promise((r) => setTimeout(r, 1_100));
     expect(await codeOf(groups.join('bob', code))).toBe('ok');
   });
 

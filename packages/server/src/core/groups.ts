@@ -19,19 +19,14 @@ import {
 import type { Clock } from './clock.js';
 import type { DomainEvents, MembershipChangeKind } from './events.js';
 import { newMessageId } from './ids.js';
+import type { UserBudget } from './rate-limit.js';
 import type { GroupChange } from '../store/rules/groups.js';
 import type { GroupOutcome, InviteOutcome, Store } from '../store/store.js';
 
 export interface GroupLimits {
   /** Active members a group may have (GROUP_MAX_MEMBERS). */
   maxMembers: number;
-  /** Join-by-code attempts per user per window (INVITE_JOIN_ATTEMPTS_PER_HOUR); a success gives its attempt back. */
-  joinAttempts: number;
-  /** The window of `joinAttempts`; an hour by default. */
-  joinWindowMs?: number;
 }
-
-const HOUR = 3600_000;
 
 /** The one answer for every code that does not work: unknown, expired, used up, revoked, another's. */
 const badCode = () => new NatterError('not_found', 'no such invite code, or it has expired or been revoked');
@@ -48,52 +43,18 @@ const KIND_OF: Record<GroupChange['kind'], MembershipChangeKind> = {
   muteAll: 'muted',
 };
 
-/**
- * Per-user attempts in a fixed window, counted before the code is checked so that concurrent
- * guesses cannot all slip past (as logins are). In this process's memory: a user whose
- * connections land on several processes of a cluster gets each process's allowance.
- */
-class AttemptWindow {
-  private readonly counts = new Map<string, { n: number; resetAt: number }>();
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  take(userId: string): void {
-    const now = this.clock.now();
-    let w = this.counts.get(userId);
-    if (!w || w.resetAt <= now) {
-      if (this.counts.size > 100_000) this.sweep(now);
-      this.counts.set(userId, (w = { n: 0, resetAt: now + this.windowMs }));
-    }
-    if (w.n >= this.limit) throw new NatterError('rate_limited', 'too many invite codes tried; wait and retry', { retryAfterMs: w.resetAt - now });
-    w.n += 1;
-  }
-
-  giveBack(userId: string): void {
-    const w = this.counts.get(userId);
-    if (w && w.n > 0) w.n -= 1;
-  }
-
-  private sweep(now: number): void {
-    for (const [k, w] of this.counts) if (w.resetAt <= now) this.counts.delete(k);
-  }
-}
-
 export class Groups {
-  private readonly attempts: AttemptWindow;
-
   constructor(
     private readonly store: Store,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly limits: GroupLimits,
-  ) {
-    this.attempts = new AttemptWindow(clock, limits.joinAttempts, limits.joinWindowMs ?? HOUR);
-  }
+    /**
+     * Join-by-code attempts per user (INVITE_JOIN_ATTEMPTS_PER_HOUR), counted before the code is
+     * checked so that concurrent guesses cannot all slip past; a success gives its attempt back.
+     */
+    private readonly joinAttempts: UserBudget,
+  ) {}
 
   /** Runs one group frame for the authenticated `userId` (session.ts). */
   dispatch(userId: string, f: GroupFrame): Promise<GroupResultData[GroupFrame['type']]> {
@@ -158,10 +119,10 @@ export class Groups {
 
   /** Joins the group of an invite code; rate-limited per user. Already a member: their view. */
   async join(userId: string, code: string): Promise<Conversation> {
-    this.attempts.take(userId);
+    await this.joinAttempts.consume(userId);
     const outcome = await this.store.joinByInvite(code, userId, newMessageId(), this.clock.now(), this.limits.maxMembers);
     if (outcome.kind === 'not_found') throw badCode();
-    this.attempts.giveBack(userId);
+    await this.joinAttempts.giveBack(userId);
     const id = outcome.kind === 'ok' || outcome.kind === 'noop' ? outcome.conversation.id : '';
     return this.settle(id, userId, outcome, 'joined');
   }

@@ -27,3 +27,14 @@ export interface RegistrationLimiter {
   /** Takes one registration from the address's budget; throws `rate_limited` when spent. */
   consume(ip: string): Promise<void>;
 }
+
+/**
+ * A per-user budget of one action in a fixed window (searches, friend requests, invite-code
+ * guesses, reactions). Counted before the action runs, so concurrent requests cannot all slip past.
+ */
+export interface UserBudget {
+  /** Takes one from the user's budget; throws `rate_limited` (with retryAfterMs) when it is spent, `unavailable` when the counters cannot be reached. */
+  consume(userId: string): Promise<void>;
+  /** Returns one taken by `consume` (the attempt turned out not to be what the budget guards against). */
+  giveBack(userId: string): Promise<void>;
+}

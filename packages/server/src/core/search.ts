@@ -6,11 +6,7 @@
 import { NatterError, SEARCH_LIMITS, type SearchResult } from '@natter/protocol';
 import { decodeSearchCursor, encodeSearchCursor, searchTerms } from '../store/rules/search.js';
 import type { MessageSearch, Store } from '../store/store.js';
-
-export interface SearchLimiter {
-  /** Takes one search from the user's budget; throws `rate_limited` (with retryAfterMs) when it is spent. */
-  consume(userId: string): Promise<void>;
-}
+import type { UserBudget } from './rate-limit.js';
 
 export interface SearchOptions {
   conversationId?: string | undefined;
@@ -24,7 +20,8 @@ export interface SearchOptions {
 export class MessageSearchService {
   constructor(
     private readonly store: Store,
-    private readonly limiter: SearchLimiter,
+    /** SEARCHES_PER_MINUTE per user. */
+    private readonly limiter: Pick<UserBudget, 'consume'>,
   ) {}
 
   async search(userId: string, query: string, o: SearchOptions = {}): Promise<SearchResult> {
