@@ -58,10 +58,19 @@ export class ActionTraffic {
     const r = this.rand();
     const mine = choose((this.own.get(d.name) ?? []).slice(-6));
     if (r < 0.12 && mine) return { conversationId: mine.conversationId, messageId: mine.id, kind: 'recall' };
-    if (r < 0.45 && mine) return { conversationId: mine.conversationId, messageId: mine.id, kind: 'edit', text: `${d.name} edit ${++this.edits}` };
-    const shown = choose(d.displayed.filter((m) => m.type === 'text').slice(-12));
+    if (r < 0.4 && mine) return { conversationId: mine.conversationId, messageId: mine.id, kind: 'edit', text: `${d.name} edit ${++this.edits}` };
+    if (r >= 0.75) {
+      // Take back one of this user's recent reactions (from either of its devices), so removals
+      // change something and meet the other device's adds.
+      const ours = choose(this.attempts.filter((a) => a.kind === 'react' && a.userId === d.userId).slice(-8));
+      if (ours) return { conversationId: ours.conversationId, messageId: ours.messageId, kind: 'unreact', emoji: ours.emoji! };
+    }
+    // The last few messages of one conversation: reactions meet on them, and reach recalled ones.
+    const texts = d.displayed.filter((m) => m.type === 'text');
+    const conv = choose([...new Set(texts.map((m) => m.conversationId))]);
+    const shown = choose(texts.filter((m) => m.conversationId === conv).slice(-8));
     if (!shown) return undefined;
-    return { conversationId: shown.conversationId, messageId: shown.id, kind: this.rand() < 0.6 ? 'react' : 'unreact', emoji: choose(EMOJIS)! };
+    return { conversationId: shown.conversationId, messageId: shown.id, kind: 'react', emoji: choose(EMOJIS)! };
   }
 
   private async attempt(d: ActingDevice, action: Action): Promise<ActionOutcome> {
