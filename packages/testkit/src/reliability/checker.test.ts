@@ -1,7 +1,9 @@
 /**
  * The proof of Natter's delivery guarantees on one process: the checker scenario runs while
- * the server is killed with SIGKILL at random moments and restarted on the same data.
- * Lost, duplicated, reordered and divergent must all be 0.
+ * the server is killed with SIGKILL at random moments and restarted on the same data, while
+ * devices also recall, edit and react. Lost, duplicated, reordered and divergent must all be 0,
+ * and every device must end with every message in the server's final state, the one the
+ * acknowledged actions allow (stateDivergent, wrongFinalState: expect-clean.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,8 @@
  * The checker scenario against a cluster: three Natter processes on PostgreSQL and a real bus
  * (Redis, then NATS) behind a load balancer without sticky sessions. Processes are killed
  * with SIGKILL at random; their clients reconnect through the balancer to another process.
- * Lost, duplicated, reordered and divergent must all be 0.
+ * Lost, duplicated, reordered and divergent must all be 0, and so must the message-action
+ * counts (stateDivergent, wrongFinalState: expect-clean.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

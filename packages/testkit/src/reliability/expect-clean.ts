@@ -1,6 +1,7 @@
 /**
  * The checker's pass mark, shared by every fault scenario: nothing lost, duplicated, reordered or
- * divergent, and every unread count and badge exact (issue 21).
+ * divergent, every unread count and badge exact (issue 21), and every message in one final state
+ * on every device, the one the acknowledged recalls, edits and reactions allow (issue 22).
  */
 import { expect } from 'vitest';
 import type { ScenarioResult } from './scenario.js';
@@ -18,4 +19,7 @@ export function expectClean(r: ScenarioResult, o: { minChecked: number }): void 
   });
   expect(r.unreadChecked).toBeGreaterThan(0);
   expect({ unreadMismatches: r.unreadMismatches, readCursorsBehind: r.readCursorsBehind }).toEqual({ unreadMismatches: 0, readCursorsBehind: 0 });
+  expect(r.actionsAcked).toBeGreaterThan(0);
+  expect(r.statesChecked).toBeGreaterThan(o.minChecked);
+  expect({ stateDivergent: r.stateDivergent, wrongFinalState: r.wrongFinalState }).toEqual({ stateDivergent: 0, wrongFinalState: 0 });
 }

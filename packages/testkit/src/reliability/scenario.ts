@@ -2,14 +2,18 @@
  * The checker scenario, independent of what runs the server: SDK clients (some users on two
  * devices) chat in direct and group conversations while `target.fault()` kills server
  * processes at random moments, and one device goes offline for a while; devices mark
- * conversations read at random as they go. At the end every device syncs and the checker
- * counts lost, duplicated, reordered and divergent messages, and every device's unread counts
- * and badge (its SDK ConversationList) and every server view against the truth computed from
- * the final logs and read cursors (unreadMismatches).
+ * conversations read at random as they go, and recall, edit and react to messages
+ * (action-traffic.ts). At the end every device syncs and the checker counts lost, duplicated,
+ * reordered and divergent messages, every device's unread counts and badge (its SDK
+ * ConversationList) and every server view against the truth computed from the final logs and
+ * read cursors (unreadMismatches), and the final state of every message on every device against
+ * the server's and against the actions that were acknowledged (action-checker.ts).
  */
 import WebSocket from 'ws';
 import type { Conversation, Message } from '@natter/protocol';
 import { MemoryCache, NatterClient, type ConversationList, type WebSocketFactory } from '@natter/client';
+import { checkActions, foldDisplayed, type ActionCheckResult, type StateView } from './action-checker.js';
+import { ActionTraffic } from './action-traffic.js';
 import { check, checkUnread, type Ack, type CheckResult, type UnreadResult } from './checker.js';
 
 export interface ScenarioTarget {
@@ -30,7 +34,13 @@ export interface ScenarioOptions {
   settleMs?: number;
 }
 
-export interface ScenarioResult extends CheckResult, Omit<UnreadResult, 'details'> {
+export interface ScenarioResult extends CheckResult, Omit<UnreadResult, 'details'>, Omit<ActionCheckResult, 'details'> {
+  /** Message actions attempted (retries included), and how they ended. */
+  actions: number;
+  actionsAcked: number;
+  actionsRefused: number;
+  /** Attempts whose answer was lost to a fault (cut or timed out): applied or not. */
+  actionsUnanswered: number;
   /** Reads the devices made during the run (answered by the server). */
   reads: number;
   faults: number;
@@ -136,12 +146,15 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
   let faultsDuringTraffic = 0;
   let sending = true;
   const offlineDevice = devices[devices.length - 1]!;
+  const actions = new ActionTraffic(rand);
 
   // Each device sends with a few requests in flight; the outbox retries across faults.
   // Sending goes on until every fault has happened under traffic (bounded at 5x the base count).
   const senders = devices.map(async (d, di) => {
     const convs = convsOf(d.userId);
     const inflight = new Set<Promise<void>>();
+    // One action at a time per device, so one device's edits of a message are sequential.
+    let acting = false;
     for (let i = 0; i < o.sendsPerDevice || (faults < o.faults && i < o.sendsPerDevice * 5); i++) {
       if (d === offlineDevice && i === Math.floor(o.sendsPerDevice / 3)) {
         // This device goes offline for a while (the app is closed), then reopens on its cache.
@@ -154,12 +167,20 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
       const conv = convs[Math.floor(rand() * convs.length)]!;
       const clientMsgId = `${di}-${i}`;
       sent++;
-      const p = d.client.sendText(conv, `${d.name} #${i}`, { clientMsgId }).then((r) => {
+      const text = `${d.name} #${i}`;
+      const p = d.client.sendText(conv, text, { clientMsgId }).then((r) => {
         acks.push({ conversationId: conv, clientMsgId, senderId: d.userId, id: r.id, seq: r.seq });
+        actions.sent(d.name, conv, r.id, text);
         cursorAtLeast(conv, d.userId, r.seq);
       });
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
+      if (!acting && rand() < 0.1) {
+        acting = true;
+        const a = actions.act(d).finally(() => (acting = false));
+        inflight.add(a);
+        void a.finally(() => inflight.delete(a));
+      }
       if (rand() < 0.15) {
         // This device reads a conversation up to what it has shown (the user opened it).
         const readConv = convs[Math.floor(rand() * convs.length)]!;
@@ -234,8 +255,10 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     return log;
   };
   const serverLogs = new Map<string, Message[]>();
+  const stateViews: StateView[] = [];
   for (const [conv, userIds] of members) {
     const views = await Promise.all(userIds.map(async (u) => [u, await readLog(conv, byUser(u).token)] as const));
+    for (const [u, log] of views) stateViews.push({ name: `server as ${u}`, conversationId: conv, messages: log });
     const copies = new Map(views.map(([u, log]) => [u, new Map(log.map((m) => [m.seq, m]))]));
     serverLogs.set(
       conv,
@@ -286,7 +309,16 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
   for (const d of devices) {
     d.list.close();
     d.client.close();
+    // The final state of every message as the device's SDK holds it, and as the checker folds it
+    // from the entries the device displayed.
+    for (const conv of convsOf(d.userId)) {
+      stateViews.push({ name: `${d.name} (SDK cache)`, conversationId: conv, messages: await d.cache.getMessages(conv) });
+      stateViews.push({ name: `${d.name} (displayed)`, conversationId: conv, messages: foldDisplayed(d.displayed.filter((m) => m.conversationId === conv)) });
+    }
   }
+  const actionResult = checkActions({ attempts: actions.attempts, originals: actions.originals, serverLogs, views: stateViews });
+  const actionCount = (o: string) => actions.attempts.filter((a) => a.outcome === o).length;
+  const actionKinds = (['recall', 'edit', 'react', 'unreact'] as const).map((k) => `${k} ${actions.attempts.filter((a) => a.kind === k).length}`).join(', ');
 
   const result = check({
     acks,
@@ -297,7 +329,7 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
   const stored = [...serverLogs.values()].reduce((n, l) => n + l.filter((m) => m.type === 'text').length, 0);
   const summary: ScenarioResult = {
     ...result,
-    details: [...result.details, ...unread.details],
+    details: [...result.details, ...unread.details, ...actionResult.details],
     unreadMismatches: unread.unreadMismatches,
     readCursorsBehind: unread.readCursorsBehind,
     unreadChecked: unread.unreadChecked,
@@ -308,11 +340,25 @@ export async function runScenario(target: ScenarioTarget, o: ScenarioOptions): P
     acked: acks.length,
     stored,
     undeliveredWithoutSync,
+    actions: actions.attempts.length,
+    actionsAcked: actionCount('acked'),
+    actionsRefused: actionCount('refused'),
+    actionsUnanswered: actionCount('cut') + actionCount('unknown'),
+    statesChecked: actionResult.statesChecked,
+    stateDivergent: actionResult.stateDivergent,
+    messagesChecked: actionResult.messagesChecked,
+    wrongFinalState: actionResult.wrongFinalState,
+    finalRecalled: actionResult.finalRecalled,
+    finalEdited: actionResult.finalEdited,
+    finalReactions: actionResult.finalReactions,
   };
   o.log?.(
     `checker (seed ${o.seed}): faults=${faults} (during traffic ${faultsDuringTraffic}) sent=${sent} acked=${acks.length} stored=${stored} ` +
       `checked=${result.checked} undelivered-before-final-sync=${undeliveredWithoutSync} lost=${result.lost} duplicated=${result.duplicated} reordered=${result.reordered} divergent=${result.divergent} ` +
-      `reads=${reads} unread-checked=${unread.unreadChecked} unreadMismatches=${unread.unreadMismatches} read-cursors-behind=${unread.readCursorsBehind}`,
+      `reads=${reads} unread-checked=${unread.unreadChecked} unreadMismatches=${unread.unreadMismatches} read-cursors-behind=${unread.readCursorsBehind} ` +
+      `actions=${summary.actions} (${actionKinds}; acked ${summary.actionsAcked}, refused ${summary.actionsRefused}, unanswered ${summary.actionsUnanswered}) ` +
+      `final: recalled=${actionResult.finalRecalled} edited=${actionResult.finalEdited} reactions=${actionResult.finalReactions} ` +
+      `states-checked=${actionResult.statesChecked} state-divergent=${actionResult.stateDivergent} messages-checked=${actionResult.messagesChecked} wrong-final-state=${actionResult.wrongFinalState}`,
   );
   if (summary.details.length) o.log?.(summary.details.join('\n'));
   return summary;
