@@ -5,7 +5,7 @@
  * a ws-floor room. Every target delivers a message to every member of its room, the sender
  * included (Natter's own semantics: all devices of all members get each entry).
  */
-export const TARGETS = ['natter', 'natter-b', 'natter-cluster', 'socketio', 'mosquitto', 'ws-floor'] as const;
+export const TARGETS = ['natter', 'natter-b', 'natter-cluster', 'socketio', 'mosquitto', 'ws-floor', 'ws-floor-acks'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** What a generator process needs to open clients to a running target. Serialisable (idle workers get it as JSON). */
