@@ -176,19 +176,24 @@ export function wsFloorConnect(e: Endpoint, acks = false): Connect {
       });
       let joined = 0;
       let ready = false;
+      const toAck = new Map<string, number>();
+      let acksSent = 0;
+      let ackTimer: NodeJS.Timeout | null = null;
+      const flushAcks = (): void => {
+        ackTimer = null;
+        if (ws.readyState === ws.OPEN) {
+          for (const [room, n] of toAck) ws.send(`{"type":"ack","conversationId":"c_${room.padEnd(22, 'x')}","seq":${n}}`);
+          acksSent += toAck.size;
+        }
+        toAck.clear();
+      };
       const client: BenchClient = {
         publish(room, text, ack) {
           ws.send(`P${room}\n${text}`);
           h.onAck(ack);
         },
         close: () => ws.close(1000),
-      };
-      const toAck = new Map<string, number>();
-      let ackTimer: NodeJS.Timeout | null = null;
-      const flushAcks = (): void => {
-        ackTimer = null;
-        if (ws.readyState === ws.OPEN) for (const [room, n] of toAck) ws.send(`{"type":"ack","conversationId":"c_${room.padEnd(22, 'x')}","seq":${n}}`);
-        toAck.clear();
+        ...(acks && { acksSent: () => acksSent }),
       };
       ws.on('message', (data: Buffer) => {
         if (ready) {

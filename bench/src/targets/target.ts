@@ -36,6 +36,8 @@ export interface BenchClient {
   /** Sends `text` to `room`; `ack` comes back through Handlers.onAck. `clientMsgId` must be unique per sender. */
   publish(room: string, text: string, ack: number, clientMsgId: string): void;
   close(): void;
+  /** Ack frames this client has sent so far (Natter with SDK acks, ws-floor-acks); none: it sends none. */
+  acksSent?(): number;
 }
 
 /** Opens one client as user `user`, joined to `rooms`, resolving once it can publish and receive. */
