@@ -4,7 +4,8 @@
  *   --quick                  small sizes, one repetition, short runs (under 2 minutes)
  *   --workloads a,b          fanout,direct,idle,idle-many,catchup,storm,cluster,abuse,upload (default: all)
  *   --upload NxM             upload: N clients each uploading an M MB file at once (default 20x100)
- *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b
+ *   --targets a,b            natter,natter-cluster,socketio,mosquitto,ws-floor (default: all), natter-b,
+ *                            ws-floor-acks (the floor whose clients send SDK-cadence ack frames it drops)
  *   --reps N                 repetitions (default 3)
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
  *                            target climbs at once, their trials taking turns (A B C A B C …)
@@ -117,7 +118,7 @@ export const opts = {
   targets: list<TargetName>(
     args.targets,
     TARGETS,
-    TARGETS.filter((t) => t !== 'natter-b'),
+    TARGETS.filter((t) => t !== 'natter-b' && t !== 'ws-floor-acks'),
   ),
   reps: Number(args.reps ?? (quick ? 1 : 3)),
   findMax: args['find-max'],

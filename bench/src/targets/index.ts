@@ -1,6 +1,6 @@
 /** Starting a target by name, and opening lean clients to it from an Endpoint. */
 import { natterBEnv, natterConnect, NatterTarget } from './natter.js';
-import { mqttConnect, MosquittoTarget, socketIoConnect, startSocketIo, startWsFloor, wsFloorConnect } from './peers.js';
+import { mqttConnect, MosquittoTarget, socketIoConnect, startSocketIo, startWsFloor, startWsFloorAcks, wsFloorConnect } from './peers.js';
 import type { Connect, Endpoint, RunningTarget, TargetName } from './target.js';
 
 export function startTarget(name: TargetName): Promise<RunningTarget> {
@@ -17,6 +17,8 @@ export function startTarget(name: TargetName): Promise<RunningTarget> {
       return MosquittoTarget.start();
     case 'ws-floor':
       return startWsFloor();
+    case 'ws-floor-acks':
+      return startWsFloorAcks();
   }
 }
 
@@ -32,5 +34,7 @@ export function connectorFor(e: Endpoint): Connect {
       return mqttConnect(e);
     case 'ws-floor':
       return wsFloorConnect(e);
+    case 'ws-floor-acks':
+      return wsFloorConnect(e, true);
   }
 }

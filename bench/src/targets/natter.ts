@@ -269,6 +269,7 @@ export function natterConnect(e: Endpoint): Connect {
     return {
       publish: (room, text, ack, clientMsgId) => conn.send(room, text, ack, clientMsgId),
       close: () => conn.close(),
+      acksSent: () => conn.acksSent,
     };
   };
 }

@@ -27,20 +27,21 @@ function pkgVersion(name: string): string {
 class NodePeer implements RunningTarget {
   private child!: ChildProcess;
   private constructor(
-    readonly name: 'ws-floor' | 'socketio',
+    readonly name: 'ws-floor' | 'ws-floor-acks' | 'socketio',
     readonly version: string,
     readonly port: number,
   ) {}
 
-  static async start(name: 'ws-floor' | 'socketio'): Promise<NodePeer> {
-    const version = name === 'ws-floor' ? `ws ${pkgVersion('ws')}` : `socket.io ${pkgVersion('socket.io')}`;
+  static async start(name: 'ws-floor' | 'ws-floor-acks' | 'socketio'): Promise<NodePeer> {
+    const version = name === 'socketio' ? `socket.io ${pkgVersion('socket.io')}` : `ws ${pkgVersion('ws')}`;
     const peer = new NodePeer(name, `${version} (node ${process.version})`, await freePort());
     await peer.launch();
     return peer;
   }
 
   private async launch(): Promise<void> {
-    const script = fileURLToPath(new URL(`../peers/${this.name}-server.js`, import.meta.url));
+    // ws-floor-acks is the same floor server; only its clients differ (wsFloorConnect).
+    const script = fileURLToPath(new URL(`../peers/${this.name === 'ws-floor-acks' ? 'ws-floor' : this.name}-server.js`, import.meta.url));
     this.child = spawnChild(process.execPath, [script], { name: this.name, env: { ...process.env, PORT: String(this.port) } });
     await waitHttp(`http://127.0.0.1:${this.port}/healthz`, this.child);
   }
@@ -68,6 +69,7 @@ class NodePeer implements RunningTarget {
 }
 
 export const startWsFloor = () => NodePeer.start('ws-floor');
+export const startWsFloorAcks = () => NodePeer.start('ws-floor-acks');
 export const startSocketIo = () => NodePeer.start('socketio');
 
 function waitTcp(port: number, child: ChildProcess & { stderrTail?: () => string }, timeoutMs = 10_000): Promise<void> {
@@ -153,7 +155,16 @@ export class MosquittoTarget implements RunningTarget {
   }
 }
 
-export function wsFloorConnect(e: Endpoint): Connect {
+/** The SDK's ack delay (packages/client sync.ts), for ws-floor-acks clients. */
+const FLOOR_ACK_DELAY_MS = 50;
+
+/**
+ * Clients of the floor. With `acks` (the target ws-floor-acks) they send what a Natter client
+ * sends back for its deliveries, in the SDK's cadence — 50 ms after the first delivery since the
+ * last ack, one ack frame per room that got any, of a Natter ack's size — and the floor reads
+ * and drops them: what reading the acks costs a server that does nothing else with them.
+ */
+export function wsFloorConnect(e: Endpoint, acks = false): Connect {
   const url = `ws://${e.host}:${e.port}/`;
   return (_user: number, rooms: string[], h: Handlers, localAddress?: string) =>
     new Promise<BenchClient>((resolve, reject) => {
@@ -165,16 +176,34 @@ export function wsFloorConnect(e: Endpoint): Connect {
       });
       let joined = 0;
       let ready = false;
+      const toAck = new Map<string, number>();
+      let acksSent = 0;
+      let ackTimer: NodeJS.Timeout | null = null;
+      const flushAcks = (): void => {
+        ackTimer = null;
+        if (ws.readyState === ws.OPEN) {
+          for (const [room, n] of toAck) ws.send(`{"type":"ack","conversationId":"c_${room.padEnd(22, 'x')}","seq":${n}}`);
+          acksSent += toAck.size;
+        }
+        toAck.clear();
+      };
       const client: BenchClient = {
         publish(room, text, ack) {
           ws.send(`P${room}\n${text}`);
           h.onAck(ack);
         },
         close: () => ws.close(1000),
+        ...(acks && { acksSent: () => acksSent }),
       };
       ws.on('message', (data: Buffer) => {
-        if (ready) h.onDelivery(data);
-        else if (++joined === rooms.length) {
+        if (ready) {
+          h.onDelivery(data);
+          if (acks && data[0] === 0x50) {
+            const room = data.toString('latin1', 1, data.indexOf(0x0a));
+            toAck.set(room, (toAck.get(room) ?? 0) + 1);
+            ackTimer ??= setTimeout(flushAcks, FLOOR_ACK_DELAY_MS);
+          }
+        } else if (++joined === rooms.length) {
           ready = true;
           resolve(client);
         }
@@ -190,6 +219,7 @@ export function wsFloorConnect(e: Endpoint): Connect {
         if (!ready) reject(err);
       });
       ws.on('close', () => {
+        if (ackTimer) clearTimeout(ackTimer);
         if (!ready) reject(new Error('closed before ready'));
         h.onClose?.();
       });

@@ -5,7 +5,7 @@
  * a ws-floor room. Every target delivers a message to every member of its room, the sender
  * included (Natter's own semantics: all devices of all members get each entry).
  */
-export const TARGETS = ['natter', 'natter-b', 'natter-cluster', 'socketio', 'mosquitto', 'ws-floor'] as const;
+export const TARGETS = ['natter', 'natter-b', 'natter-cluster', 'socketio', 'mosquitto', 'ws-floor', 'ws-floor-acks'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** What a generator process needs to open clients to a running target. Serialisable (idle workers get it as JSON). */
@@ -36,6 +36,8 @@ export interface BenchClient {
   /** Sends `text` to `room`; `ack` comes back through Handlers.onAck. `clientMsgId` must be unique per sender. */
   publish(room: string, text: string, ack: number, clientMsgId: string): void;
   close(): void;
+  /** Ack frames this client has sent so far (Natter with SDK acks, ws-floor-acks); none: it sends none. */
+  acksSent?(): number;
 }
 
 /** Opens one client as user `user`, joined to `rooms`, resolving once it can publish and receive. */

@@ -9,7 +9,22 @@ export class Metrics {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'natter_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   readonly authenticated = new Gauge({ name: 'natter_connections_authenticated', help: 'Authenticated connections', registers: [this.registry] });
-  readonly framesIn = new Counter({ name: 'natter_frames_in_total', help: 'Frames received, by type', labelNames: ['type'], registers: [this.registry] });
+  /**
+   * Acks handled on the spot (Session.quick) since the last scrape: a plain number, added to
+   * `natter_frames_in_total{type="ack"}` when scraped (prom-client hashes labels on every inc).
+   */
+  quickAcks = 0;
+  readonly framesIn = new Counter({
+    name: 'natter_frames_in_total',
+    help: 'Frames received, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+    collect: () => {
+      if (this.quickAcks === 0) return;
+      this.framesIn.inc({ type: 'ack' }, this.quickAcks);
+      this.quickAcks = 0;
+    },
+  });
   readonly framesOut = new Counter({ name: 'natter_frames_out_total', help: 'Frames written to connections', registers: [this.registry] });
   readonly errors = new Counter({ name: 'natter_errors_total', help: 'Errors returned to clients, by code', labelNames: ['code'], registers: [this.registry] });
   readonly closes = new Counter({ name: 'natter_connection_closes_total', help: 'Connections closed by the server, by reason', labelNames: ['reason'], registers: [this.registry] });

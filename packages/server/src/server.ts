@@ -417,6 +417,9 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       onError(err) {
         logger.error({ err }, 'frame handling failed');
       },
+      onQuickFrame() {
+        metrics.quickAcks++;
+      },
     },
   };
   const gateway = new WebSocketGateway(app.server, {

@@ -133,10 +133,7 @@ export class FairShare {
    * throws `rate_limited` having taken none.
    */
   admit(userId: string, kind: RequestClass, connection: ConnectionBudget | null): void {
-    const now = this.clock.now();
-    const user = this.userBudget(userId, now)[kind];
-    const own = connection?.[kind];
-    const waitMs = Math.max(user.waitMs(now), own?.waitMs(now) ?? 0);
+    const waitMs = this.tryAdmit(userId, kind, connection);
     if (waitMs > 0) {
       throw new NatterError(
         'rate_limited',
@@ -144,8 +141,21 @@ export class FairShare {
         { retryAfterMs: waitMs },
       );
     }
+  }
+
+  /**
+   * `admit` without the throw, for frames handled on the spot (Session.quick): 0 when a token
+   * was taken from each bucket, else the milliseconds to wait, having taken none.
+   */
+  tryAdmit(userId: string, kind: RequestClass, connection: ConnectionBudget | null): number {
+    const now = this.clock.now();
+    const user = this.userBudget(userId, now)[kind];
+    const own = connection?.[kind];
+    const waitMs = Math.max(user.waitMs(now), own?.waitMs(now) ?? 0);
+    if (waitMs > 0) return waitMs;
     user.take();
     own?.take();
+    return 0;
   }
 
   /**

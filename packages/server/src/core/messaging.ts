@@ -202,19 +202,32 @@ export class Messaging {
    * process knows it. Any other ack is checked and written by the store at once.
    */
   async ack(userId: string, deviceId: string, conversationId: string, seq: number, shown = false): Promise<{ seq: number }> {
+    if (shown) return { seq: this.ackShown(userId, deviceId, conversationId, seq) };
     const before = this.cursors.latest(deviceId, conversationId);
-    let now: number;
-    if (shown) now = this.cursors.ack(deviceId, conversationId, seq);
-    else {
-      const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
-      if (r.kind === 'not_found') throw notFound();
-      if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
-      if (r.kind === 'not_member') throw notFound();
-      now = this.cursors.stored(deviceId, conversationId, r.seq);
-    }
-    // Delivery receipts (receipts.ts) follow the move; the ack's answer does not wait for them.
-    if (now > before) void this.events.emit({ type: 'cursor.moved', cursor: 'delivered', userId, deviceId, conversationId, seq: now, view: null });
+    const r = await this.store.ackDelivered(deviceId, userId, conversationId, seq);
+    if (r.kind === 'not_found') throw notFound();
+    if (r.kind === 'invalid_position') throw new NatterError('invalid_position', `seq: at most ${r.lastSeq}`);
+    if (r.kind === 'not_member') throw notFound();
+    const now = this.cursors.stored(deviceId, conversationId, r.seq);
+    this.cursorMoved(userId, deviceId, conversationId, before, now);
     return { seq: now };
+  }
+
+  /**
+   * The ack of an entry this process delivered to the device (Delivery.shown, checked by the
+   * caller): moved in memory only, at once, no promise (Session.quick takes this path for the
+   * acks clients send by the ten thousand a second). Returns the cursor as this process knows it.
+   */
+  ackShown(userId: string, deviceId: string, conversationId: string, seq: number): number {
+    const before = this.cursors.latest(deviceId, conversationId);
+    const now = this.cursors.ack(deviceId, conversationId, seq);
+    this.cursorMoved(userId, deviceId, conversationId, before, now);
+    return now;
+  }
+
+  /** Delivery receipts (receipts.ts) follow a forward move; the ack's answer does not wait for them. */
+  private cursorMoved(userId: string, deviceId: string, conversationId: string, before: number, now: number): void {
+    if (now > before) void this.events.emit({ type: 'cursor.moved', cursor: 'delivered', userId, deviceId, conversationId, seq: now, view: null });
   }
 
   async read(userId: string, conversationId: string, seq: number): Promise<{ seq: number }> {

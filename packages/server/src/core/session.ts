@@ -37,6 +37,11 @@ export interface SessionHooks {
   onFrame(type: string, errorCode: string | null, ms: number): void;
   /** Called for anything unexpected (logged by the server; the client sees `internal`). */
   onError(err: unknown): void;
+  /**
+   * Called for every frame handled on the spot by `quick` (an ack without an id): a count only,
+   * no timing (it takes a microsecond or two, and comes by the ten thousand a second).
+   */
+  onQuickFrame(type: 'ack'): void;
 }
 
 export interface SessionDeps {
@@ -143,6 +148,32 @@ export class Session {
     } finally {
       this.deps.hooks.onFrame(frame.type, code, performance.now() - started);
     }
+  }
+
+  /**
+   * Handles at once, without a promise, a frame that needs no answer and no store: an `ack`
+   * without an id of an entry this process delivered to the device (what the SDK sends after
+   * every message it applies). The checks are those of the full path: the connection is open,
+   * the device was shown `seq` (Delivery.shown: else the store checks the ack, on the full
+   * path), a write token is there (else the full path refuses it, counted as before); the
+   * cursor only moves forward (DeliveryCursors.ack). Returns false, having done nothing, for
+   * any other frame: the caller then hands it to `handle`.
+   */
+  quick(decoded: DecodeResult): boolean {
+    if (!decoded.ok) return false;
+    const frame = decoded.frame;
+    if (frame.type !== 'ack' || frame.id !== undefined) return false;
+    const state = this.state;
+    if (state.kind !== 'open' || this.gone) return false;
+    const a = state.attachment;
+    if (!this.deps.delivery.shown(a, frame.conversationId, frame.seq)) return false;
+    const m = this.deps.messaging;
+    this.budget ??= m.fairShare.newConnectionBudget();
+    if (m.fairShare.tryAdmit(a.userId, REQUEST_CLASS.ack, this.budget) > 0) return false;
+    this.refusedInARow = 0;
+    m.ackShown(a.userId, a.deviceId, frame.conversationId, frame.seq);
+    this.deps.hooks.onQuickFrame('ack');
+    return true;
   }
 
   private reply(id: RequestId | undefined, error: NatterError): void {

@@ -241,9 +241,13 @@ export class WebSocketGateway {
         conn.close(CLOSE_CODES.protocol_violation, 'too many requests in flight');
         return;
       }
+      // ws hands a Buffer (binaryType 'nodebuffer'): read it as it is, without a copy.
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+      const decoded = decodeClientFrame(text);
+      // Acks (one per delivery batch per device) are done on the spot: no promise, nothing in flight.
+      if (session.quick(decoded)) return;
       inFlight++;
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void session.handle(decodeClientFrame(text)).finally(() => inFlight--);
+      void session.handle(decoded).finally(() => inFlight--);
     });
     ws.on('error', ignoreError);
     ws.on('close', (code) => {

@@ -319,6 +319,32 @@ describe('hostile and malformed frames', () => {
   });
 });
 
+describe('acks without an id', () => {
+  it('are taken on the spot for entries delivered on the socket and counted, not timed; others are answered as before', async () => {
+    const t = await start();
+    const alice = await register(t.url);
+    const bob = await register(t.url);
+    const a = await authed(t.wsUrl, alice.accessToken);
+    const b = await authed(t.wsUrl, bob.accessToken);
+    const conv = (await a.request({ type: 'conversation.direct', userId: bob.userId })).data;
+    const sent = (await a.request({ type: 'send', conversationId: conv.id, clientMsgId: 'k1', msgType: 'text', body: { text: 'hi' } })).data;
+    await b.waitFor((f) => f.type === 'message' && f.message.seq === sent.seq);
+    // The SDK's ack: no answer; alice is told bob's device has it (a delivery receipt).
+    b.send({ type: 'ack', conversationId: conv.id, seq: sent.seq });
+    const receipt = await a.waitFor((f) => f.type === 'receipt');
+    expect(receipt.receipt).toMatchObject({ conversationId: conv.id, kind: 'delivered', userId: bob.userId, seq: sent.seq });
+    b.send({ type: 'ack', conversationId: conv.id, seq: sent.seq });
+    // Past what was delivered: the full path, which the store refuses.
+    b.send({ type: 'ack', conversationId: conv.id, seq: sent.seq + 5 });
+    expect((await nextError(b)).error.code).toBe('invalid_position');
+    await expectUsable(b);
+    const m = await metricsText(t.url);
+    expect(sample(m, 'natter_frames_in_total', 'type="ack"')).toBe(3);
+    expect(sample(m, 'natter_frame_duration_seconds_count', 'type="ack"')).toBe(1);
+    expect(sample(m, 'natter_errors_total', 'code="invalid_position"')).toBe(1);
+  });
+});
+
 describe('heartbeat', () => {
   it('closes a client that does not answer pings with 3001 within a few intervals; a normal client stays', async () => {
     const t = await start({ HEARTBEAT_INTERVAL_MS: 100 });
