@@ -73,8 +73,8 @@ const ANONYMOUS_PING_MS = 25_000;
 
 export interface ConnectionOptions<S extends AuthOk | null = AuthOk> {
   url: string;
-  /** An access token or a provider of fresh ones; null: anonymous (S is then null). */
-  token: string | (() => string | Promise<string>) | null;
+  /** An access token or a provider of fresh ones; null on an anonymous connection (S null). */
+  token: S extends null ? null : string | (() => string | Promise<string>);
   WebSocket: WebSocketFactory;
   backoff: BackoffOptions;
   requestTimeoutMs: number;
