@@ -117,8 +117,9 @@ export class NatterRoomViewer extends Emitter<RoomViewerEvents> {
     this.conn.drop();
   }
 
-  /** Leaves every room (the socket closes) and stops reconnecting. */
+  /** Leaves every room (the socket closes) and stops reconnecting; a later `join` starts afresh. */
   close(): void {
+    for (const roomId of this.watch.rooms) this.watch.forget(roomId);
     this.conn.stop();
   }
 }

@@ -94,4 +94,23 @@ describe('NatsEphemeral increments', () => {
       await nc.close();
     }
   });
+
+  it('counts every increment once when batches of several processes conflict', async () => {
+    const bucket = `natter-test-${randomUUID()}`;
+    const processes = await Promise.all([0, 1, 2].map(() => NatsEphemeral.connect(NATS_URL, { bucket })));
+    const nc = await connect({ servers: NATS_URL.slice('nats://'.length) });
+    try {
+      // Three waves, each process's increments of a wave in one batch, the batches racing.
+      const counts: number[] = [];
+      for (let wave = 0; wave < 3; wave++) {
+        const got = await Promise.all(processes.flatMap((eph) => Array.from({ length: 50 }, () => eph.increment('k', 1, 10_000))));
+        counts.push(...got.map((c) => c.count));
+      }
+      expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 450 }, (_, i) => i + 1));
+    } finally {
+      await Promise.all(processes.map((p) => p.close()));
+      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`);
+      await nc.close();
+    }
+  });
 });
