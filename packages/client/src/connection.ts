@@ -2,7 +2,9 @@
  * The socket under the SDK: connects, authenticates with the first frame, correlates requests
  * with responses by id, checks liveness with `ping` frames, and reconnects with exponential
  * backoff and full jitter after anything but a "do not reconnect" close (3500–3999, unless a
- * token provider can give a fresh token).
+ * token provider can give a fresh token). Without a token (`token: null`, the anonymous room
+ * viewer) it is online as soon as the socket opens: the server takes `room.join`, `room.leave`
+ * and `ping` before any `auth`.
  */
 import {
   backoffDelay,
@@ -36,10 +38,11 @@ export interface WebSocketLike {
 }
 export type WebSocketFactory = new (url: string) => WebSocketLike;
 
-export type ConnectionState =
+/** The connection's state; `session` is what `auth` answered (null on an anonymous connection). */
+export type ConnectionState<S extends AuthOk | null = AuthOk> =
   | { status: 'idle' }
   | { status: 'connecting'; attempt: number }
-  | { status: 'online'; session: AuthOk }
+  | { status: 'online'; session: S }
   | { status: 'offline'; retryInMs: number; lastClose: number | null }
   | { status: 'closed'; reason: string };
 
@@ -65,18 +68,22 @@ export class NatterClientError extends Error {
   }
 }
 
-export interface ConnectionOptions {
+/** Default liveness ping of an anonymous connection (no `auth` answer tells the server's heartbeat). */
+const ANONYMOUS_PING_MS = 25_000;
+
+export interface ConnectionOptions<S extends AuthOk | null = AuthOk> {
   url: string;
-  token: string | (() => string | Promise<string>);
+  /** An access token or a provider of fresh ones; null on an anonymous connection (S null). */
+  token: S extends null ? null : string | (() => string | Promise<string>);
   WebSocket: WebSocketFactory;
   backoff: BackoffOptions;
   requestTimeoutMs: number;
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
-  onState(state: ConnectionState): void;
+  onState(state: ConnectionState<S>): void;
   onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
-  onOnline(session: AuthOk): void;
+  onOnline(session: S): void;
 }
 
 interface Pending {
@@ -88,9 +95,9 @@ interface Pending {
 type Requestable = Exclude<ClientFrame, { type: 'auth' }>;
 type Without<F> = F extends unknown ? Omit<F, 'id'> : never;
 
-export class Connection {
+export class Connection<S extends AuthOk | null = AuthOk> {
   private ws: WebSocketLike | null = null;
-  private state: ConnectionState = { status: 'idle' };
+  private state: ConnectionState<S> = { status: 'idle' };
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private attempt = 0;
@@ -100,9 +107,9 @@ export class Connection {
   private onlineWaiters: (() => void)[] = [];
   private tokenRejected = false;
 
-  constructor(private readonly o: ConnectionOptions) {}
+  constructor(private readonly o: ConnectionOptions<S>) {}
 
-  get current(): ConnectionState {
+  get current(): ConnectionState<S> {
     return this.state;
   }
 
@@ -192,7 +199,7 @@ export class Connection {
     });
   }
 
-  private setState(state: ConnectionState): void {
+  private setState(state: ConnectionState<S>): void {
     this.state = state;
     this.o.onState(state);
     if (state.status === 'online') {
@@ -224,10 +231,11 @@ export class Connection {
     try {
       const token = typeof this.o.token === 'function' ? await this.o.token() : this.o.token;
       if (this.ws !== ws) return;
-      const session = (await this.rawRequest(ws, { type: 'auth', token })) as AuthOk;
+      // The options tie a null token to a null session (ConnectionOptions<null>).
+      const session = (token === null ? null : await this.rawRequest(ws, { type: 'auth', token })) as S;
       if (this.ws !== ws) return;
       this.attempt = 0;
-      this.startPing(ws, this.o.pingIntervalMs ?? session.heartbeatSeconds * 1000);
+      this.startPing(ws, this.o.pingIntervalMs ?? (session === null ? ANONYMOUS_PING_MS : session.heartbeatSeconds * 1000));
       this.setState({ status: 'online', session });
       this.o.onOnline(session);
     } catch (err) {

@@ -10,6 +10,8 @@ export {
 } from './conversation-list.js';
 export { ReceiptBook, type ConversationReceipts } from './receipts.js';
 export type { RoomEvents } from './rooms.js';
+export type { RoomWatchEvents } from './room-watch.js';
+export { NatterRoomViewer, type NatterRoomViewerOptions, type RoomViewerEvents } from './room-viewer.js';
 export { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
 export { MediaUploader, httpBaseOf, type MediaFile, type UploadOptions, type UploadProgress } from './media.js';
 export { NatterClientError, type ConnectionState, type WebSocketLike, type WebSocketFactory } from './connection.js';

@@ -1,16 +1,23 @@
 /**
  * The SDK's live rooms and broadcasts against a real server: a broadcast reaches a user who was
  * offline on their next connect exactly once, and an online one live; fatigue caps hold; a room
- * viewer that reconnects gets the high-priority messages it missed, each shown once.
+ * viewer that reconnects gets the high-priority messages it missed, each shown once; an anonymous
+ * viewer (NatterRoomViewer) watches rooms that allow it, through reconnects and a server restart,
+ * and cannot send.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broadcast, RoomMessage } from '@natter/protocol';
-import { NatterClient, type WebSocketFactory } from '@natter/client';
-import { ADMIN_KEY, api, perTest, register, type TestServer } from '../harness.js';
+import { NatterClient, NatterClientError, NatterRoomViewer, type WebSocketFactory } from '@natter/client';
+import { ADMIN_KEY, api, perTest, register, startTestServer, type TestServer } from '../harness.js';
 
-const { start } = perTest();
-const clients: NatterClient[] = [];
+const { start, defer } = perTest();
+const clients: { close(): void }[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
@@ -115,5 +122,139 @@ describe('live rooms through the SDK', () => {
     await host.sendRoom(room.id, 'gift', { gift: 'rocket' });
     await until(() => viewer.room.length === 5);
     expect(viewer.room[4]).toMatchObject({ type: 'gift', priority: 'high' });
+  });
+});
+
+/** An anonymous viewer that records what it is given. */
+function anonymous(t: { wsUrl: string }): NatterRoomViewer & { room: RoomMessage[]; viewers: number[] } {
+  const v = new NatterRoomViewer({ url: t.wsUrl, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 } });
+  const room: RoomMessage[] = [];
+  const viewers: number[] = [];
+  v.on('roomMessage', (m) => room.push(m));
+  v.on('roomState', (s) => viewers.push(s.viewers));
+  clients.push(v);
+  return Object.assign(v, { room, viewers });
+}
+
+const notice = (t: { url: string }, roomId: string, text: string) => api(t.url, 'POST', `/v1/admin/rooms/${roomId}/messages`, { body: { text } }, admin);
+
+describe('anonymous room viewers (NatterRoomViewer)', () => {
+  it.each(['json', 'compact'])('join a room that allows them: recent messages, then live ones of both priorities and the viewer count (%s frames)', async (encoding) => {
+    const t = await start({ ROOM_TICK_MS: 100, ROOM_FRAME_ENCODING: encoding });
+    const [h, u] = [await register(t.url), await register(t.url)];
+    const [host, chatter] = [client(t, h.accessToken), client(t, u.accessToken)];
+    await Promise.all([host.connect(), chatter.connect()]);
+    const room = (await api(t.url, 'POST', '/v1/admin/rooms', { hostId: h.userId, settings: { anonymous: true } }, admin)).body;
+    const before = [(await host.sendRoom(room.id, 'text', { text: 'welcome' })).id, (await chatter.sendRoom(room.id, 'text', { text: 'hi all' })).id];
+    await sleep(250);
+    const v = anonymous(t);
+    const joined = await v.join(room.id);
+    expect(joined.recent.map((m) => m.id)).toEqual(before);
+    expect(v.room.map((m) => m.id)).toEqual(before);
+    expect(v.state.status).toBe('online');
+    const live = [(await chatter.sendRoom(room.id, 'text', { text: 'normal' })).id, (await chatter.sendRoom(room.id, 'gift', { gift: 'rose' })).id];
+    await until(() => v.room.length === 4);
+    expect(v.room.slice(2).map((m) => [m.id, m.priority])).toEqual([
+      [live[0], 'normal'],
+      [live[1], 'high'],
+    ]);
+    expect(v.room[3]).toMatchObject({ roomId: room.id, senderId: u.userId, type: 'gift', body: { gift: 'rose' } });
+    // The two clients are not in the room; the viewer is.
+    await until(() => v.viewers.length > 0);
+    expect(v.viewers.at(-1)).toBe(1);
+    // After leaving, nothing more arrives.
+    await v.leave(room.id);
+    await chatter.sendRoom(room.id, 'gift', { gift: 'after' });
+    await sleep(300);
+    expect(v.room).toHaveLength(4);
+    expect(v.rooms).toEqual([]);
+  });
+
+  it('is refused with not_authenticated by a room that does not allow anonymous viewers, which it then does not watch', async () => {
+    const t = await start({ ROOM_TICK_MS: 100 });
+    const h = await register(t.url);
+    const closed = (await api(t.url, 'POST', '/v1/admin/rooms', { hostId: h.userId, settings: { anonymous: false } }, admin)).body;
+    const open = (await api(t.url, 'POST', '/v1/admin/rooms', { hostId: h.userId, settings: { anonymous: true } }, admin)).body;
+    const v = anonymous(t);
+    const err = await v.join(closed.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NatterClientError);
+    expect((err as NatterClientError).code).toBe('not_authenticated');
+    expect(await v.join('r_doesnotexist').catch((e: unknown) => e)).toMatchObject({ code: 'not_found' });
+    expect(v.rooms).toEqual([]);
+    // The connection serves the rooms that do allow it.
+    await v.join(open.id);
+    await notice(t, closed.id, 'not for anonymous eyes');
+    await notice(t, open.id, 'for everyone');
+    await until(() => v.room.length === 1);
+    await sleep(300);
+    expect(v.room.map((m) => m.roomId)).toEqual([open.id]);
+  });
+
+  it('cannot send: send rejects with not_authenticated and nothing reaches the room', async () => {
+    const t = await start({ ROOM_TICK_MS: 100 });
+    const h = await register(t.url);
+    const room = (await api(t.url, 'POST', '/v1/admin/rooms', { hostId: h.userId, settings: { anonymous: true } }, admin)).body;
+    const [v, watcher] = [anonymous(t), anonymous(t)];
+    await Promise.all([v.join(room.id), watcher.join(room.id)]);
+    const err = await v.send(room.id, 'text', { text: 'let me in' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'NatterClientError', code: 'not_authenticated', retryable: false });
+    // Nor does the server take a room.send on the anonymous socket (a client that bypasses the SDK).
+    const raw = new WebSocket(t.wsUrl);
+    await new Promise((r) => raw.once('open', r));
+    const answer = new Promise<string>((r) => raw.once('message', (d: Buffer) => r(d.toString())));
+    raw.send(JSON.stringify({ type: 'room.send', id: 1, roomId: room.id, msgType: 'text', body: { text: 'raw' } }));
+    expect(JSON.parse(await answer)).toMatchObject({ type: 'error', id: 1, error: { code: 'not_authenticated' } });
+    raw.close();
+    await sleep(300);
+    expect(watcher.room).toEqual([]);
+  });
+
+  it('joins again after a dropped connection and after a server restart, showing each message once', async () => {
+    // One database for both lives of the server (PostgreSQL: a schema of our own, dropped at the end).
+    const dataDir = mkdtempSync(join(tmpdir(), 'natter-viewer-'));
+    const pgUrl = process.env.NATTER_TEST_DATABASE_URL;
+    const schema = `natter_v_${randomBytes(6).toString('hex')}`;
+    const db: Record<string, string> = pgUrl ? { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema } : {};
+    let t: TestServer | null = await startTestServer({ ROOM_TICK_MS: 100, DATA_DIR: dataDir, ...db });
+    defer(async () => {
+      await t?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (!pgUrl) return;
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    });
+    const h = await register(t.url);
+    const room = (await api(t.url, 'POST', '/v1/admin/rooms', { hostId: h.userId, settings: { anonymous: true, retention: 20 } }, admin)).body;
+    const v = anonymous(t);
+    await v.join(room.id);
+    await notice(t, room.id, 'first');
+    await until(() => v.room.length === 1);
+
+    // A dropped connection: what was sent meanwhile (high priority) comes with the join again, once.
+    v.dropConnection();
+    for (let i = 0; i < 3; i++) await notice(t, room.id, `while away ${i}`);
+    await until(() => v.state.status === 'online');
+    await until(() => v.room.length === 4);
+
+    // A restart on the same port and database: the viewer reconnects and joins again by itself.
+    const port = new URL(t.url).port;
+    const states: string[] = [];
+    v.on('state', (s) => states.push(s.status));
+    const countsBefore = v.viewers.length;
+    await t.close();
+    t = null;
+    await until(() => states.includes('offline'));
+    t = await startTestServer({ ROOM_TICK_MS: 100, DATA_DIR: dataDir, PORT: Number(port), ...db });
+    // Joined again: the restarted server's first tick tells it the count.
+    await until(() => v.viewers.length > countsBefore);
+    await notice(t, room.id, 'after the restart');
+    await until(() => v.room.length === 5);
+    await sleep(300);
+    const ids = v.room.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(v.room.map((m) => (m.body as { text: string }).text)).toEqual(['first', 'while away 0', 'while away 1', 'while away 2', 'after the restart']);
+    expect(v.rooms).toEqual([room.id]);
   });
 });

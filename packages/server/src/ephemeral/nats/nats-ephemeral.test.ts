@@ -68,3 +68,49 @@ describe('NatsEphemeral bucket', () => {
     }
   });
 });
+
+describe('NatsEphemeral increments', () => {
+  // A room's rate window is taken by every send: one write per increment, one after another,
+  // held 500 sends/s on three processes seconds behind (bench/RESULTS.md, issue 25).
+  it('sends increments of one key made meanwhile as one write, each caller getting its own count', async () => {
+    const bucket = `natter-test-${randomUUID()}`;
+    const eph = await NatsEphemeral.connect(NATS_URL, { bucket });
+    const nc = await connect({ servers: NATS_URL.slice('nats://'.length) });
+    try {
+      const counts = await Promise.all(Array.from({ length: 200 }, () => eph.increment('room:r_1:rate', 1, 10_000)));
+      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      for (const c of counts) expect(c.resetInMs).toBeGreaterThan(9000);
+      const kv = await nc.jetstream().views.kv(bucket);
+      const entry = await kv.get(kvKey('natter', 'n', 'room:r_1:rate'));
+      expect(decodeCounter(entry!.value)?.count).toBe(200);
+      // Revisions are the bucket's stream sequence: one per write.
+      expect(entry!.revision).toBeLessThanOrEqual(2);
+      // Steps larger than one, in one batch: each count is the sum up to and including its own.
+      const more = await Promise.all([eph.increment('room:r_1:rate', 5, 10_000), eph.increment('room:r_1:rate', 2, 10_000)]);
+      expect(more.map((c) => c.count)).toEqual([205, 207]);
+    } finally {
+      await eph.close();
+      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`);
+      await nc.close();
+    }
+  });
+
+  it('counts every increment once when batches of several processes conflict', async () => {
+    const bucket = `natter-test-${randomUUID()}`;
+    const processes = await Promise.all([0, 1, 2].map(() => NatsEphemeral.connect(NATS_URL, { bucket })));
+    const nc = await connect({ servers: NATS_URL.slice('nats://'.length) });
+    try {
+      // Three waves, each process's increments of a wave in one batch, the batches racing.
+      const counts: number[] = [];
+      for (let wave = 0; wave < 3; wave++) {
+        const got = await Promise.all(processes.flatMap((eph) => Array.from({ length: 50 }, () => eph.increment('k', 1, 10_000))));
+        counts.push(...got.map((c) => c.count));
+      }
+      expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 450 }, (_, i) => i + 1));
+    } finally {
+      await Promise.all(processes.map((p) => p.close()));
+      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`);
+      await nc.close();
+    }
+  });
+});

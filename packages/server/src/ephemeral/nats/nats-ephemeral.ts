@@ -6,7 +6,8 @@
  * - set/get/delete are one put, one (direct) get, one delete marker.
  * - addMember/removeMember/increment read the entry and write it back with compare-and-set on its
  *   revision, retrying on conflict; within one process, updates of one key wait for each other,
- *   so conflicts only come from other processes.
+ *   so conflicts only come from other processes, and increments of one key made meanwhile go
+ *   as one write (their sum; each caller still gets its own count).
  * - The bucket (`natter-ephemeral` by default) is created on first connect with a max age of
  *   MAX_TTL_MS plus a margin, so an entry nobody writes again is reclaimed a day after its last
  *   write, and created again after a reconnect if the server lost it (bucket.ts).
@@ -55,6 +56,14 @@ export interface NatsEphemeralOptions {
 /** JetStream's error code for a compare-and-set that lost ("wrong last sequence"). */
 const WRONG_LAST_SEQUENCE = 10071;
 
+/** Increments of one key that go to NATS as one write: their sum, and the write's answer. */
+interface IncrementBatch {
+  by: number;
+  /** The window of the batch's first increment (a new window is as long as it says). */
+  windowMs: number;
+  result: Promise<WindowCount>;
+}
+
 /** What a read-modify-write decides: the entry to write (null: delete it; undefined: leave it) and the answer. */
 type Change<T, R> = { write: T | null | undefined; result: R };
 
@@ -71,6 +80,8 @@ export class NatsEphemeral implements Ephemeral {
   private reopenFailed = false;
   /** The last update queued per key: this process's updates of one key run one after another. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Per counter key, the increments waiting to go as one write (see increment). */
+  private readonly openIncrements = new Map<string, IncrementBatch>();
 
   /**
    * Connects and opens (or creates) the bucket; rejects with EphemeralUnavailableError if NATS or
@@ -170,23 +181,42 @@ export class NatsEphemeral implements Ephemeral {
     });
   }
 
+  /**
+   * Increments of one key made while an earlier one is still at NATS are coalesced: they go as
+   * ONE compare-and-set adding their sum, and each caller gets the count it would have had alone
+   * (the counts before it in the batch, plus its own). Without this a key taken by every send
+   * (a room's rate window) is one read and one write per increment, one after another, and a
+   * few hundred a second queue up for seconds (bench/RESULTS.md, issue 25, "NATS at 500/s").
+   */
   async increment(key: string, by: number, windowMs: number): Promise<WindowCount> {
     checkIncrement(by);
     checkTtl(windowMs, 'windowMs');
-    return this.update(
-      'increment',
-      'n',
-      key,
-      entries.decodeCounter,
-      entries.encodeCounter,
-      (counter, now) => {
+    const k = entries.kvKey(this.prefix, 'n', key);
+    let batch = this.openIncrements.get(k);
+    if (!batch) {
+      const b = { by: 0, windowMs } as IncrementBatch;
+      this.openIncrements.set(k, b);
+      b.result = this.update('increment', 'n', key, entries.decodeCounter, entries.encodeCounter, (counter, now) => {
+        // The batch closes when its write is decided: later increments make the next batch,
+        // and a retried compare-and-set adds the same sum again.
+        if (this.openIncrements.get(k) === b) this.openIncrements.delete(k);
+        // The window is started by the batch's first increment, as it would have been alone.
         const next =
           counter && counter.endsAt > now
-            ? { count: counter.count + by, endsAt: counter.endsAt }
-            : { count: by, endsAt: now + windowMs };
+            ? { count: counter.count + b.by, endsAt: counter.endsAt }
+            : { count: b.by, endsAt: now + b.windowMs };
         return { write: next, result: { count: next.count, resetInMs: next.endsAt - now } };
-      },
-    );
+      });
+      // A batch that failed before its write was decided must not take more increments.
+      void b.result.catch(() => {}).finally(() => {
+        if (this.openIncrements.get(k) === b) this.openIncrements.delete(k);
+      });
+      batch = b;
+    }
+    batch.by += by;
+    const upToHere = batch.by;
+    const total = await batch.result;
+    return { count: total.count - (batch.by - upToHere), resetInMs: total.resetInMs };
   }
 
   /** Closes the connection; idempotent and prompt. Calls still waiting fail as unavailable. */
