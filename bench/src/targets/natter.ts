@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+import { ACK_DELAY_MS } from '@natter/protocol';
 import type { NatterBuild } from '../lib/natter-build.js';
 import { forEachLimit } from '../lib/pool.js';
 import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
@@ -245,7 +246,7 @@ export class NatterTarget implements RunningTarget {
 }
 
 /** The SDK's ack delay (packages/client/src/sync.ts, `ackDelayMs`). */
-export const SDK_ACK_DELAY_MS = 50;
+export const SDK_ACK_DELAY_MS = ACK_DELAY_MS;
 
 /** How a record names the ack cadence its Natter clients used. */
 export const ackLabel = (acks: AckCadence | undefined): string => (acks === 'none' ? 'never' : `like the SDK (≤ ${SDK_ACK_DELAY_MS} ms, ping every heartbeat)`);

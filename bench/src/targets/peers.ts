@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+import { ACK_DELAY_MS } from '@natter/protocol';
 import { freePort, sleep, spawnChild, stopChild, waitHttp } from '../lib/proc.js';
 import type { BenchClient, Connect, Endpoint, Handlers, RunningTarget } from './target.js';
 
@@ -156,11 +157,11 @@ export class MosquittoTarget implements RunningTarget {
 }
 
 /** The SDK's ack delay (packages/client sync.ts), for ws-floor-acks clients. */
-const FLOOR_ACK_DELAY_MS = 50;
+const FLOOR_ACK_DELAY_MS = ACK_DELAY_MS;
 
 /**
  * Clients of the floor. With `acks` (the target ws-floor-acks) they send what a Natter client
- * sends back for its deliveries, in the SDK's cadence — 50 ms after the first delivery since the
+ * sends back for its deliveries, in the SDK's cadence — `ACK_DELAY_MS` after the first delivery since the
  * last ack, one ack frame per room that got any, of a Natter ack's size — and the floor reads
  * and drops them: what reading the acks costs a server that does nothing else with them.
  */

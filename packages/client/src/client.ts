@@ -217,6 +217,9 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   /** Closes the connection; pending sends stay in the cache's outbox for next time. */
   close(): void {
+    // What was applied but not yet acknowledged is acknowledged now, so a clean close does not
+    // leave the server to send it again on the next connection.
+    this.sync.flushAcks();
     this.conn.stop();
     this.sync.dispose();
     this.outbox.dispose();

@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import { applyMessageActionEntry, isMessageActionEntry, type Conversation, type Message } from '@natter/protocol/wire';
+import { ACK_DELAY_MS, applyMessageActionEntry, isMessageActionEntry, type Conversation, type Message } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 
@@ -31,7 +31,7 @@ export class SyncEngine {
     private readonly conn: Connection,
     private readonly cache: ClientCache,
     private readonly sink: SyncSink,
-    private readonly ackDelayMs = 50,
+    private readonly ackDelayMs = ACK_DELAY_MS,
   ) {}
 
   /** Runs `task` after everything already queued for this conversation. */
@@ -194,11 +194,15 @@ export class SyncEngine {
   private scheduleAck(conversationId: string, seq: number): void {
     this.acks.set(conversationId, Math.max(seq, this.acks.get(conversationId) ?? 0));
     if (this.ackTimer) return;
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = null;
-      for (const [conversationId, s] of this.acks) this.conn.notify({ type: 'ack', conversationId, seq: s });
-      this.acks.clear();
-    }, this.ackDelayMs);
+    this.ackTimer = setTimeout(() => this.flushAcks(), this.ackDelayMs);
+  }
+
+  /** Sends the gathered acks now (one per conversation); a connection that is not online drops them. */
+  flushAcks(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    for (const [conversationId, s] of this.acks) this.conn.notify({ type: 'ack', conversationId, seq: s });
+    this.acks.clear();
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@ export * from './message-actions.js';
 export * from './message-action-apply.js';
 export * from './codec.js';
 export * from './backoff.js';
+export { ACK_DELAY_MS } from './ack-cadence.js';
 export * from './contacts.js';
 export * from './presence.js';
 export * from './rooms.js';

@@ -7,6 +7,7 @@ export * from './model.js';
 export * from './errors.js';
 export * from './close-codes.js';
 export * from './backoff.js';
+export { ACK_DELAY_MS } from './ack-cadence.js';
 export { decodeServerFrame } from './server-frame.js';
 export type { ClientFrame, ClientFrameOf, ClientFrameType, RequestId, ResultData, ServerFrame } from './frames.js';
 export type {
