@@ -9,6 +9,7 @@ import type {
   AuthOk,
   Conversation,
   ErrorBody,
+  HiddenMessage,
   Message,
   MessagesPage,
   ReadersPage,
@@ -233,6 +234,8 @@ export type ServerFrame =
   | { type: 'resync' }
   /** Something changed in the user's contacts (friend requests, friendships, blocks): see ContactEvent. */
   | { type: 'contact'; event: ContactEvent }
+  /** This user deleted a message for themselves on one of their devices (`message.hide`): drop its body. */
+  | { type: 'message.hidden'; hidden: HiddenMessage }
   /** Someone in a conversation started or stopped typing (docs/presence.md). */
   | TypingPush
   /** A user you share a direct conversation with came online or went offline (docs/presence.md). */

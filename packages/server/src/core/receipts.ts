@@ -68,6 +68,7 @@ export class Receipts {
       case 'message.stored':
       case 'message.retried':
       case 'message.acted':
+      case 'message.hidden':
       case 'device.revoked':
       case 'receipt.updated':
       case 'settings.changed':

@@ -267,6 +267,7 @@ export class Session {
       case 'message.edit':
       case 'message.react':
       case 'message.unreact':
+      case 'message.hide':
         return this.deps.messageActions.dispatch(userId, frame);
     }
   }
@@ -393,6 +394,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'message.edit': 'write',
   'message.react': 'write',
   'message.unreact': 'write',
+  'message.hide': 'write',
   'group.update': 'write',
   'group.transfer': 'write',
   'group.dissolve': 'write',

@@ -15,6 +15,7 @@ import type {
   ConversationKind,
   GroupInvite,
   GroupProfile,
+  HiddenMessage,
   MemberRole,
   Message,
   MessageType,
@@ -199,6 +200,12 @@ export type MessageActionOutcome =
   | { kind: 'window_passed' }
   | { kind: 'invalid'; reason: string };
 
+/**
+ * Outcome of hideMessage. `message`: the target as the user now sees it (its hiddenCopy);
+ * `changed`: false when they had hidden it already (nothing was written).
+ */
+export type HideOutcome = { kind: 'ok'; hidden: HiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
+
 export interface NewGroupInvite {
   code: string;
   createdBy: string;
@@ -255,6 +262,12 @@ export interface SyncPage {
   hasMore: boolean;
   /** The user's total unread (rules/unread.ts totalUnread), read with the page. */
   totalUnread: number;
+  /**
+   * Messages the user hid (delete for me) whose hide is stamped within this page's version range
+   * (the same bounds as its conversations), oldest first. Unbounded in count, but a user's hides
+   * are rate-limited (core/message-actions.ts), so a long absence brings a few hundred at most.
+   */
+  hidden: HiddenMessage[];
 }
 
 /** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
@@ -373,6 +386,16 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchSto
    * (`entryId`, sent by the actor) records the action in the log.
    */
   applyMessageAction(conversationId: string, action: MessageAction, entryId: string, now: number): Promise<MessageActionOutcome>;
+  /**
+   * Delete for me: records, durably, that `userId` hid the message, in one transaction with a new
+   * sync version for their view of the conversation (so their other devices learn it through
+   * `changesSince().hidden`). Only a message in the conversation, within the user's visible
+   * window (rules/hidden.ts), not a system entry; anything else is `not_found`. Idempotent: a
+   * second hide changes nothing and keeps the first `hiddenAt`. Other users' views never change.
+   * From then on getMessages, previews and searchMessages show the user the message's
+   * hiddenCopy (search leaves it out).
+   */
+  hideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<HideOutcome>;
 
   // --- group management (rules/groups.ts decides; docs/groups.md) ---------------------------
   /** Applies a profile, ownership, dissolve or mute change with its system entry, checking roles. */
