@@ -74,7 +74,7 @@ export interface ConnectionOptions {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'message.hidden' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: AuthOk): void;
 }
@@ -259,6 +259,7 @@ export class Connection {
       case 'resync':
       case 'receipt':
       case 'contact':
+      case 'message.hidden':
       case 'typing':
       case 'presence':
       case 'room':

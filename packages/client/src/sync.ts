@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import { applyMessageActionEntry, isMessageActionEntry, type Conversation, type Message } from '@natter/protocol/wire';
+import { applyMessageActionEntry, hiddenCopy, isMessageActionEntry, type Conversation, type HiddenMessage, type Message } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 
@@ -17,6 +17,8 @@ export interface SyncSink {
   /** A held message changed: recalled, edited or reacted to (applied from its log entry). */
   updated?(m: Message): void;
   conversation(c: Conversation): void;
+  /** This user deleted a held message for themselves (on this device or another): it is now a tombstone. */
+  hidden?(h: HiddenMessage, m: Message): void;
   error(err: unknown): void;
 }
 
@@ -81,6 +83,21 @@ export class SyncEngine {
           }),
         ),
       );
+      // Messages deleted for me on another device while this one was away: after the
+      // conversations, so entries fetched just now are covered too.
+      const byConversation = new Map<string, HiddenMessage[]>();
+      for (const h of page.hidden ?? []) byConversation.set(h.conversationId, [...(byConversation.get(h.conversationId) ?? []), h]);
+      await Promise.all(
+        [...byConversation].map(([id, hs]) =>
+          this.serial(id, async () => {
+            try {
+              await this.applyHidden(id, hs);
+            } catch (err) {
+              failures.push(err);
+            }
+          }),
+        ),
+      );
       // The token moves only once the page's conversations are caught up, so an interrupted
       // sync is simply repeated.
       if (failures.length > 0) throw failures[0];
@@ -92,6 +109,11 @@ export class SyncEngine {
 
   onPushConversation(c: Conversation): void {
     void this.serial(c.id, () => this.applyConversation(c));
+  }
+
+  /** The `message.hidden` push, or this device's own hide: the message becomes a tombstone here. */
+  onHidden(h: HiddenMessage): Promise<void> {
+    return this.serial(h.conversationId, () => this.applyHidden(h.conversationId, [h]));
   }
 
   onPushMessage(m: Message): void {
@@ -188,6 +210,37 @@ export class SyncEngine {
     for (const m of changed.values()) {
       await this.cache.replaceMessage?.(m);
       this.sink.updated?.(m);
+    }
+  }
+
+  /**
+   * Turns held messages the user hid into tombstones (protocol's hiddenCopy: no body, same seq, so
+   * the log stays gap-free), and the conversation's preview if it is one of them. Ones not held
+   * need nothing: the server sends them as tombstones when they are fetched. Idempotent.
+   */
+  private async applyHidden(conversationId: string, hidden: HiddenMessage[]): Promise<void> {
+    const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    for (const h of hidden) {
+      const m = held.get(h.messageId);
+      if (!m || m.hiddenAt !== undefined) continue;
+      const tomb = hiddenCopy(m, h.hiddenAt);
+      held.set(tomb.id, tomb);
+      await this.cache.replaceMessage?.(tomb);
+      this.sink.hidden?.(h, tomb);
+    }
+    const c = await this.cache.getConversation(conversationId);
+    const last = c?.lastMessage;
+    const h = last && last.hiddenAt === undefined ? hidden.find((x) => x.messageId === last.id) : undefined;
+    if (c && last && h) {
+      await this.putConversation({ ...c, lastMessage: hiddenCopy(last, h.hiddenAt) });
+    } else if (c && hidden.some((x) => x.seq > c.lastSeq)) {
+      // The held view is older than the entry hidden, which may be what lists show as the
+      // preview (taken from a live message): the server's view has its tombstone.
+      try {
+        await this.putConversation(await this.conn.request({ type: 'conversation.get', conversationId }));
+      } catch {
+        // offline: the next sync brings the view
+      }
     }
   }
 
