@@ -68,6 +68,13 @@ export const OPERATIONS: Record<string, Operation> = {
     params: ma.messageParams,
   },
   'PATCH /v1/conversations/:id/messages/:messageId': { summary: "Edit one's own text message; answers { message }", tag: 'conversations', auth: 'bearer', ok: 200, params: ma.messageParams, body: ma.editBody },
+  'POST /v1/conversations/:id/messages/:messageId/hide': {
+    summary: 'Delete a message for the caller only (any message they can see); answers { message }, its tombstone',
+    tag: 'conversations',
+    auth: 'bearer',
+    ok: 200,
+    params: ma.messageParams,
+  },
   'PUT /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: 'React with an emoji (one per user per emoji); answers { message }', tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
   'DELETE /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: "Take one's reaction back; answers { message }", tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
   'POST /v1/conversations/:id/members': { summary: 'Add members (group admins)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.membersBody },
