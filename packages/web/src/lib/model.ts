@@ -544,12 +544,12 @@ export class ChatModel {
       kind === 'hide'
         ? await c.hideMessage(m.conversationId, m.id)
         : kind === 'recall'
-        ? await c.recall(m.conversationId, m.id)
-        : kind === 'edit'
-          ? await c.edit(m.conversationId, m.id, arg)
-          : kind === 'react'
-            ? await c.react(m.conversationId, m.id, arg)
-            : await c.unreact(m.conversationId, m.id, arg);
+          ? await c.recall(m.conversationId, m.id)
+          : kind === 'edit'
+            ? await c.edit(m.conversationId, m.id, arg)
+            : kind === 'react'
+              ? await c.react(m.conversationId, m.id, arg)
+              : await c.unreact(m.conversationId, m.id, arg);
     const list = this.messages.get(m.conversationId);
     const i = list?.findIndex((x) => x.id === m.id) ?? -1;
     if (list && i >= 0) list[i] = updated;
