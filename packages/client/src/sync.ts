@@ -220,9 +220,12 @@ export class SyncEngine {
    */
   private async applyHidden(conversationId: string, hidden: HiddenMessage[]): Promise<void> {
     const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    // Tombstones already (this device hid them, or heard before): nothing more to do for them.
+    hidden = hidden.filter((h) => held.get(h.messageId)?.hiddenAt === undefined);
+    if (hidden.length === 0) return;
     for (const h of hidden) {
       const m = held.get(h.messageId);
-      if (!m || m.hiddenAt !== undefined) continue;
+      if (!m) continue;
       const tomb = hiddenCopy(m, h.hiddenAt);
       held.set(tomb.id, tomb);
       await this.cache.replaceMessage?.(tomb);
