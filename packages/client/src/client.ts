@@ -75,7 +75,10 @@ export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   state: ConnectionState;
   /** A log entry shown for the first time, in seq order per conversation. */
   message: Message;
-  /** A message held in the cache was recalled, edited or reacted to: its new state (same id and seq). */
+  /**
+   * A message held in the cache was recalled, edited or reacted to, or restored after a delete for
+   * me (`unhideMessage`): its new state (same id and seq).
+   */
   messageUpdated: Message;
   /**
    * This user deleted a held message for themselves (`hideMessage`, here or on another of their
@@ -175,6 +178,8 @@ export class NatterClient extends Emitter<ClientEvents> {
             return this.emit('contact', frame.event);
           case 'message.hidden':
             return void this.sync.onHidden(frame.hidden);
+          case 'message.unhidden':
+            return void this.sync.onUnhidden(frame.unhidden);
           case 'typing':
             return this.typingState.onPush(frame);
           case 'presence':
@@ -489,6 +494,16 @@ export class NatterClient extends Emitter<ClientEvents> {
     const { message } = await this.rpc(() => this.conn.request({ type: 'message.hide', conversationId, messageId }));
     // This device need not wait for the push (which then changes nothing).
     await this.sync.onHidden({ conversationId, messageId, seq: message.seq, hiddenAt: message.hiddenAt ?? Date.now() });
+    return message;
+  }
+
+  /**
+   * Undoes `hideMessage`: the message shows again on every device of this user (`messageUpdated`
+   * with it, live or at their next sync). Not hidden: changes nothing. Returns the message.
+   */
+  async unhideMessage(conversationId: string, messageId: string): Promise<Message> {
+    const { message } = await this.rpc(() => this.conn.request({ type: 'message.unhide', conversationId, messageId }));
+    await this.sync.onUnhidden({ conversationId, messageId, seq: message.seq }, message);
     return message;
   }
 

@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import { applyMessageActionEntry, hiddenCopy, isMessageActionEntry, type Conversation, type HiddenMessage, type Message } from '@natter/protocol/wire';
+import { applyMessageActionEntry, hiddenCopy, isMessageActionEntry, type Conversation, type HiddenMessage, type Message, type UnhiddenMessage } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 
@@ -85,13 +85,16 @@ export class SyncEngine {
       );
       // Messages deleted for me on another device while this one was away: after the
       // conversations, so entries fetched just now are covered too.
-      const byConversation = new Map<string, HiddenMessage[]>();
-      for (const h of page.hidden ?? []) byConversation.set(h.conversationId, [...(byConversation.get(h.conversationId) ?? []), h]);
+      const byConversation = new Map<string, { hidden: HiddenMessage[]; unhidden: UnhiddenMessage[] }>();
+      const of = (id: string) => byConversation.get(id) ?? byConversation.set(id, { hidden: [], unhidden: [] }).get(id)!;
+      for (const h of page.hidden ?? []) of(h.conversationId).hidden.push(h);
+      for (const u of page.unhidden ?? []) of(u.conversationId).unhidden.push(u);
       await Promise.all(
-        [...byConversation].map(([id, hs]) =>
+        [...byConversation].map(([id, x]) =>
           this.serial(id, async () => {
             try {
-              await this.applyHidden(id, hs);
+              if (x.hidden.length > 0) await this.applyHidden(id, x.hidden);
+              if (x.unhidden.length > 0) await this.applyUnhidden(id, x.unhidden);
             } catch (err) {
               failures.push(err);
             }
@@ -114,6 +117,11 @@ export class SyncEngine {
   /** The `message.hidden` push, or this device's own hide: the message becomes a tombstone here. */
   onHidden(h: HiddenMessage): Promise<void> {
     return this.serial(h.conversationId, () => this.applyHidden(h.conversationId, [h]));
+  }
+
+  /** The `message.unhidden` push, or this device's own unhide (`known`: the message as answered). */
+  onUnhidden(u: UnhiddenMessage, known?: Message): Promise<void> {
+    return this.serial(u.conversationId, () => this.applyUnhidden(u.conversationId, [u], known));
   }
 
   onPushMessage(m: Message): void {
@@ -239,6 +247,34 @@ export class SyncEngine {
     } else if (c && hidden.some((x) => x.seq > c.lastSeq)) {
       // The held view is older than the entry hidden, which may be what lists show as the
       // preview (taken from a live message): the server's view has its tombstone.
+      try {
+        await this.putConversation(await this.conn.request({ type: 'conversation.get', conversationId }));
+      } catch {
+        // offline: the next sync brings the view
+      }
+    }
+  }
+
+  /**
+   * Brings back held tombstones of messages the user restored: each is fetched again (one
+   * `messages` request of one entry; `known` spares it for this device's own unhide) and
+   * replaces its tombstone at the same seq (`updated`). The preview is fetched again if it was one.
+   */
+  private async applyUnhidden(conversationId: string, unhidden: UnhiddenMessage[], known?: Message): Promise<void> {
+    const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    for (const u of unhidden) {
+      if (held.get(u.messageId)?.hiddenAt === undefined) continue;
+      let m: Message | undefined = known?.id === u.messageId ? known : undefined;
+      if (!m) {
+        const page = await this.conn.request({ type: 'messages', conversationId, after: u.seq - 1, limit: 1 });
+        m = page.messages.find((x) => x.id === u.messageId);
+      }
+      if (!m || m.hiddenAt !== undefined) continue;
+      await this.cache.replaceMessage?.(m);
+      this.sink.updated?.(m);
+    }
+    const c = await this.cache.getConversation(conversationId);
+    if (c?.lastMessage?.hiddenAt !== undefined && unhidden.some((u) => u.messageId === c.lastMessage?.id)) {
       try {
         await this.putConversation(await this.conn.request({ type: 'conversation.get', conversationId }));
       } catch {

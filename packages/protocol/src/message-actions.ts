@@ -46,6 +46,8 @@ export const reactFrame = z.object({ type: z.literal('message.react'), ...base, 
 export const unreactFrame = z.object({ type: z.literal('message.unreact'), ...base, ...target, emoji });
 /** Delete for me: the caller's own copies only; nothing goes into the conversation's log. */
 export const hideFrame = z.object({ type: z.literal('message.hide'), ...base, ...target });
+/** Undoes a delete for me: the caller's copies show the message again. */
+export const unhideFrame = z.object({ type: z.literal('message.unhide'), ...base, ...target });
 
 export const messageActionFrameSchemas = {
   'message.recall': recallFrame,
@@ -53,6 +55,7 @@ export const messageActionFrameSchemas = {
   'message.react': reactFrame,
   'message.unreact': unreactFrame,
   'message.hide': hideFrame,
+  'message.unhide': unhideFrame,
 } as const;
 
 export type MessageActionFrameType = keyof typeof messageActionFrameSchemas;
@@ -72,4 +75,5 @@ export interface MessageActionResultData {
   'message.react': MessageActionResult;
   'message.unreact': MessageActionResult;
   'message.hide': MessageActionResult;
+  'message.unhide': MessageActionResult;
 }

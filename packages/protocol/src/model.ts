@@ -124,6 +124,13 @@ export interface HiddenMessage {
   hiddenAt: number;
 }
 
+/** A message one user had deleted for themselves and restored (`message.unhide`): show it again. */
+export interface UnhiddenMessage {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+}
+
 /** The `mentions` entry that mentions every member of the conversation. */
 export const MENTION_ALL = 'all';
 
@@ -211,6 +218,12 @@ export interface SyncResult {
    * Left out when there are none.
    */
   hidden?: HiddenMessage[];
+  /**
+   * Messages this user restored (`message.unhide`) since the token: fetch the ones you hold as
+   * tombstones again (`messages` with `after: seq - 1, limit: 1`). A message is in at most one of
+   * `hidden` and `unhidden`: the state it is in now. Left out when there are none.
+   */
+  unhidden?: UnhiddenMessage[];
 }
 
 export interface MessagesPage {

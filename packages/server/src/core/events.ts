@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { ContactEvent, Conversation, ConversationFlags, HiddenMessage, Message, Presence, Receipt, UserSettings } from '@natter/protocol';
+import type { ContactEvent, Conversation, ConversationFlags, HiddenMessage, Message, Presence, Receipt, UnhiddenMessage, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -80,6 +80,13 @@ export interface MessageHidden {
   type: 'message.hidden';
   userId: string;
   hidden: HiddenMessage;
+}
+
+/** A user restored a message they had deleted for themselves: their own devices show it again. */
+export interface MessageUnhidden {
+  type: 'message.unhidden';
+  userId: string;
+  unhidden: UnhiddenMessage;
 }
 
 export interface CursorMoved {
@@ -172,6 +179,7 @@ export type DomainEvent =
   | MembershipChanged
   | MessageActed
   | MessageHidden
+  | MessageUnhidden
   | CursorMoved
   | ConversationFlagsChanged
   | DeviceRevoked

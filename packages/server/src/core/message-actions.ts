@@ -65,6 +65,9 @@ export class MessageActions {
       case 'message.hide':
         this.take(this.hides, userId);
         return this.hide(userId, f.conversationId, f.messageId);
+      case 'message.unhide':
+        this.take(this.hides, userId);
+        return this.unhide(userId, f.conversationId, f.messageId);
     }
   }
 
@@ -106,6 +109,15 @@ export class MessageActions {
 
   private takeReaction(userId: string): void {
     this.take(this.reactions, userId);
+  }
+
+  /** Undoes a delete for me (`message.unhide`): the user's devices show the message again. */
+  async unhide(userId: string, conversationId: string, messageId: string): Promise<MessageActionResult> {
+    const outcome = await this.store.unhideMessage(userId, conversationId, messageId, this.clock.now());
+    if (outcome.kind === 'not_found') throw notFound();
+    const message = outcome.message.senderId === userId ? outcome.message : { ...outcome.message, clientMsgId: null };
+    if (outcome.changed) await this.events.emit({ type: 'message.unhidden', userId, unhidden: outcome.unhidden });
+    return { message };
   }
 
   /** Per-user fixed window, in this process's memory (as invite-code attempts are). */

@@ -194,6 +194,7 @@ export class Messaging {
       totalUnread: page.totalUnread,
       // Left out when none, so an answer without hides is what it was before delete for me.
       ...(page.hidden.length > 0 ? { hidden: page.hidden } : {}),
+      ...(page.unhidden.length > 0 ? { unhidden: page.unhidden } : {}),
     };
   }
 

@@ -69,6 +69,7 @@ export class Receipts {
       case 'message.retried':
       case 'message.acted':
       case 'message.hidden':
+      case 'message.unhidden':
       case 'device.revoked':
       case 'receipt.updated':
       case 'settings.changed':

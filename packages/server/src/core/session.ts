@@ -268,6 +268,7 @@ export class Session {
       case 'message.react':
       case 'message.unreact':
       case 'message.hide':
+      case 'message.unhide':
         return this.deps.messageActions.dispatch(userId, frame);
     }
   }
@@ -395,6 +396,7 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'message.react': 'write',
   'message.unreact': 'write',
   'message.hide': 'write',
+  'message.unhide': 'write',
   'group.update': 'write',
   'group.transfer': 'write',
   'group.dissolve': 'write',

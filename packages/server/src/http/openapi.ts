@@ -75,6 +75,13 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: 200,
     params: ma.messageParams,
   },
+  'DELETE /v1/conversations/:id/messages/:messageId/hide': {
+    summary: 'Undo a delete for me: the caller sees the message again; answers { message }',
+    tag: 'conversations',
+    auth: 'bearer',
+    ok: 200,
+    params: ma.messageParams,
+  },
   'PUT /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: 'React with an emoji (one per user per emoji); answers { message }', tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
   'DELETE /v1/conversations/:id/messages/:messageId/reactions/:emoji': { summary: "Take one's reaction back; answers { message }", tag: 'conversations', auth: 'bearer', ok: 200, params: ma.reactionParams },
   'POST /v1/conversations/:id/members': { summary: 'Add members (group admins)', tag: 'conversations', auth: 'bearer', ok: 200, params: s.idParam, body: s.membersBody },

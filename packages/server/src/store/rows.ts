@@ -123,7 +123,7 @@ export const PREVIEW_COLUMNS =
  * (delete for me, rules/hidden.ts), or null. The same SQL for SQLite and PostgreSQL.
  */
 export const previewHiddenAt = (userSql: string): string =>
-  `(SELECT h.hidden_at FROM hidden_messages h WHERE h.user_id = ${userSql} AND h.message_id = p.id) AS p_hidden_at`;
+  `(SELECT h.hidden_at FROM hidden_messages h WHERE h.user_id = ${userSql} AND h.message_id = p.id AND h.unhidden_at IS NULL) AS p_hidden_at`;
 
 /** The SQL seq of the newest entry the member may see (rules/visibility.ts visibleLast). */
 export const VISIBLE_LAST_SQL = `(CASE WHEN m.state = 'active' THEN c.last_seq ELSE m.left_seq END)`;

@@ -16,6 +16,7 @@ import type {
   GroupInvite,
   GroupProfile,
   HiddenMessage,
+  UnhiddenMessage,
   MemberRole,
   Message,
   MessageType,
@@ -206,6 +207,9 @@ export type MessageActionOutcome =
  */
 export type HideOutcome = { kind: 'ok'; hidden: HiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
 
+/** Outcome of unhideMessage. `message`: the target as the user now sees it again; `changed`: false when it was not hidden. */
+export type UnhideOutcome = { kind: 'ok'; unhidden: UnhiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
+
 export interface NewGroupInvite {
   code: string;
   createdBy: string;
@@ -268,6 +272,8 @@ export interface SyncPage {
    * are rate-limited (core/message-actions.ts), so a long absence brings a few hundred at most.
    */
   hidden: HiddenMessage[];
+  /** Messages the user restored (unhideMessage) within the same range; each message is in one list at most, as it now is. */
+  unhidden: UnhiddenMessage[];
 }
 
 /** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
@@ -396,6 +402,12 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchSto
    * hiddenCopy (search leaves it out).
    */
   hideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<HideOutcome>;
+  /**
+   * Undoes hideMessage: the message shows again to the user, with a new sync version for their
+   * view (their other devices learn it through `changesSince().unhidden`). The same `not_found`
+   * rule. Idempotent: a message not hidden changes nothing (`changed` false).
+   */
+  unhideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<UnhideOutcome>;
 
   // --- group management (rules/groups.ts decides; docs/groups.md) ---------------------------
   /** Applies a profile, ownership, dissolve or mute change with its system entry, checking roles. */

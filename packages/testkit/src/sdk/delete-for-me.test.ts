@@ -146,6 +146,39 @@ describe('delete for me through the SDK', () => {
     expect(await cached(carol, g.id, theirs.id)).toMatchObject({ body: { text: 'bob words, edited' } });
   }, 30_000);
 
+  it('unhide brings the message back: live on the other device, after sync on one that was offline', async () => {
+    const t = await servers.start(ROOMY);
+    const { g, alice, bob, tokens } = await team(t);
+    const alice2 = client(t, tokens.alice);
+    await alice2.connect();
+    const m = await bob.sendText(g.id, 'second thoughts');
+    const cache = new MemoryCache();
+    const away = client(t, tokens.alice, cache);
+    await away.connect();
+    await until(async () => (await cached(alice2, g.id, m.id)) !== undefined && (await cached(away, g.id, m.id)) !== undefined);
+    await alice.hideMessage(g.id, m.id);
+    await until(async () => (await cache.getMessages(g.id)).some((x) => x.id === m.id && x.hiddenAt !== undefined));
+    away.close();
+
+    const restored = await alice.unhideMessage(g.id, m.id);
+    expect(restored).toMatchObject({ id: m.id, body: { text: 'second thoughts' } });
+    expect(restored.hiddenAt).toBeUndefined();
+    expect((await alice.messages(g.id)).map((x) => x.id)).toContain(m.id);
+    await until(async () => (await cached(alice2, g.id, m.id))?.hiddenAt === undefined);
+    expect(await cached(alice2, g.id, m.id)).toMatchObject({ body: { text: 'second thoughts' } });
+    expect((await alice.search('thoughts')).messages.map((x) => x.id)).toEqual([m.id]);
+
+    const back = client(t, tokens.alice, cache);
+    await back.connect();
+    await until(async () => {
+      if ((await cached(back, g.id, m.id))?.hiddenAt === undefined) return true;
+      await back.syncNow();
+      await back.idle();
+      return false;
+    }, 20_000);
+    expect(await cached(back, g.id, m.id)).toEqual(await cached(alice2, g.id, m.id));
+  }, 30_000);
+
   it('refusals: unknown, another conversation, system entries and non-members get not_found; rate-limited; REST answers as the frame', async () => {
     const t = await servers.start({ ...ROOMY, REACTIONS_PER_MINUTE: 4 });
     const { g, alice, bob, carol, ids, tokens } = await team(t);

@@ -60,7 +60,7 @@ export function changesSince(t: MemoryTables, userId: string, sinceVersion: numb
   return {
     // A hide stamps the member row with its version: its conversation is in this page exactly
     // when the hide is in (sinceVersion, version].
-    hidden: hidesSince(t, userId, sinceVersion, version),
+    ...hidesSince(t, userId, sinceVersion, version),
     conversations: page.map(({ id }) => {
       const c = t.conversations.get(id)!;
       return viewOf(c, c.members.get(userId)!, t);

@@ -130,7 +130,7 @@ export class MemoryTables {
   /** Invite codes of groups, by code (memory/groups.ts). */
   readonly invites = new Map<string, GroupInvite>();
   /** User id to the messages they hid (delete for me), by message id, with the hide's sync version (hidden.ts). */
-  readonly hidden = new Map<string, Map<string, HiddenMessage & { version: number }>>();
+  readonly hidden = new Map<string, Map<string, HiddenMessage & { version: number; unhiddenAt?: number }>>();
 
   nextVersion(): number {
     return ++this.version;

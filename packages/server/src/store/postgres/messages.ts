@@ -317,7 +317,7 @@ export class PgMessages {
     const page = pageOf(rows, range, (r) => r.body);
     const messages = page.messages.map(toMessage);
     const h = await this.db.query<{ message_id: string; hidden_at: number }>(
-      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = $1 AND message_id = ANY($2::text[])`,
+      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = $1 AND message_id = ANY($2::text[]) AND unhidden_at IS NULL`,
       [userId, hideLookupIds(messages)],
     );
     return { messages: maskPage(messages, new Map(h.rows.map((x) => [x.message_id, Number(x.hidden_at)]))), hasMore: page.hasMore };

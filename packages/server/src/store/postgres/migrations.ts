@@ -295,6 +295,8 @@ CREATE TABLE IF NOT EXISTS hidden_messages (
   conversation_id TEXT NOT NULL,
   seq BIGINT NOT NULL,
   hidden_at BIGINT NOT NULL,
+  -- Set when the user restored it (message.unhide): the row stays, so sync can tell their devices.
+  unhidden_at BIGINT,
   version BIGINT NOT NULL,
   PRIMARY KEY (user_id, message_id)
 );

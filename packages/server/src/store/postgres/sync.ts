@@ -100,7 +100,7 @@ export class PgSync {
     const totalUnread = Number(r.rows[0]!.total);
     if (rows.length <= limit) {
       const version = Math.max(r.rows[0]!.mark, sinceVersion);
-      return { conversations: await this.conversations.views(this.db, rows), version, hasMore: false, totalUnread, hidden: await this.hidden.since(userId, sinceVersion, version) };
+      return { conversations: await this.conversations.views(this.db, rows), version, hasMore: false, totalUnread, ...(await this.hidden.since(userId, sinceVersion, version)) };
     }
     // The next page starts above the last stamp of this one, so a stamp must not straddle
     // pages: leave its rows to the next page, or, if they fill this one, take all of them.
@@ -111,7 +111,7 @@ export class PgSync {
       if (page.length === 0) page = await this.withStamp(userId, last);
     }
     const version = (page.at(-1)?.v ?? last) + 1;
-    return { conversations: await this.conversations.views(this.db, page), version, hasMore: true, totalUnread, hidden: await this.hidden.since(userId, sinceVersion, version) };
+    return { conversations: await this.conversations.views(this.db, page), version, hasMore: true, totalUnread, ...(await this.hidden.since(userId, sinceVersion, version)) };
   }
 
   // --- per-user flags -----------------------------------------------------------------------

@@ -308,6 +308,8 @@ CREATE TABLE hidden_messages (
   conversation_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   hidden_at INTEGER NOT NULL,
+  -- Set when the user restored it (message.unhide): the row stays, so sync can tell their devices.
+  unhidden_at INTEGER,
   version INTEGER NOT NULL,
   PRIMARY KEY (user_id, message_id)
 ) STRICT, WITHOUT ROWID;

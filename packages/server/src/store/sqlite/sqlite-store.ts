@@ -171,6 +171,7 @@ export class SqliteStore implements Store {
   joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
   applyMessageAction: Store['applyMessageAction'] = (...a) => this.messageActions.apply(...a);
   hideMessage: Store['hideMessage'] = (...a) => this.hidden.hide(...a);
+  unhideMessage: Store['unhideMessage'] = (...a) => this.hidden.unhide(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

@@ -161,7 +161,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     /** The user's hides among some message ids (a JSON array): rules/hidden.ts hideLookupIds. */
     hiddenAmong: prepare<[string, string], { message_id: string; hidden_at: number }>(
-      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = ? AND message_id IN (SELECT value FROM json_each(?))`,
+      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = ? AND message_id IN (SELECT value FROM json_each(?)) AND unhidden_at IS NULL`,
     ),
     setRead: prepare(`UPDATE members SET read_seq = ?, read_index = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
   };

@@ -68,8 +68,8 @@ export class SqliteSync {
       const totalUnread = this.s.totalUnread.get(userId)!.total;
       // A hide stamps the member row with its own version: its conversation is in this page
       // exactly when the hide is in (sinceVersion, version].
-      const hidden = this.hidden.since(userId, sinceVersion, version);
-      return { conversations: page.map((r) => this.conversations.view(r)), version, hasMore, totalUnread, hidden };
+      const { hidden, unhidden } = this.hidden.since(userId, sinceVersion, version);
+      return { conversations: page.map((r) => this.conversations.view(r)), version, hasMore, totalUnread, hidden, unhidden };
     })();
   }
 

@@ -1,5 +1,5 @@
 /**
- * Store contract: delete for me (hideMessage), as the shared rules in @natter/server's
+ * Store contract: delete for me (hideMessage, unhideMessage), as the shared rules in @natter/server's
  * store/rules/hidden.ts decide it: a per-user record, idempotent, visible only to the user who
  * hid the message — as tombstones in history and previews, in changesSince's `hidden`, and absent
  * from their search. Run through runStoreContract in ../store.ts.
@@ -135,6 +135,39 @@ export function hiddenContract(t: StoreHarness): void {
       expect(JSON.stringify(page)).not.toContain('secret');
       expect(page.messages.at(-1)).toMatchObject({ id: edit.entry.id, body: { event: 'message.edited', messageId: m.id, text: '' } });
       expect((await read(g.id, bob, edit.entry.seq))?.body).toMatchObject({ text: 'secret second' });
+    });
+
+    it('unhide restores the message for the user, reaches their changesSince as unhidden, and a second hide works again', async () => {
+      const alice = await t.user('alice');
+      const bob = await t.user('bob');
+      const g = await t.group(alice, [bob]);
+      const m = await t.send(g.id, bob, 'back again');
+      const other = await t.group(bob);
+      const elsewhere = await t.send(other.id, bob, 'not hers');
+      // Not hidden: nothing to undo; outsiders and other conversations: not_found.
+      expect(await t.store.unhideMessage(alice, g.id, m.id, T0 + 6000)).toMatchObject({ kind: 'ok', changed: false });
+      expect(await t.store.unhideMessage(alice, g.id, elsewhere.id, T0 + 6000)).toEqual({ kind: 'not_found' });
+      expect(await t.store.unhideMessage(alice, other.id, elsewhere.id, T0 + 6000)).toEqual({ kind: 'not_found' });
+      await hide(alice, g.id, m.id);
+      const start = (await settled(alice, 0, 10, 1)).version;
+      const out = await t.store.unhideMessage(alice, g.id, m.id, T0 + 7000);
+      expect(out).toMatchObject({ kind: 'ok', changed: true, unhidden: { conversationId: g.id, messageId: m.id, seq: m.seq }, message: { id: m.id, body: { text: 'back again' } } });
+      if (out.kind !== 'ok') return;
+      expect(out.message.hiddenAt).toBeUndefined();
+      expect(await read(g.id, alice, m.seq)).toMatchObject({ body: { text: 'back again' } });
+      expect((await t.store.getConversationForUser(g.id, alice))?.lastMessage).toMatchObject({ body: { text: 'back again' } });
+      expect((await t.store.searchMessages(alice, { terms: ['back'], limit: 10 })).messages.map((x) => x.id)).toEqual([m.id]);
+      let pages = (await t.allChanges(alice, start, 10)).pages;
+      for (let i = 0; i < 200 && pages.every((p) => p.unhidden.length === 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        pages = (await t.allChanges(alice, start, 10)).pages;
+      }
+      expect(pages.flatMap((p) => p.unhidden)).toEqual([{ conversationId: g.id, messageId: m.id, seq: m.seq }]);
+      expect(pages.flatMap((p) => p.hidden)).toEqual([]);
+      expect(pages.flatMap((p) => p.conversations.map((c) => c.id))).toEqual([g.id]);
+      expect((await t.store.unhideMessage(alice, g.id, m.id, T0 + 8000)).kind === 'ok').toBe(true);
+      expect(await hide(alice, g.id, m.id, T0 + 9000)).toMatchObject({ kind: 'ok', changed: true, hidden: { hiddenAt: T0 + 9000 } });
+      expect(await read(g.id, alice, m.seq)).toMatchObject({ body: {}, hiddenAt: T0 + 9000 });
     });
 
     it('search leaves out what the caller hid, and only for them', async () => {
