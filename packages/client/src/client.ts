@@ -28,6 +28,7 @@ import type {
   MediaMessageType,
   GroupInvite,
   GroupProfilePatch,
+  HiddenMessage,
   Message,
   Presence,
   PublicUser,
@@ -74,8 +75,17 @@ export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   state: ConnectionState;
   /** A log entry shown for the first time, in seq order per conversation. */
   message: Message;
-  /** A message held in the cache was recalled, edited or reacted to: its new state (same id and seq). */
+  /**
+   * A message held in the cache was recalled, edited or reacted to, or restored after a delete for
+   * me (`unhideMessage`): its new state (same id and seq).
+   */
   messageUpdated: Message;
+  /**
+   * This user deleted a held message for themselves (`hideMessage`, here or on another of their
+   * devices, live or found at sync): `message` is its tombstone (same id and seq, body `{}`,
+   * `hiddenAt` set). Drop it from what you show; `messages()` leaves it out from now on.
+   */
+  messageHidden: { hidden: HiddenMessage; message: Message };
   /** A conversation was added, changed, or left. */
   conversation: Conversation;
   /**
@@ -166,6 +176,10 @@ export class NatterClient extends Emitter<ClientEvents> {
             return;
           case 'contact':
             return this.emit('contact', frame.event);
+          case 'message.hidden':
+            return void this.sync.onHidden(frame.hidden);
+          case 'message.unhidden':
+            return void this.sync.onUnhidden(frame.unhidden);
           case 'typing':
             return this.typingState.onPush(frame);
           case 'presence':
@@ -182,6 +196,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.sync = new SyncEngine(this.conn, this.cache, {
       message: (m) => this.emit('message', m),
       updated: (m) => this.emit('messageUpdated', m),
+      hidden: (hidden, message) => this.emit('messageHidden', { hidden, message }),
       conversation: (c) => this.emit('conversation', c),
       error: (e) => this.emit('error', e),
     });
@@ -467,6 +482,34 @@ export class NatterClient extends Emitter<ClientEvents> {
     return (await this.rpc(() => this.conn.request({ type: 'message.unreact', conversationId, messageId, emoji }))).message;
   }
 
+  /**
+   * Deletes a message for this user only ("delete for me"): any message they can see, their own
+   * or another member's. Stored before the answer; every device of theirs drops its body — the
+   * others at once if connected, else at their next sync — and emits `messageHidden`. Other
+   * members see nothing change. Again changes nothing. Unknown or not visible: `not_found`.
+   * Returns the tombstone (body `{}`, `hiddenAt` set).
+   *
+   * @example
+   * await client.hideMessage(conversationId, message.id);
+   * (await client.messages(conversationId)).some((m) => m.id === message.id); // false
+   */
+  async hideMessage(conversationId: string, messageId: string): Promise<Message> {
+    const { message } = await this.rpc(() => this.conn.request({ type: 'message.hide', conversationId, messageId }));
+    // This device need not wait for the push (which then changes nothing).
+    await this.sync.onHidden({ conversationId, messageId, seq: message.seq, hiddenAt: message.hiddenAt ?? Date.now() });
+    return message;
+  }
+
+  /**
+   * Undoes `hideMessage`: the message shows again on every device of this user (`messageUpdated`
+   * with it, live or at their next sync). Not hidden: changes nothing. Returns the message.
+   */
+  async unhideMessage(conversationId: string, messageId: string): Promise<Message> {
+    const { message } = await this.rpc(() => this.conn.request({ type: 'message.unhide', conversationId, messageId }));
+    await this.sync.onUnhidden({ conversationId, messageId, seq: message.seq }, message);
+    return message;
+  }
+
   /** Marks the conversation read up to `seq` (for this user on every device). */
   markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
     return this.rpc(() => this.conn.request({ type: 'read', conversationId, seq }));
@@ -521,9 +564,12 @@ export class NatterClient extends Emitter<ClientEvents> {
     return page.messages;
   }
 
-  /** The cached messages of a conversation, in order. */
-  messages(conversationId: string): Promise<Message[]> {
-    return this.cache.getMessages(conversationId);
+  /**
+   * The cached messages of a conversation, in order, without those this user deleted for
+   * themselves (the cache keeps their tombstones so its log has no gap; `cache.getMessages` has them).
+   */
+  async messages(conversationId: string): Promise<Message[]> {
+    return (await this.cache.getMessages(conversationId)).filter((m) => m.hiddenAt === undefined);
   }
 
   conversations(): Promise<Conversation[]> {

@@ -81,7 +81,7 @@ export interface ConnectionOptions<S extends AuthOk | null = AuthOk> {
   /** Liveness ping interval; defaults to the server's heartbeat. */
   pingIntervalMs?: number;
   onState(state: ConnectionState<S>): void;
-  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
+  onPush(frame: Extract<ServerFrame, { type: 'message' | 'conversation' | 'resync' | 'receipt' | 'contact' | 'message.hidden' | 'message.unhidden' | 'typing' | 'presence' | 'room' | 'room~' | 'room.left' | 'broadcast' }>): void;
   /** Called after each successful auth, before requests queued by the app go out. */
   onOnline(session: S): void;
 }
@@ -267,6 +267,8 @@ export class Connection<S extends AuthOk | null = AuthOk> {
       case 'resync':
       case 'receipt':
       case 'contact':
+      case 'message.hidden':
+      case 'message.unhidden':
       case 'typing':
       case 'presence':
       case 'room':

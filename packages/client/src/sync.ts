@@ -6,7 +6,7 @@
  * dropped, so each is shown once. On (re)connect `syncAll` pulls what changed since the
  * stored token, in bounded pages.
  */
-import { ACK_DELAY_MS, applyMessageActionEntry, isMessageActionEntry, type Conversation, type Message } from '@natter/protocol/wire';
+import { ACK_DELAY_MS, applyMessageActionEntry, hiddenCopy, isMessageActionEntry, type Conversation, type HiddenMessage, type Message, type UnhiddenMessage } from '@natter/protocol/wire';
 import type { ClientCache } from './cache.js';
 import type { Connection } from './connection.js';
 
@@ -17,6 +17,8 @@ export interface SyncSink {
   /** A held message changed: recalled, edited or reacted to (applied from its log entry). */
   updated?(m: Message): void;
   conversation(c: Conversation): void;
+  /** This user deleted a held message for themselves (on this device or another): it is now a tombstone. */
+  hidden?(h: HiddenMessage, m: Message): void;
   error(err: unknown): void;
 }
 
@@ -81,6 +83,24 @@ export class SyncEngine {
           }),
         ),
       );
+      // Messages deleted for me on another device while this one was away: after the
+      // conversations, so entries fetched just now are covered too.
+      const byConversation = new Map<string, { hidden: HiddenMessage[]; unhidden: UnhiddenMessage[] }>();
+      const of = (id: string) => byConversation.get(id) ?? byConversation.set(id, { hidden: [], unhidden: [] }).get(id)!;
+      for (const h of page.hidden ?? []) of(h.conversationId).hidden.push(h);
+      for (const u of page.unhidden ?? []) of(u.conversationId).unhidden.push(u);
+      await Promise.all(
+        [...byConversation].map(([id, x]) =>
+          this.serial(id, async () => {
+            try {
+              if (x.hidden.length > 0) await this.applyHidden(id, x.hidden);
+              if (x.unhidden.length > 0) await this.applyUnhidden(id, x.unhidden);
+            } catch (err) {
+              failures.push(err);
+            }
+          }),
+        ),
+      );
       // The token moves only once the page's conversations are caught up, so an interrupted
       // sync is simply repeated.
       if (failures.length > 0) throw failures[0];
@@ -92,6 +112,16 @@ export class SyncEngine {
 
   onPushConversation(c: Conversation): void {
     void this.serial(c.id, () => this.applyConversation(c));
+  }
+
+  /** The `message.hidden` push, or this device's own hide: the message becomes a tombstone here. */
+  onHidden(h: HiddenMessage): Promise<void> {
+    return this.serial(h.conversationId, () => this.applyHidden(h.conversationId, [h]));
+  }
+
+  /** The `message.unhidden` push, or this device's own unhide (`known`: the message as answered). */
+  onUnhidden(u: UnhiddenMessage, known?: Message): Promise<void> {
+    return this.serial(u.conversationId, () => this.applyUnhidden(u.conversationId, [u], known));
   }
 
   onPushMessage(m: Message): void {
@@ -188,6 +218,68 @@ export class SyncEngine {
     for (const m of changed.values()) {
       await this.cache.replaceMessage?.(m);
       this.sink.updated?.(m);
+    }
+  }
+
+  /**
+   * Turns held messages the user hid into tombstones (protocol's hiddenCopy: no body, same seq, so
+   * the log stays gap-free), and the conversation's preview if it is one of them. Ones not held
+   * need nothing: the server sends them as tombstones when they are fetched. Idempotent.
+   */
+  private async applyHidden(conversationId: string, hidden: HiddenMessage[]): Promise<void> {
+    const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    // Tombstones already (this device hid them, or heard before): nothing more to do for them.
+    hidden = hidden.filter((h) => held.get(h.messageId)?.hiddenAt === undefined);
+    if (hidden.length === 0) return;
+    for (const h of hidden) {
+      const m = held.get(h.messageId);
+      if (!m) continue;
+      const tomb = hiddenCopy(m, h.hiddenAt);
+      held.set(tomb.id, tomb);
+      await this.cache.replaceMessage?.(tomb);
+      this.sink.hidden?.(h, tomb);
+    }
+    const c = await this.cache.getConversation(conversationId);
+    const last = c?.lastMessage;
+    const h = last && last.hiddenAt === undefined ? hidden.find((x) => x.messageId === last.id) : undefined;
+    if (c && last && h) {
+      await this.putConversation({ ...c, lastMessage: hiddenCopy(last, h.hiddenAt) });
+    } else if (c && hidden.some((x) => x.seq > c.lastSeq)) {
+      // The held view is older than the entry hidden, which may be what lists show as the
+      // preview (taken from a live message): the server's view has its tombstone.
+      try {
+        await this.putConversation(await this.conn.request({ type: 'conversation.get', conversationId }));
+      } catch {
+        // offline: the next sync brings the view
+      }
+    }
+  }
+
+  /**
+   * Brings back held tombstones of messages the user restored: each is fetched again (one
+   * `messages` request of one entry; `known` spares it for this device's own unhide) and
+   * replaces its tombstone at the same seq (`updated`). The preview is fetched again if it was one.
+   */
+  private async applyUnhidden(conversationId: string, unhidden: UnhiddenMessage[], known?: Message): Promise<void> {
+    const held = new Map((await this.cache.getMessages(conversationId)).map((m) => [m.id, m]));
+    for (const u of unhidden) {
+      if (held.get(u.messageId)?.hiddenAt === undefined) continue;
+      let m: Message | undefined = known?.id === u.messageId ? known : undefined;
+      if (!m) {
+        const page = await this.conn.request({ type: 'messages', conversationId, after: u.seq - 1, limit: 1 });
+        m = page.messages.find((x) => x.id === u.messageId);
+      }
+      if (!m || m.hiddenAt !== undefined) continue;
+      await this.cache.replaceMessage?.(m);
+      this.sink.updated?.(m);
+    }
+    const c = await this.cache.getConversation(conversationId);
+    if (c?.lastMessage?.hiddenAt !== undefined && unhidden.some((u) => u.messageId === c.lastMessage?.id)) {
+      try {
+        await this.putConversation(await this.conn.request({ type: 'conversation.get', conversationId }));
+      } catch {
+        // offline: the next sync brings the view
+      }
     }
   }
 

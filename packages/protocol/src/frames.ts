@@ -9,6 +9,7 @@ import type {
   AuthOk,
   Conversation,
   ErrorBody,
+  HiddenMessage,
   Message,
   MessagesPage,
   ReadersPage,
@@ -16,6 +17,7 @@ import type {
   ReceiptsResult,
   SendResult,
   SyncResult,
+  UnhiddenMessage,
   UserSettings,
 } from './index.js';
 import { type ContactEvent, contactFrameSchemas, type ContactResultData } from './contacts.js';
@@ -233,6 +235,10 @@ export type ServerFrame =
   | { type: 'resync' }
   /** Something changed in the user's contacts (friend requests, friendships, blocks): see ContactEvent. */
   | { type: 'contact'; event: ContactEvent }
+  /** This user deleted a message for themselves on one of their devices (`message.hide`): drop its body. */
+  | { type: 'message.hidden'; hidden: HiddenMessage }
+  /** This user restored a message they had deleted for themselves (`message.unhide`): fetch it again. */
+  | { type: 'message.unhidden'; unhidden: UnhiddenMessage }
   /** Someone in a conversation started or stopped typing (docs/presence.md). */
   | TypingPush
   /** A user you share a direct conversation with came online or went offline (docs/presence.md). */

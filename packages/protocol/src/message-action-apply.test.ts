@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMessageActionEntry, type MessageActionEntry } from './message-action-apply.js';
+import { applyMessageActionEntry, hiddenCopy, maskHidden, type MessageActionEntry } from './message-action-apply.js';
 import type { Message } from './model.js';
 
 const base: Message = {
@@ -47,5 +47,26 @@ describe('applyMessageActionEntry', () => {
 
   it('an entry for another message changes nothing', () => {
     expect(applyMessageActionEntry(base, { event: 'message.recalled', by: 'u_a', messageId: 'm2' }, 5)).toBe(base);
+  });
+});
+
+describe('delete for me: hiddenCopy and maskHidden', () => {
+  it('a tombstone keeps the place in the log and nothing of what it said; later actions do not bring it back', () => {
+    const edited = replay(base, entries);
+    const tomb = hiddenCopy(edited, 50);
+    expect(tomb).toEqual({ id: 'm1', conversationId: 'c1', seq: 2, senderId: 'u_a', type: 'text', body: {}, clientMsgId: null, replyTo: null, createdAt: 1, hiddenAt: 50 });
+    expect(hiddenCopy(tomb, 99).hiddenAt).toBe(50);
+    expect(replay(tomb, entries)).toBe(tomb);
+    expect(applyMessageActionEntry(tomb, { event: 'message.recalled', by: 'u_a', messageId: 'm1' }, 60)).toBe(tomb);
+  });
+
+  it('masks hidden entries and the text of edit entries naming them; leaves the rest as they are', () => {
+    const hidden = new Map([['m1', 50]]);
+    const edit: Message = { ...base, id: 'm2', seq: 3, type: 'system', body: { event: 'message.edited', by: 'u_a', messageId: 'm1', text: 'secret' } };
+    const other: Message = { ...base, id: 'm3', seq: 4 };
+    expect(maskHidden(base, hidden)).toMatchObject({ body: {}, hiddenAt: 50 });
+    expect(maskHidden(edit, hidden).body).toEqual({ event: 'message.edited', by: 'u_a', messageId: 'm1', text: '' });
+    expect(maskHidden(other, hidden)).toBe(other);
+    expect(maskHidden(edit, new Map())).toBe(edit);
   });
 });

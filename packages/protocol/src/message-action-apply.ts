@@ -39,7 +39,8 @@ export function reactionsAfter(
 
 /** The message after the action entry `e` (logged at `at`); `m` itself when it changes nothing. */
 export function applyMessageActionEntry(m: Message, e: MessageActionEntry, at: number): Message {
-  if (m.id !== e.messageId) return m;
+  // A message deleted for me stays a tombstone whatever happens to it later.
+  if (m.id !== e.messageId || m.hiddenAt !== undefined) return m;
   switch (e.event) {
     case 'message.recalled': {
       if (m.recalledAt !== undefined) return m;
@@ -61,4 +62,42 @@ export function applyMessageActionEntry(m: Message, e: MessageActionEntry, at: n
       return out;
     }
   }
+}
+
+/**
+ * A message as the user who deleted it for themselves sees it (`message.hide`): what places it in
+ * the log (id, seq, sender, type, time, reply-to) and `hiddenAt`; nothing of what it said — body
+ * `{}`, no mentions, reactions or edit marker. The server's history and the SDK's cache use this
+ * one function. Hiding a tombstone again keeps its first `hiddenAt`.
+ */
+export function hiddenCopy(m: Message, hiddenAt: number): Message {
+  const out: Message = {
+    id: m.id,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    senderId: m.senderId,
+    type: m.type,
+    body: {},
+    clientMsgId: m.clientMsgId,
+    replyTo: m.replyTo,
+    createdAt: m.createdAt,
+    hiddenAt: m.hiddenAt ?? hiddenAt,
+  };
+  if (m.recalledAt !== undefined) out.recalledAt = m.recalledAt;
+  return out;
+}
+
+/**
+ * An entry of a page, as the user who hid `hidden` (message id -> hiddenAt) sees it: a hidden
+ * message becomes its hiddenCopy, and a `message.edited` entry naming one loses its text (that
+ * text is the hidden message's body). Other entries are returned as they are.
+ */
+export function maskHidden(m: Message, hidden: ReadonlyMap<string, number>): Message {
+  const at = hidden.get(m.id);
+  if (at !== undefined) return hiddenCopy(m, at);
+  const b = m.body as { event?: unknown; messageId?: unknown } | null;
+  if (m.type === 'system' && b?.event === 'message.edited' && typeof b.messageId === 'string' && hidden.has(b.messageId)) {
+    return { ...m, body: { ...(m.body as object), text: '' } };
+  }
+  return m;
 }

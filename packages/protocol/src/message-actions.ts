@@ -1,5 +1,6 @@
 /**
- * Message actions (docs/protocol.md "Message actions"): recall, edit and reactions. Each is a
+ * Message actions (docs/protocol.md "Message actions"): recall, edit, reactions, and delete for
+ * me (`message.hide`, per user: no log entry, see message-action-apply.ts hiddenCopy). The others are each a
  * system entry in the conversation's log (`message.recalled`, `message.edited`,
  * `reaction.added`, `reaction.removed`), so every device converges by applying the entries it
  * receives live or through sync to the message it names. Merged into `clientFrameSchemas` in
@@ -43,18 +44,27 @@ export const editFrame = z.object({
 });
 export const reactFrame = z.object({ type: z.literal('message.react'), ...base, ...target, emoji });
 export const unreactFrame = z.object({ type: z.literal('message.unreact'), ...base, ...target, emoji });
+/** Delete for me: the caller's own copies only; nothing goes into the conversation's log. */
+export const hideFrame = z.object({ type: z.literal('message.hide'), ...base, ...target });
+/** Undoes a delete for me: the caller's copies show the message again. */
+export const unhideFrame = z.object({ type: z.literal('message.unhide'), ...base, ...target });
 
 export const messageActionFrameSchemas = {
   'message.recall': recallFrame,
   'message.edit': editFrame,
   'message.react': reactFrame,
   'message.unreact': unreactFrame,
+  'message.hide': hideFrame,
+  'message.unhide': unhideFrame,
 } as const;
 
 export type MessageActionFrameType = keyof typeof messageActionFrameSchemas;
 export type MessageActionFrame = { [K in MessageActionFrameType]: z.infer<(typeof messageActionFrameSchemas)[K]> }[MessageActionFrameType];
 
-/** The answer to every message action: the message as it now is (a no-op answers it as it was). */
+/**
+ * The answer to every message action: the message as it now is (a no-op answers it as it was);
+ * for `message.hide`, as the caller now sees it (a tombstone with `hiddenAt`).
+ */
 export interface MessageActionResult {
   message: Message;
 }
@@ -64,4 +74,6 @@ export interface MessageActionResultData {
   'message.edit': MessageActionResult;
   'message.react': MessageActionResult;
   'message.unreact': MessageActionResult;
+  'message.hide': MessageActionResult;
+  'message.unhide': MessageActionResult;
 }

@@ -103,6 +103,32 @@ export interface Message {
   editedAt?: number;
   /** Reactions, one per emoji in the order first used; absent when none. */
   reactions?: Reaction[];
+  /**
+   * When this user deleted it for themselves ("delete for me", `message.hide`): the entry keeps
+   * its seq, sender, type and time so the log has no gap, but its body is `{}` and its mentions,
+   * reactions and edit marker are left out — in this user's copies only; other members see it
+   * unchanged.
+   */
+  hiddenAt?: number;
+}
+
+/**
+ * A message one user deleted for themselves (`message.hide`): told to all their devices live (the
+ * `message.hidden` push) and through `sync` (`SyncResult.hidden`), so each drops its body.
+ */
+export interface HiddenMessage {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  /** Milliseconds since the epoch, server time. */
+  hiddenAt: number;
+}
+
+/** A message one user had deleted for themselves and restored (`message.unhide`): show it again. */
+export interface UnhiddenMessage {
+  conversationId: string;
+  messageId: string;
+  seq: number;
 }
 
 /** The `mentions` entry that mentions every member of the conversation. */
@@ -186,6 +212,18 @@ export interface SyncResult {
    * Between syncs a client derives it from the conversations it holds (the SDK's list does).
    */
   totalUnread: number;
+  /**
+   * Messages this user deleted for themselves (`message.hide`) since the token, on any device:
+   * drop their bodies from what you hold (history fetched later comes as tombstones already).
+   * Left out when there are none.
+   */
+  hidden?: HiddenMessage[];
+  /**
+   * Messages this user restored (`message.unhide`) since the token: fetch the ones you hold as
+   * tombstones again (`messages` with `after: seq - 1, limit: 1`). A message is in at most one of
+   * `hidden` and `unhidden`: the state it is in now. Left out when there are none.
+   */
+  unhidden?: UnhiddenMessage[];
 }
 
 export interface MessagesPage {

@@ -7,7 +7,7 @@
  * Events are emitted on the process that committed, once per commit, after the commit: a
  * subscriber that needs every process (socket delivery) carries the event over the Bus itself.
  */
-import type { ContactEvent, Conversation, ConversationFlags, Message, Presence, Receipt, UserSettings } from '@natter/protocol';
+import type { ContactEvent, Conversation, ConversationFlags, HiddenMessage, Message, Presence, Receipt, UnhiddenMessage, UserSettings } from '@natter/protocol';
 import type { MemberView, NewMessage } from '../store/store.js';
 
 /** A message sent by a member was stored at `seq`. */
@@ -70,6 +70,23 @@ export interface MessageActed {
   entry: Message;
   /** The target message as it now is. */
   message: Message;
+}
+
+/**
+ * A user deleted a message for themselves (delete for me, core/message-actions.ts): their own
+ * devices drop its body; nobody else is told anything.
+ */
+export interface MessageHidden {
+  type: 'message.hidden';
+  userId: string;
+  hidden: HiddenMessage;
+}
+
+/** A user restored a message they had deleted for themselves: their own devices show it again. */
+export interface MessageUnhidden {
+  type: 'message.unhidden';
+  userId: string;
+  unhidden: UnhiddenMessage;
 }
 
 export interface CursorMoved {
@@ -161,6 +178,8 @@ export type DomainEvent =
   | MessageRetried
   | MembershipChanged
   | MessageActed
+  | MessageHidden
+  | MessageUnhidden
   | CursorMoved
   | ConversationFlagsChanged
   | DeviceRevoked

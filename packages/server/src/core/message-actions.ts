@@ -1,5 +1,6 @@
 /**
- * Message actions (docs/protocol.md "Message actions"): recall, edit and reactions. The store's
+ * Message actions (docs/protocol.md "Message actions"): recall, edit, reactions, and delete for me
+ * (`message.hide`: one user's record, not a log entry; see hide()). The store's
  * shared rules (store/rules/message-actions.ts) decide who may do what inside the action's
  * transaction; every action that changes something is a system entry in the conversation's log
  * (`message.recalled`, `message.edited`, `reaction.added`, `reaction.removed`), emitted as
@@ -16,7 +17,7 @@ import type { Store } from '../store/store.js';
 export interface MessageActionLimits {
   /** How long after sending a sender may recall a message (RECALL_WINDOW_SECONDS). */
   recallWindowMs: number;
-  /** Reactions added or removed per user per minute (REACTIONS_PER_MINUTE). */
+  /** Reactions added or removed per user per minute (REACTIONS_PER_MINUTE); hides get as many, counted apart. */
   reactionsPerMinute: number;
   /** An edited text's longest length, as a sent one's (MAX_TEXT_LENGTH). */
   maxTextLength: number;
@@ -36,6 +37,8 @@ export class MessageActions {
   /** Set once the media service is open (server.ts). */
   media: RecallHook | null = null;
   private readonly reactions = new Map<string, { n: number; resetAt: number }>();
+  /** Hides count in a window of their own, with the reactions' limit. */
+  private readonly hides = new Map<string, { n: number; resetAt: number }>();
 
   constructor(
     private readonly store: Store,
@@ -59,7 +62,27 @@ export class MessageActions {
       case 'message.unreact':
         this.takeReaction(userId);
         return this.apply(f.conversationId, { kind: 'unreact', ...target, emoji: f.emoji });
+      case 'message.hide':
+        this.take(this.hides, userId);
+        return this.hide(userId, f.conversationId, f.messageId);
+      case 'message.unhide':
+        this.take(this.hides, userId);
+        return this.unhide(userId, f.conversationId, f.messageId);
     }
+  }
+
+  /**
+   * Delete for me: stored (durably) before the answer, then told to the user's own devices only
+   * (`message.hidden`). Nothing enters the conversation's log and no other user learns of it.
+   * A repeat answers the same tombstone and tells nobody again.
+   */
+  async hide(userId: string, conversationId: string, messageId: string): Promise<MessageActionResult> {
+    const outcome = await this.store.hideMessage(userId, conversationId, messageId, this.clock.now());
+    if (outcome.kind === 'not_found') throw notFound();
+    // As in history: a clientMsgId only in the sender's own copies.
+    const message = outcome.message.senderId === userId ? outcome.message : { ...outcome.message, clientMsgId: null };
+    if (outcome.changed) await this.events.emit({ type: 'message.hidden', userId, hidden: outcome.hidden });
+    return { message };
   }
 
   async apply(conversationId: string, action: MessageAction): Promise<MessageActionResult> {
@@ -84,15 +107,31 @@ export class MessageActions {
     return { message: outcome.message };
   }
 
-  /** Per-user fixed window, in this process's memory (as invite-code attempts are). */
   private takeReaction(userId: string): void {
+    this.take(this.reactions, userId);
+  }
+
+  /** Undoes a delete for me (`message.unhide`): the user's devices show the message again. */
+  async unhide(userId: string, conversationId: string, messageId: string): Promise<MessageActionResult> {
+    const outcome = await this.store.unhideMessage(userId, conversationId, messageId, this.clock.now());
+    if (outcome.kind === 'not_found') throw notFound();
+    const message = outcome.message.senderId === userId ? outcome.message : { ...outcome.message, clientMsgId: null };
+    if (outcome.changed) await this.events.emit({ type: 'message.unhidden', userId, unhidden: outcome.unhidden });
+    return { message };
+  }
+
+  /** Per-user fixed window, in this process's memory (as invite-code attempts are). */
+  private take(windows: Map<string, { n: number; resetAt: number }>, userId: string): void {
     const now = this.clock.now();
-    let w = this.reactions.get(userId);
+    let w = windows.get(userId);
     if (!w || w.resetAt <= now) {
-      if (this.reactions.size > 100_000) for (const [k, v] of this.reactions) if (v.resetAt <= now) this.reactions.delete(k);
-      this.reactions.set(userId, (w = { n: 0, resetAt: now + MINUTE }));
+      if (windows.size > 100_000) for (const [k, v] of windows) if (v.resetAt <= now) windows.delete(k);
+      windows.set(userId, (w = { n: 0, resetAt: now + MINUTE }));
     }
-    if (w.n >= this.limits.reactionsPerMinute) throw new NatterError('rate_limited', 'too many reactions; wait and retry', { retryAfterMs: w.resetAt - now });
+    if (w.n >= this.limits.reactionsPerMinute) {
+      const what = windows === this.hides ? 'messages deleted for you' : 'reactions';
+      throw new NatterError('rate_limited', `too many ${what}; wait and retry`, { retryAfterMs: w.resetAt - now });
+    }
     w.n += 1;
   }
 }

@@ -192,6 +192,9 @@ export class Messaging {
       token: this.tokens.encode(userId, page.version, kind),
       hasMore: page.hasMore,
       totalUnread: page.totalUnread,
+      // Left out when none, so an answer without hides is what it was before delete for me.
+      ...(page.hidden.length > 0 ? { hidden: page.hidden } : {}),
+      ...(page.unhidden.length > 0 ? { unhidden: page.unhidden } : {}),
     };
   }
 

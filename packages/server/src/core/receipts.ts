@@ -68,6 +68,8 @@ export class Receipts {
       case 'message.stored':
       case 'message.retried':
       case 'message.acted':
+      case 'message.hidden':
+      case 'message.unhidden':
       case 'device.revoked':
       case 'receipt.updated':
       case 'settings.changed':

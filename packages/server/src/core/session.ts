@@ -298,6 +298,8 @@ export class Session {
       case 'message.edit':
       case 'message.react':
       case 'message.unreact':
+      case 'message.hide':
+      case 'message.unhide':
         return this.deps.messageActions.dispatch(userId, frame);
     }
   }
@@ -424,6 +426,8 @@ const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, Reque
   'message.edit': 'write',
   'message.react': 'write',
   'message.unreact': 'write',
+  'message.hide': 'write',
+  'message.unhide': 'write',
   'group.update': 'write',
   'group.transfer': 'write',
   'group.dissolve': 'write',

@@ -1,6 +1,6 @@
 /**
- * Recall, edit and reactions over REST (docs/api.md "Message actions"): the `message.recall`,
- * `message.edit`, `message.react` and `message.unreact` frames, through the same service
+ * Recall, edit, reactions and delete for me over REST (docs/api.md "Message actions"): the
+ * `message.recall`, `message.edit`, `message.react`, `message.unreact`, `message.hide` and `message.unhide` frames, through the same service
  * (core/message-actions.ts) and the same per-user write budget as the socket. Each answers
  * `{ message }`, the message as it now is.
  */
@@ -37,6 +37,16 @@ export function registerMessageActionRoutes(app: FastifyInstance, d: MessageActi
     const p = parse(messageParams, req.params, 'params');
     const { text } = parse(editBody, req.body);
     return d.messageActions.dispatch(userId, { type: 'message.edit', conversationId: p.id, messageId: p.messageId, text });
+  });
+  app.post('/v1/conversations/:id/messages/:messageId/hide', async (req) => {
+    const userId = await writer(req);
+    const p = parse(messageParams, req.params, 'params');
+    return d.messageActions.dispatch(userId, { type: 'message.hide', conversationId: p.id, messageId: p.messageId });
+  });
+  app.delete('/v1/conversations/:id/messages/:messageId/hide', async (req) => {
+    const userId = await writer(req);
+    const p = parse(messageParams, req.params, 'params');
+    return d.messageActions.dispatch(userId, { type: 'message.unhide', conversationId: p.id, messageId: p.messageId });
   });
   app.put('/v1/conversations/:id/messages/:messageId/reactions/:emoji', async (req) => {
     const userId = await writer(req);

@@ -3,7 +3,7 @@
  * same column names), including the mappers from rows to the plain records the rules in rules/
  * decide on. No rule lives here.
  */
-import type { Conversation, GroupInvite, GroupProfile, MemberRole, Message, MessageType } from '@natter/protocol';
+import { hiddenCopy, type Conversation, type GroupInvite, type GroupProfile, type MemberRole, type Message, type MessageType } from '@natter/protocol';
 import { parseGroupProfile, parseLeftView } from './rules/groups.js';
 import type { MemberRecord } from './rules/membership.js';
 import { withActionState, type ActionTarget } from './rules/message-actions.js';
@@ -84,6 +84,8 @@ export interface PreviewColumns {
   p_reply_to: string | null;
   p_created_at: number | null;
   p_mentions: string | null;
+  /** When the viewing user hid the preview entry (PREVIEW_HIDDEN_AT); null or absent: not hidden. */
+  p_hidden_at?: number | null;
 }
 
 /** A member row joined with its conversation: one user's view, with its sync version `v`. */
@@ -98,6 +100,8 @@ export interface ViewRow extends MemberRow, MemberViewColumns, PreviewColumns {
   v: number;
   /** Groups: the profile as JSON text (rules/groups.ts); null for the default. */
   group_profile: string | null;
+  /** Whose view this is (PostgreSQL reads it to look up the preview's hide). */
+  viewer_id?: string;
 }
 
 /** A view row without its preview's columns (PostgreSQL reads previews in a query of their own). */
@@ -113,6 +117,13 @@ export const VIEW_BASE_COLUMNS = `c.id, c.kind, c.title, c.last_seq, c.created_a
 export const PREVIEW_COLUMNS =
   `p.id AS p_id, p.seq AS p_seq, p.sender_id AS p_sender_id, p.type AS p_type, p.body AS p_body, p.reply_to AS p_reply_to, ` +
   `p.created_at AS p_created_at, p.mentions AS p_mentions`;
+
+/**
+ * The preview's `p_hidden_at` column: when the user `userSql` names hid the preview entry
+ * (delete for me, rules/hidden.ts), or null. The same SQL for SQLite and PostgreSQL.
+ */
+export const previewHiddenAt = (userSql: string): string =>
+  `(SELECT h.hidden_at FROM hidden_messages h WHERE h.user_id = ${userSql} AND h.message_id = p.id AND h.unhidden_at IS NULL) AS p_hidden_at`;
 
 /** The SQL seq of the newest entry the member may see (rules/visibility.ts visibleLast). */
 export const VISIBLE_LAST_SQL = `(CASE WHEN m.state = 'active' THEN c.last_seq ELSE m.left_seq END)`;
@@ -163,7 +174,7 @@ export const toMessage = (r: MessageRow): Message => {
 /** The preview entry of a view row, or null. */
 export const toPreview = (r: PreviewColumns, conversationId: string): Message | null => {
   if (r.p_id === null) return null;
-  return toMessage({
+  const m = toMessage({
     conversation_id: conversationId,
     seq: r.p_seq!,
     id: r.p_id,
@@ -175,6 +186,8 @@ export const toPreview = (r: PreviewColumns, conversationId: string): Message | 
     created_at: r.p_created_at!,
     mentions: r.p_mentions,
   });
+  // The user deleted it for themselves: the list shows that it is there, not what it said.
+  return r.p_hidden_at === null || r.p_hidden_at === undefined ? m : hiddenCopy(m, Number(r.p_hidden_at));
 };
 
 /** The JSON text a send's mentions are stored as: null when it mentions nobody. */

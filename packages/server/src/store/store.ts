@@ -15,6 +15,8 @@ import type {
   ConversationKind,
   GroupInvite,
   GroupProfile,
+  HiddenMessage,
+  UnhiddenMessage,
   MemberRole,
   Message,
   MessageType,
@@ -199,6 +201,15 @@ export type MessageActionOutcome =
   | { kind: 'window_passed' }
   | { kind: 'invalid'; reason: string };
 
+/**
+ * Outcome of hideMessage. `message`: the target as the user now sees it (its hiddenCopy);
+ * `changed`: false when they had hidden it already (nothing was written).
+ */
+export type HideOutcome = { kind: 'ok'; hidden: HiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
+
+/** Outcome of unhideMessage. `message`: the target as the user now sees it again; `changed`: false when it was not hidden. */
+export type UnhideOutcome = { kind: 'ok'; unhidden: UnhiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
+
 export interface NewGroupInvite {
   code: string;
   createdBy: string;
@@ -255,6 +266,14 @@ export interface SyncPage {
   hasMore: boolean;
   /** The user's total unread (rules/unread.ts totalUnread), read with the page. */
   totalUnread: number;
+  /**
+   * Messages the user hid (delete for me) whose hide is stamped within this page's version range
+   * (the same bounds as its conversations), oldest first. Unbounded in count, but a user's hides
+   * are rate-limited (core/message-actions.ts), so a long absence brings a few hundred at most.
+   */
+  hidden: HiddenMessage[];
+  /** Messages the user restored (unhideMessage) within the same range; each message is in one list at most, as it now is. */
+  unhidden: UnhiddenMessage[];
 }
 
 /** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
@@ -373,6 +392,22 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchSto
    * (`entryId`, sent by the actor) records the action in the log.
    */
   applyMessageAction(conversationId: string, action: MessageAction, entryId: string, now: number): Promise<MessageActionOutcome>;
+  /**
+   * Delete for me: records, durably, that `userId` hid the message, in one transaction with a new
+   * sync version for their view of the conversation (so their other devices learn it through
+   * `changesSince().hidden`). Only a message in the conversation, within the user's visible
+   * window (rules/hidden.ts), not a system entry; anything else is `not_found`. Idempotent: a
+   * second hide changes nothing and keeps the first `hiddenAt`. Other users' views never change.
+   * From then on getMessages, previews and searchMessages show the user the message's
+   * hiddenCopy (search leaves it out).
+   */
+  hideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<HideOutcome>;
+  /**
+   * Undoes hideMessage: the message shows again to the user, with a new sync version for their
+   * view (their other devices learn it through `changesSince().unhidden`). The same `not_found`
+   * rule. Idempotent: a message not hidden changes nothing (`changed` false).
+   */
+  unhideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<UnhideOutcome>;
 
   // --- group management (rules/groups.ts decides; docs/groups.md) ---------------------------
   /** Applies a profile, ownership, dissolve or mute change with its system entry, checking roles. */

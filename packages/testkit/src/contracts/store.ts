@@ -29,6 +29,7 @@ import { groupsContract } from './store/groups.js';
 import { StoreHarness, type StoreFixture } from './store/harness.js';
 import { mediaContract } from './store/media.js';
 import { messageActionsContract } from './store/message-actions.js';
+import { hiddenContract } from './store/hidden.js';
 import { membershipContract } from './store/membership.js';
 import { messagesContract } from './store/messages.js';
 import { receiptsContract } from './store/receipts.js';
@@ -68,5 +69,6 @@ export function runStoreContract(name: string, createStore: () => Promise<StoreF
     mediaContract(t);
     groupsContract(t);
     messageActionsContract(t);
+    hiddenContract(t);
   });
 }

@@ -1,5 +1,6 @@
 /**
- * The authorisation matrix of message actions (issue 22): recall, edit, react and unreact, over
+ * The authorisation matrix of message actions (issue 22): recall, edit, react, unreact, hide
+ * and unhide (delete for me and its undoing), over
  * the socket and over HTTP, as {the message's sender, group owner, admin, another member,
  * non-member, removed member, anonymous} against {the caller's own message, another member's
  * message, a guessed id, another conversation's message named through this conversation's id
@@ -79,6 +80,19 @@ const OPERATIONS: Record<
     frame: (x) => ({ type: 'message.unreact', ...x, emoji: '👍' }),
     http: (x) => ({ method: 'DELETE', path: `/v1/conversations/${x.conversationId}/messages/${x.messageId}/reactions/${encodeURIComponent('👍')}` }),
     allowed: { own: MEMBERS, others: MEMBERS },
+  },
+  'message.hide': {
+    // Delete for me: any message the caller can see — a removed member still sees the history
+    // up to their removal (where both of these targets are), so they may tidy it.
+    frame: (x) => ({ type: 'message.hide', ...x }),
+    http: (x) => ({ method: 'POST', path: `/v1/conversations/${x.conversationId}/messages/${x.messageId}/hide` }),
+    allowed: { own: [...MEMBERS, 'removed'], others: [...MEMBERS, 'removed'] },
+  },
+  'message.unhide': {
+    // Undoing a hide that was never made is a no-op success for whoever may hide: still counted.
+    frame: (x) => ({ type: 'message.unhide', ...x }),
+    http: (x) => ({ method: 'DELETE', path: `/v1/conversations/${x.conversationId}/messages/${x.messageId}/hide` }),
+    allowed: { own: [...MEMBERS, 'removed'], others: [...MEMBERS, 'removed'] },
   },
 };
 

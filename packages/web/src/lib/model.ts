@@ -96,6 +96,13 @@ export class ChatModel {
         if (list && i >= 0) list[i] = m;
         this.changed();
       }),
+      // Deleted for me here or on another device: the tombstone keeps its place (seq), the chat skips it.
+      c.on('messageHidden', ({ message: m }) => {
+        const list = this.messages.get(m.conversationId);
+        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
+        if (list && i >= 0) list[i] = m;
+        this.changed();
+      }),
       c.on('upload', (item) => {
         this.progress.set(item.clientMsgId, { sent: item.upload.sent, total: item.upload.total });
         this.changed();
@@ -527,17 +534,22 @@ export class ChatModel {
     return conv;
   }
 
-  /** Recall, edit and reactions: the answer is applied at once; every device gets the log entry. */
-  async act(kind: 'recall' | 'edit' | 'react' | 'unreact', m: Message, arg = ''): Promise<void> {
+  /**
+   * Recall, edit, reactions and delete for me (`hide`): the answer is applied at once; every
+   * device gets the log entry (a hide: the user's own devices get a push).
+   */
+  async act(kind: 'recall' | 'edit' | 'react' | 'unreact' | 'hide', m: Message, arg = ''): Promise<void> {
     const c = this.client;
     const updated =
-      kind === 'recall'
-        ? await c.recall(m.conversationId, m.id)
-        : kind === 'edit'
-          ? await c.edit(m.conversationId, m.id, arg)
-          : kind === 'react'
-            ? await c.react(m.conversationId, m.id, arg)
-            : await c.unreact(m.conversationId, m.id, arg);
+      kind === 'hide'
+        ? await c.hideMessage(m.conversationId, m.id)
+        : kind === 'recall'
+          ? await c.recall(m.conversationId, m.id)
+          : kind === 'edit'
+            ? await c.edit(m.conversationId, m.id, arg)
+            : kind === 'react'
+              ? await c.react(m.conversationId, m.id, arg)
+              : await c.unreact(m.conversationId, m.id, arg);
     const list = this.messages.get(m.conversationId);
     const i = list?.findIndex((x) => x.id === m.id) ?? -1;
     if (list && i >= 0) list[i] = updated;
@@ -575,6 +587,7 @@ export class ChatModel {
 
 /** The text a message shows in a preview or notification. */
 export function textOf(m: Message): string {
+  if (m.hiddenAt) return 'You deleted this message';
   if (m.recalledAt) return 'Message recalled';
   if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
   if (m.type === 'custom') return 'Message';

@@ -39,6 +39,8 @@ function buildRows(messages: Message[], readSeq: number, me: string): Row[] {
       unreadMarked = true;
       rows.push({ kind: 'unread', key: 'unread' });
     }
+    // Deleted for me: kept in the list for its seq, never shown.
+    if (m.hiddenAt !== undefined) continue;
     if (m.type === 'system') {
       // Recall, edit and reaction entries change their target message; they are not shown themselves.
       if (!ACTION_EVENTS.has((m.body as { event?: string }).event ?? ''))
@@ -423,6 +425,14 @@ function MessageGroup({
                       ⌫
                     </button>
                   )}
+                  <button
+                    class="tool"
+                    onClick={() => void model.act('hide', m).catch(() => undefined)}
+                    aria-label="Delete for me"
+                    title="Delete for me"
+                  >
+                    🗑
+                  </button>
                 </span>
               )}
             </div>

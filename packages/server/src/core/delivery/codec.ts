@@ -22,7 +22,7 @@
  * A user topic carries a UserEnvelope as JSON; one this version does not know asks for a re-check
  * of the user (recovery.ts), which reads the truth from the store.
  */
-import { type ContactEvent, type Conversation, encodeFrame, type Message, type Presence, type Receipt } from '@natter/protocol';
+import { type ContactEvent, type Conversation, encodeFrame, type HiddenMessage, type Message, type Presence, type Receipt, type UnhiddenMessage } from '@natter/protocol';
 import type { NewMessage } from '../../store/store.js';
 import { outbound, type OutboundFrame } from '../connection.js';
 
@@ -66,6 +66,9 @@ export type UserEnvelope =
   /** The user's view changed (a role, a read cursor): their devices get it. */
   | { k: 'view'; conversation: Conversation }
   | { k: 'revoke'; deviceIds: string[] }
+  /** The user deleted a message for themselves: every device of theirs drops its body. */
+  | { k: 'hidden'; hidden: HiddenMessage }
+  | { k: 'unhidden'; unhidden: UnhiddenMessage }
   /** A read or delivery receipt for the user's devices. */
   | { k: 'receipt'; receipt: Receipt }
   /** A change in the user's contacts: their devices get a `contact` frame. */
@@ -169,7 +172,7 @@ export function encodeUserEnvelope(e: UserEnvelope): string {
   return JSON.stringify(e);
 }
 
-const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt', 'contact', 'presence']);
+const USER_KINDS = new Set<string>(['joined', 'left', 'view', 'revoke', 'recheck', 'receipt', 'contact', 'presence', 'hidden', 'unhidden']);
 
 /** A user topic's payload; null when this version cannot read it (the caller re-checks the user). */
 export function decodeUserEnvelope(payload: string): UserEnvelope | null {

@@ -225,6 +225,16 @@ export class Delivery {
         for (const a of attachments) a.conn.send(frame);
         return;
       }
+      case 'hidden': {
+        const frame = outbound(encodeFrame({ type: 'message.hidden', hidden: e.hidden }));
+        for (const a of attachments) a.conn.send(frame);
+        return;
+      }
+      case 'unhidden': {
+        const frame = outbound(encodeFrame({ type: 'message.unhidden', unhidden: e.unhidden }));
+        for (const a of attachments) a.conn.send(frame);
+        return;
+      }
       case 'contact': {
         // One frame for all of the user's devices here.
         const frame = outbound(encodeFrame({ type: 'contact', event: e.event }));

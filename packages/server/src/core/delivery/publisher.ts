@@ -28,6 +28,11 @@ export class Publisher {
       case 'message.acted':
         // The action's entry reaches every member's devices as any entry does.
         return this.topics.publish(conversationTopic(event.conversationId), encodeEntry({ seq: event.entry.seq, frame: entryFrame(event.entry) }));
+      case 'message.hidden':
+        // The user's own devices only: the log and everyone else's copies are untouched.
+        return this.toUser(event.userId, { k: 'hidden', hidden: event.hidden });
+      case 'message.unhidden':
+        return this.toUser(event.userId, { k: 'unhidden', unhidden: event.unhidden });
       case 'cursor.moved':
         // The user's other devices update their unread state at once.
         if (event.cursor === 'read' && event.view) return this.toUser(event.userId, { k: 'view', conversation: event.view });

@@ -128,7 +128,7 @@ export function getConversationState(t: MemoryTables, id: string): ConversationS
 export function getConversationForUser(t: MemoryTables, id: string, userId: string): Conversation | null {
   const c = t.conversations.get(id);
   const m = c?.members.get(userId);
-  return c && m ? viewOf(c, m) : null;
+  return c && m ? viewOf(c, m, t) : null;
 }
 
 export function activeConversationIds(t: MemoryTables, userId: string): string[] {

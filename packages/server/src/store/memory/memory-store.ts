@@ -14,8 +14,9 @@
  * await store.createUser({ id: 'u1', username: 'alice', passwordHash: null, displayName: null, avatarUrl: null, createdAt: Date.now() });
  */
 import { applyMessageAction } from './message-actions.js';
+import { hideMessage, unhideMessage } from './hidden.js';
 import type { MessageAction } from '../rules/message-actions.js';
-import type { MessageActionOutcome } from '../store.js';
+import type { HideOutcome, MessageActionOutcome, UnhideOutcome } from '../store.js';
 import type { Conversation, ConversationFlags, GroupInvite, Message, UserSettings } from '@natter/protocol';
 import type { GroupChange } from '../rules/groups.js';
 import type {
@@ -214,6 +215,14 @@ export class MemoryStore implements Store {
 
   async applyMessageAction(conversationId: string, action: MessageAction, entryId: string, now: number): Promise<MessageActionOutcome> {
     return applyMessageAction(this.open, conversationId, action, entryId, now);
+  }
+
+  async hideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<HideOutcome> {
+    return hideMessage(this.open, userId, conversationId, messageId, now);
+  }
+
+  async unhideMessage(userId: string, conversationId: string, messageId: string, now: number): Promise<UnhideOutcome> {
+    return unhideMessage(this.open, userId, conversationId, messageId, now);
   }
 
   async joinByInvite(code: string, userId: string, entryId: string, now: number, maxMembers: number): Promise<GroupOutcome> {

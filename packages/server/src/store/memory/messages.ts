@@ -10,6 +10,8 @@ import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import { mayMentionAll, sendRefusal } from '../rules/groups.js';
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
+import { maskPage } from '../rules/hidden.js';
+import { hiddenAtOf } from './hidden.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
 import { clientKey, entryOf, MemoryConstraintError, type MemoryEntryRow, type MemoryTables } from './tables.js';
 
@@ -125,5 +127,5 @@ export function getMessages(
     rows = c.log.slice(from - 1, Math.min(range.through, from + take - 1));
   }
   const page = pageOf(rows, range, (r) => r.body);
-  return { messages: page.messages.map(entryOf), hasMore: page.hasMore };
+  return { messages: maskPage(page.messages.map(entryOf), hiddenAtOf(t, userId)), hasMore: page.hasMore };
 }

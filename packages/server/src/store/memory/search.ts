@@ -3,6 +3,7 @@ import type { Message } from '@natter/protocol';
 import { matchesTerms, newestFirst, pastCursor, searchableText } from '../rules/search.js';
 import { visibleLast } from '../rules/visibility.js';
 import type { MessageSearch } from '../search.js';
+import { hiddenAt } from './hidden.js';
 import { entryOf, type MemoryEntryRow, type MemoryTables } from './tables.js';
 
 export function searchMessages(t: MemoryTables, userId: string, q: MessageSearch): { messages: Message[]; hasMore: boolean } {
@@ -20,6 +21,7 @@ export function searchMessages(t: MemoryTables, userId: string, q: MessageSearch
       if (q.before !== undefined && row.createdAt >= q.before) continue;
       if (q.after !== undefined && row.createdAt <= q.after) continue;
       if (!pastCursor(row.createdAt, row.id, q.cursor)) continue;
+      if (hiddenAt(t, userId, row.id) !== undefined) continue;
       const text = searchableText(row.type, JSON.parse(row.body) as unknown);
       if (text !== null && matchesTerms(text, q.terms)) hits.push(row);
     }

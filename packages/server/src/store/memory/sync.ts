@@ -8,6 +8,7 @@ import { totalUnread, unreadCount } from '../rules/unread.js';
 import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import { cursorKey, type MemoryTables } from './tables.js';
 import { viewOf, viewVersion } from './views.js';
+import { hidesSince } from './hidden.js';
 
 export function ackDelivered(t: MemoryTables, deviceId: string, userId: string, conversationId: string, seq: number): CursorOutcome {
   const c = t.conversations.get(conversationId);
@@ -55,13 +56,16 @@ export function changesSince(t: MemoryTables, userId: string, sinceVersion: numb
   const hasMore = changed.length > limit;
   const page = changed.slice(0, Math.max(0, limit));
   // (A page of none, limit 0, makes no progress rather than fail.)
-  const version = hasMore ? (page.at(-1)?.v ?? sinceVersion) : t.version;
+  const version = Math.max(hasMore ? (page.at(-1)?.v ?? sinceVersion) : t.version, sinceVersion);
   return {
+    // A hide stamps the member row with its version: its conversation is in this page exactly
+    // when the hide is in (sinceVersion, version].
+    ...hidesSince(t, userId, sinceVersion, version),
     conversations: page.map(({ id }) => {
       const c = t.conversations.get(id)!;
-      return viewOf(c, c.members.get(userId)!);
+      return viewOf(c, c.members.get(userId)!, t);
     }),
-    version: Math.max(version, sinceVersion),
+    version,
     hasMore,
     totalUnread: totalUnread(
       [...(t.memberships.get(userId) ?? [])].map((id) => {
@@ -81,5 +85,5 @@ export function setConversationFlags(t: MemoryTables, userId: string, conversati
   if (flags.muted !== undefined) m.muted = flags.muted;
   if (flags.archived !== undefined) m.archived = flags.archived;
   m.version = t.nextVersion();
-  return viewOf(c, m);
+  return viewOf(c, m, t);
 }

@@ -4,7 +4,7 @@
  * shared rules in ../rules/ take); every method hands out fresh copies built from them, never a
  * row itself, so a caller changing a result never changes the store.
  */
-import type { GroupInvite, GroupProfile, Message, UserSettings } from '@natter/protocol';
+import type { GroupInvite, GroupProfile, HiddenMessage, Message, UserSettings } from '@natter/protocol';
 import { MemoryContactTables } from './contacts.js';
 import type { LeftView } from '../rules/groups.js';
 import type { MemberRecord } from '../rules/membership.js';
@@ -129,6 +129,8 @@ export class MemoryTables {
   readonly contacts = new MemoryContactTables();
   /** Invite codes of groups, by code (memory/groups.ts). */
   readonly invites = new Map<string, GroupInvite>();
+  /** User id to the messages they hid (delete for me), by message id, with the hide's sync version (hidden.ts). */
+  readonly hidden = new Map<string, Map<string, HiddenMessage & { version: number; unhiddenAt?: number }>>();
 
   nextVersion(): number {
     return ++this.version;

@@ -7,7 +7,9 @@ import type { Conversation } from '@natter/protocol';
 import type { ConversationState, MemberView } from '../store.js';
 import { byStanding } from '../rules/membership.js';
 import { buildView, visibleLast } from '../rules/visibility.js';
-import { entryOf, type MemoryConversationRow, type MemoryMemberRow } from './tables.js';
+import { hiddenCopy } from '@natter/protocol';
+import { hiddenAt } from './hidden.js';
+import { entryOf, type MemoryConversationRow, type MemoryMemberRow, type MemoryTables } from './tables.js';
 
 /** Active members, longest standing first (the order of every member list). */
 export function activeMembers(c: MemoryConversationRow): MemoryMemberRow[] {
@@ -36,9 +38,12 @@ export function viewVersion(c: MemoryConversationRow, m: MemoryMemberRow): numbe
 }
 
 /** The user's view of the conversation from their member row. */
-export function viewOf(c: MemoryConversationRow, m: MemoryMemberRow): Conversation {
+/** `t`: to show a preview the user hid as its tombstone (memberViews' previews are system entries, never hidden). */
+export function viewOf(c: MemoryConversationRow, m: MemoryMemberRow, t?: MemoryTables): Conversation {
   const preview = c.log[visibleLast(m, c.lastSeq) - 1];
-  return buildView(c, m, m.state === 'active' ? activeMembers(c).map((x) => x.userId) : [], preview ? entryOf(preview) : null);
+  const hidAt = preview && t ? hiddenAt(t, m.userId, preview.id) : undefined;
+  const shown = preview ? (hidAt === undefined ? entryOf(preview) : hiddenCopy(entryOf(preview), hidAt)) : null;
+  return buildView(c, m, m.state === 'active' ? activeMembers(c).map((x) => x.userId) : [], shown);
 }
 
 /** The views of `userIds` (each has a member row in `c`), in that order. */

@@ -8,6 +8,7 @@ import type { Conversation, MemberRole, Message, SystemBody } from '@natter/prot
 import {
   MEMBER_VIEW_COLUMNS,
   PREVIEW_COLUMNS,
+  previewHiddenAt,
   toMemberRecord,
   toPreview,
   toView,
@@ -34,7 +35,7 @@ import type {
 import type { PgDb, Q, Touched } from './db.js';
 
 /** The columns of one user's view: a member row joined with its conversation (rows.ts BaseViewRow). */
-export const VIEW_COLUMNS = VIEW_BASE_COLUMNS;
+export const VIEW_COLUMNS = `${VIEW_BASE_COLUMNS}, m.user_id AS viewer_id`;
 
 /** Conversations and membership; `views` and `viewRow` are shared with messages.ts and sync.ts. */
 export class PgConversations {
@@ -156,9 +157,9 @@ export class PgConversations {
     if (rows.length === 0) return out;
     const seqs = rows.map((r) => visibleLast(toViewedMember(r), r.last_seq));
     const r = await q.query<PreviewColumns & { conversation_id: string }>(
-      `SELECT p.conversation_id, ${PREVIEW_COLUMNS} FROM unnest($1::text[], $2::bigint[]) AS k(c, s)
+      `SELECT p.conversation_id, ${PREVIEW_COLUMNS}, ${previewHiddenAt('k.u')} FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(c, s, u)
        JOIN messages p ON p.conversation_id = k.c AND p.seq = k.s`,
-      [rows.map((x) => x.id), seqs],
+      [rows.map((x) => x.id), seqs, rows.map((x) => x.viewer_id ?? '')],
     );
     for (const p of r.rows) {
       const m = toPreview(p, p.conversation_id);

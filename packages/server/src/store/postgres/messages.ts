@@ -9,6 +9,7 @@ import { mentionsText, storedMessage, toMessage, toSendRecord, toViewedMember, t
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
+import { hideLookupIds, maskPage } from '../rules/hidden.js';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import type { PgConversations } from './conversations.js';
 import type { PgDb, Touched } from './db.js';
@@ -314,6 +315,11 @@ export class PgMessages {
           ])
     ).rows;
     const page = pageOf(rows, range, (r) => r.body);
-    return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+    const messages = page.messages.map(toMessage);
+    const h = await this.db.query<{ message_id: string; hidden_at: number }>(
+      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = $1 AND message_id = ANY($2::text[]) AND unhidden_at IS NULL`,
+      [userId, hideLookupIds(messages)],
+    );
+    return { messages: maskPage(messages, new Map(h.rows.map((x) => [x.message_id, Number(x.hidden_at)]))), hasMore: page.hasMore };
   }
 }

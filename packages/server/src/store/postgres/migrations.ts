@@ -285,4 +285,22 @@ ALTER TABLE messages ADD COLUMN IF NOT EXISTS reactions TEXT;
     name: 'message search: the searched text as an expression, trigram-indexed when pg_trgm is available',
     sql: PG_SEARCH_MIGRATION_SQL,
   },
+  {
+    version: 16,
+    name: 'delete for me: one row per message a user hid, stamped with a sync version',
+    sql: `
+CREATE TABLE IF NOT EXISTS hidden_messages (
+  user_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  hidden_at BIGINT NOT NULL,
+  -- Set when the user restored it (message.unhide): the row stays, so sync can tell their devices.
+  unhidden_at BIGINT,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX IF NOT EXISTS hidden_messages_by_version ON hidden_messages (user_id, version);
+`,
+  },
 ];

@@ -14,6 +14,7 @@ import { PgDb, type PostgresStoreOptions } from './db.js';
 import { PgMedia } from './media.js';
 import { PgGroups } from './groups.js';
 import { PgMessageActions } from './message-actions.js';
+import { PgHidden } from './hidden.js';
 import { PgMessages } from './messages.js';
 import { PgReceipts } from './receipts.js';
 import { PgPresence } from './presence.js';
@@ -42,6 +43,7 @@ export class PostgresStore implements Store {
   private readonly media: PgMedia;
   private readonly groups: PgGroups;
   private readonly messageActions: PgMessageActions;
+  private readonly hidden: PgHidden;
 
   private constructor(db: PgDb) {
     this.pool = db.pool;
@@ -49,7 +51,8 @@ export class PostgresStore implements Store {
     this.admin = new PgAdmin(db);
     this.conversations = new PgConversations(db);
     this.messages = new PgMessages(db, this.conversations);
-    this.sync = new PgSync(db, this.conversations);
+    this.hidden = new PgHidden(db);
+    this.sync = new PgSync(db, this.conversations, this.hidden);
     this.receipts = new PgReceipts(db);
     this.contacts = new PgContacts(db);
     this.search = new PgSearch(db);
@@ -101,6 +104,8 @@ export class PostgresStore implements Store {
   revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
   joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
   applyMessageAction: Store['applyMessageAction'] = (...a) => this.messageActions.apply(...a);
+  hideMessage: Store['hideMessage'] = (...a) => this.hidden.hide(...a);
+  unhideMessage: Store['unhideMessage'] = (...a) => this.hidden.unhide(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

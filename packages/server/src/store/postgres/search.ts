@@ -58,6 +58,8 @@ export class PgSearch {
       const cAt = at(q.cursor.createdAt);
       where.push(`(m.created_at < ${cAt} OR (m.created_at = ${cAt} AND m.id COLLATE "C" < ${at(q.cursor.id)}))`);
     }
+    // Nothing the user deleted for themselves (delete for me) is findable by them.
+    where.push('NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $1 AND h.message_id = m.id AND h.unhidden_at IS NULL)');
     const r = await this.db.query<MessageRow>(
       `SELECT m.* FROM members mb
        JOIN conversations c ON c.id = mb.conversation_id

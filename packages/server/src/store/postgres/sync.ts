@@ -5,12 +5,14 @@ import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import { VIEW_COLUMNS, type PgConversations } from './conversations.js';
 import { STAMP_BASE, WATERMARK, type PgDb } from './db.js';
+import type { PgHidden } from './hidden.js';
 
 /** Cursors and changesSince. */
 export class PgSync {
   constructor(
     private readonly db: PgDb,
     private readonly conversations: PgConversations,
+    private readonly hidden: PgHidden,
   ) {}
 
   // --- cursors ------------------------------------------------------------------------------
@@ -97,7 +99,8 @@ export class PgSync {
     const rows = r.rows.filter((row): row is ViewRow & { mark: number; total: number } => row.id !== null);
     const totalUnread = Number(r.rows[0]!.total);
     if (rows.length <= limit) {
-      return { conversations: await this.conversations.views(this.db, rows), version: Math.max(r.rows[0]!.mark, sinceVersion), hasMore: false, totalUnread };
+      const version = Math.max(r.rows[0]!.mark, sinceVersion);
+      return { conversations: await this.conversations.views(this.db, rows), version, hasMore: false, totalUnread, ...(await this.hidden.since(userId, sinceVersion, version)) };
     }
     // The next page starts above the last stamp of this one, so a stamp must not straddle
     // pages: leave its rows to the next page, or, if they fill this one, take all of them.
@@ -107,7 +110,8 @@ export class PgSync {
       page = page.filter((row) => row.v !== last);
       if (page.length === 0) page = await this.withStamp(userId, last);
     }
-    return { conversations: await this.conversations.views(this.db, page), version: (page.at(-1)?.v ?? last) + 1, hasMore: true, totalUnread };
+    const version = (page.at(-1)?.v ?? last) + 1;
+    return { conversations: await this.conversations.views(this.db, page), version, hasMore: true, totalUnread, ...(await this.hidden.since(userId, sinceVersion, version)) };
   }
 
   // --- per-user flags -----------------------------------------------------------------------

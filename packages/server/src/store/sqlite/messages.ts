@@ -9,6 +9,7 @@ import { mentionsText, toMessage, toSendRecord, toViewedMember } from '../rows.j
 import { replyAllowed, sameSend } from '../rules/sends.js';
 import { countable, mentionsAllowed, splitMentions } from '../rules/unread.js';
 import { pageOf, pageRange } from '../rules/visibility.js';
+import { hideLookupIds, maskPage } from '../rules/hidden.js';
 import type { AppendOutcome, NewMessage, PageQuery } from '../store.js';
 import type { Statements } from './statements.js';
 
@@ -142,7 +143,9 @@ export class SqliteMessages {
           ? this.s.messagesBefore.iterate(conversationId, range.below, range.from, range.take)
           : this.s.messagesAfter.iterate(conversationId, range.above, range.through, range.take);
       const page = pageOf(rows, range, (r) => r.body);
-      return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+      const messages = page.messages.map(toMessage);
+      const hidden = new Map(this.s.hiddenAmong.all(userId, JSON.stringify(hideLookupIds(messages))).map((h) => [h.message_id, h.hidden_at]));
+      return { messages: maskPage(messages, hidden), hasMore: page.hasMore };
     })();
   }
 }

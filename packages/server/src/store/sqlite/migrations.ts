@@ -298,4 +298,22 @@ ALTER TABLE messages ADD COLUMN reactions TEXT;
     name: 'message search: an FTS5 trigram index of text and captions, kept by triggers',
     sql: SEARCH_MIGRATION_SQL,
   },
+  {
+    version: 15,
+    name: 'delete for me: one row per message a user hid, stamped with a sync version',
+    sql: `
+CREATE TABLE hidden_messages (
+  user_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hidden_at INTEGER NOT NULL,
+  -- Set when the user restored it (message.unhide): the row stays, so sync can tell their devices.
+  unhidden_at INTEGER,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (user_id, message_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX hidden_messages_by_version ON hidden_messages (user_id, version);
+`,
+  },
 ];

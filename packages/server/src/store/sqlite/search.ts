@@ -120,6 +120,8 @@ export class SqliteSearch {
         JOIN messages_fts f ON f.rowid = m.rowid
         WHERE mb.user_id = @user`;
     }
+    // Nothing the user deleted for themselves (delete for me) is findable by them.
+    where.push('NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = @user AND h.message_id = m.id AND h.unhidden_at IS NULL)');
     sql += where.map((w) => ` AND ${w}`).join('') + ' ORDER BY m.created_at DESC, m.id DESC LIMIT @take';
     let stmt = this.cache.get(sql);
     if (!stmt) this.cache.set(sql, (stmt = this.db.prepare<Params, MessageRow>(sql)));

@@ -18,6 +18,7 @@ import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
 import { SqliteMessageActions } from './message-actions.js';
+import { SqliteHidden } from './hidden.js';
 import { SqliteMessages } from './messages.js';
 import { migrations } from './migrations.js';
 import { SqliteReceipts } from './receipts.js';
@@ -55,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly messages: SqliteMessages;
   private readonly groups: SqliteGroups;
   private readonly messageActions: SqliteMessageActions;
+  private readonly hidden: SqliteHidden;
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
@@ -87,7 +89,8 @@ export class SqliteStore implements Store {
     this.messages = new SqliteMessages(this.db, s);
     this.groups = new SqliteGroups(this.db, s, this.conversations);
     this.messageActions = new SqliteMessageActions(this.db, s, this.conversations);
-    this.sync = new SqliteSync(this.db, s, this.conversations);
+    this.hidden = new SqliteHidden(this.db, s);
+    this.sync = new SqliteSync(this.db, s, this.conversations, this.hidden);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
     this.search = new SqliteSearch(this.db, options.searchScanBelow);
@@ -167,6 +170,8 @@ export class SqliteStore implements Store {
   revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.groups.revokeInvite(...a);
   joinByInvite: Store['joinByInvite'] = (...a) => this.groups.joinByInvite(...a);
   applyMessageAction: Store['applyMessageAction'] = (...a) => this.messageActions.apply(...a);
+  hideMessage: Store['hideMessage'] = (...a) => this.hidden.hide(...a);
+  unhideMessage: Store['unhideMessage'] = (...a) => this.hidden.unhide(...a);
 
   appendMessages: Store['appendMessages'] = (...a) => this.messages.appendMessages(...a);
   getMessages: Store['getMessages'] = (...a) => this.messages.getMessages(...a);

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { MemberRole } from '@natter/protocol';
-import { PREVIEW_COLUMNS, VIEW_BASE_COLUMNS, VIEW_PREVIEW_JOIN, VIEW_SELECT, VISIBLE_LAST_SQL, type DeviceRow, type MemberViewColumns, type MessageRow, type UserRow, type ViewRow } from '../rows.js';
+import { PREVIEW_COLUMNS, previewHiddenAt, VIEW_BASE_COLUMNS, VIEW_PREVIEW_JOIN, VIEW_SELECT, VISIBLE_LAST_SQL, type DeviceRow, type MemberViewColumns, type MessageRow, type UserRow, type ViewRow } from '../rows.js';
 
 export interface SqliteDeviceRow extends DeviceRow {
   /** JSON array. */
@@ -135,7 +135,7 @@ export function prepareStatements(db: Database.Database) {
       `SELECT * FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`,
     ),
     view: prepare<[string, string], ViewRow>(
-      `SELECT ${VIEW_SELECT}, m.version AS v
+      `SELECT ${VIEW_SELECT}, ${previewHiddenAt('m.user_id')}, m.version AS v
        FROM members m JOIN conversations c ON c.id = m.conversation_id ${VIEW_PREVIEW_JOIN} WHERE m.conversation_id = ? AND m.user_id = ?`,
     ),
     activeConversationIds: prepare<[string], { conversation_id: string }>(
@@ -143,9 +143,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     // The page's rows are chosen first, then only they are joined with their previews.
     changes: prepare<[string, number, number], ViewRow>(
-      `SELECT x.*, ${PREVIEW_COLUMNS} FROM (
+      `SELECT x.*, ${PREVIEW_COLUMNS}, ${previewHiddenAt('x.viewer_id')} FROM (
          SELECT * FROM (
-           SELECT ${VIEW_BASE_COLUMNS}, ${VISIBLE_LAST_SQL} AS visible_last,
+           SELECT ${VIEW_BASE_COLUMNS}, m.user_id AS viewer_id, ${VISIBLE_LAST_SQL} AS visible_last,
                   CASE WHEN m.state = 'active' THEN max(c.version, m.version) ELSE m.version END AS v
            FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?)
          WHERE v > ? ORDER BY v LIMIT ?) x
@@ -158,6 +158,10 @@ export function prepareStatements(db: Database.Database) {
     upsertCursor: prepare(
       `INSERT INTO device_cursors (device_id, conversation_id, acked_seq) VALUES (?, ?, ?)
        ON CONFLICT (device_id, conversation_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq)`,
+    ),
+    /** The user's hides among some message ids (a JSON array): rules/hidden.ts hideLookupIds. */
+    hiddenAmong: prepare<[string, string], { message_id: string; hidden_at: number }>(
+      `SELECT message_id, hidden_at FROM hidden_messages WHERE user_id = ? AND message_id IN (SELECT value FROM json_each(?)) AND unhidden_at IS NULL`,
     ),
     setRead: prepare(`UPDATE members SET read_seq = ?, read_index = ?, version = ? WHERE conversation_id = ? AND user_id = ?`),
   };

@@ -5,6 +5,7 @@ import { toViewedMember } from '../rows.js';
 import { cursorRefusal, readRefusal } from '../rules/visibility.js';
 import type { CursorOutcome, DeliveryCursor, SyncPage } from '../store.js';
 import type { SqliteConversations } from './conversations.js';
+import type { SqliteHidden } from './hidden.js';
 import type { Statements } from './statements.js';
 
 /** Cursors and changesSince. */
@@ -13,6 +14,7 @@ export class SqliteSync {
     private readonly db: Database.Database,
     private readonly s: Statements,
     private readonly conversations: SqliteConversations,
+    private readonly hidden: SqliteHidden,
   ) {}
 
   // --- cursors ------------------------------------------------------------------------------
@@ -62,9 +64,12 @@ export class SqliteSync {
       const rows = this.s.changes.all(userId, sinceVersion, limit + 1);
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
-      const version = hasMore ? page[page.length - 1]!.v : this.s.currentVersion.get()!.value;
+      const version = Math.max(hasMore ? page[page.length - 1]!.v : this.s.currentVersion.get()!.value, sinceVersion);
       const totalUnread = this.s.totalUnread.get(userId)!.total;
-      return { conversations: page.map((r) => this.conversations.view(r)), version: Math.max(version, sinceVersion), hasMore, totalUnread };
+      // A hide stamps the member row with its own version: its conversation is in this page
+      // exactly when the hide is in (sinceVersion, version].
+      const { hidden, unhidden } = this.hidden.since(userId, sinceVersion, version);
+      return { conversations: page.map((r) => this.conversations.view(r)), version, hasMore, totalUnread, hidden, unhidden };
     })();
   }
 

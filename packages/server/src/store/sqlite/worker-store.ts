@@ -209,6 +209,8 @@ export class SqliteWorkerStore implements Store {
   revokeGroupInvite: Store['revokeGroupInvite'] = (...a) => this.call('revokeGroupInvite', a);
   joinByInvite: Store['joinByInvite'] = (...a) => this.call('joinByInvite', a);
   applyMessageAction: Store['applyMessageAction'] = (...a) => this.call('applyMessageAction', a);
+  hideMessage: Store['hideMessage'] = (...a) => this.call('hideMessage', a);
+  unhideMessage: Store['unhideMessage'] = (...a) => this.call('unhideMessage', a);
   appendMessages: Store['appendMessages'] = (...a) => this.call('appendMessages', a);
   getMessages: Store['getMessages'] = (...a) => this.call('getMessages', a);
   ackDelivered: Store['ackDelivered'] = (...a) => this.call('ackDelivered', a);
