@@ -311,8 +311,10 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
   const groups = new Groups(store, events, clock, { maxMembers: config.GROUP_MAX_MEMBERS }, budget('group_join', config.INVITE_JOIN_ATTEMPTS_PER_HOUR, 3600, 'invite codes tried'));
   const messageActions = new MessageActions(store, events, clock, {
     recallWindowMs: config.RECALL_WINDOW_SECONDS * 1000,
-    reactionsPerMinute: config.REACTIONS_PER_MINUTE,
     maxTextLength: config.MAX_TEXT_LENGTH,
+  }, {
+    reactions: budget('reactions', config.REACTIONS_PER_MINUTE, 60, 'reactions'),
+    hides: budget('message_hides', config.REACTIONS_PER_MINUTE, 60, 'messages deleted for you'),
   });
   messaging.cursors.hooks = { onError: (err) => logger.warn({ err }, 'delivery cursors not written; trying again') };
   const typing = new Typing(delivery, events, store, clock, {

@@ -13,12 +13,11 @@ import type { DomainEvents } from './events.js';
 import { newMessageId } from './ids.js';
 import type { MessageAction } from '../store/rules/message-actions.js';
 import type { Store } from '../store/store.js';
+import type { UserBudget } from './rate-limit.js';
 
 export interface MessageActionLimits {
   /** How long after sending a sender may recall a message (RECALL_WINDOW_SECONDS). */
   recallWindowMs: number;
-  /** Reactions added or removed per user per minute (REACTIONS_PER_MINUTE); hides get as many, counted apart. */
-  reactionsPerMinute: number;
   /** An edited text's longest length, as a sent one's (MAX_TEXT_LENGTH). */
   maxTextLength: number;
 }
@@ -28,7 +27,14 @@ export interface RecallHook {
   onMessageRecalled(conversationId: string, messageId: string): Promise<void>;
 }
 
-const MINUTE = 60_000;
+/**
+ * Per-user budgets (REACTIONS_PER_MINUTE each): reactions added or removed, and messages hidden or
+ * shown again, counted apart.
+ */
+export interface MessageActionBudgets {
+  reactions: Pick<UserBudget, 'consume'>;
+  hides: Pick<UserBudget, 'consume'>;
+}
 
 /** The one answer for a message that does not exist, is not visible, or is not the caller's to change. */
 const notFound = () => new NatterError('not_found', 'no such message');
@@ -36,18 +42,16 @@ const notFound = () => new NatterError('not_found', 'no such message');
 export class MessageActions {
   /** Set once the media service is open (server.ts). */
   media: RecallHook | null = null;
-  private readonly reactions = new Map<string, { n: number; resetAt: number }>();
-  /** Hides count in a window of their own, with the reactions' limit. */
-  private readonly hides = new Map<string, { n: number; resetAt: number }>();
 
   constructor(
     private readonly store: Store,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly limits: MessageActionLimits,
+    private readonly budgets: MessageActionBudgets,
   ) {}
 
-  dispatch(userId: string, f: MessageActionFrame): Promise<MessageActionResult> {
+  async dispatch(userId: string, f: MessageActionFrame): Promise<MessageActionResult> {
     const target = { by: userId, messageId: f.messageId };
     switch (f.type) {
       case 'message.recall':
@@ -57,16 +61,16 @@ export class MessageActions {
         if (f.text.length > this.limits.maxTextLength) throw new NatterError('too_large', `text is longer than ${this.limits.maxTextLength} characters`);
         return this.apply(f.conversationId, { kind: 'edit', ...target, text: f.text });
       case 'message.react':
-        this.takeReaction(userId);
+        await this.budgets.reactions.consume(userId);
         return this.apply(f.conversationId, { kind: 'react', ...target, emoji: f.emoji });
       case 'message.unreact':
-        this.takeReaction(userId);
+        await this.budgets.reactions.consume(userId);
         return this.apply(f.conversationId, { kind: 'unreact', ...target, emoji: f.emoji });
       case 'message.hide':
-        this.take(this.hides, userId);
+        await this.budgets.hides.consume(userId);
         return this.hide(userId, f.conversationId, f.messageId);
       case 'message.unhide':
-        this.take(this.hides, userId);
+        await this.budgets.hides.consume(userId);
         return this.unhide(userId, f.conversationId, f.messageId);
     }
   }
@@ -107,10 +111,6 @@ export class MessageActions {
     return { message: outcome.message };
   }
 
-  private takeReaction(userId: string): void {
-    this.take(this.reactions, userId);
-  }
-
   /** Undoes a delete for me (`message.unhide`): the user's devices show the message again. */
   async unhide(userId: string, conversationId: string, messageId: string): Promise<MessageActionResult> {
     const outcome = await this.store.unhideMessage(userId, conversationId, messageId, this.clock.now());
@@ -118,20 +118,5 @@ export class MessageActions {
     const message = outcome.message.senderId === userId ? outcome.message : { ...outcome.message, clientMsgId: null };
     if (outcome.changed) await this.events.emit({ type: 'message.unhidden', userId, unhidden: outcome.unhidden });
     return { message };
-  }
-
-  /** Per-user fixed window, in this process's memory (as invite-code attempts are). */
-  private take(windows: Map<string, { n: number; resetAt: number }>, userId: string): void {
-    const now = this.clock.now();
-    let w = windows.get(userId);
-    if (!w || w.resetAt <= now) {
-      if (windows.size > 100_000) for (const [k, v] of windows) if (v.resetAt <= now) windows.delete(k);
-      windows.set(userId, (w = { n: 0, resetAt: now + MINUTE }));
-    }
-    if (w.n >= this.limits.reactionsPerMinute) {
-      const what = windows === this.hides ? 'messages deleted for you' : 'reactions';
-      throw new NatterError('rate_limited', `too many ${what}; wait and retry`, { retryAfterMs: w.resetAt - now });
-    }
-    w.n += 1;
   }
 }
