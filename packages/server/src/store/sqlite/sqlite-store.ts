@@ -43,6 +43,9 @@ export interface SqliteStoreOptions {
   searchScanBelow?: number;
 }
 
+/** How often queued messages are added to the search index. */
+const SEARCH_INDEX_INTERVAL_MS = 1000;
+
 /**
  * The Store on one SQLite connection: opens and migrates the file, then hands each method to the
  * module of its concern, which runs it as one transaction on this connection.
@@ -64,6 +67,7 @@ export class SqliteStore implements Store {
   private readonly presence: SqlitePresence;
   private readonly rooms: SqliteRooms;
   private readonly media: SqliteMedia;
+  private readonly searchIndexer: ReturnType<typeof setInterval>;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -97,6 +101,16 @@ export class SqliteStore implements Store {
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
+    // New messages reach the search index in batches (search.ts). A failed pass (the database
+    // busy past its timeout) is simply the next one's work; a search indexes what is queued itself.
+    this.searchIndexer = setInterval(() => {
+      try {
+        this.search.indexPending();
+      } catch {
+        // retried at the next tick
+      }
+    }, SEARCH_INDEX_INTERVAL_MS);
+    this.searchIndexer.unref();
   }
 
   private migrate(): void {
@@ -137,6 +151,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.searchIndexer);
     this.db.close();
   }
 
