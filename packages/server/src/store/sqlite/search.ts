@@ -3,8 +3,8 @@
  * message is kept in `messages_fts`, an FTS5 table with the `trigram` tokenizer whose rowid is the
  * message row's rowid, by triggers on `messages` (migrations 14 and 16): an insert queues the row
  * in `search_pending`, a change of type or body (an edit, a recall) replaces or removes its text
- * at once, a delete removes it. Queued rows are indexed in batches (`indexPending`): every second,
- * and before every search in the same transaction, so a search always sees every message stored
+ * at once, a delete removes it. Queued rows are indexed in batches (`indexPending`): every 100 ms,
+ * and before every search, so a search always sees every message stored
  * before it. Indexing a message in the send's own transaction cost ~80 µs of the store thread's
  * CPU per message (trigrams, and a new FTS segment per commit); in batches it costs ~20. So the
  * write path knows nothing of search, and text edited or recalled away is not found.
@@ -68,8 +68,14 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
 END;
 `;
 
-/** The most queued messages one `indexPending` call indexes. */
-const INDEX_BATCH = 5000;
+/**
+ * The most queued messages one `indexPending` call indexes by default: at ~20 µs each, a pass
+ * holds the store thread (and the sends behind it) for about 10 ms at most.
+ */
+export const INDEX_BATCH = 500;
+
+/** A search indexes everything queued before it, in passes this large. */
+const SEARCH_INDEX_BATCH = 5000;
 
 /** The last seq of the member row `mb` of conversation `c` may see (rules/visibility.ts visibleLast). */
 const VISIBLE_LAST = `CASE WHEN mb.state = 'active' THEN c.last_seq ELSE coalesce(mb.left_seq, mb.joined_seq) END`;
@@ -89,6 +95,7 @@ export class SqliteSearch {
   private readonly cache = new Map<string, Database.Statement<Params, MessageRow>>();
 
   private readonly visible: Database.Statement<{ user: string; conv: string | null }, { n: number | null }>;
+  private readonly anyPending: Database.Statement<[], unknown>;
   private readonly pendingUpTo: Database.Statement<{ take: number }, { last: number | null }>;
   private readonly indexUpTo: Database.Statement<{ last: number }>;
   private readonly dequeueUpTo: Database.Statement<{ last: number }>;
@@ -101,6 +108,7 @@ export class SqliteSearch {
       `SELECT sum(${VISIBLE_LAST} - mb.joined_seq + 1) AS n FROM members mb JOIN conversations c ON c.id = mb.conversation_id
        WHERE mb.user_id = @user AND (@conv IS NULL OR mb.conversation_id = @conv)`,
     );
+    this.anyPending = db.prepare(`SELECT 1 FROM search_pending LIMIT 1`);
     this.pendingUpTo = db.prepare(`SELECT max(message_rowid) AS last FROM (SELECT message_rowid FROM search_pending ORDER BY message_rowid LIMIT @take)`);
     this.indexUpTo = db.prepare(
       `INSERT INTO messages_fts (rowid, text) SELECT rowid, t FROM (SELECT m.rowid AS rowid, ${searchedText('m')} AS t
@@ -114,6 +122,7 @@ export class SqliteSearch {
    * were taken off the queue (0: nothing was waiting).
    */
   indexPending(take = INDEX_BATCH): number {
+    if (this.anyPending.get() === undefined) return 0;
     return this.db.transaction(() => {
       const last = this.pendingUpTo.get({ take })?.last ?? null;
       if (last === null) return 0;
@@ -124,7 +133,7 @@ export class SqliteSearch {
 
   async searchMessages(userId: string, q: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
     // Everything stored before the search is found: what is still queued is indexed first.
-    while (this.indexPending() === INDEX_BATCH);
+    while (this.indexPending(SEARCH_INDEX_BATCH) === SEARCH_INDEX_BATCH);
     return this.db.transaction(() => this.search(userId, q))();
   }
 

@@ -13,7 +13,7 @@ import { usernameKey } from '../rules/usernames.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
-import { SqliteSearch } from './search.js';
+import { INDEX_BATCH, SqliteSearch } from './search.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -43,8 +43,11 @@ export interface SqliteStoreOptions {
   searchScanBelow?: number;
 }
 
-/** How often queued messages are added to the search index. */
-const SEARCH_INDEX_INTERVAL_MS = 1000;
+/**
+ * How often queued messages are added to the search index (search.ts), at most INDEX_BATCH a
+ * pass: short passes, so no send waits long behind one.
+ */
+const SEARCH_INDEX_INTERVAL_MS = 100;
 
 /**
  * The Store on one SQLite connection: opens and migrates the file, then hands each method to the
@@ -103,13 +106,16 @@ export class SqliteStore implements Store {
     this.media = new SqliteMedia(this.db);
     // New messages reach the search index in batches (search.ts). A failed pass (the database
     // busy past its timeout) is simply the next one's work; a search indexes what is queued itself.
-    this.searchIndexer = setInterval(() => {
+    const indexSome = (): void => {
+      if (this.closed) return;
       try {
-        this.search.indexPending();
+        // A full pass means more is waiting: go on after whatever calls are queued meanwhile.
+        if (this.search.indexPending() === INDEX_BATCH) setImmediate(indexSome);
       } catch {
         // retried at the next tick
       }
-    }, SEARCH_INDEX_INTERVAL_MS);
+    };
+    this.searchIndexer = setInterval(indexSome, SEARCH_INDEX_INTERVAL_MS);
     this.searchIndexer.unref();
   }
 
