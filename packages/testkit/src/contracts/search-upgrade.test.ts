@@ -1,5 +1,5 @@
 /**
- * Upgrading to message search (SQLite migrations 14 and 16, PostgreSQL migration 15) makes messages
+ * Upgrading to message search (SQLite migration 14, PostgreSQL migration 15) makes messages
  * stored before searchable; and the index follows later changes of a stored body (an edit or a
  * recall rewrites the row: the old text is no longer found, the new one is), with no help from
  * the write path (SQLite: triggers; PostgreSQL: an index on an expression).
@@ -63,10 +63,10 @@ describe('search migration', () => {
       const old = new SqliteStore({ path, durability: 'normal' });
       await before(old);
       await old.close();
-      // Back to the schema before migration 14 (and 16, its queue), as an older release left it.
+      // Back to the schema before migration 14, as an older release left it.
       let raw = new Database(path);
       raw.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;
-        DROP TABLE messages_fts; DROP TABLE search_pending; DELETE FROM schema_migrations WHERE version IN (14, 16);`);
+        DROP TABLE messages_fts; DELETE FROM schema_migrations WHERE version = 14;`);
       raw.close();
       const upgraded = new SqliteStore({ path, durability: 'normal' });
       await after(upgraded);
@@ -82,43 +82,6 @@ describe('search migration', () => {
         await edited.close();
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('SQLite (16): new messages wait in a queue off the send path; a search finds them at once, the queue drains by itself, an edit of a queued one is indexed once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
-    const path = join(dir, 'natter.db');
-    const store = new SqliteStore({ path, durability: 'normal', searchScanBelow: 0 });
-    const raw = new Database(path);
-    const queued = () => (raw.prepare('SELECT count(*) AS n FROM search_pending').get() as { n: number }).n;
-    try {
-      await before(store);
-      expect(queued()).toBe(2);
-      // Within a second or so the store indexes what waits, with no search asking.
-      const deadline = Date.now() + 5_000;
-      while (queued() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(queued()).toBe(0);
-      await store.appendMessages([
-        { id: 'm4', conversationId: 'c1', senderId: 'u1', type: 'text', body: JSON.stringify({ text: 'Pizza tonight' }), clientMsgId: 'k4', replyTo: null, createdAt: 5 },
-      ]);
-      expect(queued()).toBe(1);
-      // Edited while still queued: indexed with its new text at once, and not again by the batch.
-      raw.exec(`UPDATE messages SET body = '{"text":"Pasta tonight"}' WHERE id = 'm4'`);
-      expect(queued()).toBe(0);
-      expect(await texts(store, 'u2', 'tonight')).toEqual(['Pasta tonight']);
-      expect(await texts(store, 'u2', 'Pizza')).toEqual([]);
-      await store.appendMessages([
-        { id: 'm5', conversationId: 'c1', senderId: 'u1', type: 'text', body: JSON.stringify({ text: 'Pizza after all' }), clientMsgId: 'k5', replyTo: null, createdAt: 6 },
-      ]);
-      // A search right after the send finds it: the queue is indexed first.
-      expect(await texts(store, 'u2', 'Pizza')).toEqual(['Pizza after all']);
-      expect(queued()).toBe(0);
-      const indexed = raw.prepare(`SELECT count(*) AS n FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE m.id IN ('m4', 'm5')`).get() as { n: number };
-      expect(indexed.n).toBe(2);
-    } finally {
-      raw.close();
-      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,7 +3,7 @@
  * each. Never edit a released migration: add the next number.
  */
 import { MEDIA_MIGRATION_SQL } from './media.js';
-import { SEARCH_DEFERRED_MIGRATION_SQL, SEARCH_MIGRATION_SQL } from './search.js';
+import { SEARCH_MIGRATION_SQL } from './search.js';
 
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
@@ -315,10 +315,5 @@ CREATE TABLE hidden_messages (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX hidden_messages_by_version ON hidden_messages (user_id, version);
 `,
-  },
-  {
-    version: 16,
-    name: 'message search: new messages are indexed in batches off the send path',
-    sql: SEARCH_DEFERRED_MIGRATION_SQL,
   },
 ];

@@ -1,13 +1,9 @@
 /**
  * The SQLite store's message search (docs/search.md). The searched text of every text and media
  * message is kept in `messages_fts`, an FTS5 table with the `trigram` tokenizer whose rowid is the
- * message row's rowid, by triggers on `messages` (migrations 14 and 16): an insert queues the row
- * in `search_pending`, a change of type or body (an edit, a recall) replaces or removes its text
- * at once, a delete removes it. Queued rows are indexed in batches (`indexPending`): every 100 ms,
- * and before every search, so a search always sees every message stored
- * before it. Indexing a message in the send's own transaction cost ~80 µs of the store thread's
- * CPU per message (trigrams, and a new FTS segment per commit); in batches it costs ~20. So the
- * write path knows nothing of search, and text edited or recalled away is not found.
+ * message row's rowid, by triggers on `messages` (migration 14): an insert adds it, a change of
+ * type or body (an edit, a recall) replaces or removes it, a delete removes it. So the write path
+ * knows nothing of search, and text edited or recalled away is not found.
  *
  * Terms of 3+ characters are found through the index (MATCH, each term a phrase: a substring for
  * the trigram tokenizer); shorter ones (two Chinese characters, say) are checked with LIKE on the
@@ -44,39 +40,6 @@ INSERT INTO messages_fts (rowid, text)
   SELECT rowid, t FROM (SELECT m.rowid AS rowid, ${searchedText('m')} AS t FROM messages m) WHERE typeof(t) = 'text' AND t <> '';
 `;
 
-/**
- * Migration 16: new messages are queued for the index instead of indexed by the send's
- * transaction. An edit or recall of a queued message indexes its new text at once and takes it
- * off the queue, so a batch never indexes a text twice.
- */
-export const SEARCH_DEFERRED_MIGRATION_SQL = `
-CREATE TABLE search_pending (message_rowid INTEGER PRIMARY KEY);
-DROP TRIGGER messages_fts_insert;
-DROP TRIGGER messages_fts_update;
-DROP TRIGGER messages_fts_delete;
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-  INSERT INTO search_pending (message_rowid) SELECT new.rowid WHERE new.type IN ('text', 'image', 'file', 'voice', 'video');
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF type, body ON messages BEGIN
-  DELETE FROM search_pending WHERE message_rowid = old.rowid;
-  DELETE FROM messages_fts WHERE rowid = old.rowid;
-  INSERT INTO messages_fts (rowid, text) SELECT new.rowid, t FROM (SELECT ${searchedText('new')} AS t) WHERE typeof(t) = 'text' AND t <> '';
-END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-  DELETE FROM search_pending WHERE message_rowid = old.rowid;
-  DELETE FROM messages_fts WHERE rowid = old.rowid;
-END;
-`;
-
-/**
- * The most queued messages one `indexPending` call indexes by default: at ~20 µs each, a pass
- * holds the store thread (and the sends behind it) for about 10 ms at most.
- */
-export const INDEX_BATCH = 500;
-
-/** A search indexes everything queued before it, in passes this large. */
-const SEARCH_INDEX_BATCH = 5000;
-
 /** The last seq of the member row `mb` of conversation `c` may see (rules/visibility.ts visibleLast). */
 const VISIBLE_LAST = `CASE WHEN mb.state = 'active' THEN c.last_seq ELSE coalesce(mb.left_seq, mb.joined_seq) END`;
 
@@ -95,10 +58,6 @@ export class SqliteSearch {
   private readonly cache = new Map<string, Database.Statement<Params, MessageRow>>();
 
   private readonly visible: Database.Statement<{ user: string; conv: string | null }, { n: number | null }>;
-  private readonly anyPending: Database.Statement<[], unknown>;
-  private readonly pendingUpTo: Database.Statement<{ take: number }, { last: number | null }>;
-  private readonly indexUpTo: Database.Statement<{ last: number }>;
-  private readonly dequeueUpTo: Database.Statement<{ last: number }>;
 
   constructor(
     private readonly db: Database.Database,
@@ -108,32 +67,9 @@ export class SqliteSearch {
       `SELECT sum(${VISIBLE_LAST} - mb.joined_seq + 1) AS n FROM members mb JOIN conversations c ON c.id = mb.conversation_id
        WHERE mb.user_id = @user AND (@conv IS NULL OR mb.conversation_id = @conv)`,
     );
-    this.anyPending = db.prepare(`SELECT 1 FROM search_pending LIMIT 1`);
-    this.pendingUpTo = db.prepare(`SELECT max(message_rowid) AS last FROM (SELECT message_rowid FROM search_pending ORDER BY message_rowid LIMIT @take)`);
-    this.indexUpTo = db.prepare(
-      `INSERT INTO messages_fts (rowid, text) SELECT rowid, t FROM (SELECT m.rowid AS rowid, ${searchedText('m')} AS t
-         FROM search_pending p JOIN messages m ON m.rowid = p.message_rowid WHERE p.message_rowid <= @last) WHERE typeof(t) = 'text' AND t <> ''`,
-    );
-    this.dequeueUpTo = db.prepare(`DELETE FROM search_pending WHERE message_rowid <= @last`);
-  }
-
-  /**
-   * Indexes up to `take` queued messages, oldest first, in one transaction; returns how many
-   * were taken off the queue (0: nothing was waiting).
-   */
-  indexPending(take = INDEX_BATCH): number {
-    if (this.anyPending.get() === undefined) return 0;
-    return this.db.transaction(() => {
-      const last = this.pendingUpTo.get({ take })?.last ?? null;
-      if (last === null) return 0;
-      this.indexUpTo.run({ last });
-      return this.dequeueUpTo.run({ last }).changes;
-    }).immediate();
   }
 
   async searchMessages(userId: string, q: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
-    // Everything stored before the search is found: what is still queued is indexed first.
-    while (this.indexPending(SEARCH_INDEX_BATCH) === SEARCH_INDEX_BATCH);
     return this.db.transaction(() => this.search(userId, q))();
   }
 

@@ -13,7 +13,7 @@ import { usernameKey } from '../rules/usernames.js';
 import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
-import { INDEX_BATCH, SqliteSearch } from './search.js';
+import { SqliteSearch } from './search.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -44,12 +44,6 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * How often queued messages are added to the search index (search.ts), at most INDEX_BATCH a
- * pass: short passes, so no send waits long behind one.
- */
-const SEARCH_INDEX_INTERVAL_MS = 100;
-
-/**
  * The Store on one SQLite connection: opens and migrates the file, then hands each method to the
  * module of its concern, which runs it as one transaction on this connection.
  */
@@ -70,7 +64,6 @@ export class SqliteStore implements Store {
   private readonly presence: SqlitePresence;
   private readonly rooms: SqliteRooms;
   private readonly media: SqliteMedia;
-  private readonly searchIndexer: ReturnType<typeof setInterval>;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -104,19 +97,6 @@ export class SqliteStore implements Store {
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
-    // New messages reach the search index in batches (search.ts). A failed pass (the database
-    // busy past its timeout) is simply the next one's work; a search indexes what is queued itself.
-    const indexSome = (): void => {
-      if (this.closed) return;
-      try {
-        // A full pass means more is waiting: go on after whatever calls are queued meanwhile.
-        if (this.search.indexPending() === INDEX_BATCH) setImmediate(indexSome);
-      } catch {
-        // retried at the next tick
-      }
-    };
-    this.searchIndexer = setInterval(indexSome, SEARCH_INDEX_INTERVAL_MS);
-    this.searchIndexer.unref();
   }
 
   private migrate(): void {
@@ -157,7 +137,6 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.searchIndexer);
     this.db.close();
   }
 
