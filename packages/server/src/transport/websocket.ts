@@ -232,8 +232,10 @@ export class WebSocketGateway {
       );
       return;
     }
-    // The slot is the socket's until it closes, whether or not the upgrade completes.
-    socket.once('close', () => this.perAddress.release(address));
+    // The slot is the socket's until it closes, whether or not the upgrade completes. `on`, not
+    // `once`: a socket emits 'close' once, and once's wrapper (a bound function and its state)
+    // would stay on every idle WebSocket for nothing.
+    socket.on('close', () => this.perAddress.release(address));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       forgetIdleTimer(socket);
       this.accept(ws);
