@@ -159,6 +159,23 @@ class SocketConnection implements Connection, QueueAware {
   }
 }
 
+/**
+ * ws stops the HTTP idle timeout at the upgrade (socket.setTimeout(0)), but Node keeps the
+ * cleared Timeout, and the bound callback it holds, on the socket for its whole life: ~200
+ * bytes per idle WebSocket, and a refresh() call on every frame read or written. The socket's
+ * timeout is its own (private, under a symbol Node does not export): it is dropped only when
+ * it is the cleared timer of a socket whose timeout is off, so nothing live is ever lost.
+ */
+function forgetIdleTimer(socket: Duplex): void {
+  const s = socket as Duplex & { timeout?: number } & Record<symbol, unknown>;
+  if (s.timeout !== 0) return;
+  for (const key of Object.getOwnPropertySymbols(s)) {
+    if (key.description !== 'timeout') continue;
+    const timer = s[key] as { _destroyed?: boolean } | null | undefined;
+    if (timer && timer._destroyed === true) s[key] = null;
+  }
+}
+
 const ignoreError = (): void => {
   // 'close' follows; oversized frames arrive here and close with 1009.
 };
@@ -215,9 +232,14 @@ export class WebSocketGateway {
       );
       return;
     }
-    // The slot is the socket's until it closes, whether or not the upgrade completes.
-    socket.once('close', () => this.perAddress.release(address));
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    // The slot is the socket's until it closes, whether or not the upgrade completes. `on`, not
+    // `once`: a socket emits 'close' once, and once's wrapper (a bound function and its state)
+    // would stay on every idle WebSocket for nothing.
+    socket.on('close', () => this.perAddress.release(address));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      forgetIdleTimer(socket);
+      this.accept(ws);
+    });
   }
 
   private accept(ws: WebSocket): void {
