@@ -10,15 +10,20 @@
  *   node bench/dist/micro/ack.js [acks=20000] [rounds=10]
  */
 import { decodeClientFrame } from '@natter/protocol';
-import { MemoryBroker, MemoryBus } from '../../../packages/server/dist/bus/memory/memory-bus.js';
-import { ConnectionCaps } from '../../../packages/server/dist/core/connection-caps.js';
-import type { Connection } from '../../../packages/server/dist/core/connection.js';
-import { Delivery } from '../../../packages/server/dist/core/delivery/delivery.js';
-import { DomainEvents } from '../../../packages/server/dist/core/events.js';
-import { FairShare, DEFAULT_FAIR_SHARE } from '../../../packages/server/dist/core/fair-share.js';
-import { Messaging } from '../../../packages/server/dist/core/messaging.js';
-import { Session, type SessionDeps } from '../../../packages/server/dist/core/session.js';
-import { MemoryStore } from '../../../packages/server/dist/store/memory/memory-store.js';
+import {
+  ConnectionCaps,
+  DEFAULT_FAIR_SHARE,
+  Delivery,
+  DomainEvents,
+  FairShare,
+  MemoryBroker,
+  MemoryBus,
+  MemoryStore,
+  Messaging,
+  Session,
+  type Connection,
+  type SessionDeps,
+} from '@natter/server';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 const acks = Number(process.argv[2] ?? 20_000);

@@ -49,6 +49,14 @@ export {
   MemoryStoreClosedError,
   type MemoryStoreOptions,
 } from './store/memory/memory-store.js';
+/** The session path's parts, for the bench's micro-benchmark of a frame after the socket (bench/src/micro/ack.ts). */
+export { Session, type SessionDeps } from './core/session.js';
+export type { Connection } from './core/connection.js';
+export { ConnectionCaps } from './core/connection-caps.js';
+export { Delivery } from './core/delivery/delivery.js';
+export { DomainEvents } from './core/events.js';
+export { FairShare, DEFAULT_FAIR_SHARE } from './core/fair-share.js';
+export { Messaging } from './core/messaging.js';
 /** Store implementations for a server: SQLite (in-process or on its own thread) and PostgreSQL. */
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
