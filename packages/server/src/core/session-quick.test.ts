@@ -2,7 +2,8 @@
  * Session.quick: an `ack` without an id of an entry delivered here is done on the spot (cursor
  * in memory, no store, no promise, counted only); every other frame, and any ack the full path
  * would check or refuse, is left to Session.handle, which answers exactly as before. Real
- * Delivery and Messaging on the MemoryStore; the services an ack never touches are stubs.
+ * Delivery and Messaging on the MemoryStore; accounts, presence and broadcasts, which an ack never
+ * reaches, are minimal fakes that answer the auth frame.
  */
 import { decodeClientFrame, type ServerFrame } from '@natter/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
