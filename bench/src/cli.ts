@@ -190,8 +190,10 @@ async function direct(pairs: number): Promise<void> {
     async (t, rep) => {
       const probe = new CommitProbe(t);
       await probe.start();
-      const r = await runDirect(t, clientsOf(t), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size });
-      emit({ workload: 'direct', config: String(pairs), target: t.name, rep, ...ackField(t), ...r, ...(await probe.stop()) });
+      const rate = opts.directRate;
+      const r = await runDirect(t, clientsOf(t), keys.get(t.name)!, { pairs, warmupS: opts.warmupS, durationS: opts.durationS, size: opts.size, rate });
+      const config = rate > 0 ? `${pairs}@${rate}/s` : String(pairs);
+      emit({ workload: 'direct', config, target: t.name, rep, ...ackField(t), ...r, ...(await probe.stop()) });
     },
   );
 }

@@ -10,6 +10,8 @@
  *   --find-max               fanout: raise the rate until p99 > 100 ms or anything is lost; every
  *                            target climbs at once, their trials taking turns (A B C A B C …)
  *   --rate N                 fanout: messages/s when not finding the maximum (default 500)
+ *   --direct-rate N          direct: round trips/s in all, the pairs paced to it (default 2000, a load
+ *                            every target sustains; 0: each pair as fast as it is answered)
  *   --senders K              fanout: members of each group who take turns sending (default 1); with
  *                            natter-cluster they sit on different workers, so entries cross on the bus
  *   --fanout 1000x20,2000x200  --pairs 100  --idle 15000  --catchup 10000x100  --storm 10000
@@ -58,6 +60,7 @@ export const { values: args } = parseArgs({
     reps: { type: 'string' },
     'find-max': { type: 'boolean', default: false },
     rate: { type: 'string' },
+    'direct-rate': { type: 'string' },
     fanout: { type: 'string' },
     pairs: { type: 'string' },
     idle: { type: 'string' },
@@ -125,6 +128,7 @@ export const opts = {
   rate: Number(args.rate ?? (quick ? 200 : 500)),
   fanout: pairsOf(args.fanout ?? (quick ? '200x20' : '1000x20,2000x200')),
   pairs: Number(args.pairs ?? (quick ? 20 : 100)),
+  directRate: Number(args['direct-rate'] ?? (quick ? 400 : 2000)),
   idle: Number(args.idle ?? (quick ? 1000 : 15000)),
   idleWorkers: Number(args['idle-workers'] ?? (quick ? 1 : 4)),
   idleMany: pairsOf(args['idle-many'] ?? (quick ? '2000x2' : '50000x4'))[0]!,

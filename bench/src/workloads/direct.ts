@@ -3,6 +3,11 @@
  * ping, B answers it at once, A times the round trip and pings again: one message in flight
  * per pair. Measures round trips/s and round-trip latency; a pair that hears nothing for 5 s
  * counts a loss and pings again.
+ *
+ * With `rate` > 0 the pairs are paced to that many round trips a second in all (each pair
+ * pings at most once per `pairs / rate` seconds): a fixed load every target sustains, where CPU
+ * per round trip compares like with like. Without it each target runs as fast as it answers,
+ * and the faster one also batches more per wake-up.
  */
 import { Histogram } from '../lib/hist.js';
 import { clientMsgId, markText, nowUs, readMarkBuf, readMarkStr, wallMs, type Mark } from '../lib/marker.js';
@@ -15,6 +20,8 @@ export interface DirectOptions {
   warmupS: number;
   durationS: number;
   size: number;
+  /** Round trips per second in all, spread over the pairs; 0: as fast as each pair is answered. */
+  rate: number;
 }
 
 export interface DirectResult {
@@ -53,9 +60,12 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
   let clients: BenchClient[] = [];
   let ack = 1;
 
+  const intervalUs = o.rate > 0 ? (o.pairs / o.rate) * 1e6 : 0;
+  const lastPing = new Array<number>(o.pairs).fill(-Infinity);
   const ping = (p: number) => {
     const n = next[p]!++;
     lastMove[p] = nowUs();
+    lastPing[p] = lastMove[p]!;
     clients[2 * p]!.publish(rooms[p]!, markText(2 * p, n, nowUs(), o.size), ack++, clientMsgId(tag, 2 * p, n));
   };
 
@@ -83,7 +93,12 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
             hist.record(now - mark.t);
             inWindow++;
           }
-          if (!stopping) ping(p);
+          if (stopping) return;
+          // Paced: the next ping waits for the pair's slot (each round trip is still timed from
+          // its own send).
+          const wait = lastPing[p]! + intervalUs - now;
+          if (wait <= 500) ping(p);
+          else setTimeout(() => !stopping && ping(p), wait / 1000);
         },
         onAck() {},
         onError() {
@@ -96,7 +111,11 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
   try {
     const serverCpu = new CpuMeter(target.pid);
     const genCpu = new SelfCpuMeter();
-    for (let p = 0; p < o.pairs; p++) ping(p);
+    // Paced pairs start spread over one interval, not all at once.
+    for (let p = 0; p < o.pairs; p++) {
+      if (intervalUs === 0) ping(p);
+      else setTimeout(() => ping(p), ((p / o.pairs) * intervalUs) / 1000);
+    }
     await sleep(o.warmupS * 1000);
     windowFrom = nowUs();
     windowTo = windowFrom + o.durationS * 1e6;
