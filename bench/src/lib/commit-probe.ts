@@ -16,6 +16,8 @@ class CommitProbe {
     commitBuckets: new Map(),
     queueBuckets: new Map(),
     sqliteBusyS: 0,
+    gcS: 0,
+    gcOver10ms: 0,
   };
   private io0 = { wchar: 0, writeBytes: 0 };
   private t0 = 0;
@@ -55,6 +57,9 @@ class CommitProbe {
       // % of one core the SQLite thread was busy (the rest of the server's CPU beyond the event
       // loop is the checkpointer and V8's helpers).
       ...(Number.isFinite(sqliteBusy) && { sqliteThreadBusy: Math.round(sqliteBusy * 10) / 10 }),
+      // The event loop's share of the run spent in garbage collection (%), and its pauses over 10 ms.
+      gcLoopPct: Math.round((1000 * (c1.gcS - this.c0.gcS)) / wallS) / 10,
+      gcPausesOver10ms: c1.gcOver10ms - this.c0.gcOver10ms,
       diskKBPerMsg: Math.round((10 * (io1.writeBytes - this.io0.writeBytes)) / 1024 / messages) / 10,
     };
   }

@@ -44,6 +44,21 @@ export interface CommitTotals {
   queueBuckets: Map<number, number>;
   /** Seconds the SQLite thread has been busy (NaN on a build without the metric). */
   sqliteBusyS: number;
+  /** The main thread's garbage-collection pauses (prom-client's default metric): seconds in all, and how many took over 10 ms. */
+  gcS: number;
+  gcOver10ms: number;
+}
+
+/** Summed over the kinds of pause (minor, major, incremental, weak callbacks). */
+function gcTotals(metrics: string): { gcS: number; gcOver10ms: number } {
+  let gcS = 0;
+  let gcOver10ms = 0;
+  for (const m of metrics.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) gcS += Number(m[1]);
+  for (const m of metrics.matchAll(/^nodejs_gc_duration_seconds_count\{kind="([^"]+)"\} (\S+)$/gm)) {
+    const under = new RegExp(`^nodejs_gc_duration_seconds_bucket\\{le="0.01",kind="${m[1]}"\\} (\\S+)$`, 'm').exec(metrics);
+    gcOver10ms += Number(m[2]) - Number(under?.[1] ?? m[2]);
+  }
+  return { gcS, gcOver10ms };
 }
 
 /** The environment `natter-b` adds to the default configuration (`--natter-b-env K=V,K=V`). */
@@ -171,6 +186,7 @@ export class NatterTarget implements RunningTarget {
       commitBuckets: buckets('natter_commit_duration_seconds'),
       queueBuckets: buckets('natter_commit_queue_seconds'),
       sqliteBusyS: pick('natter_sqlite_thread_busy_seconds_total'),
+      ...gcTotals(text),
     };
   }
 
