@@ -44,7 +44,8 @@ import type {
 import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
 import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
-import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { NatterClientError, type Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { createConnection } from './connection-setup.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
@@ -152,16 +153,8 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   constructor(options: NatterClientOptions) {
     super();
-    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
-    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package in Node)');
     this.cache = options.cache ?? new MemoryCache();
-    this.conn = new Connection({
-      url: options.url,
-      token: options.token,
-      WebSocket: WS,
-      backoff: { initialMs: 250, maxMs: 10_000, ...options.backoff },
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
+    this.conn = createConnection(options, options.token, {
       onState: (s) => this.emit('state', s),
       onPush: (frame) => {
         switch (frame.type) {
