@@ -48,9 +48,11 @@ import { NatterClientError, type Connection, type ConnectionState, type WebSocke
 import { createConnection } from './connection-setup.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
+import { GroupsApi } from './groups-api.js';
 import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
 import { PresenceState, TypingState, type TypingEvent } from './presence.js';
+import { rpcOver } from './rpc.js';
 import { SyncEngine } from './sync.js';
 import { RoomsClient, type RoomEvents } from './rooms.js';
 
@@ -143,6 +145,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly receiptBook = new ReceiptBook();
   private readonly rooms: RoomsClient;
+  private readonly groupsApi: GroupsApi;
   /** Uploads files for media sends over HTTP. */
   readonly uploader: MediaUploader;
   private session: AuthOk | null = null;
@@ -199,6 +202,7 @@ export class NatterClient extends Emitter<ClientEvents> {
       (event, value) => this.emit(event, value as ClientEvents[typeof event]),
       (err) => this.emit('error', err),
     );
+    this.groupsApi = new GroupsApi(rpcOver(this.conn));
     const token = options.token;
     this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
   }
@@ -405,50 +409,24 @@ export class NatterClient extends Emitter<ClientEvents> {
   // --- group management (docs/groups.md) ---------------------------------------------------
 
   /** Changes a group's title, avatar URL, description or announcement (owner and admins); null clears. */
-  updateGroup(conversationId: string, patch: GroupProfilePatch): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.update', conversationId, patch }));
-  }
-
+  updateGroup(conversationId: string, patch: GroupProfilePatch): Promise<Conversation> { return this.groupsApi.updateGroup(conversationId, patch); }
   /** Hands the group to another member (owner only); the old owner becomes an admin. */
-  transferOwnership(conversationId: string, userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.transfer', conversationId, userId }));
-  }
-
+  transferOwnership(conversationId: string, userId: string): Promise<Conversation> { return this.groupsApi.transferOwnership(conversationId, userId); }
   /** Dissolves the group (owner only): it stays readable, but nobody sends or changes it again. */
-  dissolveGroup(conversationId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.dissolve', conversationId }));
-  }
-
+  dissolveGroup(conversationId: string): Promise<Conversation> { return this.groupsApi.dissolveGroup(conversationId); }
   /** Mutes a member for `seconds` (0 lifts the mute); owner and admins. */
-  muteMember(conversationId: string, userId: string, seconds: number): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.mute', conversationId, userId, seconds }));
-  }
-
+  muteMember(conversationId: string, userId: string, seconds: number): Promise<Conversation> { return this.groupsApi.muteMember(conversationId, userId, seconds); }
   /** Mutes (or unmutes) everyone but the owner and admins. */
-  muteAll(conversationId: string, muted: boolean): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.muteAll', conversationId, muted }));
-  }
-
+  muteAll(conversationId: string, muted: boolean): Promise<Conversation> { return this.groupsApi.muteAll(conversationId, muted); }
   /** A new invite code (owner and admins), optionally expiring and with a use limit. */
-  createInvite(conversationId: string, options: { expiresInSeconds?: number; maxUses?: number } = {}): Promise<GroupInvite> {
-    return this.rpc(() => this.conn.request({ type: 'group.invite.create', conversationId, ...options }));
-  }
-
-  async listInvites(conversationId: string): Promise<GroupInvite[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'group.invite.list', conversationId }))).invites;
-  }
-
-  revokeInvite(conversationId: string, code: string): Promise<GroupInvite> {
-    return this.rpc(() => this.conn.request({ type: 'group.invite.revoke', conversationId, code }));
-  }
-
+  createInvite(conversationId: string, options: { expiresInSeconds?: number; maxUses?: number } = {}): Promise<GroupInvite> { return this.groupsApi.createInvite(conversationId, options); }
+  listInvites(conversationId: string): Promise<GroupInvite[]> { return this.groupsApi.listInvites(conversationId); }
+  revokeInvite(conversationId: string, code: string): Promise<GroupInvite> { return this.groupsApi.revokeInvite(conversationId, code); }
   /**
    * Joins the group of an invite code; every code that does not work is one `not_found`. Not
    * retried on `rate_limited`: the limit on code attempts is per hour, so the caller is told at once.
    */
-  joinByInvite(code: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.join', code }, { retryRateLimited: false }));
-  }
+  joinByInvite(code: string): Promise<Conversation> { return this.groupsApi.joinByInvite(code); }
 
   // --- message actions (docs/protocol.md "Message actions") --------------------------------
 
