@@ -49,6 +49,7 @@ import { createConnection } from './connection-setup.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
 import { GroupsApi } from './groups-api.js';
+import { MessageActionsApi } from './message-actions-api.js';
 import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
 import { PresenceState, TypingState, type TypingEvent } from './presence.js';
@@ -146,6 +147,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly receiptBook = new ReceiptBook();
   private readonly rooms: RoomsClient;
   private readonly groupsApi: GroupsApi;
+  private readonly actionsApi: MessageActionsApi;
   /** Uploads files for media sends over HTTP. */
   readonly uploader: MediaUploader;
   private session: AuthOk | null = null;
@@ -202,7 +204,9 @@ export class NatterClient extends Emitter<ClientEvents> {
       (event, value) => this.emit(event, value as ClientEvents[typeof event]),
       (err) => this.emit('error', err),
     );
-    this.groupsApi = new GroupsApi(rpcOver(this.conn));
+    const rpc = rpcOver(this.conn);
+    this.groupsApi = new GroupsApi(rpc);
+    this.actionsApi = new MessageActionsApi(rpc, this.sync);
     const token = options.token;
     this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
   }
@@ -434,25 +438,13 @@ export class NatterClient extends Emitter<ClientEvents> {
    * Recalls a message: the sender within RECALL_WINDOW_SECONDS (else `recall_window_passed`),
    * a group's owner and admins at any time. Every device shows it recalled (`messageUpdated`).
    */
-  async recall(conversationId: string, messageId: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.recall', conversationId, messageId }))).message;
-  }
-
+  recall(conversationId: string, messageId: string): Promise<Message> { return this.actionsApi.recall(conversationId, messageId); }
   /** Replaces the text of one's own text message; it carries `editedAt` from then on. */
-  async edit(conversationId: string, messageId: string, text: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.edit', conversationId, messageId, text }))).message;
-  }
-
+  edit(conversationId: string, messageId: string, text: string): Promise<Message> { return this.actionsApi.edit(conversationId, messageId, text); }
   /** Adds this user's reaction with `emoji` (once per emoji; again changes nothing). */
-  async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.react', conversationId, messageId, emoji }))).message;
-  }
-
+  react(conversationId: string, messageId: string, emoji: string): Promise<Message> { return this.actionsApi.react(conversationId, messageId, emoji); }
   /** Takes this user's reaction with `emoji` back. */
-  async unreact(conversationId: string, messageId: string, emoji: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.unreact', conversationId, messageId, emoji }))).message;
-  }
-
+  unreact(conversationId: string, messageId: string, emoji: string): Promise<Message> { return this.actionsApi.unreact(conversationId, messageId, emoji); }
   /**
    * Deletes a message for this user only ("delete for me"): any message they can see, their own
    * or another member's. Stored before the answer; every device of theirs drops its body — the
@@ -464,22 +456,12 @@ export class NatterClient extends Emitter<ClientEvents> {
    * await client.hideMessage(conversationId, message.id);
    * (await client.messages(conversationId)).some((m) => m.id === message.id); // false
    */
-  async hideMessage(conversationId: string, messageId: string): Promise<Message> {
-    const { message } = await this.rpc(() => this.conn.request({ type: 'message.hide', conversationId, messageId }));
-    // This device need not wait for the push (which then changes nothing).
-    await this.sync.onHidden({ conversationId, messageId, seq: message.seq, hiddenAt: message.hiddenAt ?? Date.now() });
-    return message;
-  }
-
+  hideMessage(conversationId: string, messageId: string): Promise<Message> { return this.actionsApi.hideMessage(conversationId, messageId); }
   /**
    * Undoes `hideMessage`: the message shows again on every device of this user (`messageUpdated`
    * with it, live or at their next sync). Not hidden: changes nothing. Returns the message.
    */
-  async unhideMessage(conversationId: string, messageId: string): Promise<Message> {
-    const { message } = await this.rpc(() => this.conn.request({ type: 'message.unhide', conversationId, messageId }));
-    await this.sync.onUnhidden({ conversationId, messageId, seq: message.seq }, message);
-    return message;
-  }
+  unhideMessage(conversationId: string, messageId: string): Promise<Message> { return this.actionsApi.unhideMessage(conversationId, messageId); }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */
   markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
