@@ -47,13 +47,15 @@ import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
 import { NatterClientError, type Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
 import { createConnection } from './connection-setup.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
+import { ContactsApi } from './contacts-api.js';
 import { Emitter } from './emitter.js';
 import { GroupsApi } from './groups-api.js';
 import { MessageActionsApi } from './message-actions-api.js';
 import { Outbox } from './outbox.js';
 import { ReceiptBook, type ConversationReceipts } from './receipts.js';
 import { PresenceState, TypingState, type TypingEvent } from './presence.js';
-import { rpcOver } from './rpc.js';
+import { rpcOver, type Rpc } from './rpc.js';
+import { searchMessages } from './search-api.js';
 import { SyncEngine } from './sync.js';
 import { RoomsClient, type RoomEvents } from './rooms.js';
 
@@ -146,7 +148,9 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly receiptBook = new ReceiptBook();
   private readonly rooms: RoomsClient;
+  private readonly rpc: Rpc;
   private readonly groupsApi: GroupsApi;
+  private readonly contactsApi: ContactsApi;
   private readonly actionsApi: MessageActionsApi;
   /** Uploads files for media sends over HTTP. */
   readonly uploader: MediaUploader;
@@ -204,9 +208,10 @@ export class NatterClient extends Emitter<ClientEvents> {
       (event, value) => this.emit(event, value as ClientEvents[typeof event]),
       (err) => this.emit('error', err),
     );
-    const rpc = rpcOver(this.conn);
-    this.groupsApi = new GroupsApi(rpc);
-    this.actionsApi = new MessageActionsApi(rpc, this.sync);
+    this.rpc = rpcOver(this.conn);
+    this.groupsApi = new GroupsApi(this.rpc);
+    this.contactsApi = new ContactsApi(this.rpc);
+    this.actionsApi = new MessageActionsApi(this.rpc, this.sync);
     const token = options.token;
     this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
   }
@@ -376,38 +381,33 @@ export class NatterClient extends Emitter<ClientEvents> {
     return this.outbox.wait(clientMsgId);
   }
 
-  private async rpc<T>(f: () => Promise<T>): Promise<T> {
-    await this.conn.waitOnline();
-    return f();
-  }
-
   openDirect(userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.direct', userId }));
+    return this.rpc((c) => c.request({ type: 'conversation.direct', userId }));
   }
 
   createGroup(input: { title?: string; members: string[] }): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.create', ...input }));
+    return this.rpc((c) => c.request({ type: 'conversation.create', ...input }));
   }
 
   getConversation(conversationId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.get', conversationId }));
+    return this.rpc((c) => c.request({ type: 'conversation.get', conversationId }));
   }
 
   addMembers(conversationId: string, userIds: string[]): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.addMembers', conversationId, userIds }));
+    return this.rpc((c) => c.request({ type: 'conversation.addMembers', conversationId, userIds }));
   }
 
   removeMember(conversationId: string, userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.removeMember', conversationId, userId }));
+    return this.rpc((c) => c.request({ type: 'conversation.removeMember', conversationId, userId }));
   }
 
   /** The owner makes a member of a group an admin, or an admin a member again. */
   setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.setRole', conversationId, userId, role }));
+    return this.rpc((c) => c.request({ type: 'conversation.setRole', conversationId, userId, role }));
   }
 
   leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.leave', conversationId }));
+    return this.rpc((c) => c.request({ type: 'conversation.leave', conversationId }));
   }
 
   // --- group management (docs/groups.md) ---------------------------------------------------
@@ -465,7 +465,7 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   /** Marks the conversation read up to `seq` (for this user on every device). */
   markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
-    return this.rpc(() => this.conn.request({ type: 'read', conversationId, seq }));
+    return this.rpc((c) => c.request({ type: 'read', conversationId, seq }));
   }
 
   /**
@@ -473,7 +473,7 @@ export class NatterClient extends Emitter<ClientEvents> {
    * device of the user receives the new view (a `conversation` event), this one included.
    */
   setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.setFlags', conversationId, ...flags }));
+    return this.rpc((c) => c.request({ type: 'conversation.setFlags', conversationId, ...flags }));
   }
 
   pin(conversationId: string, pinned = true): Promise<Conversation> {
@@ -512,7 +512,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   async loadOlder(conversationId: string, limit = 50): Promise<Message[]> {
     const have = await this.cache.getMessages(conversationId);
     const before = have[0]?.seq ?? (await this.cache.getLastSeq(conversationId)) + 1;
-    const page = await this.rpc(() => this.conn.request({ type: 'messages', conversationId, before, limit }));
+    const page = await this.rpc((c) => c.request({ type: 'messages', conversationId, before, limit }));
     await this.cache.prependMessages(conversationId, page.messages);
     return page.messages;
   }
@@ -538,7 +538,7 @@ export class NatterClient extends Emitter<ClientEvents> {
    * followed from then on (asked again after each reconnect).
    */
   async fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> {
-    const res = await this.rpc(() => this.conn.request({ type: 'receipts.get', conversationId, ...(seqs && { seqs }) }));
+    const res = await this.rpc((c) => c.request({ type: 'receipts.get', conversationId, ...(seqs && { seqs }) }));
     for (const r of this.receiptBook.applyResult(res)) this.emit('receipt', r);
     return res;
   }
@@ -550,17 +550,17 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   /** Who has read a message (members other than its sender), a page at a time by user id. */
   readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> {
-    return this.rpc(() => this.conn.request({ type: 'receipts.readers', conversationId, messageId, ...options }));
+    return this.rpc((c) => c.request({ type: 'receipts.readers', conversationId, messageId, ...options }));
   }
 
   /** The user's settings (shared by all their devices). */
   settings(): Promise<UserSettings> {
-    return this.rpc(() => this.conn.request({ type: 'settings.get' }));
+    return this.rpc((c) => c.request({ type: 'settings.get' }));
   }
 
   /** Changes some settings; resolves with all of them. */
   updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
-    return this.rpc(() => this.conn.request({ type: 'settings.update', settings: patch }));
+    return this.rpc((c) => c.request({ type: 'settings.update', settings: patch }));
   }
 
   /** After a reconnect: receipts of the conversations followed, newest first, a few at a time. */
@@ -588,15 +588,9 @@ export class NatterClient extends Emitter<ClientEvents> {
    * const bob = await client.lookupUser('bob');
    * await client.sendFriendRequest(bob.id);
    */
-  lookupUser(username: string): Promise<PublicUser> {
-    return this.rpc(() => this.conn.request({ type: 'users.lookup', username }));
-  }
-
+  lookupUser(username: string): Promise<PublicUser> { return this.contactsApi.lookupUser(username); }
   /** Users whose username or display name starts with `prefix` (at least 3 characters; at most 20 results). */
-  async searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> {
-    const r = await this.rpc(() => this.conn.request({ type: 'users.search', prefix, ...(limit !== undefined && { limit }) }));
-    return r.users;
-  }
+  searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> { return this.contactsApi.searchUsers(prefix, limit); }
 
   /**
    * Messages you may see whose text (or media caption) contains every whitespace-separated term
@@ -608,61 +602,27 @@ export class NatterClient extends Emitter<ClientEvents> {
     query: string,
     options: { conversationId?: string; senderId?: string; before?: number; after?: number; limit?: number; cursor?: string } = {},
   ): Promise<SearchResult> {
-    const o: Record<string, string | number> = {};
-    for (const k of ['conversationId', 'senderId', 'before', 'after', 'limit', 'cursor'] as const) {
-      const v = options[k];
-      if (v !== undefined) o[k] = v;
-    }
-    return this.rpc(() => this.conn.request({ type: 'messages.search', query, ...o }));
+    return searchMessages(this.rpc, query, options);
   }
 
   /** Asks `userId` to be friends; `friends` when they had asked you already (that request is accepted). */
-  sendFriendRequest(userId: string): Promise<FriendRequestResult> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.request', userId }));
-  }
-
-  acceptFriendRequest(userId: string): Promise<Contact> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.accept', userId }));
-  }
-
-  async declineFriendRequest(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.decline', userId }));
-  }
-
+  sendFriendRequest(userId: string): Promise<FriendRequestResult> { return this.contactsApi.sendFriendRequest(userId); }
+  acceptFriendRequest(userId: string): Promise<Contact> { return this.contactsApi.acceptFriendRequest(userId); }
+  declineFriendRequest(userId: string): Promise<void> { return this.contactsApi.declineFriendRequest(userId); }
   /** Withdraws your pending request to `userId`. */
-  async cancelFriendRequest(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.cancel', userId }));
-  }
-
-  async removeFriend(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.remove', userId }));
-  }
-
+  cancelFriendRequest(userId: string): Promise<void> { return this.contactsApi.cancelFriendRequest(userId); }
+  removeFriend(userId: string): Promise<void> { return this.contactsApi.removeFriend(userId); }
   /** Your friends, oldest friendship first (`presence` is null until presence is served). */
-  async contacts(): Promise<Contact[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'contacts.list' }))).contacts;
-  }
-
+  contacts(): Promise<Contact[]> { return this.contactsApi.contacts(); }
   /** Pending friend requests to you (`incoming`) and from you (`outgoing`). */
-  friendRequests(): Promise<FriendRequests> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.requests' }));
-  }
-
+  friendRequests(): Promise<FriendRequests> { return this.contactsApi.friendRequests(); }
   /**
    * Blocks `userId`: ends any friendship and pending requests between you, closes your direct
    * conversation to sends both ways, and stops them finding you or adding you to groups.
    */
-  async block(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.block', userId }));
-  }
-
-  async unblock(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.unblock', userId }));
-  }
-
-  async blockedUsers(): Promise<BlockedUser[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'contacts.blocks' }))).blocked;
-  }
+  block(userId: string): Promise<void> { return this.contactsApi.block(userId); }
+  unblock(userId: string): Promise<void> { return this.contactsApi.unblock(userId); }
+  blockedUsers(): Promise<BlockedUser[]> { return this.contactsApi.blockedUsers(); }
 
   // --- typing and presence (docs/presence.md) ------------------------------------------------
 
@@ -698,7 +658,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     const out: Presence[] = [];
     for (let i = 0; i < userIds.length; i += PRESENCE_LIMITS.usersPerQuery) {
       const chunk = userIds.slice(i, i + PRESENCE_LIMITS.usersPerQuery);
-      const r = await this.rpc(() => this.conn.request({ type: 'presence.get', userIds: chunk }));
+      const r = await this.rpc((c) => c.request({ type: 'presence.get', userIds: chunk }));
       for (const p of r.users) this.presenceState.apply(p);
       out.push(...r.users);
     }
@@ -712,7 +672,7 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   /** Shows or hides this user's presence to everyone (hidden: offline, no last seen). */
   setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> {
-    return this.rpc(() => this.conn.request({ type: 'presence.setVisible', visible }));
+    return this.rpc((c) => c.request({ type: 'presence.setVisible', visible }));
   }
 
   private async refreshPresence(): Promise<void> {
