@@ -44,7 +44,7 @@ import type {
 import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
 import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
-import { NatterClientError, type Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import type { Connection, ConnectionState, WebSocketFactory } from './connection.js';
 import { createConnection } from './connection-setup.js';
 import { ConversationList, type ConversationListSource } from './conversation-list.js';
 import { ContactsApi } from './contacts-api.js';
@@ -52,10 +52,12 @@ import { Emitter } from './emitter.js';
 import { GroupsApi } from './groups-api.js';
 import { MessageActionsApi } from './message-actions-api.js';
 import { Outbox } from './outbox.js';
-import { ReceiptBook, type ConversationReceipts } from './receipts.js';
+import type { ConversationReceipts } from './receipts.js';
+import { ReceiptsApi } from './receipts-api.js';
 import { PresenceState, TypingState, type TypingEvent } from './presence.js';
 import { rpcOver, type Rpc } from './rpc.js';
 import { searchMessages } from './search-api.js';
+import { SettingsApi } from './settings-api.js';
 import { SyncEngine } from './sync.js';
 import { RoomsClient, type RoomEvents } from './rooms.js';
 
@@ -146,10 +148,11 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly conn: Connection;
   private readonly sync: SyncEngine;
   private readonly outbox: Outbox;
-  private readonly receiptBook = new ReceiptBook();
   private readonly rooms: RoomsClient;
   private readonly rpc: Rpc;
   private readonly groupsApi: GroupsApi;
+  private readonly receiptsApi: ReceiptsApi;
+  private readonly settingsApi: SettingsApi;
   private readonly contactsApi: ContactsApi;
   private readonly actionsApi: MessageActionsApi;
   /** Uploads files for media sends over HTTP. */
@@ -174,8 +177,7 @@ export class NatterClient extends Emitter<ClientEvents> {
           case 'resync':
             return void this.sync.syncAll().catch((err: unknown) => this.emit('error', err));
           case 'receipt':
-            if (this.receiptBook.apply(frame.receipt)) this.emit('receipt', frame.receipt);
-            return;
+            return this.receiptsApi.onPush(frame.receipt);
           case 'contact':
             return this.emit('contact', frame.event);
           case 'message.hidden':
@@ -210,6 +212,8 @@ export class NatterClient extends Emitter<ClientEvents> {
     );
     this.rpc = rpcOver(this.conn);
     this.groupsApi = new GroupsApi(this.rpc);
+    this.receiptsApi = new ReceiptsApi(this.conn, this.rpc, (r) => this.emit('receipt', r), (err) => this.emit('error', err));
+    this.settingsApi = new SettingsApi(this.rpc);
     this.contactsApi = new ContactsApi(this.rpc);
     this.actionsApi = new MessageActionsApi(this.rpc, this.sync);
     const token = options.token;
@@ -268,7 +272,7 @@ export class NatterClient extends Emitter<ClientEvents> {
         for (const f of w) f();
         this.emit('synced', undefined);
         // Receipts pushed while offline were missed: ask again for the conversations followed.
-        await this.refreshReceipts();
+        await this.receiptsApi.refresh();
       } catch (err) {
         // Disconnected mid-sync: the next online runs it again.
         this.emit('error', err);
@@ -537,46 +541,15 @@ export class NatterClient extends Emitter<ClientEvents> {
    * read it. Cursors that moved are applied and emitted as `receipt` events; the conversation is
    * followed from then on (asked again after each reconnect).
    */
-  async fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> {
-    const res = await this.rpc((c) => c.request({ type: 'receipts.get', conversationId, ...(seqs && { seqs }) }));
-    for (const r of this.receiptBook.applyResult(res)) this.emit('receipt', r);
-    return res;
-  }
-
+  fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> { return this.receiptsApi.fetchReceipts(conversationId, seqs); }
   /** The receipts known here for a conversation (from pushes and fetchReceipts); highest seq per user. */
-  receipts(conversationId: string): ConversationReceipts {
-    return this.receiptBook.get(conversationId);
-  }
-
+  receipts(conversationId: string): ConversationReceipts { return this.receiptsApi.receipts(conversationId); }
   /** Who has read a message (members other than its sender), a page at a time by user id. */
-  readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> {
-    return this.rpc((c) => c.request({ type: 'receipts.readers', conversationId, messageId, ...options }));
-  }
-
+  readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> { return this.receiptsApi.readers(conversationId, messageId, options); }
   /** The user's settings (shared by all their devices). */
-  settings(): Promise<UserSettings> {
-    return this.rpc((c) => c.request({ type: 'settings.get' }));
-  }
-
+  settings(): Promise<UserSettings> { return this.settingsApi.settings(); }
   /** Changes some settings; resolves with all of them. */
-  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
-    return this.rpc((c) => c.request({ type: 'settings.update', settings: patch }));
-  }
-
-  /** After a reconnect: receipts of the conversations followed, newest first, a few at a time. */
-  private async refreshReceipts(): Promise<void> {
-    const ids = this.receiptBook.conversations().reverse().slice(0, REFRESHED_RECEIPTS);
-    for (const id of ids) {
-      if (this.conn.current.status !== 'online') return;
-      try {
-        await this.fetchReceipts(id);
-      } catch (err) {
-        // Left (or never there): not followed any more. Offline again: the rest wait for the next reconnect.
-        if (err instanceof NatterClientError && err.code === 'not_found') this.receiptBook.forget(id);
-        else this.emit('error', err);
-      }
-    }
-  }
+  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> { return this.settingsApi.updateSettings(patch); }
 
   // --- finding people, contacts, blocks (docs/contacts.md) ----------------------------------------
 
@@ -715,6 +688,3 @@ export class NatterClient extends Emitter<ClientEvents> {
     return this.rpc(() => this.rooms.readBroadcasts(seq));
   }
 }
-
-/** Conversations whose receipts are asked for again after a reconnect (the most recently touched). */
-const REFRESHED_RECEIPTS = 50;
