@@ -14,7 +14,6 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import { PRESENCE_LIMITS } from '@natter/protocol/wire';
 import type {
   AuthOk,
   BackoffOptions,
@@ -54,7 +53,8 @@ import { MessageActionsApi } from './message-actions-api.js';
 import { Outbox } from './outbox.js';
 import type { ConversationReceipts } from './receipts.js';
 import { ReceiptsApi } from './receipts-api.js';
-import { PresenceState, TypingState, type TypingEvent } from './presence.js';
+import type { TypingEvent } from './presence.js';
+import { PresenceApi } from './presence-api.js';
 import { rpcOver, type Rpc } from './rpc.js';
 import { searchMessages } from './search-api.js';
 import { SettingsApi } from './settings-api.js';
@@ -151,6 +151,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly rooms: RoomsClient;
   private readonly rpc: Rpc;
   private readonly groupsApi: GroupsApi;
+  private readonly presenceApi: PresenceApi;
   private readonly receiptsApi: ReceiptsApi;
   private readonly settingsApi: SettingsApi;
   private readonly contactsApi: ContactsApi;
@@ -160,8 +161,6 @@ export class NatterClient extends Emitter<ClientEvents> {
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
-  private readonly typingState = new TypingState((e) => this.emit('typing', e));
-  private readonly presenceState = new PresenceState((p) => this.emit('presence', p));
 
   constructor(options: NatterClientOptions) {
     super();
@@ -185,9 +184,9 @@ export class NatterClient extends Emitter<ClientEvents> {
           case 'message.unhidden':
             return void this.sync.onUnhidden(frame.unhidden);
           case 'typing':
-            return this.typingState.onPush(frame);
+            return this.presenceApi.onTypingPush(frame);
           case 'presence':
-            return this.presenceState.apply(frame.presence);
+            return this.presenceApi.onPresencePush(frame.presence);
           case 'room':
           case 'room~':
           case 'room.left':
@@ -214,6 +213,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.groupsApi = new GroupsApi(this.rpc);
     this.receiptsApi = new ReceiptsApi(this.conn, this.rpc, (r) => this.emit('receipt', r), (err) => this.emit('error', err));
     this.settingsApi = new SettingsApi(this.rpc);
+    this.presenceApi = new PresenceApi(this.conn, this.rpc, { typing: (e) => this.emit('typing', e), presence: (p) => this.emit('presence', p) });
     this.contactsApi = new ContactsApi(this.rpc);
     this.actionsApi = new MessageActionsApi(this.rpc, this.sync);
     const token = options.token;
@@ -248,7 +248,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.conn.stop();
     this.sync.dispose();
     this.outbox.dispose();
-    this.typingState.dispose();
+    this.presenceApi.dispose();
     this.rooms.dispose();
   }
 
@@ -265,7 +265,7 @@ export class NatterClient extends Emitter<ClientEvents> {
         await this.outbox.flush();
         await this.sync.syncAll();
         // Pushes missed while away: ask again about everyone this client has heard of.
-        void this.refreshPresence().catch((err: unknown) => this.emit('error', err));
+        void this.presenceApi.refresh().catch((err: unknown) => this.emit('error', err));
         this.syncedOnce = true;
         const w = this.syncWaiters;
         this.syncWaiters = [];
@@ -605,53 +605,21 @@ export class NatterClient extends Emitter<ClientEvents> {
    * seconds after the last one, or until stopTyping. Rejects with `not_found` outside a
    * conversation the user is a member of.
    */
-  async typing(conversationId: string): Promise<void> {
-    // Offline, it is not queued: typing that arrives late is worse than none.
-    if (this.conn.current.status !== 'online' || !this.typingState.startDue(conversationId)) return;
-    await this.conn.request({ type: 'typing', conversationId, state: 'start' });
-  }
-
+  typing(conversationId: string): Promise<void> { return this.presenceApi.typing(conversationId); }
   /** The user stopped typing (sent the message, cleared the box); sent only after a `start`. */
-  async stopTyping(conversationId: string): Promise<void> {
-    if (!this.typingState.stopDue(conversationId) || this.conn.current.status !== 'online') return;
-    await this.conn.request({ type: 'typing', conversationId, state: 'stop' });
-  }
-
+  stopTyping(conversationId: string): Promise<void> { return this.presenceApi.stopTyping(conversationId); }
   /** The users typing in the conversation now (as pushed, lapsing by themselves). */
-  typists(conversationId: string): string[] {
-    return this.typingState.typing(conversationId);
-  }
-
+  typists(conversationId: string): string[] { return this.presenceApi.typists(conversationId); }
   /**
    * Asks the presence of users this user shares a conversation with (others are left out of the
    * answer), and keeps it: from then on `presence` events tell changes of those who share a
    * direct conversation with this user.
    */
-  async getPresence(userIds: string[]): Promise<Presence[]> {
-    const out: Presence[] = [];
-    for (let i = 0; i < userIds.length; i += PRESENCE_LIMITS.usersPerQuery) {
-      const chunk = userIds.slice(i, i + PRESENCE_LIMITS.usersPerQuery);
-      const r = await this.rpc((c) => c.request({ type: 'presence.get', userIds: chunk }));
-      for (const p of r.users) this.presenceState.apply(p);
-      out.push(...r.users);
-    }
-    return out;
-  }
-
+  getPresence(userIds: string[]): Promise<Presence[]> { return this.presenceApi.getPresence(userIds); }
   /** The last known presence of a user (from a push or getPresence), if any. */
-  presenceOf(userId: string): Presence | undefined {
-    return this.presenceState.get(userId);
-  }
-
+  presenceOf(userId: string): Presence | undefined { return this.presenceApi.presenceOf(userId); }
   /** Shows or hides this user's presence to everyone (hidden: offline, no last seen). */
-  setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> {
-    return this.rpc((c) => c.request({ type: 'presence.setVisible', visible }));
-  }
-
-  private async refreshPresence(): Promise<void> {
-    const ids = this.presenceState.userIds();
-    if (ids.length > 0) await this.getPresence(ids);
-  }
+  setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> { return this.presenceApi.setPresenceVisible(visible); }
 
   // --- live rooms and broadcasts (docs/rooms.md) ----------------------------------------------
 
