@@ -45,8 +45,9 @@ import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } f
 import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
 import type { Connection, ConnectionState, WebSocketFactory } from './connection.js';
 import { createConnection } from './connection-setup.js';
-import { ConversationList, type ConversationListSource } from './conversation-list.js';
+import type { ConversationList, ConversationListSource } from './conversation-list.js';
 import { ContactsApi } from './contacts-api.js';
+import { ConversationsApi } from './conversations-api.js';
 import { Emitter } from './emitter.js';
 import { GroupsApi } from './groups-api.js';
 import { MessageActionsApi } from './message-actions-api.js';
@@ -150,6 +151,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly rooms: RoomsClient;
   private readonly rpc: Rpc;
+  private readonly conversationsApi: ConversationsApi;
   private readonly groupsApi: GroupsApi;
   private readonly presenceApi: PresenceApi;
   private readonly receiptsApi: ReceiptsApi;
@@ -210,6 +212,8 @@ export class NatterClient extends Emitter<ClientEvents> {
       (err) => this.emit('error', err),
     );
     this.rpc = rpcOver(this.conn);
+    const on = ((event: 'conversation' | 'message', listener: (v: Conversation | Message) => void) => this.on(event, listener)) as ConversationListSource['on'];
+    this.conversationsApi = new ConversationsApi(this.rpc, this.cache, () => this.userId, on);
     this.groupsApi = new GroupsApi(this.rpc);
     this.receiptsApi = new ReceiptsApi(this.conn, this.rpc, (r) => this.emit('receipt', r), (err) => this.emit('error', err));
     this.settingsApi = new SettingsApi(this.rpc);
@@ -385,34 +389,14 @@ export class NatterClient extends Emitter<ClientEvents> {
     return this.outbox.wait(clientMsgId);
   }
 
-  openDirect(userId: string): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.direct', userId }));
-  }
-
-  createGroup(input: { title?: string; members: string[] }): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.create', ...input }));
-  }
-
-  getConversation(conversationId: string): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.get', conversationId }));
-  }
-
-  addMembers(conversationId: string, userIds: string[]): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.addMembers', conversationId, userIds }));
-  }
-
-  removeMember(conversationId: string, userId: string): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.removeMember', conversationId, userId }));
-  }
-
+  openDirect(userId: string): Promise<Conversation> { return this.conversationsApi.openDirect(userId); }
+  createGroup(input: { title?: string; members: string[] }): Promise<Conversation> { return this.conversationsApi.createGroup(input); }
+  getConversation(conversationId: string): Promise<Conversation> { return this.conversationsApi.getConversation(conversationId); }
+  addMembers(conversationId: string, userIds: string[]): Promise<Conversation> { return this.conversationsApi.addMembers(conversationId, userIds); }
+  removeMember(conversationId: string, userId: string): Promise<Conversation> { return this.conversationsApi.removeMember(conversationId, userId); }
   /** The owner makes a member of a group an admin, or an admin a member again. */
-  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.setRole', conversationId, userId, role }));
-  }
-
-  leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
-    return this.rpc((c) => c.request({ type: 'conversation.leave', conversationId }));
-  }
+  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> { return this.conversationsApi.setRole(conversationId, userId, role); }
+  leave(conversationId: string): Promise<{ conversationId: string; seq: number }> { return this.conversationsApi.leave(conversationId); }
 
   // --- group management (docs/groups.md) ---------------------------------------------------
 
@@ -468,70 +452,29 @@ export class NatterClient extends Emitter<ClientEvents> {
   unhideMessage(conversationId: string, messageId: string): Promise<Message> { return this.actionsApi.unhideMessage(conversationId, messageId); }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */
-  markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
-    return this.rpc((c) => c.request({ type: 'read', conversationId, seq }));
-  }
-
+  markRead(conversationId: string, seq: number): Promise<{ seq: number }> { return this.conversationsApi.markRead(conversationId, seq); }
   /**
    * Sets this user's pinned / muted / archived flags of a conversation (those given). Every
    * device of the user receives the new view (a `conversation` event), this one included.
    */
-  setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> {
-    return this.rpc((c) => c.request({ type: 'conversation.setFlags', conversationId, ...flags }));
-  }
-
-  pin(conversationId: string, pinned = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { pinned });
-  }
-
+  setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> { return this.conversationsApi.setFlags(conversationId, flags); }
+  pin(conversationId: string, pinned = true): Promise<Conversation> { return this.setFlags(conversationId, { pinned }); }
   /** A muted conversation does not count toward the total badge. */
-  mute(conversationId: string, muted = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { muted });
-  }
-
-  archive(conversationId: string, archived = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { archived });
-  }
-
+  mute(conversationId: string, muted = true): Promise<Conversation> { return this.setFlags(conversationId, { muted }); }
+  archive(conversationId: string, archived = true): Promise<Conversation> { return this.setFlags(conversationId, { archived }); }
   /**
    * A conversation list that follows this client: sorted (pinned first, then latest activity),
    * with previews, exact unread counts and the total badge. Call `close()` on it when done.
    */
-  conversationList(): ConversationList {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the source reads the user id when asked, not now
-    const client = this;
-    const source: ConversationListSource = {
-      get userId() {
-        return client.userId;
-      },
-      on: ((event: 'conversation' | 'message', listener: (v: Conversation | Message) => void) => this.on(event, listener)) as ConversationListSource['on'],
-      getConversation: (id) => this.getConversation(id),
-      conversations: () => this.conversations(),
-      lastAppliedSeq: (id) => this.cache.getLastSeq(id),
-    };
-    return new ConversationList(source);
-  }
-
+  conversationList(): ConversationList { return this.conversationsApi.conversationList(); }
   /** Loads older history before the oldest cached entry; returns what was added. */
-  async loadOlder(conversationId: string, limit = 50): Promise<Message[]> {
-    const have = await this.cache.getMessages(conversationId);
-    const before = have[0]?.seq ?? (await this.cache.getLastSeq(conversationId)) + 1;
-    const page = await this.rpc((c) => c.request({ type: 'messages', conversationId, before, limit }));
-    await this.cache.prependMessages(conversationId, page.messages);
-    return page.messages;
-  }
-
+  loadOlder(conversationId: string, limit = 50): Promise<Message[]> { return this.conversationsApi.loadOlder(conversationId, limit); }
   /**
    * The cached messages of a conversation, in order, without those this user deleted for
    * themselves (the cache keeps their tombstones so its log has no gap; `cache.getMessages` has them).
    */
-  async messages(conversationId: string): Promise<Message[]> {
-    return (await this.cache.getMessages(conversationId)).filter((m) => m.hiddenAt === undefined);
-  }
-
-  conversations(): Promise<Conversation[]> {
-    return this.cache.listConversations();
-  }
+  messages(conversationId: string): Promise<Message[]> { return this.conversationsApi.messages(conversationId); }
+  conversations(): Promise<Conversation[]> { return this.conversationsApi.conversations(); }
 
   // --- receipts and settings -----------------------------------------------------------------
 
