@@ -40,7 +40,6 @@ import type {
   SendResult,
   UserSettings,
 } from '@natter/protocol/wire';
-import { v7 as uuidv7 } from 'uuid';
 import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
 import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
 import type { Connection, ConnectionState, WebSocketFactory } from './connection.js';
@@ -49,6 +48,7 @@ import type { ConversationList, ConversationListSource } from './conversation-li
 import { ContactsApi } from './contacts-api.js';
 import { ConversationsApi } from './conversations-api.js';
 import { Emitter } from './emitter.js';
+import { MediaApi } from './media-api.js';
 import { GroupsApi } from './groups-api.js';
 import { MessageActionsApi } from './message-actions-api.js';
 import { Outbox } from './outbox.js';
@@ -60,6 +60,7 @@ import { rpcOver, type Rpc } from './rpc.js';
 import { searchMessages } from './search-api.js';
 import { SettingsApi } from './settings-api.js';
 import { SyncEngine } from './sync.js';
+import { pendingSend, type SendOptions } from './send-api.js';
 import { RoomsClient, type RoomEvents } from './rooms.js';
 
 export interface NatterClientOptions {
@@ -120,29 +121,7 @@ export interface ClientEvents extends Record<string, unknown>, RoomEvents {
   upload: PendingSend & { upload: PendingUpload };
 }
 
-export interface SendOptions {
-  /**
-   * Supply your own idempotency key; generated when omitted (a UUIDv7). Keys that start with
-   * the time, like the generated ones, are cheapest for the server to index.
-   */
-  clientMsgId?: string;
-  replyTo?: string;
-  /**
-   * Active members' user ids and/or `"all"` to mention (at most 50). Stored with the message
-   * (`Message.mentions`); a mentioned member's conversation shows `mentioned` until read.
-   */
-  mentions?: string[];
-}
-
-/**
- * A UUIDv7 (RFC 9562, from the `uuid` package): 48 bits of Unix milliseconds, then a counter and
- * random bits. Ids that sort by time land at the end of the server's idempotency index, so a batch
- * of sends writes a page or two of it instead of a page per sender (random UUIDv4 keys scatter
- * across the whole index). `now` is for tests.
- */
-export function newClientMsgId(now?: number): string {
-  return now === undefined ? uuidv7() : uuidv7({ msecs: now });
-}
+export { newClientMsgId, type SendOptions } from './send-api.js';
 
 export class NatterClient extends Emitter<ClientEvents> {
   readonly cache: ClientCache;
@@ -151,6 +130,7 @@ export class NatterClient extends Emitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly rooms: RoomsClient;
   private readonly rpc: Rpc;
+  private readonly mediaApi: MediaApi;
   private readonly conversationsApi: ConversationsApi;
   private readonly groupsApi: GroupsApi;
   private readonly presenceApi: PresenceApi;
@@ -222,6 +202,7 @@ export class NatterClient extends Emitter<ClientEvents> {
     this.actionsApi = new MessageActionsApi(this.rpc, this.sync);
     const token = options.token;
     this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
+    this.mediaApi = new MediaApi(this.cache, this.outbox, this.uploader, (item) => this.emit('upload', item));
   }
 
   get state(): ConnectionState {
@@ -303,27 +284,9 @@ export class NatterClient extends Emitter<ClientEvents> {
   }
 
   /** Sends a text message; resolves when the server has stored it (retrying across disconnects). */
-  sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<SendResult> {
-    return this.send(conversationId, 'text', { text }, options);
-  }
-
+  sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<SendResult> { return this.outbox.send(pendingSend(conversationId, 'text', { text }, options)); }
   /** Sends a custom JSON message. */
-  sendCustom(conversationId: string, data: unknown, options: SendOptions = {}): Promise<SendResult> {
-    return this.send(conversationId, 'custom', data, options);
-  }
-
-  private send(conversationId: string, msgType: 'text' | 'custom', body: unknown, options: SendOptions): Promise<SendResult> {
-    const item: PendingSend = {
-      clientMsgId: options.clientMsgId ?? newClientMsgId(),
-      conversationId,
-      msgType,
-      body,
-      createdAt: Date.now(),
-      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
-      ...(options.mentions !== undefined && options.mentions.length > 0 && { mentions: options.mentions }),
-    };
-    return this.outbox.send(item);
-  }
+  sendCustom(conversationId: string, data: unknown, options: SendOptions = {}): Promise<SendResult> { return this.outbox.send(pendingSend(conversationId, 'custom', data, options)); }
 
   /**
    * Sends an image, file, voice note or video: shows at once among `pendingSends()` (with its
@@ -334,49 +297,13 @@ export class NatterClient extends Emitter<ClientEvents> {
    * @example
    * await client.sendMedia(chat.id, 'image', { data: bytes, type: 'image/jpeg', name: 'cat.jpg' }, { caption: 'our cat' });
    */
-  async sendMedia(
+  sendMedia(
     conversationId: string,
     msgType: MediaMessageType,
     file: MediaFile,
     options: SendOptions & { caption?: string; chunkBytes?: number } = {},
   ): Promise<SendResult> {
-    const upload: PendingUpload = {
-      uploadId: null,
-      type: file.type,
-      name: file.name ?? null,
-      total: file.data instanceof Uint8Array ? file.data.byteLength : file.data.size,
-      sent: 0,
-      done: false,
-    };
-    const item: PendingSend & { upload: PendingUpload } = {
-      clientMsgId: options.clientMsgId ?? newClientMsgId(),
-      conversationId,
-      msgType,
-      body: options.caption !== undefined ? { caption: options.caption } : {},
-      createdAt: Date.now(),
-      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
-      upload,
-    };
-    await this.cache.putOutbox(item);
-    this.emit('upload', item);
-    let blobId: string;
-    try {
-      ({ uploadId: blobId } = await this.uploader.upload(file, {
-        ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
-        onProgress: (p) => {
-          upload.uploadId = p.uploadId;
-          upload.sent = p.sent;
-          void this.cache.putOutbox(item);
-          this.emit('upload', item);
-        },
-      }));
-    } catch (err) {
-      await this.cache.removeOutbox(item.clientMsgId);
-      throw err;
-    }
-    upload.done = true;
-    item.body = { blobId, ...(options.caption !== undefined && { caption: options.caption }) };
-    return this.outbox.send(item);
+    return this.mediaApi.sendMedia(conversationId, msgType, file, options);
   }
 
   /** Sends still waiting for the server. */
