@@ -47,6 +47,10 @@ import type { ConversationReceipts } from './receipts.js';
 import { searchMessages } from './search-api.js';
 import { pendingSend, type SendOptions } from './send-api.js';
 
+// This file is the lifecycle (connect, first sync, close) and the public methods, each handing
+// over in one line to the part that does the work: the feature modules (*-api.ts), the sync
+// engine, the outbox and rooms, all built in client-assembly.ts.
+
 export type { NatterClientOptions, ClientEvents } from './client-types.js';
 export { newClientMsgId, type SendOptions } from './send-api.js';
 
