@@ -14,26 +14,21 @@
  * await client.sendText(chat.id, 'hello');
  * ```
  */
-import { PRESENCE_LIMITS } from '@natter/protocol/wire';
 import type {
   AuthOk,
-  BackoffOptions,
   BlockedUser,
   Contact,
-  ContactEvent,
   Conversation,
   ConversationFlags,
   FriendRequestResult,
   FriendRequests,
-  MediaMessageType,
   GroupInvite,
   GroupProfilePatch,
-  HiddenMessage,
+  MediaMessageType,
   Message,
   Presence,
   PublicUser,
   ReadersPage,
-  Receipt,
   ReceiptsResult,
   RoomJoinResult,
   RoomPriority,
@@ -41,228 +36,91 @@ import type {
   SendResult,
   UserSettings,
 } from '@natter/protocol/wire';
-import { v7 as uuidv7 } from 'uuid';
-import { MemoryCache, type ClientCache, type PendingSend, type PendingUpload } from './cache.js';
-import { httpBaseOf, MediaUploader, type MediaFile } from './media.js';
-import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
-import { ConversationList, type ConversationListSource } from './conversation-list.js';
+import type { ClientCache, PendingSend } from './cache.js';
+import { assembleClient, type ClientParts } from './client-assembly.js';
+import type { ClientEvents, NatterClientOptions } from './client-types.js';
+import type { ConnectionState } from './connection.js';
+import type { ConversationList, ConversationListSource } from './conversation-list.js';
 import { Emitter } from './emitter.js';
-import { Outbox } from './outbox.js';
-import { ReceiptBook, type ConversationReceipts } from './receipts.js';
-import { PresenceState, TypingState, type TypingEvent } from './presence.js';
-import { SyncEngine } from './sync.js';
-import { RoomsClient, type RoomEvents } from './rooms.js';
+import type { MediaFile, MediaUploader } from './media.js';
+import type { ConversationReceipts } from './receipts.js';
+import { searchMessages } from './search-api.js';
+import { pendingSend, type SendOptions } from './send-api.js';
 
-export interface NatterClientOptions {
-  /** The server's WebSocket URL, e.g. `wss://chat.example.com/v1/ws`. */
-  url: string;
-  /** An access token, or a function returning a fresh one (called on every connect). */
-  token: string | (() => string | Promise<string>);
-  /** WebSocket implementation; the global one by default (pass the `ws` package in Node 20). */
-  WebSocket?: WebSocketFactory;
-  /** Where conversations, messages, the sync token and the outbox are kept. */
-  cache?: ClientCache;
-  requestTimeoutMs?: number;
-  backoff?: Partial<BackoffOptions>;
-  pingIntervalMs?: number;
-  /** The server's HTTP base for uploads, e.g. `https://chat.example.com`; derived from `url` by default. */
-  httpUrl?: string;
-}
+// This file is the lifecycle (connect, first sync, close) and the public methods, each handing
+// over in one line to the part that does the work: the feature modules (*-api.ts), the sync
+// engine, the outbox and rooms, all built in client-assembly.ts.
 
-/** Room and broadcast events (roomMessage, roomState, roomLeft, broadcast, broadcastUnread) are in rooms.ts. */
-export interface ClientEvents extends Record<string, unknown>, RoomEvents {
-  /** Connection state changes: connecting, online, offline (with retry delay), closed. */
-  state: ConnectionState;
-  /** A log entry shown for the first time, in seq order per conversation. */
-  message: Message;
-  /**
-   * A message held in the cache was recalled, edited or reacted to, or restored after a delete for
-   * me (`unhideMessage`): its new state (same id and seq).
-   */
-  messageUpdated: Message;
-  /**
-   * This user deleted a held message for themselves (`hideMessage`, here or on another of their
-   * devices, live or found at sync): `message` is its tombstone (same id and seq, body `{}`,
-   * `hiddenAt` set). Drop it from what you show; `messages()` leaves it out from now on.
-   */
-  messageHidden: { hidden: HiddenMessage; message: Message };
-  /** A conversation was added, changed, or left. */
-  conversation: Conversation;
-  /**
-   * A read or delivery receipt that moved a cursor forward (from a push, or from a
-   * `fetchReceipts` answer, also the one run after each reconnect). Never goes backwards.
-   */
-  receipt: Receipt;
-  /**
-   * Something changed in this user's contacts (a friend request received, sent, accepted,
-   * declined or cancelled, a friend removed, a block or unblock made on another device). Lists
-   * are not cached: refetch the one concerned, or apply the event to your own copy.
-   */
-  contact: ContactEvent;
-  /** A full sync after (re)connecting finished. */
-  synced: void;
-  /** A background failure (sync or delivery); the client keeps going. */
-  error: unknown;
-  /** Someone started typing in a conversation (`typing: true`), or stopped or it lapsed (`false`). */
-  typing: TypingEvent;
-  /** A user's presence changed (or was first learned): online, or offline with last seen. */
-  presence: Presence;
-  /** A media send's upload moved on (or began: sent 0). */
-  upload: PendingSend & { upload: PendingUpload };
-}
-
-export interface SendOptions {
-  /**
-   * Supply your own idempotency key; generated when omitted (a UUIDv7). Keys that start with
-   * the time, like the generated ones, are cheapest for the server to index.
-   */
-  clientMsgId?: string;
-  replyTo?: string;
-  /**
-   * Active members' user ids and/or `"all"` to mention (at most 50). Stored with the message
-   * (`Message.mentions`); a mentioned member's conversation shows `mentioned` until read.
-   */
-  mentions?: string[];
-}
-
-/**
- * A UUIDv7 (RFC 9562, from the `uuid` package): 48 bits of Unix milliseconds, then a counter and
- * random bits. Ids that sort by time land at the end of the server's idempotency index, so a batch
- * of sends writes a page or two of it instead of a page per sender (random UUIDv4 keys scatter
- * across the whole index). `now` is for tests.
- */
-export function newClientMsgId(now?: number): string {
-  return now === undefined ? uuidv7() : uuidv7({ msecs: now });
-}
+export type { NatterClientOptions, ClientEvents } from './client-types.js';
+export { newClientMsgId, type SendOptions } from './send-api.js';
 
 export class NatterClient extends Emitter<ClientEvents> {
   readonly cache: ClientCache;
-  private readonly conn: Connection;
-  private readonly sync: SyncEngine;
-  private readonly outbox: Outbox;
-  private readonly receiptBook = new ReceiptBook();
-  private readonly rooms: RoomsClient;
+  /** The connection, sync engine, outbox, rooms and feature modules (client-assembly.ts). */
+  private readonly parts: ClientParts;
   /** Uploads files for media sends over HTTP. */
   readonly uploader: MediaUploader;
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
-  private readonly typingState = new TypingState((e) => this.emit('typing', e));
-  private readonly presenceState = new PresenceState((p) => this.emit('presence', p));
 
   constructor(options: NatterClientOptions) {
     super();
-    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
-    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package in Node)');
-    this.cache = options.cache ?? new MemoryCache();
-    this.conn = new Connection({
-      url: options.url,
-      token: options.token,
-      WebSocket: WS,
-      backoff: { initialMs: 250, maxMs: 10_000, ...options.backoff },
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
-      onState: (s) => this.emit('state', s),
-      onPush: (frame) => {
-        switch (frame.type) {
-          case 'message':
-            return this.sync.onPushMessage(frame.message);
-          case 'conversation':
-            return this.sync.onPushConversation(frame.conversation);
-          case 'resync':
-            return void this.sync.syncAll().catch((err: unknown) => this.emit('error', err));
-          case 'receipt':
-            if (this.receiptBook.apply(frame.receipt)) this.emit('receipt', frame.receipt);
-            return;
-          case 'contact':
-            return this.emit('contact', frame.event);
-          case 'message.hidden':
-            return void this.sync.onHidden(frame.hidden);
-          case 'message.unhidden':
-            return void this.sync.onUnhidden(frame.unhidden);
-          case 'typing':
-            return this.typingState.onPush(frame);
-          case 'presence':
-            return this.presenceState.apply(frame.presence);
-          case 'room':
-          case 'room~':
-          case 'room.left':
-          case 'broadcast':
-            return this.rooms.onPush(frame);
-        }
-      },
+    this.parts = assembleClient(options, {
+      emit: (event, value) => this.emit(event, value),
+      on: ((event: 'conversation' | 'message', listener: (v: Conversation | Message) => void) => this.on(event, listener)) as ConversationListSource['on'],
+      userId: () => this.userId,
       onOnline: (session) => this.whenOnline(session),
     });
-    this.sync = new SyncEngine(this.conn, this.cache, {
-      message: (m) => this.emit('message', m),
-      updated: (m) => this.emit('messageUpdated', m),
-      hidden: (hidden, message) => this.emit('messageHidden', { hidden, message }),
-      conversation: (c) => this.emit('conversation', c),
-      error: (e) => this.emit('error', e),
-    });
-    this.outbox = new Outbox(this.conn, this.cache);
-    this.rooms = new RoomsClient(
-      this.conn,
-      (event, value) => this.emit(event, value as ClientEvents[typeof event]),
-      (err) => this.emit('error', err),
-    );
-    const token = options.token;
-    this.uploader = new MediaUploader(options.httpUrl ?? httpBaseOf(options.url), async () => (typeof token === 'string' ? token : token()));
+    this.cache = this.parts.cache;
+    this.uploader = this.parts.uploader;
   }
 
-  get state(): ConnectionState {
-    return this.conn.current;
-  }
-
+  get state(): ConnectionState { return this.parts.conn.current; }
   /** The authenticated user, once online. */
-  get userId(): string | null {
-    return this.session?.userId ?? null;
-  }
-
-  get deviceId(): string | null {
-    return this.session?.deviceId ?? null;
-  }
+  get userId(): string | null { return this.session?.userId ?? null; }
+  get deviceId(): string | null { return this.session?.deviceId ?? null; }
 
   /** Starts connecting; resolves once online and the first sync has finished. */
   async connect(): Promise<void> {
-    this.conn.start();
-    await this.conn.waitOnline();
+    this.parts.conn.start();
+    await this.parts.conn.waitOnline();
     await this.synced();
   }
 
   /** Closes the connection; pending sends stay in the cache's outbox for next time. */
   close(): void {
+    const { sync, conn, outbox, presence, rooms } = this.parts;
     // What was applied but not yet acknowledged is acknowledged now, so a clean close does not
     // leave the server to send it again on the next connection.
-    this.sync.flushAcks();
-    this.conn.stop();
-    this.sync.dispose();
-    this.outbox.dispose();
-    this.typingState.dispose();
-    this.rooms.dispose();
+    sync.flushAcks();
+    conn.stop();
+    sync.dispose();
+    outbox.dispose();
+    presence.dispose();
+    rooms.dispose();
   }
 
   /** Simulates a network failure (the client reconnects by itself). For tests and demos. */
-  dropConnection(): void {
-    this.conn.drop();
-  }
+  dropConnection(): void { this.parts.conn.drop(); }
 
   private whenOnline(session: AuthOk): void {
+    const { outbox, sync, presence, receipts, rooms } = this.parts;
     this.session = session;
-    this.rooms.online();
+    rooms.online();
     void (async () => {
       try {
-        await this.outbox.flush();
-        await this.sync.syncAll();
+        await outbox.flush();
+        await sync.syncAll();
         // Pushes missed while away: ask again about everyone this client has heard of.
-        void this.refreshPresence().catch((err: unknown) => this.emit('error', err));
+        void presence.refresh().catch((err: unknown) => this.emit('error', err));
         this.syncedOnce = true;
         const w = this.syncWaiters;
         this.syncWaiters = [];
         for (const f of w) f();
         this.emit('synced', undefined);
         // Receipts pushed while offline were missed: ask again for the conversations followed.
-        await this.refreshReceipts();
+        await receipts.refresh();
       } catch (err) {
         // Disconnected mid-sync: the next online runs it again.
         this.emit('error', err);
@@ -278,38 +136,18 @@ export class NatterClient extends Emitter<ClientEvents> {
 
   /** Pulls everything that changed and waits until it is applied. */
   async syncNow(): Promise<void> {
-    await this.conn.waitOnline();
-    await this.sync.syncAll();
-    await this.sync.idle();
+    await this.parts.conn.waitOnline();
+    await this.parts.sync.syncAll();
+    await this.parts.sync.idle();
   }
 
   /** Waits until live deliveries and gap fills already under way are applied. */
-  idle(): Promise<void> {
-    return this.sync.idle();
-  }
+  idle(): Promise<void> { return this.parts.sync.idle(); }
 
   /** Sends a text message; resolves when the server has stored it (retrying across disconnects). */
-  sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<SendResult> {
-    return this.send(conversationId, 'text', { text }, options);
-  }
-
+  sendText(conversationId: string, text: string, options: SendOptions = {}): Promise<SendResult> { return this.parts.outbox.send(pendingSend(conversationId, 'text', { text }, options)); }
   /** Sends a custom JSON message. */
-  sendCustom(conversationId: string, data: unknown, options: SendOptions = {}): Promise<SendResult> {
-    return this.send(conversationId, 'custom', data, options);
-  }
-
-  private send(conversationId: string, msgType: 'text' | 'custom', body: unknown, options: SendOptions): Promise<SendResult> {
-    const item: PendingSend = {
-      clientMsgId: options.clientMsgId ?? newClientMsgId(),
-      conversationId,
-      msgType,
-      body,
-      createdAt: Date.now(),
-      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
-      ...(options.mentions !== undefined && options.mentions.length > 0 && { mentions: options.mentions }),
-    };
-    return this.outbox.send(item);
-  }
+  sendCustom(conversationId: string, data: unknown, options: SendOptions = {}): Promise<SendResult> { return this.parts.outbox.send(pendingSend(conversationId, 'custom', data, options)); }
 
   /**
    * Sends an image, file, voice note or video: shows at once among `pendingSends()` (with its
@@ -320,142 +158,50 @@ export class NatterClient extends Emitter<ClientEvents> {
    * @example
    * await client.sendMedia(chat.id, 'image', { data: bytes, type: 'image/jpeg', name: 'cat.jpg' }, { caption: 'our cat' });
    */
-  async sendMedia(
+  sendMedia(
     conversationId: string,
     msgType: MediaMessageType,
     file: MediaFile,
     options: SendOptions & { caption?: string; chunkBytes?: number } = {},
   ): Promise<SendResult> {
-    const upload: PendingUpload = {
-      uploadId: null,
-      type: file.type,
-      name: file.name ?? null,
-      total: file.data instanceof Uint8Array ? file.data.byteLength : file.data.size,
-      sent: 0,
-      done: false,
-    };
-    const item: PendingSend & { upload: PendingUpload } = {
-      clientMsgId: options.clientMsgId ?? newClientMsgId(),
-      conversationId,
-      msgType,
-      body: options.caption !== undefined ? { caption: options.caption } : {},
-      createdAt: Date.now(),
-      ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
-      upload,
-    };
-    await this.cache.putOutbox(item);
-    this.emit('upload', item);
-    let blobId: string;
-    try {
-      ({ uploadId: blobId } = await this.uploader.upload(file, {
-        ...(options.chunkBytes !== undefined && { chunkBytes: options.chunkBytes }),
-        onProgress: (p) => {
-          upload.uploadId = p.uploadId;
-          upload.sent = p.sent;
-          void this.cache.putOutbox(item);
-          this.emit('upload', item);
-        },
-      }));
-    } catch (err) {
-      await this.cache.removeOutbox(item.clientMsgId);
-      throw err;
-    }
-    upload.done = true;
-    item.body = { blobId, ...(options.caption !== undefined && { caption: options.caption }) };
-    return this.outbox.send(item);
+    return this.parts.media.sendMedia(conversationId, msgType, file, options);
   }
 
   /** Sends still waiting for the server. */
-  pendingSends(): Promise<PendingSend[]> {
-    return this.outbox.pending();
-  }
-
+  pendingSends(): Promise<PendingSend[]> { return this.parts.outbox.pending(); }
   /** Resolves when a send queued earlier (possibly by a previous run) is stored. */
-  waitForSend(clientMsgId: string): Promise<SendResult> {
-    return this.outbox.wait(clientMsgId);
-  }
+  waitForSend(clientMsgId: string): Promise<SendResult> { return this.parts.outbox.wait(clientMsgId); }
 
-  private async rpc<T>(f: () => Promise<T>): Promise<T> {
-    await this.conn.waitOnline();
-    return f();
-  }
-
-  openDirect(userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.direct', userId }));
-  }
-
-  createGroup(input: { title?: string; members: string[] }): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.create', ...input }));
-  }
-
-  getConversation(conversationId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.get', conversationId }));
-  }
-
-  addMembers(conversationId: string, userIds: string[]): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.addMembers', conversationId, userIds }));
-  }
-
-  removeMember(conversationId: string, userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.removeMember', conversationId, userId }));
-  }
-
+  openDirect(userId: string): Promise<Conversation> { return this.parts.conversations.openDirect(userId); }
+  createGroup(input: { title?: string; members: string[] }): Promise<Conversation> { return this.parts.conversations.createGroup(input); }
+  getConversation(conversationId: string): Promise<Conversation> { return this.parts.conversations.getConversation(conversationId); }
+  addMembers(conversationId: string, userIds: string[]): Promise<Conversation> { return this.parts.conversations.addMembers(conversationId, userIds); }
+  removeMember(conversationId: string, userId: string): Promise<Conversation> { return this.parts.conversations.removeMember(conversationId, userId); }
   /** The owner makes a member of a group an admin, or an admin a member again. */
-  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.setRole', conversationId, userId, role }));
-  }
-
-  leave(conversationId: string): Promise<{ conversationId: string; seq: number }> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.leave', conversationId }));
-  }
+  setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<Conversation> { return this.parts.conversations.setRole(conversationId, userId, role); }
+  leave(conversationId: string): Promise<{ conversationId: string; seq: number }> { return this.parts.conversations.leave(conversationId); }
 
   // --- group management (docs/groups.md) ---------------------------------------------------
 
   /** Changes a group's title, avatar URL, description or announcement (owner and admins); null clears. */
-  updateGroup(conversationId: string, patch: GroupProfilePatch): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.update', conversationId, patch }));
-  }
-
+  updateGroup(conversationId: string, patch: GroupProfilePatch): Promise<Conversation> { return this.parts.groups.updateGroup(conversationId, patch); }
   /** Hands the group to another member (owner only); the old owner becomes an admin. */
-  transferOwnership(conversationId: string, userId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.transfer', conversationId, userId }));
-  }
-
+  transferOwnership(conversationId: string, userId: string): Promise<Conversation> { return this.parts.groups.transferOwnership(conversationId, userId); }
   /** Dissolves the group (owner only): it stays readable, but nobody sends or changes it again. */
-  dissolveGroup(conversationId: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.dissolve', conversationId }));
-  }
-
+  dissolveGroup(conversationId: string): Promise<Conversation> { return this.parts.groups.dissolveGroup(conversationId); }
   /** Mutes a member for `seconds` (0 lifts the mute); owner and admins. */
-  muteMember(conversationId: string, userId: string, seconds: number): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.mute', conversationId, userId, seconds }));
-  }
-
+  muteMember(conversationId: string, userId: string, seconds: number): Promise<Conversation> { return this.parts.groups.muteMember(conversationId, userId, seconds); }
   /** Mutes (or unmutes) everyone but the owner and admins. */
-  muteAll(conversationId: string, muted: boolean): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.muteAll', conversationId, muted }));
-  }
-
+  muteAll(conversationId: string, muted: boolean): Promise<Conversation> { return this.parts.groups.muteAll(conversationId, muted); }
   /** A new invite code (owner and admins), optionally expiring and with a use limit. */
-  createInvite(conversationId: string, options: { expiresInSeconds?: number; maxUses?: number } = {}): Promise<GroupInvite> {
-    return this.rpc(() => this.conn.request({ type: 'group.invite.create', conversationId, ...options }));
-  }
-
-  async listInvites(conversationId: string): Promise<GroupInvite[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'group.invite.list', conversationId }))).invites;
-  }
-
-  revokeInvite(conversationId: string, code: string): Promise<GroupInvite> {
-    return this.rpc(() => this.conn.request({ type: 'group.invite.revoke', conversationId, code }));
-  }
-
+  createInvite(conversationId: string, options: { expiresInSeconds?: number; maxUses?: number } = {}): Promise<GroupInvite> { return this.parts.groups.createInvite(conversationId, options); }
+  listInvites(conversationId: string): Promise<GroupInvite[]> { return this.parts.groups.listInvites(conversationId); }
+  revokeInvite(conversationId: string, code: string): Promise<GroupInvite> { return this.parts.groups.revokeInvite(conversationId, code); }
   /**
    * Joins the group of an invite code; every code that does not work is one `not_found`. Not
    * retried on `rate_limited`: the limit on code attempts is per hour, so the caller is told at once.
    */
-  joinByInvite(code: string): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'group.join', code }, { retryRateLimited: false }));
-  }
+  joinByInvite(code: string): Promise<Conversation> { return this.parts.groups.joinByInvite(code); }
 
   // --- message actions (docs/protocol.md "Message actions") --------------------------------
 
@@ -463,25 +209,13 @@ export class NatterClient extends Emitter<ClientEvents> {
    * Recalls a message: the sender within RECALL_WINDOW_SECONDS (else `recall_window_passed`),
    * a group's owner and admins at any time. Every device shows it recalled (`messageUpdated`).
    */
-  async recall(conversationId: string, messageId: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.recall', conversationId, messageId }))).message;
-  }
-
+  recall(conversationId: string, messageId: string): Promise<Message> { return this.parts.actions.recall(conversationId, messageId); }
   /** Replaces the text of one's own text message; it carries `editedAt` from then on. */
-  async edit(conversationId: string, messageId: string, text: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.edit', conversationId, messageId, text }))).message;
-  }
-
+  edit(conversationId: string, messageId: string, text: string): Promise<Message> { return this.parts.actions.edit(conversationId, messageId, text); }
   /** Adds this user's reaction with `emoji` (once per emoji; again changes nothing). */
-  async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.react', conversationId, messageId, emoji }))).message;
-  }
-
+  react(conversationId: string, messageId: string, emoji: string): Promise<Message> { return this.parts.actions.react(conversationId, messageId, emoji); }
   /** Takes this user's reaction with `emoji` back. */
-  async unreact(conversationId: string, messageId: string, emoji: string): Promise<Message> {
-    return (await this.rpc(() => this.conn.request({ type: 'message.unreact', conversationId, messageId, emoji }))).message;
-  }
-
+  unreact(conversationId: string, messageId: string, emoji: string): Promise<Message> { return this.parts.actions.unreact(conversationId, messageId, emoji); }
   /**
    * Deletes a message for this user only ("delete for me"): any message they can see, their own
    * or another member's. Stored before the answer; every device of theirs drops its body — the
@@ -493,88 +227,37 @@ export class NatterClient extends Emitter<ClientEvents> {
    * await client.hideMessage(conversationId, message.id);
    * (await client.messages(conversationId)).some((m) => m.id === message.id); // false
    */
-  async hideMessage(conversationId: string, messageId: string): Promise<Message> {
-    const { message } = await this.rpc(() => this.conn.request({ type: 'message.hide', conversationId, messageId }));
-    // This device need not wait for the push (which then changes nothing).
-    await this.sync.onHidden({ conversationId, messageId, seq: message.seq, hiddenAt: message.hiddenAt ?? Date.now() });
-    return message;
-  }
-
+  hideMessage(conversationId: string, messageId: string): Promise<Message> { return this.parts.actions.hideMessage(conversationId, messageId); }
   /**
    * Undoes `hideMessage`: the message shows again on every device of this user (`messageUpdated`
    * with it, live or at their next sync). Not hidden: changes nothing. Returns the message.
    */
-  async unhideMessage(conversationId: string, messageId: string): Promise<Message> {
-    const { message } = await this.rpc(() => this.conn.request({ type: 'message.unhide', conversationId, messageId }));
-    await this.sync.onUnhidden({ conversationId, messageId, seq: message.seq }, message);
-    return message;
-  }
+  unhideMessage(conversationId: string, messageId: string): Promise<Message> { return this.parts.actions.unhideMessage(conversationId, messageId); }
 
   /** Marks the conversation read up to `seq` (for this user on every device). */
-  markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
-    return this.rpc(() => this.conn.request({ type: 'read', conversationId, seq }));
-  }
-
+  markRead(conversationId: string, seq: number): Promise<{ seq: number }> { return this.parts.conversations.markRead(conversationId, seq); }
   /**
    * Sets this user's pinned / muted / archived flags of a conversation (those given). Every
    * device of the user receives the new view (a `conversation` event), this one included.
    */
-  setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> {
-    return this.rpc(() => this.conn.request({ type: 'conversation.setFlags', conversationId, ...flags }));
-  }
-
-  pin(conversationId: string, pinned = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { pinned });
-  }
-
+  setFlags(conversationId: string, flags: ConversationFlags): Promise<Conversation> { return this.parts.conversations.setFlags(conversationId, flags); }
+  pin(conversationId: string, pinned = true): Promise<Conversation> { return this.setFlags(conversationId, { pinned }); }
   /** A muted conversation does not count toward the total badge. */
-  mute(conversationId: string, muted = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { muted });
-  }
-
-  archive(conversationId: string, archived = true): Promise<Conversation> {
-    return this.setFlags(conversationId, { archived });
-  }
-
+  mute(conversationId: string, muted = true): Promise<Conversation> { return this.setFlags(conversationId, { muted }); }
+  archive(conversationId: string, archived = true): Promise<Conversation> { return this.setFlags(conversationId, { archived }); }
   /**
    * A conversation list that follows this client: sorted (pinned first, then latest activity),
    * with previews, exact unread counts and the total badge. Call `close()` on it when done.
    */
-  conversationList(): ConversationList {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the source reads the user id when asked, not now
-    const client = this;
-    const source: ConversationListSource = {
-      get userId() {
-        return client.userId;
-      },
-      on: ((event: 'conversation' | 'message', listener: (v: Conversation | Message) => void) => this.on(event, listener)) as ConversationListSource['on'],
-      getConversation: (id) => this.getConversation(id),
-      conversations: () => this.conversations(),
-      lastAppliedSeq: (id) => this.cache.getLastSeq(id),
-    };
-    return new ConversationList(source);
-  }
-
+  conversationList(): ConversationList { return this.parts.conversations.conversationList(); }
   /** Loads older history before the oldest cached entry; returns what was added. */
-  async loadOlder(conversationId: string, limit = 50): Promise<Message[]> {
-    const have = await this.cache.getMessages(conversationId);
-    const before = have[0]?.seq ?? (await this.cache.getLastSeq(conversationId)) + 1;
-    const page = await this.rpc(() => this.conn.request({ type: 'messages', conversationId, before, limit }));
-    await this.cache.prependMessages(conversationId, page.messages);
-    return page.messages;
-  }
-
+  loadOlder(conversationId: string, limit = 50): Promise<Message[]> { return this.parts.conversations.loadOlder(conversationId, limit); }
   /**
    * The cached messages of a conversation, in order, without those this user deleted for
    * themselves (the cache keeps their tombstones so its log has no gap; `cache.getMessages` has them).
    */
-  async messages(conversationId: string): Promise<Message[]> {
-    return (await this.cache.getMessages(conversationId)).filter((m) => m.hiddenAt === undefined);
-  }
-
-  conversations(): Promise<Conversation[]> {
-    return this.cache.listConversations();
-  }
+  messages(conversationId: string): Promise<Message[]> { return this.parts.conversations.messages(conversationId); }
+  conversations(): Promise<Conversation[]> { return this.parts.conversations.conversations(); }
 
   // --- receipts and settings -----------------------------------------------------------------
 
@@ -584,46 +267,15 @@ export class NatterClient extends Emitter<ClientEvents> {
    * read it. Cursors that moved are applied and emitted as `receipt` events; the conversation is
    * followed from then on (asked again after each reconnect).
    */
-  async fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> {
-    const res = await this.rpc(() => this.conn.request({ type: 'receipts.get', conversationId, ...(seqs && { seqs }) }));
-    for (const r of this.receiptBook.applyResult(res)) this.emit('receipt', r);
-    return res;
-  }
-
+  fetchReceipts(conversationId: string, seqs?: number[]): Promise<ReceiptsResult> { return this.parts.receipts.fetchReceipts(conversationId, seqs); }
   /** The receipts known here for a conversation (from pushes and fetchReceipts); highest seq per user. */
-  receipts(conversationId: string): ConversationReceipts {
-    return this.receiptBook.get(conversationId);
-  }
-
+  receipts(conversationId: string): ConversationReceipts { return this.parts.receipts.receipts(conversationId); }
   /** Who has read a message (members other than its sender), a page at a time by user id. */
-  readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> {
-    return this.rpc(() => this.conn.request({ type: 'receipts.readers', conversationId, messageId, ...options }));
-  }
-
+  readers(conversationId: string, messageId: string, options: { after?: string; limit?: number } = {}): Promise<ReadersPage> { return this.parts.receipts.readers(conversationId, messageId, options); }
   /** The user's settings (shared by all their devices). */
-  settings(): Promise<UserSettings> {
-    return this.rpc(() => this.conn.request({ type: 'settings.get' }));
-  }
-
+  settings(): Promise<UserSettings> { return this.parts.settings.settings(); }
   /** Changes some settings; resolves with all of them. */
-  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
-    return this.rpc(() => this.conn.request({ type: 'settings.update', settings: patch }));
-  }
-
-  /** After a reconnect: receipts of the conversations followed, newest first, a few at a time. */
-  private async refreshReceipts(): Promise<void> {
-    const ids = this.receiptBook.conversations().reverse().slice(0, REFRESHED_RECEIPTS);
-    for (const id of ids) {
-      if (this.conn.current.status !== 'online') return;
-      try {
-        await this.fetchReceipts(id);
-      } catch (err) {
-        // Left (or never there): not followed any more. Offline again: the rest wait for the next reconnect.
-        if (err instanceof NatterClientError && err.code === 'not_found') this.receiptBook.forget(id);
-        else this.emit('error', err);
-      }
-    }
-  }
+  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> { return this.parts.settings.updateSettings(patch); }
 
   // --- finding people, contacts, blocks (docs/contacts.md) ----------------------------------------
 
@@ -635,15 +287,9 @@ export class NatterClient extends Emitter<ClientEvents> {
    * const bob = await client.lookupUser('bob');
    * await client.sendFriendRequest(bob.id);
    */
-  lookupUser(username: string): Promise<PublicUser> {
-    return this.rpc(() => this.conn.request({ type: 'users.lookup', username }));
-  }
-
+  lookupUser(username: string): Promise<PublicUser> { return this.parts.contacts.lookupUser(username); }
   /** Users whose username or display name starts with `prefix` (at least 3 characters; at most 20 results). */
-  async searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> {
-    const r = await this.rpc(() => this.conn.request({ type: 'users.search', prefix, ...(limit !== undefined && { limit }) }));
-    return r.users;
-  }
+  searchUsers(prefix: string, limit?: number): Promise<PublicUser[]> { return this.parts.contacts.searchUsers(prefix, limit); }
 
   /**
    * Messages you may see whose text (or media caption) contains every whitespace-separated term
@@ -655,61 +301,27 @@ export class NatterClient extends Emitter<ClientEvents> {
     query: string,
     options: { conversationId?: string; senderId?: string; before?: number; after?: number; limit?: number; cursor?: string } = {},
   ): Promise<SearchResult> {
-    const o: Record<string, string | number> = {};
-    for (const k of ['conversationId', 'senderId', 'before', 'after', 'limit', 'cursor'] as const) {
-      const v = options[k];
-      if (v !== undefined) o[k] = v;
-    }
-    return this.rpc(() => this.conn.request({ type: 'messages.search', query, ...o }));
+    return searchMessages(this.parts.rpc, query, options);
   }
 
   /** Asks `userId` to be friends; `friends` when they had asked you already (that request is accepted). */
-  sendFriendRequest(userId: string): Promise<FriendRequestResult> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.request', userId }));
-  }
-
-  acceptFriendRequest(userId: string): Promise<Contact> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.accept', userId }));
-  }
-
-  async declineFriendRequest(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.decline', userId }));
-  }
-
+  sendFriendRequest(userId: string): Promise<FriendRequestResult> { return this.parts.contacts.sendFriendRequest(userId); }
+  acceptFriendRequest(userId: string): Promise<Contact> { return this.parts.contacts.acceptFriendRequest(userId); }
+  declineFriendRequest(userId: string): Promise<void> { return this.parts.contacts.declineFriendRequest(userId); }
   /** Withdraws your pending request to `userId`. */
-  async cancelFriendRequest(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.cancel', userId }));
-  }
-
-  async removeFriend(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.remove', userId }));
-  }
-
+  cancelFriendRequest(userId: string): Promise<void> { return this.parts.contacts.cancelFriendRequest(userId); }
+  removeFriend(userId: string): Promise<void> { return this.parts.contacts.removeFriend(userId); }
   /** Your friends, oldest friendship first (`presence` is null until presence is served). */
-  async contacts(): Promise<Contact[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'contacts.list' }))).contacts;
-  }
-
+  contacts(): Promise<Contact[]> { return this.parts.contacts.contacts(); }
   /** Pending friend requests to you (`incoming`) and from you (`outgoing`). */
-  friendRequests(): Promise<FriendRequests> {
-    return this.rpc(() => this.conn.request({ type: 'contacts.requests' }));
-  }
-
+  friendRequests(): Promise<FriendRequests> { return this.parts.contacts.friendRequests(); }
   /**
    * Blocks `userId`: ends any friendship and pending requests between you, closes your direct
    * conversation to sends both ways, and stops them finding you or adding you to groups.
    */
-  async block(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.block', userId }));
-  }
-
-  async unblock(userId: string): Promise<void> {
-    await this.rpc(() => this.conn.request({ type: 'contacts.unblock', userId }));
-  }
-
-  async blockedUsers(): Promise<BlockedUser[]> {
-    return (await this.rpc(() => this.conn.request({ type: 'contacts.blocks' }))).blocked;
-  }
+  block(userId: string): Promise<void> { return this.parts.contacts.block(userId); }
+  unblock(userId: string): Promise<void> { return this.parts.contacts.unblock(userId); }
+  blockedUsers(): Promise<BlockedUser[]> { return this.parts.contacts.blockedUsers(); }
 
   // --- typing and presence (docs/presence.md) ------------------------------------------------
 
@@ -719,53 +331,21 @@ export class NatterClient extends Emitter<ClientEvents> {
    * seconds after the last one, or until stopTyping. Rejects with `not_found` outside a
    * conversation the user is a member of.
    */
-  async typing(conversationId: string): Promise<void> {
-    // Offline, it is not queued: typing that arrives late is worse than none.
-    if (this.conn.current.status !== 'online' || !this.typingState.startDue(conversationId)) return;
-    await this.conn.request({ type: 'typing', conversationId, state: 'start' });
-  }
-
+  typing(conversationId: string): Promise<void> { return this.parts.presence.typing(conversationId); }
   /** The user stopped typing (sent the message, cleared the box); sent only after a `start`. */
-  async stopTyping(conversationId: string): Promise<void> {
-    if (!this.typingState.stopDue(conversationId) || this.conn.current.status !== 'online') return;
-    await this.conn.request({ type: 'typing', conversationId, state: 'stop' });
-  }
-
+  stopTyping(conversationId: string): Promise<void> { return this.parts.presence.stopTyping(conversationId); }
   /** The users typing in the conversation now (as pushed, lapsing by themselves). */
-  typists(conversationId: string): string[] {
-    return this.typingState.typing(conversationId);
-  }
-
+  typists(conversationId: string): string[] { return this.parts.presence.typists(conversationId); }
   /**
    * Asks the presence of users this user shares a conversation with (others are left out of the
    * answer), and keeps it: from then on `presence` events tell changes of those who share a
    * direct conversation with this user.
    */
-  async getPresence(userIds: string[]): Promise<Presence[]> {
-    const out: Presence[] = [];
-    for (let i = 0; i < userIds.length; i += PRESENCE_LIMITS.usersPerQuery) {
-      const chunk = userIds.slice(i, i + PRESENCE_LIMITS.usersPerQuery);
-      const r = await this.rpc(() => this.conn.request({ type: 'presence.get', userIds: chunk }));
-      for (const p of r.users) this.presenceState.apply(p);
-      out.push(...r.users);
-    }
-    return out;
-  }
-
+  getPresence(userIds: string[]): Promise<Presence[]> { return this.parts.presence.getPresence(userIds); }
   /** The last known presence of a user (from a push or getPresence), if any. */
-  presenceOf(userId: string): Presence | undefined {
-    return this.presenceState.get(userId);
-  }
-
+  presenceOf(userId: string): Presence | undefined { return this.parts.presence.presenceOf(userId); }
   /** Shows or hides this user's presence to everyone (hidden: offline, no last seen). */
-  setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> {
-    return this.rpc(() => this.conn.request({ type: 'presence.setVisible', visible }));
-  }
-
-  private async refreshPresence(): Promise<void> {
-    const ids = this.presenceState.userIds();
-    if (ids.length > 0) await this.getPresence(ids);
-  }
+  setPresenceVisible(visible: boolean): Promise<{ visible: boolean }> { return this.parts.presence.setPresenceVisible(visible); }
 
   // --- live rooms and broadcasts (docs/rooms.md) ----------------------------------------------
 
@@ -779,29 +359,12 @@ export class NatterClient extends Emitter<ClientEvents> {
    * await client.joinRoom(roomId);
    * await client.sendRoom(roomId, 'gift', { gift: 'rose' });
    */
-  joinRoom(roomId: string): Promise<RoomJoinResult> {
-    return this.rpc(() => this.rooms.join(roomId));
-  }
-
-  leaveRoom(roomId: string): Promise<void> {
-    return this.rpc(() => this.rooms.leave(roomId));
-  }
-
+  joinRoom(roomId: string): Promise<RoomJoinResult> { return this.parts.rpc(() => this.parts.rooms.join(roomId)); }
+  leaveRoom(roomId: string): Promise<void> { return this.parts.rpc(() => this.parts.rooms.leave(roomId)); }
   /** Sends into a room: at most once (no outbox; a room message is worth little later). Gifts and the host's messages are high priority. */
-  sendRoom(roomId: string, msgType: 'text' | 'custom' | 'gift', body: unknown): Promise<{ id: string; priority: RoomPriority; createdAt: number }> {
-    return this.rpc(() => this.rooms.send(roomId, msgType, body));
-  }
-
+  sendRoom(roomId: string, msgType: 'text' | 'custom' | 'gift', body: unknown): Promise<{ id: string; priority: RoomPriority; createdAt: number }> { return this.parts.rpc(() => this.parts.rooms.send(roomId, msgType, body)); }
   /** Fetches broadcasts now (the client also does after every connect and when told of new ones); they arrive as `broadcast` events. */
-  syncBroadcasts(): Promise<void> {
-    return this.rpc(() => this.rooms.syncBroadcasts());
-  }
-
+  syncBroadcasts(): Promise<void> { return this.parts.rpc(() => this.parts.rooms.syncBroadcasts()); }
   /** Marks broadcasts up to `seq` read; resolves with the unread count left. */
-  readBroadcasts(seq: number): Promise<number> {
-    return this.rpc(() => this.rooms.readBroadcasts(seq));
-  }
+  readBroadcasts(seq: number): Promise<number> { return this.parts.rpc(() => this.parts.rooms.readBroadcasts(seq)); }
 }
-
-/** Conversations whose receipts are asked for again after a reconnect (the most recently touched). */
-const REFRESHED_RECEIPTS = 50;

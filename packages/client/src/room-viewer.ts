@@ -18,7 +18,8 @@
  * ```
  */
 import type { BackoffOptions, RoomJoinResult } from '@natter/protocol/wire';
-import { Connection, NatterClientError, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { NatterClientError, type Connection, type ConnectionState, type WebSocketFactory } from './connection.js';
+import { createConnection } from './connection-setup.js';
 import { Emitter } from './emitter.js';
 import { RoomWatch, type RoomWatchEvents } from './room-watch.js';
 
@@ -48,15 +49,7 @@ export class NatterRoomViewer extends Emitter<RoomViewerEvents> {
 
   constructor(options: NatterRoomViewerOptions) {
     super();
-    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
-    if (!WS) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package in Node)');
-    this.conn = new Connection<null>({
-      url: options.url,
-      token: null,
-      WebSocket: WS,
-      backoff: { initialMs: 250, maxMs: 10_000, ...options.backoff },
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
+    this.conn = createConnection<null>(options, null, {
       onState: (s) => this.emit('state', s),
       // Nothing but room frames is pushed to a connection that never authenticated.
       onPush: (frame) => {

@@ -4,51 +4,22 @@
  * dissolving, the member limit, and a device that was offline through many group changes
  * converging after sync.
  */
-import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conversation, Message } from '@natter/protocol';
-import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
-import { api, ADMIN_KEY, perTest, type TestServer } from '../harness.js';
+import { MemoryCache, type NatterClient } from '@natter/client';
+import { api, type TestServer } from '../harness.js';
+import { adminUser, codeOf, perTestSdk, ROOMY, until } from './fixtures.js';
 
-const servers = perTest();
-const clients: NatterClient[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
+const { servers, client: newClient } = perTestSdk();
+const user = (t: TestServer) => adminUser(t, 'g');
 
-/** Budgets high enough that a test's bursts of requests are never refused. */
-const ROOMY = { USER_WRITES_PER_SECOND: 100_000, USER_WRITE_BURST: 100_000, CONNECTION_WRITES_PER_SECOND: 100_000, CONNECTION_WRITE_BURST: 100_000 };
-
-let userCounter = 0;
-/** A user made through the admin API (no password hashing), with an access token. */
-async function user(t: TestServer): Promise<{ userId: string; token: string }> {
-  const created = await api(t.url, 'POST', '/v1/admin/users', { username: `g${++userCounter}_${Date.now().toString(36)}` }, { 'x-admin-key': ADMIN_KEY });
-  const tokens = await api(t.url, 'POST', `/v1/admin/users/${created.body.id}/tokens`, {}, { 'x-admin-key': ADMIN_KEY });
-  return { userId: created.body.id, token: tokens.body.accessToken };
-}
-
+/** A client that also records every message it is shown, in order (`seen`). */
 function client(t: TestServer, token: string, cache?: MemoryCache): NatterClient & { seen: Message[] } {
-  const c = new NatterClient({ url: t.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...(cache && { cache }) });
+  const c = newClient(t, token, cache);
   const seen: Message[] = [];
   c.on('message', (m) => seen.push(m));
-  clients.push(c);
   return Object.assign(c, { seen });
 }
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The error code a rejected promise carries. */
-const codeOf = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: { code?: string }) => err.code ?? 'unknown',
-  );
 
 const events = (ms: Message[], conv: string) => ms.filter((m) => m.conversationId === conv && m.type === 'system').map((m) => (m.body as { event: string }).event);
 

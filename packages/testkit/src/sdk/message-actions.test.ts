@@ -8,47 +8,15 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaBody, Message } from '@natter/protocol';
-import { MemoryCache, NatterClient, type WebSocketFactory } from '@natter/client';
-import { api, ADMIN_KEY, perTest, type TestServer } from '../harness.js';
+import { MemoryCache } from '@natter/client';
+import { api, type TestServer } from '../harness.js';
 import { jpegWithGps } from '../media-fixtures.js';
+import { adminUser, cached, codeOf, perTestSdk, ROOMY, until } from './fixtures.js';
 
-const servers = perTest();
-const clients: NatterClient[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
-
-const ROOMY = { USER_WRITES_PER_SECOND: 100_000, USER_WRITE_BURST: 100_000, CONNECTION_WRITES_PER_SECOND: 100_000, CONNECTION_WRITE_BURST: 100_000 };
-
-let userCounter = 0;
-async function user(t: TestServer): Promise<{ userId: string; token: string }> {
-  const created = await api(t.url, 'POST', '/v1/admin/users', { username: `ma${++userCounter}_${Date.now().toString(36)}` }, { 'x-admin-key': ADMIN_KEY });
-  const tokens = await api(t.url, 'POST', `/v1/admin/users/${created.body.id}/tokens`, {}, { 'x-admin-key': ADMIN_KEY });
-  return { userId: created.body.id, token: tokens.body.accessToken };
-}
-
-function client(t: TestServer, token: string, cache?: MemoryCache): NatterClient {
-  const c = new NatterClient({ url: t.wsUrl, token, WebSocket: WebSocket as unknown as WebSocketFactory, backoff: { initialMs: 20, maxMs: 200 }, ...(cache && { cache }) });
-  clients.push(c);
-  return c;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const codeOf = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: { code?: string }) => err.code ?? 'unknown',
-  );
+const { servers, client } = perTestSdk();
+const user = (t: TestServer) => adminUser(t, 'ma');
 
 /** Rows of the server's database whose body contains `needle` (SQLite file, or every test schema on PostgreSQL). */
 async function storedBodiesWith(t: TestServer, needle: string): Promise<number> {
@@ -78,9 +46,6 @@ async function storedBodiesWith(t: TestServer, needle: string): Promise<number> 
     await c.end();
   }
 }
-
-const cached = async (c: NatterClient, conversationId: string, id: string): Promise<Message | undefined> =>
-  (await c.cache.getMessages(conversationId)).find((m) => m.id === id);
 
 /** alice (owner), adam (admin), bob and carol (members) online in one group. */
 async function team(t: TestServer) {
