@@ -14,6 +14,7 @@ import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
 import { SqliteSearch } from './search.js';
+import { SearchIndexer, ensureSearchSchema, searchFilePath } from './search-indexer.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -41,6 +42,12 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Message search scans a user's windows below this many visible entries (search.ts SCAN_BELOW; tests use 0 to exercise the index). */
   searchScanBelow?: number;
+  /**
+   * Who keeps the message-search index in the search file (search-indexer.ts): `inline`
+   * (default), this connection, just before each search; `thread`, SqliteWorkerStore's indexer
+   * thread — this connection only reads the index and prunes the queue of applied changes.
+   */
+  searchIndex?: 'inline' | 'thread';
 }
 
 /**
@@ -82,6 +89,15 @@ export class SqliteStore implements Store {
     // Migration 8 folds display names with the same rule as the store's own writes.
     this.db.function('natter_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? usernameKey(v) : null));
     this.migrate();
+    // The search index's own file (created on first open: the indexer then builds it from the messages).
+    this.db.prepare(`ATTACH DATABASE ? AS search`).run(searchFilePath(options.path));
+    this.db.pragma(`search.synchronous = NORMAL`);
+    ensureSearchSchema(this.db, 'search');
+    let indexer: SearchIndexer | null = null;
+    if (options.searchIndex !== 'thread') {
+      indexer = new SearchIndexer(this.db, this.db, 'search');
+      indexer.resetIfStale();
+    }
     const s = prepareStatements(this.db);
     this.accounts = new SqliteAccounts(this.db, s);
     this.admin = new SqliteAdmin(this.db);
@@ -93,7 +109,7 @@ export class SqliteStore implements Store {
     this.sync = new SqliteSync(this.db, s, this.conversations, this.hidden);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
-    this.search = new SqliteSearch(this.db, options.searchScanBelow);
+    this.search = new SqliteSearch(this.db, options.searchScanBelow, indexer);
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
@@ -128,10 +144,16 @@ export class SqliteStore implements Store {
   restartWal(): void {
     this.db.pragma('busy_timeout = 0');
     try {
-      this.db.pragma('wal_checkpoint(RESTART)');
+      // The main file only: the search file's WAL is its indexer's to checkpoint.
+      this.db.pragma('main.wal_checkpoint(RESTART)');
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
+  }
+
+  /** Drops the queued edits and recalls the indexer thread has applied (search.ts pruneChanges). */
+  pruneSearchChanges(): void {
+    this.search.pruneChanges();
   }
 
   async close(): Promise<void> {
