@@ -44,15 +44,15 @@ describe('SQLite search index in its own file', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A harness on `store`, a direct conversation in it, and a sender of `n` messages numbered from `from`, each saying "zebra" and a word of its own. */
+  /** A harness on `store`, a direct conversation in it, and a sender of `n` messages numbered from `from`, each saying `word` and a word of its own. */
   async function scene(store: Store) {
     const t = new StoreHarness();
     await t.setUp(async () => ({ store, reopen: async () => t.store, cleanup: async () => {} }));
     const [a, b] = [await t.user('alice'), await t.user('bob')];
     const c = (await t.store.openDirect(a, b, t.direct(a, b))).state;
-    const sendBatch = async (from: number, n: number) => {
+    const sendBatch = async (from: number, n: number, word = 'zebra') => {
       for (let i = from; i < from + n; i += 100) {
-        const batch = Array.from({ length: Math.min(100, from + n - i) }, (_, k) => t.msg(c.id, a, `zebra word${i + k}x`));
+        const batch = Array.from({ length: Math.min(100, from + n - i) }, (_, k) => t.msg(c.id, a, `${word} word${i + k}x`));
         const out = await t.store.appendMessages(batch);
         expect(out.every((o) => o.kind === 'stored')).toBe(true);
       }
@@ -172,6 +172,12 @@ describe('SQLite search index in its own file', () => {
       expect(hits.ids).toHaveLength(300);
       expect((await allHits(store, s.b, 'word350x')).texts).toEqual([]);
       expect((await allHits(store, s.b, 'word250x')).texts).toEqual(['zebra word250x']);
+      // New messages take the rowids the lost ones had in the old index: indexed as they are now.
+      s.t.store = store;
+      await s.sendBatch(300, 200, 'yak');
+      expect((await allHits(store, s.b, 'yak')).ids).toHaveLength(200);
+      expect((await allHits(store, s.b, 'word350x')).texts).toEqual(['yak word350x']);
+      expect((await allHits(store, s.b, 'zebra')).ids).toHaveLength(300);
     } finally {
       await store.close();
     }
