@@ -6,7 +6,7 @@
  * a backup never leave a message missing or found twice. Through the index every time
  * (searchScanBelow 0): the scan of small histories needs no index.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -142,6 +142,35 @@ describe('SQLite search index in its own file', () => {
       expect(hits.ids).toHaveLength(2000);
       expect(new Set(hits.ids).size).toBe(2000);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('answers from what is indexed after waiting about two seconds when the indexer cannot run, and says so', async () => {
+    const store = await open();
+    const behind: number[] = [];
+    store.onSearchIndexBehind = (ms) => void behind.push(ms);
+    const search = `${path}-search`;
+    try {
+      const { t, a, b, c } = await scene(store);
+      await t.send(c.id, a, 'walrus one');
+      expect((await allHits(store, b, 'walrus')).texts).toEqual(['walrus one']);
+      // The indexer started again cannot open the search file (moved away; open connections keep it).
+      renameSync(search, `${search}-moved`);
+      await killIndexer(store);
+      await t.send(c.id, a, 'walrus two');
+      const started = Date.now();
+      expect((await allHits(store, b, 'walrus')).texts).toEqual(['walrus one']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(behind).toHaveLength(1);
+      // Back in place: the next indexer started catches up.
+      renameSync(`${search}-moved`, search);
+      const deadline = Date.now() + 10_000;
+      let texts: string[] = [];
+      while (texts.length < 2 && Date.now() < deadline) texts = (await allHits(store, b, 'walrus')).texts;
+      expect(texts).toEqual(['walrus two', 'walrus one']);
+    } finally {
+      if (existsSync(`${search}-moved`)) renameSync(`${search}-moved`, search);
       await store.close();
     }
   });
