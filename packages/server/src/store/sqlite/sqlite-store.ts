@@ -5,7 +5,7 @@
  * transaction is in the WAL (survives a killed process); with `full` it is fsynced (survives
  * power loss).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ContactsStore, Store } from '../store.js';
@@ -90,7 +90,12 @@ export class SqliteStore implements Store {
     this.db.function('natter_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? usernameKey(v) : null));
     this.migrate();
     // The search index's own file (created on first open: the indexer then builds it from the messages).
-    this.db.prepare(`ATTACH DATABASE ? AS search`).run(searchFilePath(options.path));
+    const searchPath = searchFilePath(options.path);
+    if (searchPath !== ':memory:' && !existsSync(searchPath)) {
+      // Made with the database file's mode, as SQLite does its -wal and -shm: it holds every message's trigrams.
+      writeFileSync(searchPath, '', { mode: statSync(options.path).mode & 0o777, flag: 'a' });
+    }
+    this.db.prepare(`ATTACH DATABASE ? AS search`).run(searchPath);
     this.db.pragma(`search.synchronous = NORMAL`);
     ensureSearchSchema(this.db, 'search');
     let indexer: SearchIndexer | null = null;
