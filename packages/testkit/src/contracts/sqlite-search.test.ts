@@ -6,7 +6,7 @@
  * a backup never leave a message missing or found twice. Through the index every time
  * (searchScanBelow 0): the scan of small histories needs no index.
  */
-import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -207,6 +207,24 @@ describe('SQLite search index in its own file', () => {
       expect((await allHits(store, s.b, 'yak')).ids).toHaveLength(200);
       expect((await allHits(store, s.b, 'word350x')).texts).toEqual(['yak word350x']);
       expect((await allHits(store, s.b, 'zebra')).ids).toHaveLength(300);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('makes a search file that is no database again, and rebuilds it, rather than refuse to open the store', async () => {
+    let store = await open();
+    let s: Awaited<ReturnType<typeof scene>>;
+    try {
+      s = await scene(store);
+      await s.sendBatch(0, 120);
+    } finally {
+      await store.close();
+    }
+    writeFileSync(`${path}-search`, 'not a database, but long enough to have a header '.repeat(40));
+    store = await open();
+    try {
+      expect((await allHits(store, s.b, 'zebra')).ids).toHaveLength(120);
     } finally {
       await store.close();
     }

@@ -13,6 +13,7 @@
  * transaction as the index rows they cover, so a crash never loses or doubles an entry. Rowids
  * grow in commit order (one writer), so "after the watermark" is exactly "not indexed yet".
  */
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 /** The search file of the main database at `path` (SQLite adds its own `-wal` and `-shm`). */
@@ -46,6 +47,37 @@ CREATE TABLE IF NOT EXISTS ${schema}.search_state (
   applied_change INTEGER NOT NULL
 ) STRICT;
 INSERT OR IGNORE INTO ${schema}.search_state VALUES (1, 0, 0);`);
+}
+
+/**
+ * Attaches the search file of the main database at `path` to `db` as `search`, making it (and
+ * its tables) when missing. A file that is no database, or a damaged one, is only an index:
+ * it is deleted and made again (then rebuilt from the messages) rather than stop the store.
+ */
+export function attachSearchFile(db: Database.Database, path: string): void {
+  const file = searchFilePath(path);
+  const attach = () => {
+    if (file !== ':memory:' && !existsSync(file)) {
+      // With the database file's mode, as SQLite makes its -wal and -shm: it holds every message's trigrams.
+      writeFileSync(file, '', { mode: statSync(path).mode & 0o777, flag: 'a' });
+    }
+    db.prepare(`ATTACH DATABASE ? AS search`).run(file);
+    db.pragma(`search.synchronous = NORMAL`);
+    ensureSearchSchema(db, 'search');
+  };
+  try {
+    attach();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (file === ':memory:' || (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT')) throw err;
+    try {
+      db.exec(`DETACH DATABASE search`);
+    } catch {
+      // Never attached.
+    }
+    for (const f of ['', '-wal', '-shm']) rmSync(`${file}${f}`, { force: true });
+    attach();
+  }
 }
 
 interface Marks {

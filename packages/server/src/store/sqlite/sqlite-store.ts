@@ -5,7 +5,7 @@
  * transaction is in the WAL (survives a killed process); with `full` it is fsynced (survives
  * power loss).
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ContactsStore, Store } from '../store.js';
@@ -14,7 +14,7 @@ import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
 import { SqliteSearch } from './search.js';
-import { SearchIndexer, ensureSearchSchema, searchFilePath } from './search-indexer.js';
+import { SearchIndexer, attachSearchFile } from './search-indexer.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -89,15 +89,7 @@ export class SqliteStore implements Store {
     // Migration 8 folds display names with the same rule as the store's own writes.
     this.db.function('natter_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? usernameKey(v) : null));
     this.migrate();
-    // The search index's own file (created on first open: the indexer then builds it from the messages).
-    const searchPath = searchFilePath(options.path);
-    if (searchPath !== ':memory:' && !existsSync(searchPath)) {
-      // Made with the database file's mode, as SQLite does its -wal and -shm: it holds every message's trigrams.
-      writeFileSync(searchPath, '', { mode: statSync(options.path).mode & 0o777, flag: 'a' });
-    }
-    this.db.prepare(`ATTACH DATABASE ? AS search`).run(searchPath);
-    this.db.pragma(`search.synchronous = NORMAL`);
-    ensureSearchSchema(this.db, 'search');
+    attachSearchFile(this.db, options.path);
     let indexer: SearchIndexer | null = null;
     if (options.searchIndex !== 'thread') {
       indexer = new SearchIndexer(this.db, this.db, 'search');
