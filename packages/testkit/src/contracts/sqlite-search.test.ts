@@ -82,6 +82,27 @@ describe('SQLite search index in its own file', () => {
     }
   });
 
+  it('never makes a send or an edit wait for the search file: its write lock held elsewhere (a long indexing batch)', async () => {
+    const store = await open();
+    const raw = new Database(`${path}-search`);
+    try {
+      const { t, a, b, c } = await scene(store);
+      const m = await t.send(c.id, a, 'heron before');
+      raw.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
+      await t.send(c.id, a, 'heron during');
+      await store.applyMessageAction(c.id, { kind: 'edit', by: a, messageId: m.id, text: 'egret before' }, t.nextId('m'), T0 + 1000);
+      // Well under the 5 s a write would wait for the lock.
+      expect(Date.now() - started).toBeLessThan(1000);
+      raw.exec('COMMIT');
+      expect((await allHits(store, b, 'heron')).texts).toEqual(['heron during']);
+      expect((await allHits(store, b, 'egret')).texts).toEqual(['egret before']);
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
+
   it('follows edits, recalls and delete-for-me', async () => {
     const store = await open();
     try {

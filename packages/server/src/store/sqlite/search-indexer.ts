@@ -14,6 +14,7 @@
  * grow in commit order (one writer), so "after the watermark" is exactly "not indexed yet".
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import DatabaseCtor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 
 /** The search file of the main database at `path` (SQLite adds its own `-wal` and `-shm`). */
@@ -50,34 +51,76 @@ INSERT OR IGNORE INTO ${schema}.search_state VALUES (1, 0, 0);`);
 }
 
 /**
- * Attaches the search file of the main database at `path` to `db` as `search`, making it (and
- * its tables) when missing. A file that is no database, or a damaged one, is only an index:
- * it is deleted and made again (then rebuilt from the messages) rather than stop the store.
+ * Runs `open` on the search file of the main database at `path`, made first when missing. A
+ * file that is no database, or a damaged one, is only an index: it is deleted and made again
+ * (then rebuilt from the messages) rather than stop the store. `undo` cleans up after a failure.
  */
-export function attachSearchFile(db: Database.Database, path: string): void {
+function withSearchFile(path: string, open: (file: string) => void, undo: () => void = () => {}): void {
   const file = searchFilePath(path);
-  const attach = () => {
+  const make = () => {
     if (file !== ':memory:' && !existsSync(file)) {
       // With the database file's mode, as SQLite makes its -wal and -shm: it holds every message's trigrams.
       writeFileSync(file, '', { mode: statSync(path).mode & 0o777, flag: 'a' });
     }
-    db.prepare(`ATTACH DATABASE ? AS search`).run(file);
-    db.pragma(`search.synchronous = NORMAL`);
-    ensureSearchSchema(db, 'search');
+    open(file);
   };
   try {
-    attach();
+    make();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (file === ':memory:' || (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT')) throw err;
-    try {
-      db.exec(`DETACH DATABASE search`);
-    } catch {
-      // Never attached.
-    }
+    undo();
     for (const f of ['', '-wal', '-shm']) rmSync(`${file}${f}`, { force: true });
-    attach();
+    make();
   }
+}
+
+/**
+ * Attaches the search file to the connection `db` on the main database as `search`, with its
+ * tables: where the same connection indexes and searches (`inline`). Not on a connection that
+ * writes while the indexer thread runs: its BEGIN IMMEDIATE would take the search file's write
+ * lock too, and sends would wait for indexing.
+ */
+export function attachSearchFile(db: Database.Database, path: string): void {
+  withSearchFile(
+    path,
+    (file) => {
+      db.prepare(`ATTACH DATABASE ? AS search`).run(file);
+      db.pragma(`search.synchronous = NORMAL`);
+      ensureSearchSchema(db, 'search');
+    },
+    () => {
+      try {
+        db.exec(`DETACH DATABASE search`);
+      } catch {
+        // Never attached.
+      }
+    },
+  );
+}
+
+/** Makes the search file and its tables when missing, for the indexer thread to open. */
+export function prepareSearchFile(path: string): void {
+  withSearchFile(path, (file) => {
+    const db = new DatabaseCtor(file);
+    try {
+      ensureSearchSchema(db, 'main');
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * A read-only connection on the main database with the search file attached (read-only too):
+ * where searches run beside a store whose index the indexer thread keeps. It never holds a
+ * write lock, so neither the sends nor the indexer ever wait for it.
+ */
+export function openSearchReader(path: string, busyTimeoutMs: number): Database.Database {
+  const db = new DatabaseCtor(path, { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  db.prepare(`ATTACH DATABASE ? AS search`).run(searchFilePath(path));
+  return db;
 }
 
 interface Marks {

@@ -55,11 +55,15 @@ export class SqliteSearch {
   private readonly cache = new Map<string, Database.Statement<Params, MessageRow>>();
 
   private readonly visible: Database.Statement<{ user: string; conv: string | null }, { n: number | null }>;
-  private readonly anyApplied: Database.Statement<[], { x: number }>;
-  private readonly prune: Database.Statement<[]>;
+  private readonly applied: Database.Statement<[], { n: number }>;
+  private readonly anyApplied: Database.Statement<[number], { x: number }>;
+  private readonly prune: Database.Statement<[number]>;
 
   constructor(
+    /** Where searches run: the main database with the search file attached as `search`. */
     private readonly db: Database.Database,
+    /** The connection that writes the main database (the same one when inline), for pruning the queue. */
+    writer: Database.Database,
     private readonly scanBelow = SCAN_BELOW,
     /** Indexes what is committed before each search, on this connection; null when the indexer thread does. */
     private readonly inline: SearchIndexer | null = null,
@@ -68,9 +72,9 @@ export class SqliteSearch {
       `SELECT sum(${VISIBLE_LAST} - mb.joined_seq + 1) AS n FROM members mb JOIN conversations c ON c.id = mb.conversation_id
        WHERE mb.user_id = @user AND (@conv IS NULL OR mb.conversation_id = @conv)`,
     );
-    const applied = `(SELECT applied_change FROM search.search_state WHERE id = 1)`;
-    this.anyApplied = db.prepare(`SELECT 1 AS x FROM search_changes WHERE id <= ${applied} LIMIT 1`);
-    this.prune = db.prepare(`DELETE FROM search_changes WHERE id <= ${applied}`);
+    this.applied = db.prepare(`SELECT applied_change AS n FROM search.search_state WHERE id = 1`);
+    this.anyApplied = writer.prepare(`SELECT 1 AS x FROM search_changes WHERE id <= ? LIMIT 1`);
+    this.prune = writer.prepare(`DELETE FROM search_changes WHERE id <= ?`);
   }
 
   /**
@@ -79,7 +83,8 @@ export class SqliteSearch {
    * lock; a write only when there is something to drop.
    */
   pruneChanges(): void {
-    if (this.anyApplied.get() !== undefined) this.prune.run();
+    const mark = this.applied.get()?.n ?? 0;
+    if (this.anyApplied.get(mark) !== undefined) this.prune.run(mark);
   }
 
   async searchMessages(userId: string, q: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
