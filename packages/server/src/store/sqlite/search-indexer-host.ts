@@ -87,6 +87,8 @@ export class SearchIndexerHost {
       w.once('message', (m: { stopped?: true }) => {
         if (m.stopped) done();
       });
+      // Kept alive until it has stopped (it is unref'd while it runs).
+      w.ref();
       w.postMessage({ stop: true });
       setTimeout(() => void w.terminate().then(done, done), 5000).unref();
     });

@@ -334,6 +334,9 @@ function stopCheckpointer(w: Worker | null): Promise<void> {
     const done = () => resolve();
     w.once('exit', done);
     w.once('message', done);
+    // Kept alive until it has stopped (it is unref'd while it runs): else a script whose last
+    // step is close() could end before the store thread has closed the database.
+    w.ref();
     w.postMessage('stop');
     // A checkpoint in progress finishes first; a stuck one is not worth hanging shutdown for.
     setTimeout(() => void w.terminate().then(done, done), 5000).unref();
