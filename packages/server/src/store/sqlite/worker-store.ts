@@ -104,7 +104,7 @@ export class SqliteWorkerStore implements Store {
         }
         const store = (made.store = new SqliteWorkerStore(worker, checkpointer, reader, walState));
         if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
-        // Started once the store thread has made the search file (SqliteStore attaches it).
+        // Started once the store thread has made the search file (sqlite-store.ts prepareSearchFile).
         if (inFile) store.indexer = new SearchIndexerHost(options.path, searchFilePath(options.path), (err) => store.onSearchIndexerError(err));
         resolve(store);
       };
@@ -133,8 +133,8 @@ export class SqliteWorkerStore implements Store {
   }
 
   close(): Promise<void> {
-    // The checkpointer stops first: the store's connection, closing last, checkpoints what is
-    // left and removes the WAL.
+    // The indexer and the checkpointer stop first: the store's connection, closing last,
+    // checkpoints what is left and removes the WAL.
     this.closing ??= (this.indexer?.stop() ?? Promise.resolve())
       .then(() => stopCheckpointer(this.checkpointer))
       .then(() => this.reader?.close())
