@@ -39,10 +39,15 @@ function answer(): void {
   }
 }
 
-/** Passes until nothing is left, one per turn of the event loop. */
+/**
+ * Passes until nothing is left, one per turn of the event loop. With no search waiting (a large
+ * backlog: the first build after an upgrade) each pass is followed by a pause as long as it took,
+ * so the build takes half a core at most from the store thread and the event loop beside it.
+ */
 function work(): void {
   if (stopped) return;
   let more: boolean;
+  const started = performance.now();
   try {
     more = indexer.pass();
     answer();
@@ -52,8 +57,9 @@ function work(): void {
     port.postMessage({ failed: err instanceof Error ? err.message : String(err) });
     return;
   }
-  if (more) setImmediate(work);
-  else running = false;
+  if (!more) running = false;
+  else if (waiting.length > 0) setImmediate(work);
+  else setTimeout(work, performance.now() - started);
 }
 
 function kick(): void {
