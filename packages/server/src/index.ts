@@ -60,6 +60,8 @@ export { Messaging } from './core/messaging.js';
 /** Store implementations for a server: SQLite (in-process or on its own thread) and PostgreSQL. */
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export { SqliteWorkerStore } from './store/sqlite/worker-store.js';
+// For bench/src/micro/search-index.ts: the message-search indexer on its own.
+export { SearchIndexer, SEARCH_FTS_OPTIONS, searchFilePath } from './store/sqlite/search-indexer.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
 /** Fan-out between processes: the Bus interface, its optional reconnect capability and its error. */
 export { isReconnectingBus, type Bus, type BusHandler, type ReconnectingBus } from './bus/bus.js';

@@ -179,10 +179,11 @@ const CHECKPOINT_STALL_MS = 10_000;
  * transaction held open on the database keeps the frames it may still read. The disk then fills
  * at the rate of writes until that reader ends. Also logs when checkpoints stop altogether (the
  * checkpointer thread failing again and again) and each failure of that thread, at most once a
- * minute each: nothing else would tell an operator before the disk is full.
+ * minute each: nothing else would tell an operator before the disk is full. Likewise the search
+ * indexer's failures, and searches that stopped waiting for it.
  */
 function watchWal(store: SqliteWorkerStore, warnBytes: number, stallMs: number, logger: Logger): NodeJS.Timeout {
-  const lastLogged = { wal: 0, stall: 0, thread: 0 };
+  const lastLogged = { wal: 0, stall: 0, thread: 0, indexer: 0, behind: 0 };
   const due = (what: keyof typeof lastLogged) => {
     if (Date.now() - lastLogged[what] < WAL_WARN_EVERY_MS) return false;
     lastLogged[what] = Date.now();
@@ -190,6 +191,13 @@ function watchWal(store: SqliteWorkerStore, warnBytes: number, stallMs: number, 
   };
   store.onCheckpointerError = (err) => {
     if (due('thread')) logger.error({ err }, 'the SQLite checkpointer thread failed; it is started again in a second');
+  };
+  // The search indexer's too (docs/search.md): searches then answer from what is indexed.
+  store.onSearchIndexerError = (err) => {
+    if (due('indexer')) logger.error({ err }, 'SQLite search indexing failed; it is tried again (the thread, if it died, in a second)');
+  };
+  store.onSearchIndexBehind = (waitedMs) => {
+    if (due('behind')) logger.warn({ waitedMs }, 'a search waited for the search index to catch up and went ahead without: recent messages may be missing from its results');
   };
   let before = 0;
   const timer = setInterval(() => {

@@ -169,6 +169,8 @@ describe('secrets and files', () => {
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dataDir, 'natter.db')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'natter.db-wal')).mode & 0o777).toBe(0o600);
+    // The search index holds every message's trigrams.
+    expect(statSync(join(dataDir, 'natter.db-search')).mode & 0o777).toBe(0o600);
   });
 });
 

@@ -2,16 +2,18 @@
  * Upgrading to message search (SQLite migration 14, PostgreSQL migration 15) makes messages
  * stored before searchable; and the index follows later changes of a stored body (an edit or a
  * recall rewrites the row: the old text is no longer found, the new one is), with no help from
- * the write path (SQLite: triggers; PostgreSQL: an index on an expression).
+ * the write path (SQLite: a queue filled by triggers, applied by the indexer; PostgreSQL: an
+ * index on an expression). SQLite migration 16 moves the index out of the main database into a
+ * file of its own (`<db>-search`), built from the messages by the indexer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore, SqliteStore, type Store } from '@natter/server';
+import { PostgresStore, SqliteStore, SqliteWorkerStore, type Store } from '@natter/server';
 
 const PG_URL = process.env.NATTER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -55,6 +57,30 @@ async function afterEdit(store: Store): Promise<void> {
   expect(await texts(store, 'u2', '吃面条')).toEqual([]);
 }
 
+/** Undoes migration 16 (the search file and the change queue), as a release before it left a database. */
+function undoMigration16(path: string): void {
+  const raw = new Database(path);
+  raw.exec(`DROP TRIGGER search_changes_update; DROP TRIGGER search_changes_delete; DROP TABLE search_changes;
+    DELETE FROM schema_migrations WHERE version = 16;`);
+  raw.close();
+  for (const f of ['', '-wal', '-shm']) rmSync(`${path}-search${f}`, { force: true });
+}
+
+/** Migration 14's index and triggers, as a release before 16 kept them in the main database. */
+const MIGRATION_14_INDEX = `
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, tokenize = 'trigram');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts (rowid, text) SELECT new.rowid, json_extract(new.body, '$.text') WHERE new.type = 'text';
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF type, body ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.rowid;
+  INSERT INTO messages_fts (rowid, text) SELECT new.rowid, json_extract(new.body, '$.text') WHERE new.type = 'text';
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.rowid;
+END;
+INSERT INTO messages_fts (rowid, text) SELECT rowid, json_extract(body, '$.text') FROM messages WHERE type = 'text';`;
+
 describe('search migration', () => {
   it('SQLite (14): messages stored before are found; edited and recalled text follows the row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
@@ -64,9 +90,10 @@ describe('search migration', () => {
       await before(old);
       await old.close();
       // Back to the schema before migration 14, as an older release left it.
+      undoMigration16(path);
       let raw = new Database(path);
-      raw.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;
-        DROP TABLE messages_fts; DELETE FROM schema_migrations WHERE version = 14;`);
+      // (Migration 16 dropped 14's index: only its record is left to undo.)
+      raw.exec(`DELETE FROM schema_migrations WHERE version = 14;`);
       raw.close();
       const upgraded = new SqliteStore({ path, durability: 'normal' });
       await after(upgraded);
@@ -80,6 +107,38 @@ describe('search migration', () => {
         await afterEdit(edited);
       } finally {
         await edited.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SQLite (16): migration 14\'s index leaves the main database; the indexer thread builds the new one in its own file, and follows edits and recalls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+    const path = join(dir, 'natter.db');
+    try {
+      const old = new SqliteStore({ path, durability: 'normal' });
+      await before(old);
+      await old.close();
+      undoMigration16(path);
+      let raw = new Database(path);
+      raw.exec(MIGRATION_14_INDEX);
+      raw.close();
+      const upgraded = await SqliteWorkerStore.open({ path, durability: 'normal', searchScanBelow: 0 });
+      try {
+        await after(upgraded);
+        raw = new Database(path);
+        try {
+          expect(raw.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'messages_fts%'`).all()).toEqual([]);
+          expect(existsSync(`${path}-search`)).toBe(true);
+          // Edited and recalled while the store runs: queued by the triggers, applied by the indexer.
+          raw.exec(`${EDIT}; ${RECALL};`);
+        } finally {
+          raw.close();
+        }
+        await afterEdit(upgraded);
+      } finally {
+        await upgraded.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -51,10 +51,19 @@ export function containsPattern(term: string): string {
 /** Whether a term is long enough for a trigram index. */
 export const indexable = (term: string): boolean => [...term].length >= TRIGRAM_MIN;
 
-/** An FTS5 query: the indexable terms as phrases (each a substring for the trigram tokenizer), ANDed; null when none. */
+/**
+ * An FTS5 query for SQLite's trigram index (store/sqlite/search-indexer.ts): every trigram of
+ * every indexable term, each a one-token phrase, ANDed; null when no term is indexable. The
+ * index keeps no positions (`detail=none`), so a term cannot be a phrase: its trigrams in any
+ * order find a superset, which the LIKE check of each term then narrows to the exact answer.
+ */
 export function ftsQuery(terms: readonly string[]): string | null {
-  const phrases = terms.filter(indexable).map((t) => `"${t.replace(/"/g, '""')}"`);
-  return phrases.length > 0 ? phrases.join(' AND ') : null;
+  const trigrams = new Set<string>();
+  for (const term of terms.filter(indexable)) {
+    const cps = [...term];
+    for (let i = 0; i + TRIGRAM_MIN <= cps.length; i++) trigrams.add(cps.slice(i, i + TRIGRAM_MIN).join(''));
+  }
+  return trigrams.size > 0 ? [...trigrams].map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ') : null;
 }
 
 /** Whether a hit at (createdAt, id) comes after `cursor` in the page order (newest first). */

@@ -4,6 +4,7 @@
  */
 import { MEDIA_MIGRATION_SQL } from './media.js';
 import { SEARCH_MIGRATION_SQL } from './search.js';
+import { SEARCH_QUEUE_MIGRATION_SQL } from './search-indexer.js';
 
 export const migrations: { version: number; name: string; sql: string }[] = [
   {
@@ -315,5 +316,12 @@ CREATE TABLE hidden_messages (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX hidden_messages_by_version ON hidden_messages (user_id, version);
 `,
+  },
+  {
+    version: 16,
+    name: 'message search: the index moves to its own file, kept by a thread; edits, recalls and deletes queued for it',
+    // Issue 17: the send's transaction no longer indexes (search-indexer.ts). The new index is
+    // built from the messages by its indexer on first start, in the background.
+    sql: SEARCH_QUEUE_MIGRATION_SQL,
   },
 ];

@@ -1,29 +1,26 @@
 /**
- * The SQLite store's message search (docs/search.md). The searched text of every text and media
- * message is kept in `messages_fts`, an FTS5 table with the `trigram` tokenizer whose rowid is the
- * message row's rowid, by triggers on `messages` (migration 14): an insert adds it, a change of
- * type or body (an edit, a recall) replaces or removes it, a delete removes it. So the write path
- * knows nothing of search, and text edited or recalled away is not found.
+ * The SQLite store's message search (docs/search.md). The index is an FTS5 `trigram` table,
+ * `search_fts`, in a database file of its own attached as `search` (search-indexer.ts), whose
+ * rowid is the message row's rowid; it is filled after the send by the indexer thread, or by
+ * this connection just before a search when there is no such thread (`inline`). Migration 14's
+ * index inside the main database, kept by triggers in the send's transaction, is gone since
+ * migration 16.
  *
- * Terms of 3+ characters are found through the index (MATCH, each term a phrase: a substring for
- * the trigram tokenizer); shorter ones (two Chinese characters, say) are checked with LIKE on the
- * indexed text of the user's own visible messages only — as are all terms when the user's
- * history is small (SCAN_BELOW), which is then cheaper than walking the index's matches. Every term is then checked with LIKE,
- * so the answer is exactly rules/search.ts's (ASCII letters case-insensitively).
+ * Terms of 3+ characters are found through the index (MATCH of the AND of each term's trigrams);
+ * shorter ones (two Chinese characters, say) are checked with LIKE on the text of the user's own
+ * visible messages only — as are all terms when the user's history is small (SCAN_BELOW), which
+ * is then cheaper than walking the index's matches. Every term is then checked with LIKE on the
+ * message's own text (read from `messages`: the index keeps none), so the answer is exactly
+ * rules/search.ts's (ASCII letters case-insensitively), whatever the index says.
  */
 import type Database from 'better-sqlite3';
 import type { Message } from '@natter/protocol';
 import { toMessage, type MessageRow } from '../rows.js';
 import { containsPattern, ftsQuery } from '../rules/search.js';
 import type { MessageSearch } from '../search.js';
+import { searchedText, type SearchIndexer } from './search-indexer.js';
 
-/** The searched text of a `messages` row `r` (rules/search.ts searchableText), in SQL. */
-const searchedText = (r: string) =>
-  `CASE ${r}.type WHEN 'text' THEN json_extract(${r}.body, '$.text') WHEN 'image' THEN json_extract(${r}.body, '$.caption') ` +
-  `WHEN 'file' THEN json_extract(${r}.body, '$.caption') WHEN 'voice' THEN json_extract(${r}.body, '$.caption') ` +
-  `WHEN 'video' THEN json_extract(${r}.body, '$.caption') END`;
-
-/** Migration 14: the index, its triggers, and every message stored before. */
+/** Migration 14: the index, its triggers, and every message stored before (all dropped by migration 16, search-indexer.ts). */
 export const SEARCH_MIGRATION_SQL = `
 CREATE VIRTUAL TABLE messages_fts USING fts5(text, tokenize = 'trigram');
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
@@ -58,18 +55,43 @@ export class SqliteSearch {
   private readonly cache = new Map<string, Database.Statement<Params, MessageRow>>();
 
   private readonly visible: Database.Statement<{ user: string; conv: string | null }, { n: number | null }>;
+  private readonly applied: Database.Statement<[], { n: number }>;
+  private readonly anyApplied: Database.Statement<[number], { x: number }>;
+  private readonly prune: Database.Statement<[number]>;
 
   constructor(
+    /** Where searches run: the main database with the search file attached as `search`. */
     private readonly db: Database.Database,
+    /** The connection that writes the main database (the same one when inline), for pruning the queue. */
+    writer: Database.Database,
     private readonly scanBelow = SCAN_BELOW,
+    /** Indexes what is committed before each search, on this connection; null when the indexer thread does. */
+    private readonly inline: SearchIndexer | null = null,
   ) {
     this.visible = db.prepare(
       `SELECT sum(${VISIBLE_LAST} - mb.joined_seq + 1) AS n FROM members mb JOIN conversations c ON c.id = mb.conversation_id
        WHERE mb.user_id = @user AND (@conv IS NULL OR mb.conversation_id = @conv)`,
     );
+    this.applied = db.prepare(`SELECT applied_change AS n FROM search.search_state WHERE id = 1`);
+    this.anyApplied = writer.prepare(`SELECT 1 AS x FROM search_changes WHERE id <= ? LIMIT 1`);
+    this.prune = writer.prepare(`DELETE FROM search_changes WHERE id <= ?`);
+  }
+
+  /**
+   * Drops the queued edits, recalls and deletes the index has applied (its watermark in the
+   * search file). On the connection that writes the messages, so the indexer never takes their
+   * lock; a write only when there is something to drop.
+   */
+  pruneChanges(): void {
+    const mark = this.applied.get()?.n ?? 0;
+    if (this.anyApplied.get(mark) !== undefined) this.prune.run(mark);
   }
 
   async searchMessages(userId: string, q: MessageSearch): Promise<{ messages: Message[]; hasMore: boolean }> {
+    if (this.inline) {
+      this.inline.catchUp();
+      this.pruneChanges();
+    }
     return this.db.transaction(() => this.search(userId, q))();
   }
 
@@ -80,7 +102,7 @@ export class SqliteSearch {
     const where: string[] = [];
     q.terms.forEach((t, i) => {
       p[`t${i}`] = containsPattern(t);
-      where.push(`f.text LIKE @t${i} ESCAPE '\\'`);
+      where.push(`${searchedText('m')} LIKE @t${i} ESCAPE '\\'`);
     });
     if (q.conversationId !== undefined) {
       p.conv = q.conversationId;
@@ -107,17 +129,16 @@ export class SqliteSearch {
     if (fts !== null) {
       p.fts = fts;
       // Driven by the index: the matches, kept when within the user's window.
-      sql = `SELECT m.* FROM messages_fts f
+      sql = `SELECT m.* FROM search.search_fts(@fts) f
         JOIN messages m ON m.rowid = f.rowid
         JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = @user
         JOIN conversations c ON c.id = m.conversation_id
-        WHERE messages_fts MATCH @fts AND m.seq >= mb.joined_seq AND m.seq <= ${VISIBLE_LAST}`;
+        WHERE m.seq >= mb.joined_seq AND m.seq <= ${VISIBLE_LAST}`;
     } else {
-      // Only short terms, or a small history: the user's own visible messages, their indexed text checked with LIKE.
+      // Only short terms, or a small history: the user's own visible messages, their text checked with LIKE.
       sql = `SELECT m.* FROM members mb
         JOIN conversations c ON c.id = mb.conversation_id
         JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq >= mb.joined_seq AND m.seq <= ${VISIBLE_LAST}
-        JOIN messages_fts f ON f.rowid = m.rowid
         WHERE mb.user_id = @user`;
     }
     // Nothing the user deleted for themselves (delete for me) is findable by them.

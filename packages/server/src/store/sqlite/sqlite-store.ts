@@ -14,6 +14,7 @@ import { SqliteAccounts } from './accounts.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteContacts } from './contacts.js';
 import { SqliteSearch } from './search.js';
+import { SearchIndexer, attachSearchFile, openSearchReader, prepareSearchFile } from './search-indexer.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMedia } from './media.js';
 import { SqliteGroups } from './groups.js';
@@ -41,6 +42,12 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Message search scans a user's windows below this many visible entries (search.ts SCAN_BELOW; tests use 0 to exercise the index). */
   searchScanBelow?: number;
+  /**
+   * Who keeps the message-search index in the search file (search-indexer.ts): `inline`
+   * (default), this connection, just before each search; `thread`, SqliteWorkerStore's indexer
+   * thread — this connection only reads the index and prunes the queue of applied changes.
+   */
+  searchIndex?: 'inline' | 'thread';
 }
 
 /**
@@ -60,7 +67,10 @@ export class SqliteStore implements Store {
   private readonly sync: SqliteSync;
   private readonly receipts: SqliteReceipts;
   private readonly contacts: SqliteContacts;
-  private readonly search: SqliteSearch;
+  /** Made at the first search (or prune) when the indexer thread keeps the index: see searchPart. */
+  private search: SqliteSearch | null = null;
+  private searchReader: Database.Database | null = null;
+  private readonly searchPart: () => SqliteSearch;
   private readonly presence: SqlitePresence;
   private readonly rooms: SqliteRooms;
   private readonly media: SqliteMedia;
@@ -82,6 +92,21 @@ export class SqliteStore implements Store {
     // Migration 8 folds display names with the same rule as the store's own writes.
     this.db.function('natter_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? usernameKey(v) : null));
     this.migrate();
+    let indexer: SearchIndexer | null = null;
+    if (options.searchIndex === 'thread') {
+      // For the indexer thread, which opens it but never creates it. Searches run on a read-only
+      // connection of their own, with the file attached (search-indexer.ts openSearchReader).
+      prepareSearchFile(options.path);
+    } else {
+      attachSearchFile(this.db, options.path);
+      indexer = new SearchIndexer(this.db, this.db, 'search');
+      indexer.resetIfStale();
+    }
+    this.searchPart = () => {
+      if (this.search) return this.search;
+      const on = indexer ? this.db : (this.searchReader = openSearchReader(options.path, BUSY_TIMEOUT_MS));
+      return (this.search = new SqliteSearch(on, this.db, options.searchScanBelow, indexer));
+    };
     const s = prepareStatements(this.db);
     this.accounts = new SqliteAccounts(this.db, s);
     this.admin = new SqliteAdmin(this.db);
@@ -93,7 +118,6 @@ export class SqliteStore implements Store {
     this.sync = new SqliteSync(this.db, s, this.conversations, this.hidden);
     this.receipts = new SqliteReceipts(this.db);
     this.contacts = new SqliteContacts(this.db);
-    this.search = new SqliteSearch(this.db, options.searchScanBelow);
     this.presence = new SqlitePresence(this.db);
     this.rooms = new SqliteRooms(this.db);
     this.media = new SqliteMedia(this.db);
@@ -128,15 +152,22 @@ export class SqliteStore implements Store {
   restartWal(): void {
     this.db.pragma('busy_timeout = 0');
     try {
-      this.db.pragma('wal_checkpoint(RESTART)');
+      // The main file only: the search file's WAL is its indexer's to checkpoint.
+      this.db.pragma('main.wal_checkpoint(RESTART)');
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
+  /** Drops the queued edits and recalls the indexer thread has applied (search.ts pruneChanges). */
+  pruneSearchChanges(): void {
+    this.searchPart().pruneChanges();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.searchReader?.close();
     this.db.close();
   }
 
@@ -186,7 +217,7 @@ export class SqliteStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.receipts.getUserSettings(...a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.receipts.updateUserSettings(...a);
 
-  searchMessages: Store['searchMessages'] = (...a) => this.search.searchMessages(...a);
+  searchMessages: Store['searchMessages'] = (...a) => this.searchPart().searchMessages(...a);
   searchUsers: ContactsStore['searchUsers'] = (...a) => this.contacts.searchUsers(...a);
   sendFriendRequest: ContactsStore['sendFriendRequest'] = (...a) => this.contacts.sendFriendRequest(...a);
   acceptFriendRequest: ContactsStore['acceptFriendRequest'] = (...a) => this.contacts.acceptFriendRequest(...a);

@@ -21,6 +21,19 @@ try {
   process.exit(1);
 }
 
+/** How often the queue of edits and recalls the search indexer thread has applied is pruned. */
+const PRUNE_SEARCH_CHANGES_MS = 10_000;
+if ((workerData as SqliteStoreOptions).searchIndex === 'thread') {
+  // Between requests, like the RESTART below: the indexer thread never writes the main file.
+  setInterval(() => {
+    try {
+      store.pruneSearchChanges();
+    } catch {
+      // Tried again at the next interval.
+    }
+  }, PRUNE_SEARCH_CHANGES_MS).unref();
+}
+
 port.on('message', (req: WorkerRequest) => {
   // Between two requests no transaction is open here, so the RESTART never waits for this
   // thread's own lock, however busy it is; what it copies is the few frames written since the

@@ -11,6 +11,10 @@ import { Worker } from 'node:worker_threads';
 import { NatterError } from '@natter/protocol';
 import type { Store } from '../store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { threadScript } from './thread-script.js';
+import { SearchIndexerHost } from './search-indexer-host.js';
+import { searchFilePath } from './search-indexer.js';
+import { ftsQuery } from '../rules/search.js';
 import { NEEDS_CONVERSATION, WAL_STATE, WAL_STATE_BYTES, type StoreMethod, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Pending {
@@ -34,6 +38,12 @@ export class SqliteWorkerStore implements Store {
   private ticksMovedAt = Date.now();
   /** Called when the checkpointer thread fails (it is started again a second later). */
   onCheckpointerError: (err: Error) => void = () => {};
+  /** Called when a search indexing pass or the indexer thread fails (the thread is started again a second later). */
+  onSearchIndexerError: (err: Error) => void = () => {};
+  /** Called when a search waited SEARCH_WAIT_MS for the index to catch up and went ahead without (it answers from what is indexed). */
+  onSearchIndexBehind: (waitedMs: number) => void = () => {};
+  /** Keeps the search index in its own file; none for ':memory:' (the store thread indexes before each search there). */
+  private indexer: SearchIndexerHost | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -70,7 +80,7 @@ export class SqliteWorkerStore implements Store {
     // have run (checkpointer.ts).
     const walState = new SharedArrayBuffer(WAL_STATE_BYTES);
     const worker = new Worker(threadScript('store-worker'), {
-      workerData: { ...options, backgroundCheckpoints: inFile, ...(inFile && { walState }) },
+      workerData: { ...options, backgroundCheckpoints: inFile, searchIndex: inFile ? 'thread' : 'inline', ...(inFile && { walState }) },
     });
     return new Promise((resolve, reject) => {
       const onFirst = (m: { ready: boolean; error?: WorkerReply['error'] }) => {
@@ -85,7 +95,7 @@ export class SqliteWorkerStore implements Store {
         const checkpointer = inFile ? startCheckpointer(options.path, walState, (err) => made.store?.onCheckpointerError(err)) : null;
         let reader: SqliteStore | null = null;
         try {
-          reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true }) : null;
+          reader = inFile ? new SqliteStore({ ...options, backgroundCheckpoints: true, searchIndex: 'thread' }) : null;
         } catch (err) {
           void stopCheckpointer(checkpointer);
           void worker.terminate();
@@ -94,6 +104,8 @@ export class SqliteWorkerStore implements Store {
         }
         const store = (made.store = new SqliteWorkerStore(worker, checkpointer, reader, walState));
         if (checkpointer) store.keepCheckpointing(checkpointer, options.path);
+        // Started once the store thread has made the search file (sqlite-store.ts prepareSearchFile).
+        if (inFile) store.indexer = new SearchIndexerHost(options.path, searchFilePath(options.path), (err) => store.onSearchIndexerError(err));
         resolve(store);
       };
       const onError = (err: Error) => {
@@ -121,9 +133,10 @@ export class SqliteWorkerStore implements Store {
   }
 
   close(): Promise<void> {
-    // The checkpointer stops first: the store's connection, closing last, checkpoints what is
-    // left and removes the WAL.
-    this.closing ??= stopCheckpointer(this.checkpointer)
+    // The indexer and the checkpointer stop first: the store's connection, closing last,
+    // checkpoints what is left and removes the WAL.
+    this.closing ??= (this.indexer?.stop() ?? Promise.resolve())
+      .then(() => stopCheckpointer(this.checkpointer))
       .then(() => this.reader?.close())
       .then(() => this.call('close', []))
       .then(
@@ -222,7 +235,17 @@ export class SqliteWorkerStore implements Store {
   getUserSettings: Store['getUserSettings'] = (...a) => this.call('getUserSettings', a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.call('updateUserSettings', a);
 
-  searchMessages: Store['searchMessages'] = (...a) => this.call('searchMessages', a);
+  // Everything whose send was answered is found: the indexer thread first indexes what is
+  // committed now (usually the last quarter of a second's messages). Bounded: a thread down or a
+  // large first build must not hang searches, which then answer from what is indexed. Terms too
+  // short for the index are checked by scanning, which needs no index.
+  searchMessages: Store['searchMessages'] = async (...a) => {
+    if (this.indexer && !this.closing && ftsQuery(a[1].terms) !== null) {
+      const started = Date.now();
+      if (!(await this.indexer.catchUp(SEARCH_WAIT_MS))) this.onSearchIndexBehind(Date.now() - started);
+    }
+    return this.call('searchMessages', a);
+  };
   searchUsers: Store['searchUsers'] = (...a) => this.call('searchUsers', a);
   sendFriendRequest: Store['sendFriendRequest'] = (...a) => this.call('sendFriendRequest', a);
   acceptFriendRequest: Store['acceptFriendRequest'] = (...a) => this.call('acceptFriendRequest', a);
@@ -284,15 +307,8 @@ export class SqliteWorkerStore implements Store {
   }
 }
 
-/**
- * A thread's module. Under vitest this file runs from src/*.ts, which a thread cannot load:
- * then the compiled one in dist/ is used (`npm test` builds before it tests).
- */
-function threadScript(name: 'store-worker' | 'checkpointer'): URL {
-  const self = import.meta.url;
-  if (self.endsWith('/src/store/sqlite/worker-store.ts')) return new URL(self.replace(/\/src\/store\/sqlite\/worker-store\.ts$/, `/dist/store/sqlite/${name}.js`));
-  return new URL(`./${name}.js`, self);
-}
+/** How long a search waits at most for the search index to catch up. */
+const SEARCH_WAIT_MS = 2000;
 
 /**
  * How often the WAL is copied into the database and started over (checkpointer.ts). Each tick
@@ -318,6 +334,9 @@ function stopCheckpointer(w: Worker | null): Promise<void> {
     const done = () => resolve();
     w.once('exit', done);
     w.once('message', done);
+    // Kept alive until it has stopped (it is unref'd while it runs): else a script whose last
+    // step is close() could end before the store thread has closed the database.
+    w.ref();
     w.postMessage('stop');
     // A checkpoint in progress finishes first; a stuck one is not worth hanging shutdown for.
     setTimeout(() => void w.terminate().then(done, done), 5000).unref();
