@@ -4,6 +4,7 @@
  * subscribe and re-render on every change (`version`); the SDK's cache stays the source of truth.
  */
 import { newClientMsgId } from '@natter/client';
+import { textOf } from './message-text.js';
 import type {
   AuthSession,
   ConnectionState,
@@ -585,16 +586,3 @@ export class ChatModel {
   }
 }
 
-/** The text a message shows in a preview or notification. */
-export function textOf(m: Message): string {
-  if (m.hiddenAt) return 'You deleted this message';
-  if (m.recalledAt) return 'Message recalled';
-  if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
-  if (m.type === 'custom') return 'Message';
-  const body = m.body as { name?: string | null; caption?: string };
-  if (m.type === 'image') return body.caption ? `📷 ${body.caption}` : '📷 Photo';
-  if (m.type === 'voice') return '🎤 Voice note';
-  if (m.type === 'video') return body.caption ? `🎬 ${body.caption}` : '🎬 Video';
-  if (m.type === 'file') return `📄 ${body.name ?? 'File'}`;
-  return '';
-}

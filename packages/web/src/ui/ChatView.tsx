@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message, PendingSend } from '@natter/client';
-import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
+import { textOf } from '../lib/message-text.js';
+import type { ChatModel, FailedSend } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { ConversationInfoDialog } from './ConversationInfoDialog.js';
 import { formatBytes, isMedia, MediaContent } from './Media.js';
