@@ -4,7 +4,9 @@
  * subscribe and re-render on every change (`version`); the SDK's cache stays the source of truth.
  */
 import { newClientMsgId } from '@natter/client';
+import { MediaUrls } from './media-urls.js';
 import { textOf } from './message-text.js';
+import { People } from './people.js';
 import type {
   AuthSession,
   ConnectionState,
@@ -45,13 +47,11 @@ export class ChatModel {
   private readonly stored = new Set<string>();
   /** Upload progress of media sends still in the outbox, by clientMsgId. */
   private readonly progress = new Map<string, { sent: number; total: number }>();
-  /** Signed media URLs, reused until shortly before they expire. */
-  private readonly urls = new Map<string, { url: string; expiresAt: number }>();
-  private readonly users = new Map<string, PublicUser>();
-  private readonly lookups = new Set<string>();
   private readonly loadedHistory = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly people: People;
+  private readonly media: MediaUrls;
   openId: string | null = null;
 
   constructor(
@@ -60,6 +60,8 @@ export class ChatModel {
     session: AuthSession,
   ) {
     this.me = session.userId;
+    this.people = new People(this.me, client, auth, () => this.changed());
+    this.media = new MediaUrls(client);
   }
 
   subscribe(listener: () => void): () => void {
@@ -256,38 +258,20 @@ export class ChatModel {
 
   // --- people ---------------------------------------------------------------------------
   lookup(userId: string): void {
-    if (this.users.has(userId) || this.lookups.has(userId)) return;
-    this.lookups.add(userId);
-    this.auth.request<PublicUser>('GET', `/v1/users/${encodeURIComponent(userId)}`).then(
-      (u) => {
-        this.users.set(u.id, u);
-        this.changed();
-      },
-      () => this.lookups.delete(userId),
-    );
+    this.people.lookup(userId);
   }
 
   user(userId: string): PublicUser | undefined {
-    return this.users.get(userId);
+    return this.people.user(userId);
   }
 
   nameOf(userId: string): string {
-    if (userId === this.me) return 'You';
-    const u = this.users.get(userId);
-    return u ? (u.displayName ?? u.username) : '…';
+    return this.people.nameOf(userId);
   }
 
   /** Looks a user up by username; null when there is no such (discoverable) user. */
-  async findUser(username: string): Promise<PublicUser | null> {
-    const name = username.trim().replace(/^@/, '');
-    if (!name) return null;
-    try {
-      const user = await this.client.lookupUser(name);
-      this.users.set(user.id, user);
-      return user;
-    } catch {
-      return null;
-    }
+  findUser(username: string): Promise<PublicUser | null> {
+    return this.people.find(username);
   }
 
   // --- conversations --------------------------------------------------------------------
@@ -457,13 +441,8 @@ export class ChatModel {
   }
 
   /** A URL for `<img>`/`<audio>`/download of a blob this user may see (signed, short-lived, cached). */
-  async mediaUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<string> {
-    const key = `${variant}:${blobId}`;
-    const hit = this.urls.get(key);
-    if (hit && hit.expiresAt - Date.now() > 30_000) return hit.url;
-    const fresh = await this.client.uploader.signedUrl(blobId, variant);
-    this.urls.set(key, fresh);
-    return fresh.url;
+  mediaUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<string> {
+    return this.media.get(blobId, variant);
   }
 
   private track(item: PendingSend, done: Promise<SendResult>): void {
@@ -558,8 +537,7 @@ export class ChatModel {
   }
 
   rememberUser(user: PublicUser): void {
-    this.users.set(user.id, user);
-    this.changed();
+    this.people.remember(user);
   }
 
   async addMembers(conversationId: string, userIds: string[]): Promise<void> {
