@@ -5,6 +5,7 @@
  */
 import { newClientMsgId } from '@natter/client';
 import { MediaUrls } from './media-urls.js';
+import { MessageStore } from './message-store.js';
 import { textOf } from './message-text.js';
 import { People } from './people.js';
 import type {
@@ -41,13 +42,12 @@ export class ChatModel {
   synced = false;
   conversations: Conversation[] = [];
   readonly me: string;
-  private readonly messages = new Map<string, Message[]>();
+  private readonly store = new MessageStore();
   private readonly pending = new Map<string, PendingSend>();
   private readonly failed = new Map<string, FailedSend>();
   private readonly stored = new Set<string>();
   /** Upload progress of media sends still in the outbox, by clientMsgId. */
   private readonly progress = new Map<string, { sent: number; total: number }>();
-  private readonly loadedHistory = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly people: People;
@@ -94,16 +94,12 @@ export class ChatModel {
       }),
       c.on('receipt', () => this.changed()),
       c.on('messageUpdated', (m) => {
-        const list = this.messages.get(m.conversationId);
-        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-        if (list && i >= 0) list[i] = m;
+        this.store.replace(m);
         this.changed();
       }),
       // Deleted for me here or on another device: the tombstone keeps its place (seq), the chat skips it.
       c.on('messageHidden', ({ message: m }) => {
-        const list = this.messages.get(m.conversationId);
-        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-        if (list && i >= 0) list[i] = m;
+        this.store.replace(m);
         this.changed();
       }),
       c.on('upload', (item) => {
@@ -151,20 +147,13 @@ export class ChatModel {
 
   /** When the conversation last changed: its newest message we hold, else its creation. */
   activity(conv: Conversation): number {
-    const list = this.messages.get(conv.id);
-    const last = list?.[list.length - 1];
+    const last = this.store.last(conv.id);
     const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage;
     return Math.max(last?.createdAt ?? 0, preview?.createdAt ?? 0, conv.createdAt);
   }
 
   private onMessage(m: Message): void {
-    const list = this.messages.get(m.conversationId);
-    if (list && !list.some((x) => x.seq === m.seq)) {
-      list.push(m);
-      list.sort((a, b) => a.seq - b.seq);
-    } else if (!list) {
-      this.messages.set(m.conversationId, [m]);
-    }
+    this.store.add(m);
     if (m.clientMsgId) {
       this.pending.delete(m.clientMsgId);
       this.stored.delete(m.clientMsgId);
@@ -294,7 +283,7 @@ export class ChatModel {
     if (typeof ex.unreadCount === 'number') return ex.unreadCount;
     if (conv.membership.state !== 'active') return 0;
     // Before exact counts: the entries after the read cursor that are someone else's messages.
-    const list = this.messages.get(conv.id) ?? [];
+    const list = this.store.of(conv.id);
     const loaded = list.filter((m) => m.seq > conv.membership.readSeq);
     const firstLoaded = list[0]?.seq ?? conv.lastSeq + 1;
     const notLoaded = Math.max(0, Math.min(firstLoaded - 1, conv.lastSeq) - conv.membership.readSeq);
@@ -312,8 +301,7 @@ export class ChatModel {
   }
 
   lastMessageOf(conv: Conversation): Message | null {
-    const list = this.messages.get(conv.id);
-    const last = list?.[list.length - 1] ?? null;
+    const last = this.store.last(conv.id) ?? null;
     const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage ?? null;
     if (preview && (!last || preview.seq > last.seq)) return preview;
     return last;
@@ -325,30 +313,22 @@ export class ChatModel {
     if (!conversationId) return;
     const conv = this.conversations.find((c) => c.id === conversationId);
     if (conv?.kind === 'direct' && conv.membership.state === 'active') this.fetchReceipts(conversationId);
-    if (!this.messages.has(conversationId) || !this.loadedHistory.has(conversationId)) {
-      const cached = await this.client.messages(conversationId);
-      const have = this.messages.get(conversationId) ?? [];
-      const merged = new Map<number, Message>();
-      for (const m of [...cached, ...have]) merged.set(m.seq, m);
-      this.messages.set(
-        conversationId,
-        [...merged.values()].sort((a, b) => a.seq - b.seq),
-      );
-      this.loadedHistory.add(conversationId);
+    if (!this.store.isLoaded(conversationId)) {
+      const size = this.store.mergeCached(conversationId, await this.client.messages(conversationId));
       this.changed();
-      if (merged.size < 30) await this.loadOlder(conversationId);
+      if (size < 30) await this.loadOlder(conversationId);
     }
     this.markOpenRead();
   }
 
   messagesOf(conversationId: string): Message[] {
-    return this.messages.get(conversationId) ?? [];
+    return this.store.of(conversationId);
   }
 
   /** Whether older history than what is loaded exists. */
   hasOlder(conversationId: string): boolean {
     const conv = this.conversations.find((c) => c.id === conversationId);
-    const first = this.messages.get(conversationId)?.[0];
+    const first = this.store.first(conversationId);
     if (!conv) return false;
     const start = Math.max(1, conv.membership.joinedSeq);
     return first ? first.seq > start : conv.lastSeq >= start;
@@ -359,12 +339,7 @@ export class ChatModel {
     try {
       const older = await this.client.loadOlder(conversationId, 50);
       if (older.length === 0) return 0;
-      const list = this.messages.get(conversationId) ?? [];
-      const seen = new Set(list.map((m) => m.seq));
-      this.messages.set(
-        conversationId,
-        [...older.filter((m) => !seen.has(m.seq)), ...list].sort((a, b) => a.seq - b.seq),
-      );
+      this.store.prepend(conversationId, older);
       this.changed();
       return older.length;
     } catch {
@@ -378,7 +353,7 @@ export class ChatModel {
     if (!id || (typeof document !== 'undefined' && document.hidden)) return;
     const conv = this.conversations.find((c) => c.id === id);
     if (!conv || conv.membership.state !== 'active') return;
-    const last = this.messages.get(id)?.at(-1)?.seq ?? conv.lastSeq;
+    const last = this.store.last(id)?.seq ?? conv.lastSeq;
     if (last <= conv.membership.readSeq) return;
     const updated = { ...conv, membership: { ...conv.membership, readSeq: last } } as ConversationExtras;
     if (typeof updated.unreadCount === 'number') updated.unreadCount = 0;
@@ -450,7 +425,7 @@ export class ChatModel {
     done.then(
       (result) => {
         // Stored. Its log entry may still be on its way: keep showing the bubble until it is in.
-        const have = this.messages.get(item.conversationId)?.some((m) => m.seq === result.seq);
+        const have = this.store.hasSeq(item.conversationId, result.seq);
         if (have || !this.pending.has(item.clientMsgId)) this.pending.delete(item.clientMsgId);
         else this.stored.add(item.clientMsgId);
         this.changed();
@@ -530,9 +505,7 @@ export class ChatModel {
             : kind === 'react'
               ? await c.react(m.conversationId, m.id, arg)
               : await c.unreact(m.conversationId, m.id, arg);
-    const list = this.messages.get(m.conversationId);
-    const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-    if (list && i >= 0) list[i] = updated;
+    this.store.replace(updated);
     this.changed();
   }
 
