@@ -1,9 +1,18 @@
 /**
- * The app's state, derived from the SDK: the conversation list, the open chat's messages, sends
- * still in the outbox or refused, the connection state and the people we have looked up. Views
- * subscribe and re-render on every change (`version`); the SDK's cache stays the source of truth.
+ * The app's state, derived from the SDK, as one object the views hold: it wires the SDK's events
+ * to the parts below and answers the views by asking them. Views subscribe and re-render on every
+ * change (`version`); the SDK's cache stays the source of truth.
+ *
+ *   conversation-list.ts     the sidebar's conversations: order, titles, unread, previews
+ *   message-store.ts         the messages held per conversation, in log order
+ *   open-chat.ts             the open conversation: its history window and read cursor
+ *   outbox.ts                sends not yet in the log: pending, stored, refused; upload progress
+ *   live-signals.ts          presence, typing, receipts
+ *   people.ts                profiles looked up, and the names shown for them
+ *   media-urls.ts            signed media URLs, cached until near expiry
+ *   conversation-actions.ts  what the user does to conversations and messages
+ *   notifications.ts         desktop notifications while the tab is hidden
  */
-import { newClientMsgId } from '@natter/client';
 import type {
   AuthSession,
   ConnectionState,
@@ -13,45 +22,33 @@ import type {
   NatterClient,
   PendingSend,
   PublicUser,
-  SendResult,
 } from '@natter/client';
-
-export interface FailedSend {
-  item: PendingSend;
-  code: string;
-  message: string;
-}
-
-/** Fields a newer server adds to Conversation (issue 21); read when present. */
-type ConversationExtras = Conversation & {
-  unreadCount?: number;
-  muted?: boolean;
-  pinned?: boolean;
-  archived?: boolean;
-  mentioned?: boolean;
-};
+import { ConversationActions, type MessageAction } from './conversation-actions.js';
+import { ConversationList } from './conversation-list.js';
+import { LiveSignals } from './live-signals.js';
+import { MediaUrls } from './media-urls.js';
+import { MessageStore } from './message-store.js';
+import { notify } from './notifications.js';
+import { OpenChat } from './open-chat.js';
+import { Outbox, type FailedSend } from './outbox.js';
+import { People } from './people.js';
 
 export class ChatModel {
   version = 0;
   state: ConnectionState = { status: 'idle' };
   /** True once the first sync after start finished (until then the list comes from the cache). */
   synced = false;
-  conversations: Conversation[] = [];
   readonly me: string;
-  private readonly messages = new Map<string, Message[]>();
-  private readonly pending = new Map<string, PendingSend>();
-  private readonly failed = new Map<string, FailedSend>();
-  private readonly stored = new Set<string>();
-  /** Upload progress of media sends still in the outbox, by clientMsgId. */
-  private readonly progress = new Map<string, { sent: number; total: number }>();
-  /** Signed media URLs, reused until shortly before they expire. */
-  private readonly urls = new Map<string, { url: string; expiresAt: number }>();
-  private readonly users = new Map<string, PublicUser>();
-  private readonly lookups = new Set<string>();
-  private readonly loadedHistory = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
-  openId: string | null = null;
+  private readonly store = new MessageStore();
+  private readonly people: People;
+  private readonly list: ConversationList;
+  private readonly signals: LiveSignals;
+  private readonly chat: OpenChat;
+  private readonly outbox: Outbox;
+  private readonly media: MediaUrls;
+  private readonly actions: ConversationActions;
 
   constructor(
     readonly client: NatterClient,
@@ -59,6 +56,15 @@ export class ChatModel {
     session: AuthSession,
   ) {
     this.me = session.userId;
+    const changed = () => this.changed();
+    this.people = new People(this.me, client, auth, changed);
+    this.list = new ConversationList(this.me, this.store, this.people);
+    this.signals = new LiveSignals(this.me, client, this.list, changed);
+    const online = () => this.state.status === 'online';
+    this.chat = new OpenChat(client, this.list, this.store, this.signals, online, changed);
+    this.outbox = new Outbox(client, this.store, changed);
+    this.media = new MediaUrls(client);
+    this.actions = new ConversationActions(client, this.list, this.store, changed);
   }
 
   subscribe(listener: () => void): () => void {
@@ -79,7 +85,7 @@ export class ChatModel {
         this.changed();
       }),
       c.on('conversation', (conv) => {
-        this.putConversation(conv);
+        this.list.put(conv);
         this.changed();
       }),
       c.on('message', (m) => {
@@ -87,33 +93,28 @@ export class ChatModel {
       }),
       c.on('synced', () => {
         this.synced = true;
-        void this.reloadConversations().then(() => this.refreshPresence());
+        void this.reloadConversations().then(() => this.signals.refreshPresence());
       }),
       c.on('receipt', () => this.changed()),
       c.on('messageUpdated', (m) => {
-        const list = this.messages.get(m.conversationId);
-        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-        if (list && i >= 0) list[i] = m;
+        this.store.replace(m);
         this.changed();
       }),
       // Deleted for me here or on another device: the tombstone keeps its place (seq), the chat skips it.
       c.on('messageHidden', ({ message: m }) => {
-        const list = this.messages.get(m.conversationId);
-        const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-        if (list && i >= 0) list[i] = m;
+        this.store.replace(m);
         this.changed();
       }),
       c.on('upload', (item) => {
-        this.progress.set(item.clientMsgId, { sent: item.upload.sent, total: item.upload.total });
+        this.outbox.uploaded(item.clientMsgId, item.upload.sent, item.upload.total);
         this.changed();
       }),
       c.on('typing', () => this.changed()),
       c.on('presence', () => this.changed()),
     );
-    this.lookup(this.me);
+    this.people.lookup(this.me);
     await this.reloadConversations();
-    // Sends typed before a reload are still in the outbox: show them, and learn how they end.
-    for (const item of await c.pendingSends()) this.track(item, c.waitForSend(item.clientMsgId));
+    await this.outbox.restore();
     this.changed();
     void c.connect().catch(() => undefined);
   }
@@ -125,476 +126,199 @@ export class ChatModel {
 
   private async reloadConversations(): Promise<void> {
     const list = await this.client.conversations();
-    for (const conv of list) this.putConversation(conv);
+    for (const conv of list) this.list.put(conv);
     this.changed();
-  }
-
-  private putConversation(conv: Conversation): void {
-    const i = this.conversations.findIndex((x) => x.id === conv.id);
-    if (i >= 0) this.conversations[i] = conv;
-    else this.conversations.push(conv);
-    this.sortConversations();
-    for (const id of conv.members) this.lookup(id);
-  }
-
-  private sortConversations(): void {
-    this.conversations.sort((a, b) => {
-      const pa = (a as ConversationExtras).pinned ? 1 : 0;
-      const pb = (b as ConversationExtras).pinned ? 1 : 0;
-      if (pa !== pb) return pb - pa;
-      return this.activity(b) - this.activity(a);
-    });
-  }
-
-  /** When the conversation last changed: its newest message we hold, else its creation. */
-  activity(conv: Conversation): number {
-    const list = this.messages.get(conv.id);
-    const last = list?.[list.length - 1];
-    const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage;
-    return Math.max(last?.createdAt ?? 0, preview?.createdAt ?? 0, conv.createdAt);
   }
 
   private onMessage(m: Message): void {
-    const list = this.messages.get(m.conversationId);
-    if (list && !list.some((x) => x.seq === m.seq)) {
-      list.push(m);
-      list.sort((a, b) => a.seq - b.seq);
-    } else if (!list) {
-      this.messages.set(m.conversationId, [m]);
-    }
-    if (m.clientMsgId) {
-      this.pending.delete(m.clientMsgId);
-      this.stored.delete(m.clientMsgId);
-    }
-    const conv = this.conversations.find((c) => c.id === m.conversationId);
-    if (conv && m.seq > conv.lastSeq) {
-      const own = m.senderId === this.me;
-      const updated: Conversation = { ...conv, lastSeq: m.seq };
-      const ex = updated as ConversationExtras;
-      if (typeof ex.unreadCount === 'number' && !own && m.type !== 'system') ex.unreadCount += 1;
-      this.putConversation(updated);
-    } else if (conv) {
-      this.sortConversations();
-    }
-    if (m.conversationId === this.openId) this.markOpenRead();
-    else this.notify(m);
+    this.store.add(m);
+    if (m.clientMsgId) this.outbox.arrived(m.clientMsgId);
+    this.list.noteMessage(m);
+    if (m.conversationId === this.chat.id) this.chat.markRead();
+    else notify(m, this.me, this.list, this.people);
     this.changed();
   }
 
-  /** A desktop notification for a message from someone else while the tab is hidden. */
-  private notify(m: Message): void {
-    if (m.senderId === this.me || m.type === 'system') return;
-    if (typeof document === 'undefined' || !document.hidden) return;
-    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-    const conv = this.conversations.find((c) => c.id === m.conversationId);
-    if (!conv || (conv as ConversationExtras).muted) return;
-    const body = textOf(m);
-    new Notification(this.titleOf(conv), { body: `${this.nameOf(m.senderId)}: ${body}`, tag: conv.id });
+  // --- the conversation list ---------------------------------------------------------------
+  /** Pinned first, then by latest activity; the same array for the life of the model. */
+  get conversations(): Conversation[] {
+    return this.list.items;
   }
 
-  // --- presence, typing, receipts -------------------------------------------------------
-  /** Asks the presence of everyone we share a direct conversation with (pushes keep it fresh). */
-  private async refreshPresence(): Promise<void> {
-    const peers = this.conversations.map((c) => this.peerOf(c)).filter((p): p is string => p !== null);
-    if (peers.length === 0) return;
-    try {
-      await this.client.getPresence([...new Set(peers)]);
-      this.changed();
-    } catch {
-      // Offline again: asked on the next sync.
-    }
+  activity(conv: Conversation): number {
+    return this.list.activity(conv);
   }
 
-  /** Online, last seen, or unknown (hidden, or not shared with us). */
-  presenceOf(userId: string): { online: boolean; lastSeen: number | null } | null {
-    const p = this.client.presenceOf(userId);
-    return p ? { online: p.online, lastSeen: p.lastSeen } : null;
-  }
-
-  /** Who is typing in a conversation, other than us. */
-  typistsIn(conversationId: string): string[] {
-    return this.client.typists(conversationId).filter((id) => id !== this.me);
-  }
-
-  typing(conversationId: string): void {
-    this.client.typing(conversationId).catch(() => undefined);
-  }
-
-  /**
-   * How far the other member of a direct conversation has got with our messages: read up to,
-   * received (on at least one device) up to. Zeros in groups or when receipts are off.
-   */
-  receiptsOf(conversationId: string): { read: number; delivered: number } {
-    const conv = this.conversations.find((c) => c.id === conversationId);
-    const peer = conv ? this.peerOf(conv) : null;
-    if (!peer) return { read: 0, delivered: 0 };
-    const r = this.client.receipts(conversationId);
-    const read = r.read.get(peer) ?? 0;
-    return { read, delivered: Math.max(read, r.delivered.get(peer) ?? 0) };
-  }
-
-  fetchReceipts(conversationId: string): void {
-    this.client.fetchReceipts(conversationId).then(
-      () => this.changed(),
-      () => undefined,
-    );
-  }
-
-  async setFlag(conversationId: string, flag: 'pinned' | 'muted' | 'archived', on: boolean): Promise<void> {
-    this.putConversation(await this.client.setFlags(conversationId, { [flag]: on }));
-    this.changed();
-  }
-
-  isArchived(conv: Conversation): boolean {
-    return (conv as ConversationExtras).archived === true;
-  }
-
-  isPinned(conv: Conversation): boolean {
-    return (conv as ConversationExtras).pinned === true;
-  }
-
-  // --- people ---------------------------------------------------------------------------
-  lookup(userId: string): void {
-    if (this.users.has(userId) || this.lookups.has(userId)) return;
-    this.lookups.add(userId);
-    this.auth.request<PublicUser>('GET', `/v1/users/${encodeURIComponent(userId)}`).then(
-      (u) => {
-        this.users.set(u.id, u);
-        this.changed();
-      },
-      () => this.lookups.delete(userId),
-    );
-  }
-
-  user(userId: string): PublicUser | undefined {
-    return this.users.get(userId);
-  }
-
-  nameOf(userId: string): string {
-    if (userId === this.me) return 'You';
-    const u = this.users.get(userId);
-    return u ? (u.displayName ?? u.username) : '…';
-  }
-
-  /** Looks a user up by username; null when there is no such (discoverable) user. */
-  async findUser(username: string): Promise<PublicUser | null> {
-    const name = username.trim().replace(/^@/, '');
-    if (!name) return null;
-    try {
-      const user = await this.client.lookupUser(name);
-      this.users.set(user.id, user);
-      return user;
-    } catch {
-      return null;
-    }
-  }
-
-  // --- conversations --------------------------------------------------------------------
   titleOf(conv: Conversation): string {
-    if (conv.title) return conv.title;
-    const others = conv.members.filter((id) => id !== this.me);
-    if (conv.kind === 'direct') return others[0] ? this.nameOf(others[0]) : 'Just you';
-    if (others.length === 0) return 'Just you';
-    return others.map((id) => this.nameOf(id)).join(', ');
+    return this.list.titleOf(conv);
   }
 
-  /** The other person of a direct conversation. */
   peerOf(conv: Conversation): string | null {
-    if (conv.kind !== 'direct') return null;
-    return conv.members.find((id) => id !== this.me) ?? null;
+    return this.list.peerOf(conv);
   }
 
   unreadOf(conv: Conversation): number {
-    const ex = conv as ConversationExtras;
-    if (typeof ex.unreadCount === 'number') return ex.unreadCount;
-    if (conv.membership.state !== 'active') return 0;
-    // Before exact counts: the entries after the read cursor that are someone else's messages.
-    const list = this.messages.get(conv.id) ?? [];
-    const loaded = list.filter((m) => m.seq > conv.membership.readSeq);
-    const firstLoaded = list[0]?.seq ?? conv.lastSeq + 1;
-    const notLoaded = Math.max(0, Math.min(firstLoaded - 1, conv.lastSeq) - conv.membership.readSeq);
-    return notLoaded + loaded.filter((m) => m.senderId !== this.me && m.type !== 'system').length;
-  }
-
-  isMuted(conv: Conversation): boolean {
-    return (conv as ConversationExtras).muted === true;
+    return this.list.unreadOf(conv);
   }
 
   totalUnread(): number {
-    let n = 0;
-    for (const c of this.conversations) if (!this.isMuted(c)) n += this.unreadOf(c);
-    return n;
+    return this.list.totalUnread();
   }
 
   lastMessageOf(conv: Conversation): Message | null {
-    const list = this.messages.get(conv.id);
-    const last = list?.[list.length - 1] ?? null;
-    const preview = (conv as Conversation & { lastMessage?: Message | null }).lastMessage ?? null;
-    if (preview && (!last || preview.seq > last.seq)) return preview;
-    return last;
+    return this.list.lastMessageOf(conv);
   }
 
-  async open(conversationId: string | null): Promise<void> {
-    this.openId = conversationId;
-    this.changed();
-    if (!conversationId) return;
-    const conv = this.conversations.find((c) => c.id === conversationId);
-    if (conv?.kind === 'direct' && conv.membership.state === 'active') this.fetchReceipts(conversationId);
-    if (!this.messages.has(conversationId) || !this.loadedHistory.has(conversationId)) {
-      const cached = await this.client.messages(conversationId);
-      const have = this.messages.get(conversationId) ?? [];
-      const merged = new Map<number, Message>();
-      for (const m of [...cached, ...have]) merged.set(m.seq, m);
-      this.messages.set(
-        conversationId,
-        [...merged.values()].sort((a, b) => a.seq - b.seq),
-      );
-      this.loadedHistory.add(conversationId);
-      this.changed();
-      if (merged.size < 30) await this.loadOlder(conversationId);
-    }
-    this.markOpenRead();
+  isMuted(conv: Conversation): boolean {
+    return this.list.isMuted(conv);
+  }
+
+  isArchived(conv: Conversation): boolean {
+    return this.list.isArchived(conv);
+  }
+
+  isPinned(conv: Conversation): boolean {
+    return this.list.isPinned(conv);
+  }
+
+  // --- the open chat -----------------------------------------------------------------------
+  get openId(): string | null {
+    return this.chat.id;
+  }
+
+  open(conversationId: string | null): Promise<void> {
+    return this.chat.open(conversationId);
   }
 
   messagesOf(conversationId: string): Message[] {
-    return this.messages.get(conversationId) ?? [];
+    return this.store.of(conversationId);
   }
 
-  /** Whether older history than what is loaded exists. */
   hasOlder(conversationId: string): boolean {
-    const conv = this.conversations.find((c) => c.id === conversationId);
-    const first = this.messages.get(conversationId)?.[0];
-    if (!conv) return false;
-    const start = Math.max(1, conv.membership.joinedSeq);
-    return first ? first.seq > start : conv.lastSeq >= start;
+    return this.chat.hasOlder(conversationId);
   }
 
-  async loadOlder(conversationId: string): Promise<number> {
-    if (this.state.status !== 'online') return 0;
-    try {
-      const older = await this.client.loadOlder(conversationId, 50);
-      if (older.length === 0) return 0;
-      const list = this.messages.get(conversationId) ?? [];
-      const seen = new Set(list.map((m) => m.seq));
-      this.messages.set(
-        conversationId,
-        [...older.filter((m) => !seen.has(m.seq)), ...list].sort((a, b) => a.seq - b.seq),
-      );
-      this.changed();
-      return older.length;
-    } catch {
-      return 0;
-    }
+  loadOlder(conversationId: string): Promise<number> {
+    return this.chat.loadOlder(conversationId);
   }
 
-  /** Marks the open conversation read when the tab is visible. */
   markOpenRead(): void {
-    const id = this.openId;
-    if (!id || (typeof document !== 'undefined' && document.hidden)) return;
-    const conv = this.conversations.find((c) => c.id === id);
-    if (!conv || conv.membership.state !== 'active') return;
-    const last = this.messages.get(id)?.at(-1)?.seq ?? conv.lastSeq;
-    if (last <= conv.membership.readSeq) return;
-    const updated = { ...conv, membership: { ...conv.membership, readSeq: last } } as ConversationExtras;
-    if (typeof updated.unreadCount === 'number') updated.unreadCount = 0;
-    this.putConversation(updated);
-    this.changed();
-    this.client.markRead(id, last).catch(() => undefined);
+    this.chat.markRead();
   }
 
-  // --- sending --------------------------------------------------------------------------
-  send(conversationId: string, text: string, replyTo?: string, mentions: string[] = []): void {
-    this.client.stopTyping(conversationId).catch(() => undefined);
-    const clientMsgId = newClientMsgId();
-    const item: PendingSend = {
-      clientMsgId,
-      conversationId,
-      msgType: 'text',
-      body: { text },
-      createdAt: Date.now(),
-      ...(replyTo && { replyTo }),
-    };
-    this.track(
-      item,
-      this.client.sendText(conversationId, text, {
-        clientMsgId,
-        ...(replyTo && { replyTo }),
-        ...(mentions.length > 0 && { mentions }),
-      }),
-    );
-    this.changed();
+  // --- presence, typing, receipts ----------------------------------------------------------
+  presenceOf(userId: string): { online: boolean; lastSeen: number | null } | null {
+    return this.signals.presenceOf(userId);
   }
 
-  /** Sends a picture, voice note, video or any other file; it shows at once with its upload's progress. */
-  sendFile(conversationId: string, file: File): void {
-    const type = file.type || 'application/octet-stream';
-    const msgType = type.startsWith('image/')
-      ? 'image'
-      : type.startsWith('audio/')
-        ? 'voice'
-        : type.startsWith('video/')
-          ? 'video'
-          : 'file';
-    const clientMsgId = newClientMsgId();
-    const item: PendingSend = {
-      clientMsgId,
-      conversationId,
-      msgType: msgType as PendingSend['msgType'],
-      body: { name: file.name },
-      createdAt: Date.now(),
-    };
-    this.progress.set(clientMsgId, { sent: 0, total: file.size });
-    this.track(
-      item,
-      this.client.sendMedia(conversationId, msgType, { data: file, type, name: file.name }, { clientMsgId }),
-    );
-    this.changed();
+  typistsIn(conversationId: string): string[] {
+    return this.signals.typistsIn(conversationId);
   }
 
-  uploadProgress(clientMsgId: string): { sent: number; total: number } | null {
-    return this.progress.get(clientMsgId) ?? null;
+  typing(conversationId: string): void {
+    this.signals.typing(conversationId);
   }
 
-  /** A URL for `<img>`/`<audio>`/download of a blob this user may see (signed, short-lived, cached). */
-  async mediaUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<string> {
-    const key = `${variant}:${blobId}`;
-    const hit = this.urls.get(key);
-    if (hit && hit.expiresAt - Date.now() > 30_000) return hit.url;
-    const fresh = await this.client.uploader.signedUrl(blobId, variant);
-    this.urls.set(key, fresh);
-    return fresh.url;
+  receiptsOf(conversationId: string): { read: number; delivered: number } {
+    return this.signals.receiptsOf(conversationId);
   }
 
-  private track(item: PendingSend, done: Promise<SendResult>): void {
-    this.pending.set(item.clientMsgId, item);
-    done.then(
-      (result) => {
-        // Stored. Its log entry may still be on its way: keep showing the bubble until it is in.
-        const have = this.messages.get(item.conversationId)?.some((m) => m.seq === result.seq);
-        if (have || !this.pending.has(item.clientMsgId)) this.pending.delete(item.clientMsgId);
-        else this.stored.add(item.clientMsgId);
-        this.changed();
-      },
-      (err: { code?: string; message?: string }) => {
-        this.pending.delete(item.clientMsgId);
-        this.failed.set(item.clientMsgId, {
-          item,
-          code: err.code ?? 'error',
-          message: err.message ?? String(err),
-        });
-        this.changed();
-      },
-    );
+  fetchReceipts(conversationId: string): void {
+    this.signals.fetchReceipts(conversationId);
   }
 
-  /** Whether a pending send is already stored (its entry not yet received). */
-  isStored(clientMsgId: string): boolean {
-    return this.stored.has(clientMsgId);
+  // --- people ------------------------------------------------------------------------------
+  lookup(userId: string): void {
+    this.people.lookup(userId);
   }
 
-  pendingIn(conversationId: string): PendingSend[] {
-    return [...this.pending.values()]
-      .filter((p) => p.conversationId === conversationId)
-      .sort((a, b) => a.createdAt - b.createdAt);
+  user(userId: string): PublicUser | undefined {
+    return this.people.user(userId);
   }
 
-  failedIn(conversationId: string): FailedSend[] {
-    return [...this.failed.values()].filter((f) => f.item.conversationId === conversationId);
+  nameOf(userId: string): string {
+    return this.people.nameOf(userId);
   }
 
-  retry(clientMsgId: string): void {
-    const f = this.failed.get(clientMsgId);
-    if (!f) return;
-    this.failed.delete(clientMsgId);
-    const text = (f.item.body as { text?: string }).text ?? '';
-    this.send(f.item.conversationId, text, f.item.replyTo);
-  }
-
-  discard(clientMsgId: string): void {
-    this.failed.delete(clientMsgId);
-    this.changed();
-  }
-
-  async startDirect(userId: string): Promise<Conversation> {
-    const conv = await this.client.openDirect(userId);
-    this.putConversation(conv);
-    this.changed();
-    return conv;
-  }
-
-  /** A conversation view an action answered with (the push may come later). */
-  applyConversation(conv: Conversation): void {
-    this.putConversation(conv);
-    this.changed();
-  }
-
-  async joinByInvite(code: string): Promise<Conversation> {
-    const conv = await this.client.joinByInvite(code.trim());
-    this.applyConversation(conv);
-    return conv;
-  }
-
-  /**
-   * Recall, edit, reactions and delete for me (`hide`): the answer is applied at once; every
-   * device gets the log entry (a hide: the user's own devices get a push).
-   */
-  async act(kind: 'recall' | 'edit' | 'react' | 'unreact' | 'hide', m: Message, arg = ''): Promise<void> {
-    const c = this.client;
-    const updated =
-      kind === 'hide'
-        ? await c.hideMessage(m.conversationId, m.id)
-        : kind === 'recall'
-          ? await c.recall(m.conversationId, m.id)
-          : kind === 'edit'
-            ? await c.edit(m.conversationId, m.id, arg)
-            : kind === 'react'
-              ? await c.react(m.conversationId, m.id, arg)
-              : await c.unreact(m.conversationId, m.id, arg);
-    const list = this.messages.get(m.conversationId);
-    const i = list?.findIndex((x) => x.id === m.id) ?? -1;
-    if (list && i >= 0) list[i] = updated;
-    this.changed();
+  findUser(username: string): Promise<PublicUser | null> {
+    return this.people.find(username);
   }
 
   rememberUser(user: PublicUser): void {
-    this.users.set(user.id, user);
-    this.changed();
+    this.people.remember(user);
   }
 
-  async addMembers(conversationId: string, userIds: string[]): Promise<void> {
-    this.putConversation(await this.client.addMembers(conversationId, userIds));
-    this.changed();
+  // --- sending -----------------------------------------------------------------------------
+  send(conversationId: string, text: string, replyTo?: string, mentions: string[] = []): void {
+    this.outbox.sendText(conversationId, text, replyTo, mentions);
   }
 
-  async removeMember(conversationId: string, userId: string): Promise<void> {
-    this.putConversation(await this.client.removeMember(conversationId, userId));
-    this.changed();
+  sendFile(conversationId: string, file: File): void {
+    this.outbox.sendFile(conversationId, file);
   }
 
-  async leave(conversationId: string): Promise<void> {
-    await this.client.leave(conversationId);
-    this.putConversation(await this.client.getConversation(conversationId));
-    this.changed();
+  uploadProgress(clientMsgId: string): { sent: number; total: number } | null {
+    return this.outbox.uploadProgress(clientMsgId);
   }
 
-  async createGroup(title: string, members: string[]): Promise<Conversation> {
-    const conv = await this.client.createGroup({ ...(title && { title }), members });
-    this.putConversation(conv);
-    this.changed();
-    return conv;
+  mediaUrl(blobId: string, variant: 'original' | 'thumbnail' = 'original'): Promise<string> {
+    return this.media.get(blobId, variant);
   }
-}
 
-/** The text a message shows in a preview or notification. */
-export function textOf(m: Message): string {
-  if (m.hiddenAt) return 'You deleted this message';
-  if (m.recalledAt) return 'Message recalled';
-  if (m.type === 'text') return (m.body as { text?: string }).text ?? '';
-  if (m.type === 'custom') return 'Message';
-  const body = m.body as { name?: string | null; caption?: string };
-  if (m.type === 'image') return body.caption ? `📷 ${body.caption}` : '📷 Photo';
-  if (m.type === 'voice') return '🎤 Voice note';
-  if (m.type === 'video') return body.caption ? `🎬 ${body.caption}` : '🎬 Video';
-  if (m.type === 'file') return `📄 ${body.name ?? 'File'}`;
-  return '';
+  isStored(clientMsgId: string): boolean {
+    return this.outbox.isStored(clientMsgId);
+  }
+
+  pendingIn(conversationId: string): PendingSend[] {
+    return this.outbox.pendingIn(conversationId);
+  }
+
+  failedIn(conversationId: string): FailedSend[] {
+    return this.outbox.failedIn(conversationId);
+  }
+
+  retry(clientMsgId: string): void {
+    this.outbox.retry(clientMsgId);
+  }
+
+  discard(clientMsgId: string): void {
+    this.outbox.discard(clientMsgId);
+  }
+
+  // --- actions -----------------------------------------------------------------------------
+  applyConversation(conv: Conversation): void {
+    this.actions.apply(conv);
+  }
+
+  setFlag(conversationId: string, flag: 'pinned' | 'muted' | 'archived', on: boolean): Promise<void> {
+    return this.actions.setFlag(conversationId, flag, on);
+  }
+
+  startDirect(userId: string): Promise<Conversation> {
+    return this.actions.startDirect(userId);
+  }
+
+  createGroup(title: string, members: string[]): Promise<Conversation> {
+    return this.actions.createGroup(title, members);
+  }
+
+  joinByInvite(code: string): Promise<Conversation> {
+    return this.actions.joinByInvite(code);
+  }
+
+  addMembers(conversationId: string, userIds: string[]): Promise<void> {
+    return this.actions.addMembers(conversationId, userIds);
+  }
+
+  removeMember(conversationId: string, userId: string): Promise<void> {
+    return this.actions.removeMember(conversationId, userId);
+  }
+
+  leave(conversationId: string): Promise<void> {
+    return this.actions.leave(conversationId);
+  }
+
+  act(kind: MessageAction, m: Message, arg = ''): Promise<void> {
+    return this.actions.act(kind, m, arg);
+  }
 }

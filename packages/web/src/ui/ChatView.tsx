@@ -1,6 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message, PendingSend } from '@natter/client';
-import { textOf, type ChatModel, type FailedSend } from '../lib/model.js';
+import { textOf } from '../lib/message-text.js';
+import type { ChatModel } from '../lib/model.js';
+import type { FailedSend } from '../lib/outbox.js';
 import { Avatar } from './Avatar.js';
 import { ConversationInfoDialog } from './ConversationInfoDialog.js';
 import { formatBytes, isMedia, MediaContent } from './Media.js';

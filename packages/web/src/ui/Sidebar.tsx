@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Conversation, Message } from '@natter/client';
-import { textOf, type ChatModel } from '../lib/model.js';
+import { textOf } from '../lib/message-text.js';
+import type { ChatModel } from '../lib/model.js';
 import { Avatar } from './Avatar.js';
 import { listTime } from './format.js';
 
