@@ -17,6 +17,13 @@ const RECALL_WINDOW_MS = 120_000;
 
 /** Messages put in the page at a time as the reader scrolls up. */
 const WINDOW_STEP = 80;
+/**
+ * At most this many messages on opening, unread or not (a search result's context excepted):
+ * a long unread backlog opens at its newest part and grows as the user scrolls up, as any
+ * other history. Without the bound, how much a chat rendered on opening depended on how much
+ * of the backlog the SDK had synced by then.
+ */
+const FIRST_WINDOW_MAX = 200;
 
 /** Messages from one sender within this long of each other share one bubble group. */
 const GROUP_GAP_MS = 5 * 60_000;
@@ -84,7 +91,7 @@ export function ChatView({
   const [windowSize, setWindowSize] = useState(() => {
     const read = conv?.membership.readSeq ?? 0;
     const fromFocus = focusSeq ? all.filter((m) => m.seq >= focusSeq).length + 20 : 0;
-    return Math.max(WINDOW_STEP, all.filter((m) => m.seq > read).length + 20, fromFocus);
+    return Math.max(WINDOW_STEP, Math.min(FIRST_WINDOW_MAX, all.filter((m) => m.seq > read).length + 20), fromFocus);
   });
   const messages = all.length > windowSize ? all.slice(all.length - windowSize) : all;
   const pending = model.pendingIn(conversationId);
