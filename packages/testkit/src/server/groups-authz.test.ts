@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, ADMIN_KEY, RawClient, startTestServer, type TestServer } from '../harness.js';
+import { api, RawClient, startTestServer, type TestServer } from '../harness.js';
+import { adminUser, bearer, expectNoFindings, runMatrix, setupOk as ok, UNTHROTTLED, viaHttp, viaSocket, type HttpCall } from './authz-matrix.js';
 
 const ROLES = ['owner', 'admin', 'member', 'nonMember', 'removed', 'anonymous'] as const;
 type Role = (typeof ROLES)[number];
@@ -30,7 +31,7 @@ interface World {
 /** A request both ways: a socket frame, and the same over HTTP. */
 interface Call {
   frame: Record<string, unknown>;
-  http: { method: string; path: string; body?: unknown };
+  http: HttpCall;
 }
 
 const guessId = () => `c_${randomBytes(8).toString('hex')}`;
@@ -125,19 +126,7 @@ const tokens: Partial<Record<keyof World['ids'], string>> = {};
 const ids: Partial<World['ids']> = {};
 let n = 0;
 
-async function makeUser(): Promise<{ id: string; token: string }> {
-  const u = await api(t.url, 'POST', '/v1/admin/users', { username: `authz${++n}_${Date.now().toString(36)}` }, { 'x-admin-key': ADMIN_KEY });
-  const tk = await api(t.url, 'POST', `/v1/admin/users/${u.body.id}/tokens`, {}, { 'x-admin-key': ADMIN_KEY });
-  return { id: u.body.id, token: tk.body.accessToken };
-}
-
-const as = (who: keyof World['ids']) => ({ authorization: `Bearer ${tokens[who]}` });
-
-async function ok(r: Promise<{ status: number; body: any }>): Promise<any> {
-  const res = await r;
-  if (res.status >= 300) throw new Error(`setup failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const as = (who: keyof World['ids']) => bearer(tokens[who]!);
 
 /** Fresh groups G and H for one row of the matrix. */
 async function world(): Promise<World> {
@@ -153,40 +142,10 @@ async function world(): Promise<World> {
   return { G, H, codeG, codeH, revokedH, ids: w };
 }
 
-interface Answer {
-  ok: boolean;
-  /** What a caller can tell apart: status (HTTP), code and message. */
-  shape: string;
-}
-
-async function viaSocket(role: Role, frame: Record<string, unknown>): Promise<Answer> {
-  const c = role === 'anonymous' ? await RawClient.open(t.wsUrl) : await RawClient.authed(t.wsUrl, tokens[role]!);
-  try {
-    const r = await c.request(frame);
-    return r.type === 'result' ? { ok: true, shape: 'ok' } : { ok: false, shape: `${r.error.code}: ${r.error.message}` };
-  } finally {
-    c.close();
-  }
-}
-
-async function viaHttp(role: Role, call: Call['http']): Promise<Answer> {
-  const headers = role === 'anonymous' ? {} : as(role);
-  const r = await api(t.url, call.method, call.path, call.body, headers);
-  return r.status < 300 ? { ok: true, shape: 'ok' } : { ok: false, shape: `${r.status} ${r.body.error.code}: ${r.body.error.message}` };
-}
-
 beforeAll(async () => {
-  t = await startTestServer({
-    USER_WRITES_PER_SECOND: 1_000_000,
-    USER_WRITE_BURST: 1_000_000,
-    USER_READS_PER_SECOND: 1_000_000,
-    USER_READ_BURST: 1_000_000,
-    CONNECTION_WRITES_PER_SECOND: 1_000_000,
-    CONNECTION_WRITE_BURST: 1_000_000,
-    INVITE_JOIN_ATTEMPTS_PER_HOUR: 100_000,
-  });
+  t = await startTestServer({ ...UNTHROTTLED, INVITE_JOIN_ATTEMPTS_PER_HOUR: 100_000 });
   for (const who of ['owner', 'admin', 'member', 'member2', 'removed', 'nonMember', 'other', 'hMember'] as const) {
-    const u = await makeUser();
+    const u = await adminUser(t, `authz${++n}_${Date.now().toString(36)}`);
     ids[who] = u.id;
     tokens[who] = u.token;
   }
@@ -197,46 +156,28 @@ afterAll(async () => {
 
 describe('group management authorisation matrix', () => {
   it('has zero unauthorised successes, and outsiders cannot tell forbidden from not found', async () => {
-    const unauthorised: string[] = [];
-    const missing: string[] = [];
-    const distinguishable: string[] = [];
-    let cases = 0;
-    for (const [op, spec] of Object.entries(OPERATIONS)) {
-      for (const role of ROLES) {
-        for (const transport of ['socket', 'http'] as const) {
-          const w = await world();
-          const answers = {} as Record<Target, Answer>;
-          for (const target of TARGETS) {
-            const call = spec.call(w, target);
-            const a = transport === 'socket' ? await viaSocket(role, call.frame) : await viaHttp(role, call.http);
-            answers[target] = a;
-            cases++;
-            const may = target === 'own' && spec.allowed.includes(role);
-            const label = `${op} as ${role} on ${target} (${transport}): ${a.shape}`;
-            if (a.ok && !may) unauthorised.push(label);
-            if (!a.ok && may) missing.push(label);
-          }
-          if (OUTSIDERS.includes(role)) {
-            const refused = TARGETS.filter((x) => !answers[x].ok).map((x) => answers[x].shape);
-            if (new Set(refused).size > 1) distinguishable.push(`${op} as ${role} (${transport}): ${TARGETS.map((x) => `${x}=${answers[x].shape}`).join(' | ')}`);
-          }
-        }
-      }
-    }
-    expect(cases).toBe(Object.keys(OPERATIONS).length * ROLES.length * 2 * TARGETS.length);
-    expect(unauthorised).toEqual([]);
-    expect(distinguishable).toEqual([]);
-    // And the table is not vacuous: everything it allows works.
-    expect(missing).toEqual([]);
+    const found = await runMatrix({
+      operations: OPERATIONS,
+      roles: ROLES,
+      targets: TARGETS,
+      transports: ['socket', 'http'],
+      world,
+      call: (spec, role, target, transport, w) => {
+        const call = spec.call(w, target);
+        const token = role === 'anonymous' ? null : tokens[role]!;
+        return transport === 'socket' ? viaSocket(t, token, call.frame) : viaHttp(t, token, call.http);
+      },
+      may: (spec, role, target) => target === 'own' && spec.allowed.includes(role),
+      outsiders: OUTSIDERS,
+    });
+    expect(found.cases).toBe(Object.keys(OPERATIONS).length * ROLES.length * 2 * TARGETS.length);
+    expectNoFindings(found);
   }, 240_000);
 
   it('invite code guesses are rate-limited per user, and a working code gives its attempt back', async () => {
     const s = await startTestServer({ INVITE_JOIN_ATTEMPTS_PER_HOUR: 3 });
     try {
-      const make = async () => {
-        const u = await api(s.url, 'POST', '/v1/admin/users', { username: `rl${++n}_${Date.now().toString(36)}` }, { 'x-admin-key': ADMIN_KEY });
-        return (await api(s.url, 'POST', `/v1/admin/users/${u.body.id}/tokens`, {}, { 'x-admin-key': ADMIN_KEY })).body.accessToken as string;
-      };
+      const make = async () => (await adminUser(s, `rl${++n}_${Date.now().toString(36)}`)).token;
       const [owner, guesser, other] = [await make(), await make(), await make()];
       const g = (await api(s.url, 'POST', '/v1/conversations', { members: [] }, { authorization: `Bearer ${owner}` })).body.id as string;
       const code = (await api(s.url, 'POST', `/v1/conversations/${g}/invites`, {}, { authorization: `Bearer ${owner}` })).body.code as string;
