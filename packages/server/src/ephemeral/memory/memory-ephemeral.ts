@@ -23,11 +23,20 @@ interface Counter extends Expiring {
   count: number;
 }
 
+/** A set of one member (a user's presence on one process: nearly all of them), without a Map of its own. */
+class One {
+  constructor(
+    readonly member: string,
+    public expiresAt: number,
+  ) {}
+}
+type Members = One | Map<string, number>;
+
 /** The shared state: what one Redis or one NATS bucket is to the networked backends. */
 export class MemoryEphemeralSpace {
   /** Keyed by `<prefix>:<key>`; a prefix never contains ':', so no two prefixes collide. */
   private readonly values = new Map<string, Value>();
-  private readonly sets = new Map<string, Map<string, number>>();
+  private readonly sets = new Map<string, Members>();
   private readonly counters = new Map<string, Counter>();
   private sweeper: { cancel(): void } | null = null;
 
@@ -41,7 +50,7 @@ export class MemoryEphemeralSpace {
   /** Entries held, expired ones not yet swept included: for tests and metrics. */
   size(): number {
     let n = this.values.size + this.counters.size;
-    for (const members of this.sets.values()) n += members.size;
+    for (const members of this.sets.values()) n += members instanceof One ? 1 : members.size;
     return n;
   }
 
@@ -67,16 +76,26 @@ export class MemoryEphemeralSpace {
 
   /** @internal */
   addMember(set: string, member: string, ttlMs: number): void {
-    let members = this.sets.get(set);
-    if (members === undefined) this.sets.set(set, (members = new Map()));
-    members.set(member, this.clock.now() + ttlMs);
+    const expiresAt = this.clock.now() + ttlMs;
+    const members = this.sets.get(set);
+    if (members === undefined) this.sets.set(set, new One(member, expiresAt));
+    else if (!(members instanceof One)) members.set(member, expiresAt);
+    else if (members.member === member) members.expiresAt = expiresAt;
+    else
+      this.sets.set(
+        set,
+        new Map([
+          [members.member, members.expiresAt],
+          [member, expiresAt],
+        ]),
+      );
     this.armSweep();
   }
 
   /** @internal */
   removeMember(set: string, member: string): void {
     const members = this.sets.get(set);
-    if (members?.delete(member) && members.size === 0) this.sets.delete(set);
+    if (members instanceof One ? members.member === member : members?.delete(member) && members.size === 0) this.sets.delete(set);
   }
 
   /** @internal */
@@ -84,6 +103,7 @@ export class MemoryEphemeralSpace {
     const members = this.sets.get(set);
     if (members === undefined) return [];
     this.prune(set, members, this.clock.now());
+    if (members instanceof One) return this.sets.get(set) === members ? [members.member] : [];
     return [...members.keys()];
   }
 
@@ -99,7 +119,11 @@ export class MemoryEphemeralSpace {
     return { count: counter.count, resetInMs: counter.expiresAt - now };
   }
 
-  private prune(set: string, members: Map<string, number>, now: number): void {
+  private prune(set: string, members: Members, now: number): void {
+    if (members instanceof One) {
+      if (members.expiresAt <= now) this.sets.delete(set);
+      return;
+    }
     for (const [member, expiresAt] of members) if (expiresAt <= now) members.delete(member);
     if (members.size === 0) this.sets.delete(set);
   }
