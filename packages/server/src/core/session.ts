@@ -360,7 +360,6 @@ export class Session {
     this.state = { kind: 'open', attachment };
     // Not awaited: the answer does not wait for presence (it never throws).
     void this.deps.presence.connected(claims.userId);
-    this.deps.broadcasts.attach(this.conn, claims.userId);
     // Nothing waits for auth any more: do not keep its promise (and result) per connection.
     this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
@@ -380,7 +379,6 @@ export class Session {
     const state = this.state;
     this.state = { kind: 'closed' };
     this.deps.rooms.leaveAll(this.conn);
-    this.deps.broadcasts.detach(this.conn);
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);

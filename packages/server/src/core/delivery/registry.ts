@@ -80,6 +80,14 @@ export class Registry {
     return mine === undefined ? 0 : mine instanceof Set ? mine.size : 1;
   }
 
+  /** Every connection here with its user, in no particular order. */
+  forEachConnection(fn: (a: Attachment) => void): void {
+    for (const mine of this.byUser.values()) {
+      if (mine instanceof Set) for (const a of mine) fn(a);
+      else fn(mine);
+    }
+  }
+
   users(): string[] {
     return [...this.byUser.keys()];
   }
