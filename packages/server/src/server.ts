@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { ConnectionCaps } from './core/connection-caps.js';
+import { RegisteredConnectionCap } from './core/connection-caps.js';
 import { prepareDatabaseFile, prepareDataDir } from './data-dir.js';
 import { clientAddress, createHttpServer } from './http/http-server.js';
 import { serveMetrics } from './http/metrics-route.js';
@@ -401,7 +401,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,
     heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
-    userConnections: new ConnectionCaps(config.WS_MAX_PER_USER),
+    userConnections: new RegisteredConnectionCap(config.WS_MAX_PER_USER, (userId) => delivery.localConnectionCount(userId)),
     typing,
     presence,
     rooms,
