@@ -10,16 +10,21 @@
  * RSS also counts the sockets' buffers and is what the idle workload reports; this isolates the
  * part the server's own maps and objects hold.
  *
- *   node --expose-gc bench/dist/micro/idle-heap.js [connections=1500] [snapshots=1] [top=25]
+ * `natter` picks the server: the work tree's packages/server/dist as built (`worktree`, the
+ * default) or any commit, built like the bench's `--natter <rev>` (lib/natter-build.ts), to
+ * compare two commits by alternating runs (the figures move by ±100 B per connection between runs).
+ *
+ *   node --expose-gc bench/dist/micro/idle-heap.js [connections=1500] [snapshots=1] [top=25] [natter=worktree]
  */
 import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
-import { loadConfig, startNatter } from '@natter/server';
+import * as workTreeServer from '@natter/server';
+import { prepareNatter } from '../lib/natter-build.js';
 import { forEachLimit } from '../lib/pool.js';
 import { NatterWs } from '../targets/natter-ws.js';
 
@@ -32,6 +37,11 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1500);
   const snapshots = (process.argv[3] ?? '1') !== '0';
   const top = Number(process.argv[4] ?? 25);
+  const which = process.argv[5] ?? 'worktree';
+  const { startNatter, loadConfig } =
+    which === 'worktree'
+      ? workTreeServer
+      : ((await import(pathToFileURL(join(dirname(prepareNatter(which, (m) => process.stderr.write(`${m}\n`)).main), 'index.js')).href)) as typeof workTreeServer);
   const dir = mkdtempSync(join(tmpdir(), 'natter-idle-heap-'));
   const adminKey = randomBytes(24).toString('base64url');
   const server = await startNatter(
@@ -60,7 +70,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const after = await settledHeap();
     const perConn = (after - before) / r.ok;
-    console.log(`connections ${r.ok}: heapUsed ${mb(before)} → ${mb(after)} MB, ${Math.round(perConn)} B of JS heap per connection`);
+    console.log(`${which}, connections ${r.ok}: heapUsed ${mb(before)} → ${mb(after)} MB, ${Math.round(perConn)} B of JS heap per connection`);
     if (snapshots) {
       const snap1 = writeHeapSnapshot(join(dir, 'after.heapsnapshot'));
       printDiff(sizesByName(snap0), sizesByName(snap1), r.ok, top);
@@ -114,7 +124,7 @@ interface HeapSnapshot {
   strings: string[];
 }
 
-const GENERIC = new Set(['Object', 'Map', 'Set', 'Array']);
+const GENERIC = new Set(['Object', 'Map', 'Set', 'Array', 'system / Context']);
 
 type Sizes = Map<string, { bytes: number; count: number; sample: string }>;
 
@@ -175,11 +185,11 @@ function sizesByName(file: string): Sizes {
     const type = types[s.nodes[i + TYPE]!]!;
     const name = s.strings[s.nodes[i + NAME]!]!;
     let key: string;
-    if (type === 'object') key = GENERIC.has(name) ? `${name} ${path(node)}` : name;
+    if (type === 'object' || type === 'hidden') key = GENERIC.has(name) ? `${name} ${path(node)}` : name;
     else if (type === 'string' || type === 'concatenated string' || type === 'sliced string') {
       // Ids, tokens and numbers folded so that one shape of key per user sums up.
       key = `"${name.slice(0, 60).replace(/[A-Za-z0-9_-]{6,}/g, '…')}"`;
-    } else if (type === 'closure') key = `${name || '(anonymous)'}()`;
+    } else if (type === 'closure') key = `${name || '(anonymous)'}() ${path(node)}`;
     else if (owner[node] !== -1) key = `(${type}) ${name.slice(0, 30)} ${path(node)}`;
     else key = `(${type}) ${name.slice(0, 30)}`;
     const e = out.get(key);
@@ -201,7 +211,11 @@ function printDiff(before: Sizes, after: Sizes, n: number, top: number): void {
   }
   for (const [key, b] of before) if (!after.has(key)) rows.push({ key, bytes: -b.bytes / n, count: -b.count / n, sample: '' }), (total -= b.bytes);
   rows.sort((x, y) => y.bytes - x.bytes);
-  console.log(`snapshot diff: ${Math.round(total / n)} B per connection in all; the top ${top} (B and objects per connection):`);
+  // Compiled code and its feedback grow with how long the server has run, not with connections.
+  const code = rows.filter((r) => r.key.startsWith('(code)')).reduce((sum, r) => sum + r.bytes, 0);
+  console.log(
+    `snapshot diff: ${Math.round(total / n)} B per connection in all, ${Math.round(total / n - code)} B without compiled code; the top ${top} (B and objects per connection):`,
+  );
   for (const r of rows.slice(0, top)) console.log(`${r.bytes.toFixed(0).padStart(7)} B ${r.count.toFixed(2).padStart(6)}  ${r.key}${r.sample && r.sample !== r.key.slice(1, -1) ? `  e.g. ${JSON.stringify(r.sample)}` : ''}`);
 }
 
