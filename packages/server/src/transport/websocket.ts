@@ -223,6 +223,16 @@ export class WebSocketGateway {
       );
       return;
     }
+    // No cap (0): nothing to count, and nothing kept per socket for it.
+    if (this.o.maxPerAddress > 0 && !this.capAddress(req, socket)) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      forgetIdleTimer(socket);
+      this.accept(ws);
+    });
+  }
+
+  /** Takes a slot of the client's address for the socket until it closes; false (answered 429) past the cap. */
+  private capAddress(req: IncomingMessage, socket: Duplex): boolean {
     const address = this.o.clientAddress(req);
     if (!this.perAddress.acquire(address)) {
       this.o.onServerClose('too_many_connections');
@@ -230,16 +240,13 @@ export class WebSocketGateway {
       socket.end(
         `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
-      return;
+      return false;
     }
     // The slot is the socket's until it closes, whether or not the upgrade completes. `on`, not
     // `once`: a socket emits 'close' once, and once's wrapper (a bound function and its state)
     // would stay on every idle WebSocket for nothing.
     socket.on('close', () => this.perAddress.release(address));
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      forgetIdleTimer(socket);
-      this.accept(ws);
-    });
+    return true;
   }
 
   private accept(ws: WebSocket): void {
