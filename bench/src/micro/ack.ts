@@ -67,7 +67,6 @@ const session = new Session(conn, {
     onQuickFrame: () => quickAcks++,
   },
   presence: { connected: async () => {} },
-  broadcasts: { attach: () => {} },
 } as unknown as SessionDeps);
 await session.handle(decodeClientFrame('{"type":"auth","id":1,"token":"t"}'));
 

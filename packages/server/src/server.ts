@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { ConnectionCaps } from './core/connection-caps.js';
+import { RegisteredConnectionCap } from './core/connection-caps.js';
 import { prepareDatabaseFile, prepareDataDir } from './data-dir.js';
 import { clientAddress, createHttpServer } from './http/http-server.js';
 import { serveMetrics } from './http/metrics-route.js';
@@ -252,7 +252,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
       logger.warn({ err }, 'bus operation failed; live delivery degraded, clients will resync');
     }
   };
-  const { rooms, broadcasts, roomEphemeral } = await startRooms(config, bus, store, clock, logger, metrics);
+  const { rooms, broadcasts, roomEphemeral } = await startRooms(config, bus, store, clock, logger, metrics, delivery);
   const secret = loadJwtSecret(config);
   const tokens = new TokenService(secret, config.ACCESS_TOKEN_TTL_SECONDS);
   const limits = {
@@ -409,7 +409,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
     clock,
     authTimeoutMs: config.AUTH_TIMEOUT_MS,
     heartbeatSeconds: Math.round(config.HEARTBEAT_INTERVAL_MS / 1000),
-    userConnections: new ConnectionCaps(config.WS_MAX_PER_USER),
+    userConnections: new RegisteredConnectionCap(config.WS_MAX_PER_USER, (userId) => delivery.localConnectionCount(userId)),
     typing,
     presence,
     rooms,
@@ -514,7 +514,7 @@ export async function startNatter(config: Config, deps: NatterDeps = {}): Promis
  * Live rooms and broadcasts (core/rooms/): their own Ephemeral instance, on the same server as
  * presence's (memory: for one process), and their counters as metrics.
  */
-async function startRooms(config: Config, bus: SharedBus, store: Store, clock: Clock, logger: Logger, metrics: Metrics) {
+async function startRooms(config: Config, bus: SharedBus, store: Store, clock: Clock, logger: Logger, metrics: Metrics, delivery: Delivery) {
   // The same server as presence (EPHEMERAL_URL, else the bus's), under a prefix of their own.
   const roomEphemeral = await openEphemeral({ ...config, BUS_PREFIX: `${config.BUS_PREFIX}-rooms` }, logger, clock);
   const rooms = new Rooms(bus, store, roomEphemeral, clock, {
@@ -537,11 +537,12 @@ async function startRooms(config: Config, bus: SharedBus, store: Store, clock: C
       logger.warn({ err }, 'live rooms: a bus or ephemeral call failed; room messages may be missed (at most once)');
     }
   };
-  const broadcasts = new Broadcasts(bus, store, clock, {
+  const fatigue = {
     maxPerWindow: config.BROADCAST_MAX_PER_WINDOW,
     windowMs: config.BROADCAST_WINDOW_SECONDS * 1000,
     minIntervalMs: config.BROADCAST_MIN_INTERVAL_SECONDS * 1000,
-  });
+  };
+  const broadcasts = new Broadcasts(bus, store, clock, fatigue, delivery);
   broadcasts.onError = (err) => logger.warn({ err }, 'broadcasts: announcing failed; users get it on their next broadcast.sync');
   await broadcasts.start();
   registerRoomMetrics(metrics.registry, () => rooms.stats(), () => rooms.viewerCount);

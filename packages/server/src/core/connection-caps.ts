@@ -34,3 +34,31 @@ export class ConnectionCaps {
     return this.open.get(key) ?? 0;
   }
 }
+
+/** What Session needs of a per-user cap: a slot per authenticated connection, given back at close. */
+export interface ConnectionSlots {
+  acquire(key: string): boolean;
+  release(key: string): void;
+}
+
+/**
+ * A cap on connections per user that counts what Delivery already registers (its per-user
+ * connections) instead of keeping a count of its own per user. Exact as long as the caller
+ * registers the connection in the same synchronous step as `acquire` (Session: acquire, then
+ * Delivery.attach, which registers before its first await), so two auths of one user cannot
+ * both pass on the same count; a connection is counted until Delivery.detach.
+ */
+export class RegisteredConnectionCap implements ConnectionSlots {
+  /** @param max connections per user; 0 means no cap. */
+  constructor(
+    private readonly max: number,
+    private readonly registered: (userId: string) => number,
+  ) {}
+
+  acquire(userId: string): boolean {
+    return this.max <= 0 || this.registered(userId) < this.max;
+  }
+
+  /** Nothing to give back: the connection stops counting when it is detached. */
+  release(): void {}
+}

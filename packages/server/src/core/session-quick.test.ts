@@ -60,7 +60,6 @@ async function connect(writes = DEFAULT_FAIR_SHARE.connectionWrites.burst): Prom
       onQuickFrame: () => counted.quick++,
     },
     presence: { connected: async () => {} },
-    broadcasts: { attach: () => {} },
   } as unknown as SessionDeps;
   conn = new Recorder();
   session = new Session(conn, deps);

@@ -16,7 +16,7 @@ import {
 import type { Accounts } from './accounts.js';
 import type { Clock } from './clock.js';
 import { outbound, type Connection } from './connection.js';
-import type { ConnectionCaps } from './connection-caps.js';
+import type { ConnectionSlots } from './connection-caps.js';
 import type { Attachment, Delivery } from './delivery/delivery.js';
 import type { ConnectionBudget, RequestClass } from './fair-share.js';
 import type { Groups } from './groups.js';
@@ -62,7 +62,7 @@ export interface SessionDeps {
   authTimeoutMs: number;
   heartbeatSeconds: number;
   /** Authenticated connections per user (WS_MAX_PER_USER). */
-  userConnections: ConnectionCaps;
+  userConnections: ConnectionSlots;
   hooks: SessionHooks;
   typing: Typing;
   presence: PresenceService;
@@ -339,7 +339,8 @@ export class Session {
       throw err;
     }
     deadline.cancel();
-    // A slot is taken before attaching, and given back by whichever path ends the session.
+    // A slot is taken before attaching, and given back by whichever path ends the session. Nothing
+    // may be awaited between acquire() and attach(): the server's cap counts what attach registers.
     if (!this.deps.userConnections.acquire(claims.userId)) {
       this.state = { kind: 'closed' };
       throw new NatterError('rate_limited', 'this user has too many open connections; close some and retry');
@@ -360,7 +361,6 @@ export class Session {
     this.state = { kind: 'open', attachment };
     // Not awaited: the answer does not wait for presence (it never throws).
     void this.deps.presence.connected(claims.userId);
-    this.deps.broadcasts.attach(this.conn, claims.userId);
     // Nothing waits for auth any more: do not keep its promise (and result) per connection.
     this.authDone = null;
     return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
@@ -380,7 +380,6 @@ export class Session {
     const state = this.state;
     this.state = { kind: 'closed' };
     this.deps.rooms.leaveAll(this.conn);
-    this.deps.broadcasts.detach(this.conn);
     if (state.kind === 'awaiting_auth') state.deadline.cancel();
     if (state.kind === 'open') {
       this.deps.userConnections.release(state.attachment.userId);

@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES, decodeClientFrame, NatterError } from '@natter/protocol';
 import type { Connection, OutboundFrame, QueueAware } from '../core/connection.js';
 import { ConnectionCaps } from '../core/connection-caps.js';
@@ -85,6 +85,8 @@ class SocketConnection implements Connection, QueueAware {
   corkGapMs = NO_GAP;
   /** Told when this side starts closing, so queued work for the socket is dropped. */
   session: Session | null = null;
+  /** Requests being handled (not quick acks). */
+  private inFlight = 0;
   private readonly raw: { cork(): void; uncork(): void; write(b: Buffer): boolean } | undefined;
 
   constructor(
@@ -92,6 +94,8 @@ class SocketConnection implements Connection, QueueAware {
     private readonly o: WebSocketGatewayOptions,
     private readonly coalescer: WriteCoalescer,
     private readonly frames: FrameCache,
+    /** The gateway's live sockets: this one leaves it when it closes. */
+    private readonly live: Set<SocketConnection>,
   ) {
     // ws keeps the underlying socket private; corking it is the one thing we need from it.
     this.raw = (ws as unknown as { _socket?: SocketConnection['raw'] })._socket;
@@ -148,6 +152,35 @@ class SocketConnection implements Connection, QueueAware {
     this.raw.uncork();
   }
 
+  /** A frame from the peer. */
+  received(data: RawData, isBinary: boolean): void {
+    const session = this.session!;
+    this.o.onFrameIn();
+    this.alive = true;
+    if (isBinary) {
+      void session.handle({ ok: false, error: new NatterError('malformed', 'binary frames are not supported; send JSON text') });
+      return;
+    }
+    if (this.inFlight >= this.o.maxInFlight) {
+      this.close(CLOSE_CODES.protocol_violation, 'too many requests in flight');
+      return;
+    }
+    // ws hands a Buffer (binaryType 'nodebuffer'): read it as it is, without a copy.
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const decoded = decodeClientFrame(text);
+    // Acks (one per delivery batch per device) are done on the spot: no promise, nothing in flight.
+    if (session.quick(decoded)) return;
+    this.inFlight++;
+    void session.handle(decoded).finally(() => this.inFlight--);
+  }
+
+  /** The socket is gone. */
+  closed(code: number): void {
+    this.live.delete(this);
+    this.o.onClose(code);
+    void this.session!.closed();
+  }
+
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
@@ -174,6 +207,22 @@ function forgetIdleTimer(socket: Duplex): void {
     const timer = s[key] as { _destroyed?: boolean } | null | undefined;
     if (timer && timer._destroyed === true) s[key] = null;
   }
+}
+
+/** The SocketConnection of a WebSocket, for the shared listeners below. */
+const OWNER = Symbol('natter.connection');
+type Owned = WebSocket & { [OWNER]: SocketConnection };
+
+function onPong(this: WebSocket): void {
+  (this as Owned)[OWNER].alive = true;
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as Owned)[OWNER].received(data, isBinary);
+}
+
+function onClose(this: WebSocket, code: number): void {
+  (this as Owned)[OWNER].closed(code);
 }
 
 const ignoreError = (): void => {
@@ -223,6 +272,16 @@ export class WebSocketGateway {
       );
       return;
     }
+    // No cap (0): nothing to count, and nothing kept per socket for it.
+    if (this.o.maxPerAddress > 0 && !this.capAddress(req, socket)) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      forgetIdleTimer(socket);
+      this.accept(ws);
+    });
+  }
+
+  /** Takes a slot of the client's address for the socket until it closes; false (answered 429) past the cap. */
+  private capAddress(req: IncomingMessage, socket: Duplex): boolean {
     const address = this.o.clientAddress(req);
     if (!this.perAddress.acquire(address)) {
       this.o.onServerClose('too_many_connections');
@@ -230,53 +289,26 @@ export class WebSocketGateway {
       socket.end(
         `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
-      return;
+      return false;
     }
     // The slot is the socket's until it closes, whether or not the upgrade completes. `on`, not
     // `once`: a socket emits 'close' once, and once's wrapper (a bound function and its state)
     // would stay on every idle WebSocket for nothing.
     socket.on('close', () => this.perAddress.release(address));
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      forgetIdleTimer(socket);
-      this.accept(ws);
-    });
+    return true;
   }
 
   private accept(ws: WebSocket): void {
-    const conn = new SocketConnection(ws, this.o, this.coalescer, this.frames);
+    const conn = new SocketConnection(ws, this.o, this.coalescer, this.frames, this.live);
     this.live.add(conn);
     this.o.onOpen();
-    const session = this.o.openSession(conn);
-    conn.session = session;
-    let inFlight = 0;
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('message', (data, isBinary) => {
-      this.o.onFrameIn();
-      conn.alive = true;
-      if (isBinary) {
-        void session.handle({ ok: false, error: new NatterError('malformed', 'binary frames are not supported; send JSON text') });
-        return;
-      }
-      if (inFlight >= this.o.maxInFlight) {
-        conn.close(CLOSE_CODES.protocol_violation, 'too many requests in flight');
-        return;
-      }
-      // ws hands a Buffer (binaryType 'nodebuffer'): read it as it is, without a copy.
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
-      const decoded = decodeClientFrame(text);
-      // Acks (one per delivery batch per device) are done on the spot: no promise, nothing in flight.
-      if (session.quick(decoded)) return;
-      inFlight++;
-      void session.handle(decoded).finally(() => inFlight--);
-    });
+    conn.session = this.o.openSession(conn);
+    (ws as Owned)[OWNER] = conn;
+    // Listeners shared by every socket (ws calls them on the socket): no closures per connection.
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
     ws.on('error', ignoreError);
-    ws.on('close', (code) => {
-      this.live.delete(conn);
-      this.o.onClose(code);
-      void session.closed();
-    });
+    ws.on('close', onClose);
   }
 
   private beat(): void {

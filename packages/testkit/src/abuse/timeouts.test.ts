@@ -133,4 +133,14 @@ describe('connection caps', () => {
     const again = await RawClient.authed(t.wsUrl, u.accessToken);
     for (const c of [mine[1]!, theirs, again]) c.close();
   });
+
+  it('WS_MAX_PER_USER holds for auths of one user that arrive at once: exactly the cap gets in', async () => {
+    const t = await start({ WS_MAX_PER_USER: 2 });
+    const u = await register(t.url);
+    const clients = await Promise.all(Array.from({ length: 5 }, () => RawClient.open(t.wsUrl)));
+    const answers = await Promise.all(clients.map((c) => c.request({ type: 'auth', token: u.accessToken })));
+    expect(answers.filter((a) => a.type === 'result')).toHaveLength(2);
+    expect(answers.filter((a) => a.error?.code === 'rate_limited')).toHaveLength(3);
+    for (const c of clients) c.close();
+  });
 });

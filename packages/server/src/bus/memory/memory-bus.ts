@@ -34,6 +34,11 @@ export class MemoryBroker {
     }
   }
 
+  /** @internal Every subscription of `bus`: a closing bus keeps no list of its own. */
+  removeAll(bus: MemoryBus): void {
+    for (const topic of [...this.topics.keys()]) this.remove(topic, bus);
+  }
+
   /** @internal */
   deliver(topic: string, payload: string): void {
     this.queue.push([topic, payload]);
@@ -54,7 +59,7 @@ export class MemoryBroker {
 
 export class MemoryBus implements Bus {
   private handler: BusHandler = () => {};
-  private readonly subscribed = new Set<string>();
+  // What this bus subscribed is the broker's to know (a topic per connected user): not kept twice.
   private closed = false;
 
   constructor(private readonly broker: MemoryBroker = new MemoryBroker()) {}
@@ -65,13 +70,11 @@ export class MemoryBus implements Bus {
   }
 
   async subscribe(topic: string): Promise<void> {
-    if (this.closed || this.subscribed.has(topic)) return;
-    this.subscribed.add(topic);
+    if (this.closed) return;
     this.broker.add(topic, this);
   }
 
   async unsubscribe(topic: string): Promise<void> {
-    if (!this.subscribed.delete(topic)) return;
     this.broker.remove(topic, this);
   }
 
@@ -86,7 +89,6 @@ export class MemoryBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.subscribed) this.broker.remove(t, this);
-    this.subscribed.clear();
+    this.broker.removeAll(this);
   }
 }

@@ -124,6 +124,21 @@ export class Delivery {
     for (const a of this.registry.connectionsOf(userId) ?? []) a.conn.send(frame);
   }
 
+  /**
+   * Every connection on this process that has finished attaching (its auth answered), with its
+   * user: the audience of process-wide announcements (broadcasts.ts).
+   */
+  forEachConnection(fn: (conn: Connection, userId: string) => void): void {
+    this.registry.forEachConnection((a) => {
+      if (!this.routing.isLoading(a)) fn(a.conn, a.userId);
+    });
+  }
+
+  /** How many connections the user has on this process, attaching ones included. */
+  localConnectionCount(userId: string): number {
+    return this.registry.countOf(userId);
+  }
+
   /** Whether the user has a connection on this process. */
   hasLocalUser(userId: string): boolean {
     return this.registry.connectionsOf(userId) !== undefined;

@@ -31,40 +31,61 @@ export function noteJoined(a: Attachment, conversationId: string, seq: number): 
 }
 
 export class Registry {
-  private readonly byUser = new Map<string, Set<Attachment>>();
+  /** A user's only connection here as itself (most users have one), a Set from the second on. */
+  private readonly byUser = new Map<string, Attachment | Set<Attachment>>();
   private readonly byConversation = new Map<string, Set<Attachment>>();
 
   get connectionCount(): number {
     let n = 0;
-    for (const set of this.byUser.values()) n += set.size;
+    for (const mine of this.byUser.values()) n += mine instanceof Set ? mine.size : 1;
     return n;
   }
 
   /** True when `a` is the user's first connection here (the user's topic is needed). */
   addUser(a: Attachment): boolean {
-    let mine = this.byUser.get(a.userId);
-    const first = !mine;
-    if (!mine) this.byUser.set(a.userId, (mine = new Set()));
-    mine.add(a);
-    return first;
+    const mine = this.byUser.get(a.userId);
+    if (mine === undefined || mine === a) this.byUser.set(a.userId, a);
+    else if (mine instanceof Set) mine.add(a);
+    else this.byUser.set(a.userId, new Set([mine, a]));
+    return mine === undefined;
   }
 
   /** 'absent' when `a` was not registered; 'last' when it was the user's last connection here. */
   removeUser(a: Attachment): 'absent' | 'last' | 'more' {
     const mine = this.byUser.get(a.userId);
-    if (!mine?.delete(a)) return 'absent';
-    if (mine.size > 0) return 'more';
-    this.byUser.delete(a.userId);
-    return 'last';
+    if (mine === a) {
+      this.byUser.delete(a.userId);
+      return 'last';
+    }
+    if (!(mine instanceof Set) || !mine.delete(a)) return 'absent';
+    // Back to the single form: a user who had two devices and now has one costs what one costs.
+    if (mine.size === 1) this.byUser.set(a.userId, mine.values().next().value!);
+    return 'more';
   }
 
   isAttached(a: Attachment): boolean {
-    return this.byUser.get(a.userId)?.has(a) ?? false;
+    const mine = this.byUser.get(a.userId);
+    return mine === a || (mine instanceof Set && mine.has(a));
   }
 
-  /** The user's connections here (live set: copy before changing routing while iterating). */
-  connectionsOf(userId: string): ReadonlySet<Attachment> | undefined {
-    return this.byUser.get(userId);
+  /** The user's connections here (a live set: copy before changing routing while iterating). */
+  connectionsOf(userId: string): Iterable<Attachment> | undefined {
+    const mine = this.byUser.get(userId);
+    return mine === undefined || mine instanceof Set ? mine : [mine];
+  }
+
+  /** How many connections the user has here. */
+  countOf(userId: string): number {
+    const mine = this.byUser.get(userId);
+    return mine === undefined ? 0 : mine instanceof Set ? mine.size : 1;
+  }
+
+  /** Every connection here with its user, in no particular order. */
+  forEachConnection(fn: (a: Attachment) => void): void {
+    for (const mine of this.byUser.values()) {
+      if (mine instanceof Set) for (const a of mine) fn(a);
+      else fn(mine);
+    }
   }
 
   users(): string[] {

@@ -33,8 +33,12 @@ export interface NewBroadcastInput {
   userIds: string[] | null;
 }
 
+/** This process's connected users' connections (Delivery): who a live announcement is told to. */
+export interface LocalConnections {
+  forEachConnection(fn: (conn: Connection, userId: string) => void): void;
+}
+
 export class Broadcasts {
-  private readonly online = new Map<Connection, string>();
   onError: (err: unknown) => void = () => {};
 
   constructor(
@@ -42,6 +46,8 @@ export class Broadcasts {
     private readonly store: Store,
     private readonly clock: Clock,
     readonly rules: FatigueRules,
+    // Delivery's registry, not a list of its own: an idle connection is not kept twice.
+    private readonly connections: LocalConnections,
   ) {
     bus.onMessage((topic, payload) => {
       if (topic === TOPIC) this.announce(payload);
@@ -51,14 +57,6 @@ export class Broadcasts {
   /** Subscribes the announcement topic; resolves once it is active. */
   async start(): Promise<void> {
     await this.bus.subscribe(TOPIC).catch((err: unknown) => this.onError(err));
-  }
-
-  attach(conn: Connection, userId: string): void {
-    this.online.set(conn, userId);
-  }
-
-  detach(conn: Connection): void {
-    this.online.delete(conn);
   }
 
   async send(input: NewBroadcastInput): Promise<Broadcast> {
@@ -94,6 +92,8 @@ export class Broadcasts {
       return;
     }
     const frame = outbound(JSON.stringify({ type: 'broadcast', seq }));
-    for (const [conn, userId] of this.online) if (users === null || users.has(userId)) conn.send(frame);
+    this.connections.forEachConnection((conn, userId) => {
+      if (users === null || users.has(userId)) conn.send(frame);
+    });
   }
 }

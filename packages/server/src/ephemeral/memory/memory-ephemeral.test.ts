@@ -75,6 +75,29 @@ describe('MemoryEphemeral on a manual clock', () => {
     expect(await eph.get('long')).toBeNull();
   });
 
+  it('a set of one member (kept without a Map) grows, expires per member and shrinks like any set', async () => {
+    const clock = new ManualClock();
+    const space = new MemoryEphemeralSpace(clock);
+    const eph = space.attach();
+    await eph.addMember('s', 'a', 100);
+    await eph.addMember('s', 'a', 300);
+    expect(space.size()).toBe(1);
+    await eph.removeMember('s', 'b');
+    expect(await eph.members('s')).toEqual(['a']);
+    await eph.addMember('s', 'b', 100);
+    expect((await eph.members('s')).sort()).toEqual(['a', 'b']);
+    clock.advance(100);
+    // b's own TTL ran out; a's refresh to 300 still holds.
+    expect(await eph.members('s')).toEqual(['a']);
+    clock.advance(200);
+    expect(await eph.members('s')).toEqual([]);
+    expect(space.size()).toBe(0);
+    await eph.addMember('s', 'a', 100);
+    await eph.removeMember('s', 'a');
+    expect(await eph.members('s')).toEqual([]);
+    expect(space.size()).toBe(0);
+  });
+
   it('works alone on the system clock', async () => {
     const eph = new MemoryEphemeral();
     await eph.set('k', 'v', 1000);

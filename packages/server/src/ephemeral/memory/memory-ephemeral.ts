@@ -23,12 +23,30 @@ interface Counter extends Expiring {
   count: number;
 }
 
+/** A set of one member (a user's presence on one process: nearly all of them), without a Map of its own. */
+class One {
+  constructor(
+    readonly member: string,
+    public expiresAt: number,
+  ) {}
+}
+type Members = One | Map<string, number>;
+
+/**
+ * One prefix's entries, a table per kind, so that a value, a set and a counter of one name are
+ * three entries. Keys are stored as the caller gave them: no `<prefix>:<kind>:` string is built
+ * and kept per key (two per connected user, for presence).
+ */
+export class PrefixEntries {
+  readonly values = new Map<string, Value>();
+  readonly sets = new Map<string, Members>();
+  readonly counters = new Map<string, Counter>();
+}
+
 /** The shared state: what one Redis or one NATS bucket is to the networked backends. */
 export class MemoryEphemeralSpace {
-  /** Keyed by `<prefix>:<key>`; a prefix never contains ':', so no two prefixes collide. */
-  private readonly values = new Map<string, Value>();
-  private readonly sets = new Map<string, Map<string, number>>();
-  private readonly counters = new Map<string, Counter>();
+  /** Per prefix: instances attached with one prefix share its entries, other prefixes never see them. */
+  private readonly prefixes = new Map<string, PrefixEntries>();
   private sweeper: { cancel(): void } | null = null;
 
   constructor(readonly clock: Clock = systemClock) {}
@@ -38,70 +56,95 @@ export class MemoryEphemeralSpace {
     return new MemoryEphemeral(this, options.prefix);
   }
 
+  /** @internal The entries under `prefix` (a checked one). */
+  entries(prefix: string): PrefixEntries {
+    let e = this.prefixes.get(prefix);
+    if (e === undefined) this.prefixes.set(prefix, (e = new PrefixEntries()));
+    return e;
+  }
+
   /** Entries held, expired ones not yet swept included: for tests and metrics. */
   size(): number {
-    let n = this.values.size + this.counters.size;
-    for (const members of this.sets.values()) n += members.size;
+    let n = 0;
+    for (const e of this.prefixes.values()) {
+      n += e.values.size + e.counters.size;
+      for (const members of e.sets.values()) n += members instanceof One ? 1 : members.size;
+    }
     return n;
   }
 
   /** @internal */
-  set(key: string, value: string, ttlMs: number): void {
-    this.values.set(key, { value, expiresAt: this.clock.now() + ttlMs });
+  set(e: PrefixEntries, key: string, value: string, ttlMs: number): void {
+    e.values.set(key, { value, expiresAt: this.clock.now() + ttlMs });
     this.armSweep();
   }
 
   /** @internal */
-  get(key: string): string | null {
-    const entry = this.values.get(key);
+  get(e: PrefixEntries, key: string): string | null {
+    const entry = e.values.get(key);
     if (entry === undefined) return null;
     if (entry.expiresAt > this.clock.now()) return entry.value;
-    this.values.delete(key);
+    e.values.delete(key);
     return null;
   }
 
   /** @internal */
-  delete(key: string): void {
-    this.values.delete(key);
+  delete(e: PrefixEntries, key: string): void {
+    e.values.delete(key);
   }
 
   /** @internal */
-  addMember(set: string, member: string, ttlMs: number): void {
-    let members = this.sets.get(set);
-    if (members === undefined) this.sets.set(set, (members = new Map()));
-    members.set(member, this.clock.now() + ttlMs);
+  addMember(e: PrefixEntries, set: string, member: string, ttlMs: number): void {
+    const expiresAt = this.clock.now() + ttlMs;
+    const members = e.sets.get(set);
+    if (members === undefined) e.sets.set(set, new One(member, expiresAt));
+    else if (!(members instanceof One)) members.set(member, expiresAt);
+    else if (members.member === member) members.expiresAt = expiresAt;
+    else
+      e.sets.set(
+        set,
+        new Map([
+          [members.member, members.expiresAt],
+          [member, expiresAt],
+        ]),
+      );
     this.armSweep();
   }
 
   /** @internal */
-  removeMember(set: string, member: string): void {
-    const members = this.sets.get(set);
-    if (members?.delete(member) && members.size === 0) this.sets.delete(set);
+  removeMember(e: PrefixEntries, set: string, member: string): void {
+    const members = e.sets.get(set);
+    if (members instanceof One ? members.member === member : members?.delete(member) && members.size === 0) e.sets.delete(set);
   }
 
   /** @internal */
-  members(set: string): string[] {
-    const members = this.sets.get(set);
+  members(e: PrefixEntries, set: string): string[] {
+    const members = e.sets.get(set);
     if (members === undefined) return [];
-    this.prune(set, members, this.clock.now());
+    this.prune(e, set, members, this.clock.now());
+    if (members instanceof One) return e.sets.get(set) === members ? [members.member] : [];
     return [...members.keys()];
   }
 
   /** @internal */
-  increment(key: string, by: number, windowMs: number): WindowCount {
+  increment(e: PrefixEntries, key: string, by: number, windowMs: number): WindowCount {
     const now = this.clock.now();
-    let counter = this.counters.get(key);
+    let counter = e.counters.get(key);
     if (counter === undefined || counter.expiresAt <= now) {
-      this.counters.set(key, (counter = { count: 0, expiresAt: now + windowMs }));
+      e.counters.set(key, (counter = { count: 0, expiresAt: now + windowMs }));
       this.armSweep();
     }
     counter.count += by;
     return { count: counter.count, resetInMs: counter.expiresAt - now };
   }
 
-  private prune(set: string, members: Map<string, number>, now: number): void {
+  private prune(e: PrefixEntries, set: string, members: Members, now: number): void {
+    if (members instanceof One) {
+      if (members.expiresAt <= now) e.sets.delete(set);
+      return;
+    }
     for (const [member, expiresAt] of members) if (expiresAt <= now) members.delete(member);
-    if (members.size === 0) this.sets.delete(set);
+    if (members.size === 0) e.sets.delete(set);
   }
 
   private armSweep(): void {
@@ -111,9 +154,11 @@ export class MemoryEphemeralSpace {
   private sweep(): void {
     this.sweeper = null;
     const now = this.clock.now();
-    for (const [key, { expiresAt }] of this.values) if (expiresAt <= now) this.values.delete(key);
-    for (const [key, { expiresAt }] of this.counters) if (expiresAt <= now) this.counters.delete(key);
-    for (const [set, members] of this.sets) this.prune(set, members, now);
+    for (const e of this.prefixes.values()) {
+      for (const [key, { expiresAt }] of e.values) if (expiresAt <= now) e.values.delete(key);
+      for (const [key, { expiresAt }] of e.counters) if (expiresAt <= now) e.counters.delete(key);
+      for (const [set, members] of e.sets) this.prune(e, set, members, now);
+    }
     if (this.size() > 0) this.armSweep();
   }
 }
@@ -123,62 +168,57 @@ export class MemoryEphemeralSpace {
  * with a space of its own on the system clock.
  */
 export class MemoryEphemeral implements Ephemeral {
-  private readonly prefix: string;
+  private readonly entries: PrefixEntries;
   private closed = false;
 
   constructor(
     private readonly space: MemoryEphemeralSpace = new MemoryEphemeralSpace(),
     prefix?: string,
   ) {
-    this.prefix = checkPrefix(prefix);
+    this.entries = space.entries(checkPrefix(prefix));
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     this.usable();
-    this.space.set(this.name('v', key), value, ttlMs);
+    this.space.set(this.entries, key, value, ttlMs);
   }
 
   async get(key: string): Promise<string | null> {
     this.usable();
-    return this.space.get(this.name('v', key));
+    return this.space.get(this.entries, key);
   }
 
   async delete(key: string): Promise<void> {
     this.usable();
-    this.space.delete(this.name('v', key));
+    this.space.delete(this.entries, key);
   }
 
   async addMember(set: string, member: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     this.usable();
-    this.space.addMember(this.name('s', set), member, ttlMs);
+    this.space.addMember(this.entries, set, member, ttlMs);
   }
 
   async removeMember(set: string, member: string): Promise<void> {
     this.usable();
-    this.space.removeMember(this.name('s', set), member);
+    this.space.removeMember(this.entries, set, member);
   }
 
   async members(set: string): Promise<string[]> {
     this.usable();
-    return this.space.members(this.name('s', set));
+    return this.space.members(this.entries, set);
   }
 
   async increment(key: string, by: number, windowMs: number): Promise<WindowCount> {
     checkIncrement(by);
     checkTtl(windowMs, 'windowMs');
     this.usable();
-    return this.space.increment(this.name('n', key), by, windowMs);
+    return this.space.increment(this.entries, key, by, windowMs);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-  }
-
-  /** Kind first, so a value, a set and a counter of one name are three entries. */
-  private name(kind: 'v' | 's' | 'n', key: string): string {
-    return `${this.prefix}:${kind}:${key}`;
   }
 
   private usable(): void {
