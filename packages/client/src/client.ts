@@ -54,6 +54,9 @@ import { pendingSend, type SendOptions } from './send-api.js';
 export type { NatterClientOptions, ClientEvents } from './client-types.js';
 export { newClientMsgId, type SendOptions } from './send-api.js';
 
+/** The longest pause before the catch-up after coming online is tried again (NatterClient.catchUp). */
+const CATCH_UP_RETRY_MAX_MS = 10_000;
+
 export class NatterClient extends Emitter<ClientEvents> {
   readonly cache: ClientCache;
   /** The connection, sync engine, outbox, rooms and feature modules (client-assembly.ts). */
@@ -63,6 +66,8 @@ export class NatterClient extends Emitter<ClientEvents> {
   private session: AuthOk | null = null;
   private syncedOnce = false;
   private syncWaiters: (() => void)[] = [];
+  /** Counts the times online: a catch-up retried after a failure belongs to one of them only. */
+  private onlineCount = 0;
 
   constructor(options: NatterClientOptions) {
     super();
@@ -105,13 +110,25 @@ export class NatterClient extends Emitter<ClientEvents> {
   dropConnection(): void { this.parts.conn.drop(); }
 
   private whenOnline(session: AuthOk): void {
-    const { outbox, sync, presence, receipts, rooms } = this.parts;
     this.session = session;
-    rooms.online();
+    this.parts.rooms.online();
+    this.catchUp(++this.onlineCount, 0);
+  }
+
+  /**
+   * After coming online: the outbox, then everything missed, then presence and receipts. A
+   * failure while still online (a request that timed out, or stayed refused as `rate_limited` on a
+   * loaded server) is tried again after a pause instead of waiting for the next reconnect: until the
+   * first sync completes, `connect()` waits for it.
+   */
+  private catchUp(online: number, failures: number): void {
+    const { outbox, sync, presence, receipts, conn } = this.parts;
+    let caughtUp = false;
     void (async () => {
       try {
         await outbox.flush();
         await sync.syncAll();
+        caughtUp = true;
         // Pushes missed while away: ask again about everyone this client has heard of.
         void presence.refresh().catch((err: unknown) => this.emit('error', err));
         this.syncedOnce = true;
@@ -122,8 +139,14 @@ export class NatterClient extends Emitter<ClientEvents> {
         // Receipts pushed while offline were missed: ask again for the conversations followed.
         await receipts.refresh();
       } catch (err) {
-        // Disconnected mid-sync: the next online runs it again.
         this.emit('error', err);
+        // Disconnected mid-sync: the next online runs it again. Still online: again after a pause
+        // (a failed receipts refresh after the sync is not worth a second catch-up).
+        if (caughtUp) return;
+        const pauseMs = Math.min(1000 * 2 ** failures, CATCH_UP_RETRY_MAX_MS);
+        setTimeout(() => {
+          if (this.onlineCount === online && conn.current.status === 'online') this.catchUp(online, failures + 1);
+        }, pauseMs);
       }
     })();
   }

@@ -47,14 +47,26 @@ describe('abuse: budgets and the SDK', () => {
     t.defer(() => client.close());
     const seen: Message[] = [];
     client.on('message', (m) => seen.push(m));
+    const errors: string[] = [];
+    client.on('error', (err) => errors.push(String((err as { code?: string }).code ?? err)));
     const setUpMs = Date.now() - startedAt;
-    await client.connect();
+    // Bounded, so a connect that never resolves says where it stood instead of timing the test out.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`connect() still waiting after 30 s (set-up ${setUpMs} ms, state ${client.state.status}, ${seen.length} messages, errors: ${errors.join(', ') || 'none'})`)),
+          30_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     // The catch-up is given 15 s from the connect; the set-up before it (60 requests) is not
     // counted, since in the whole suite on two cores it alone has taken most of the old 30 s.
     const deadline = Date.now() + 15_000;
     while (seen.filter((m) => m.type === 'text').length < 30 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     const texts = seen.filter((m) => m.type === 'text');
-    expect(new Set(texts.map((m) => m.conversationId)), `set-up ${setUpMs} ms, ${texts.length} of 30 after the catch-up's 15 s`).toEqual(new Set(ids));
-  }, 60_000);
+    expect(new Set(texts.map((m) => m.conversationId)), `set-up ${setUpMs} ms, ${texts.length} of 30 after the catch-up's 15 s, errors: ${errors.join(', ') || 'none'}`).toEqual(new Set(ids));
+  }, 90_000);
 });
