@@ -65,10 +65,15 @@ export function runBlobStoreContract(name: string, create: () => Promise<BlobSto
     it('a body that fails midway leaves nothing, and an existing object stays as it was', async () => {
       const s = await open();
       await s.put('blobs/keep', patternStream(10), 10);
+      // The failure comes after the first bytes had time to reach the store, as a client that
+      // goes away mid-upload does (failing at once can abort before the store sees the request).
+      let sent = false;
       const failing = new Readable({
         read() {
+          if (sent) return;
+          sent = true;
           this.push(Buffer.alloc(1000));
-          this.destroy(new Error('client went away'));
+          setTimeout(() => this.destroy(new Error('client went away')), 150);
         },
       });
       await expect(s.put('blobs/keep', failing, 5000)).rejects.toThrow();
