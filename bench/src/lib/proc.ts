@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 const children = new Set<ChildProcess>();
 
@@ -201,6 +202,29 @@ export class SelfCpuMeter {
     const d = process.cpuUsage(this.c0);
     const wallUs = (performance.now() - this.t0) * 1000;
     return wallUs > 0 ? (100 * (d.user + d.system)) / wallUs : 0;
+  }
+}
+
+/**
+ * The generator's own event-loop delay over a window: how late this process ran its timers and
+ * callbacks. A frame that arrives while the loop is busy is stamped that much later, so this is
+ * the part of a measured latency the generator itself may have added (the same for every target
+ * only if their frames cost the generator the same).
+ */
+export class LoopDelayMeter {
+  private h: IntervalHistogram | null = null;
+  start(): void {
+    this.h = monitorEventLoopDelay({ resolution: 1 });
+    this.h.enable();
+  }
+  /** p99 and max in ms (the histogram's samples include its 1 ms resolution timer). */
+  stop(): { p99Ms: number; maxMs: number } {
+    const h = this.h;
+    if (!h) return { p99Ms: Number.NaN, maxMs: Number.NaN };
+    h.disable();
+    this.h = null;
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    return { p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { Histogram } from '../lib/hist.js';
 import { clientMsgId, markText, nowUs, readMarkBuf, readMarkStr, wallMs, type Mark } from '../lib/marker.js';
-import { CpuMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
+import { CpuMeter, LoopDelayMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
 
@@ -33,6 +33,8 @@ export interface DirectResult {
   lost: number;
   errors: number;
   genCpu: number;
+  /** The generator's event-loop delay p99 (ms) in the window: its own share of a latency. */
+  genLoopP99Ms: number;
   serverCpu: number;
   /** The server's busiest event-loop thread (its main thread), % of one core. */
   serverLoopCpu: number;
@@ -111,6 +113,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
   try {
     const serverCpu = new CpuMeter(target.pid);
     const genCpu = new SelfCpuMeter();
+    const genLoop = new LoopDelayMeter();
     // Paced pairs start spread over one interval, not all at once.
     for (let p = 0; p < o.pairs; p++) {
       if (intervalUs === 0) ping(p);
@@ -121,6 +124,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
     windowTo = windowFrom + o.durationS * 1e6;
     serverCpu.start();
     genCpu.start();
+    genLoop.start();
     while (nowUs() < windowTo) {
       await sleep(250);
       const now = nowUs();
@@ -133,6 +137,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
     }
     stopping = true;
     const gen = genCpu.stop();
+    const genLoopDelay = genLoop.stop();
     const srv = serverCpu.stop();
     const lat = hist.summaryMs();
     return {
@@ -143,6 +148,7 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
       lost,
       errors,
       genCpu: round(gen),
+      genLoopP99Ms: genLoopDelay.p99Ms,
       serverCpu: round(srv),
       serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(target.pid) / 2 ** 20),

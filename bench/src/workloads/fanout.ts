@@ -8,7 +8,7 @@
  */
 import { Histogram } from '../lib/hist.js';
 import { clientMsgId, nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
-import { CpuMeter, ioBytes, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
+import { CpuMeter, ioBytes, LoopDelayMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
 
@@ -41,6 +41,8 @@ export interface TrialResult {
   errors: number;
   held: number;
   genCpu: number;
+  /** The generator's event-loop delay p99 (ms) in the window: its own share of a latency. */
+  genLoopP99Ms: number;
   serverCpu: number;
   /** The server's busiest event-loop thread (its main thread), % of one core. */
   serverLoopCpu: number;
@@ -124,6 +126,7 @@ export class FanoutSession {
     this.trial = trial;
     const serverCpu = new CpuMeter(this.target.pid);
     const genCpu = new SelfCpuMeter();
+    const genLoop = new LoopDelayMeter();
 
     const t0 = nowUs();
     const measureFrom = t0 + o.warmupS * 1e6;
@@ -144,6 +147,7 @@ export class FanoutSession {
           sentAtMeasure = sent;
           serverCpu.start();
           genCpu.start();
+          genLoop.start();
           syscallsAtMeasure = ioBytes(this.target.pid).syscalls;
           acksAtMeasure = this.acksSent();
         }
@@ -179,6 +183,7 @@ export class FanoutSession {
     });
     const sentInWindow = sent - sentAtMeasure;
     const gen = genCpu.stop();
+    const genLoopDelay = genLoop.stop();
     const srv = serverCpu.stop();
     const syscalls = ioBytes(this.target.pid).syscalls - syscallsAtMeasure;
     const acks = this.acksSent() - acksAtMeasure;
@@ -211,6 +216,7 @@ export class FanoutSession {
       errors: trial.errors,
       held: trial.held,
       genCpu: round(gen),
+      genLoopP99Ms: genLoopDelay.p99Ms,
       serverCpu: round(srv),
       serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
