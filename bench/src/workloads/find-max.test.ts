@@ -26,6 +26,7 @@ function target(capacity: number, flakyOnce: number[] = []) {
         errors: 0,
         held: 0,
         genCpu: 50,
+        genLoopP99Ms: 1,
         serverCpu: 50,
         serverLoopCpu: 50,
         serverRssMB: 100,
