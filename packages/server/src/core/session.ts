@@ -1,95 +1,31 @@
 /**
  * One client connection's protocol state machine: it waits for `auth` (with a deadline), then
  * dispatches request frames to the services and answers each request that carries an `id`.
- * Transports hand it decoded frames; it writes frames back through the Connection.
+ * Transports hand it decoded frames; it writes frames back through the Connection. Its parts:
+ * session-auth.ts (the auth frame), session-quick.ts (acks handled on the spot) and
+ * session-frames.ts (which service answers each frame, and which budget it spends).
  */
-import {
-  CLOSE_CODES,
-  encodeFrame,
-  NatterError,
-  PROTOCOL_VERSION,
-  toErrorBody,
-  type ClientFrame,
-  type DecodeResult,
-  type RequestId,
-} from '@natter/protocol';
-import type { Accounts } from './accounts.js';
-import type { Clock } from './clock.js';
+import { CLOSE_CODES, encodeFrame, NatterError, toErrorBody, type ClientFrame, type DecodeResult, type RequestId } from '@natter/protocol';
 import { outbound, type Connection } from './connection.js';
-import type { ConnectionSlots } from './connection-caps.js';
-import type { Attachment, Delivery } from './delivery/delivery.js';
-import type { ConnectionBudget, RequestClass } from './fair-share.js';
-import type { Groups } from './groups.js';
-import type { MessageActions } from './message-actions.js';
-import type { Messaging } from './messaging.js';
-import type { Receipts } from './receipts.js';
-import type { Settings } from './settings.js';
-import type { Contacts } from './contacts.js';
-import { CONTACT_REQUEST_CLASS, dispatchContactFrame } from './contact-frames.js';
-import type { MessageSearchService } from './search.js';
-import type { PresenceService } from './presence/presence.js';
-import type { Typing } from './presence/typing.js';
-import type { Broadcasts } from './rooms/broadcasts.js';
-import type { Rooms } from './rooms/rooms.js';
+import type { ConnectionBudget } from './fair-share.js';
+import { authCloseCode, authenticate } from './session-auth.js';
+import type { SessionDeps, SessionInternals, State } from './session-context.js';
+import { FRAME_HANDLERS, REQUEST_CLASS, type FrameHandler, type RequestType } from './session-frames.js';
+import { quickAck } from './session-quick.js';
 
-export interface SessionHooks {
-  /** Called for every frame handled, with its type and outcome (for metrics). */
-  onFrame(type: string, errorCode: string | null, ms: number): void;
-  /** Called for anything unexpected (logged by the server; the client sees `internal`). */
-  onError(err: unknown): void;
-  /**
-   * Called for every frame handled on the spot by `quick` (an ack without an id): a count only,
-   * no timing (it takes a microsecond or two, and comes by the ten thousand a second).
-   */
-  onQuickFrame(type: 'ack'): void;
-}
+export type { SessionDeps, SessionHooks } from './session-context.js';
 
-export interface SessionDeps {
-  accounts: Accounts;
-  messaging: Messaging;
-  receipts: Receipts;
-  settings: Settings;
-  /** Finding people, friend requests and blocks (core/contacts.ts). */
-  contacts: Contacts;
-  /** Group management frames (`group.*`). */
-  groups: Groups;
-  /** Recall, edit and reactions (`message.recall` …). */
-  messageActions: MessageActions;
-  /** Message search (`messages.search`, core/search.ts). */
-  search: MessageSearchService;
-  delivery: Delivery;
-  clock: Clock;
-  authTimeoutMs: number;
-  heartbeatSeconds: number;
-  /** Authenticated connections per user (WS_MAX_PER_USER). */
-  userConnections: ConnectionSlots;
-  hooks: SessionHooks;
-  typing: Typing;
-  presence: PresenceService;
-  /** Live rooms and broadcasts (core/rooms/). */
-  rooms: Rooms;
-  broadcasts: Broadcasts;
-}
-
-type State =
-  | { kind: 'awaiting_auth'; deadline: { cancel(): void } }
-  | { kind: 'authenticating' }
-  | { kind: 'open'; attachment: Attachment }
-  | { kind: 'closed' };
-
-export class Session {
-  private state: State;
-  /** Frames that arrive while `auth` is being checked wait for it, so clients may pipeline. */
-  private authDone: Promise<unknown> | null = null;
-  /**
-   * The connection has gone or is closing: work not yet started is dropped, answers are neither
-   * encoded nor sent (a flood from a socket that stopped reading ends with it).
-   */
-  private gone = false;
-  /** This connection's token buckets, made on its first store-bound request. */
-  private budget: ConnectionBudget | null = null;
-  /** Requests refused for the budget since the last one admitted. */
-  private refusedInARow = 0;
+/**
+ * The fields below are not private only because the session's own modules (session-auth.ts,
+ * session-quick.ts, session-frames.ts) read and change them through SessionInternals; a
+ * transport calls `handle`, `quick`, `abandon` and `closed`, nothing else.
+ */
+export class Session implements SessionInternals {
+  state: State;
+  authDone: Promise<unknown> | null = null;
+  gone = false;
+  budget: ConnectionBudget | null = null;
+  refusedInARow = 0;
   /**
    * Asked by the read gate when a queued page read's turn comes. Made on the first page read:
    * an idle connection never reads one, and the closure and its context are ~100 bytes each.
@@ -97,8 +33,8 @@ export class Session {
   private wantedFn: (() => boolean) | null = null;
 
   constructor(
-    private readonly conn: Connection,
-    private readonly deps: SessionDeps,
+    readonly conn: Connection,
+    readonly deps: SessionDeps,
   ) {
     const deadline = deps.clock.setTimeout(() => {
       if (this.state.kind === 'awaiting_auth' || this.state.kind === 'authenticating') {
@@ -153,33 +89,12 @@ export class Session {
     }
   }
 
-  /**
-   * Handles at once, without a promise, a frame that needs no answer and no store: an `ack`
-   * without an id of an entry this process delivered to the device (what the SDK sends after
-   * every message it applies). The checks are those of the full path: the connection is open,
-   * the device was shown `seq` (Delivery.shown: else the store checks the ack, on the full
-   * path), a write token is there (else the full path refuses it, counted as before); the
-   * cursor only moves forward (DeliveryCursors.ack). Returns false, having done nothing, for
-   * any other frame: the caller then hands it to `handle`.
-   */
+  /** See session-quick.ts: an ack done on the spot, or false (nothing done) for `handle` to take. */
   quick(decoded: DecodeResult): boolean {
-    if (!decoded.ok) return false;
-    const frame = decoded.frame;
-    if (frame.type !== 'ack' || frame.id !== undefined) return false;
-    const state = this.state;
-    if (state.kind !== 'open' || this.gone) return false;
-    const a = state.attachment;
-    if (!this.deps.delivery.shown(a, frame.conversationId, frame.seq)) return false;
-    const m = this.deps.messaging;
-    this.budget ??= m.fairShare.newConnectionBudget();
-    if (m.fairShare.tryAdmit(a.userId, REQUEST_CLASS.ack, this.budget) > 0) return false;
-    this.refusedInARow = 0;
-    m.ackShown(a.userId, a.deviceId, frame.conversationId, frame.seq);
-    this.deps.hooks.onQuickFrame('ack');
-    return true;
+    return quickAck(this, decoded);
   }
 
-  private wanted(): () => boolean {
+  wanted(): () => boolean {
     return (this.wantedFn ??= () => !this.gone);
   }
 
@@ -191,7 +106,7 @@ export class Session {
   private async dispatch(frame: ClientFrame): Promise<unknown> {
     const state = this.state;
     if (frame.type === 'auth') {
-      const pending = this.authenticate(frame.token);
+      const pending = authenticate(this, frame.token);
       this.authDone = pending.catch(() => undefined);
       return pending;
     }
@@ -205,7 +120,7 @@ export class Session {
     // Rooms that allow it are watched without authenticating (Rooms.join checks the room).
     if (state.kind === 'awaiting_auth' && (frame.type === 'room.join' || frame.type === 'room.leave')) return this.watchAnonymously(state, frame);
     if (state.kind !== 'open') throw new NatterError('not_authenticated', 'send auth first');
-    const { userId, deviceId } = state.attachment;
+    const { userId } = state.attachment;
     const m = this.deps.messaging;
     this.budget ??= m.fairShare.newConnectionBudget();
     try {
@@ -217,98 +132,10 @@ export class Session {
       if (++this.refusedInARow > MAX_REFUSED_IN_A_ROW) this.conn.close(CLOSE_CODES.rate_limited, 'rate limited');
       throw err;
     }
-    switch (frame.type) {
-      case 'send':
-        return m.send(userId, frame);
-      case 'ack':
-        return m.ack(userId, deviceId, frame.conversationId, frame.seq, this.deps.delivery.shown(state.attachment, frame.conversationId, frame.seq));
-      case 'read':
-        return m.read(userId, frame.conversationId, frame.seq);
-      case 'sync':
-        return m.sync(userId, frame.since, frame.limit, this.wanted());
-      case 'messages':
-        return m.messages(userId, frame, this.wanted());
-      case 'conversation.direct':
-        return m.openDirect(userId, frame.userId);
-      case 'conversation.create':
-        return m.createGroup(userId, frame.title ?? null, frame.members);
-      case 'conversation.get':
-        return m.getConversation(userId, frame.conversationId);
-      case 'conversation.addMembers':
-        return m.changeMembership(frame.conversationId, { kind: 'add', userIds: frame.userIds, by: userId });
-      case 'conversation.removeMember':
-        return m.changeMembership(frame.conversationId, { kind: 'remove', userId: frame.userId, by: userId });
-      case 'conversation.leave':
-        return m.changeMembership(frame.conversationId, { kind: 'leave', userId });
-      case 'conversation.setRole':
-        return m.changeMembership(frame.conversationId, { kind: 'role', userId: frame.userId, role: frame.role, by: userId });
-      case 'conversation.setFlags':
-        return m.setFlags(userId, frame.conversationId, frame);
-      case 'receipts.get':
-        return this.deps.receipts.get(userId, frame.conversationId, frame.seqs);
-      case 'receipts.readers':
-        return this.deps.receipts.readers(userId, frame);
-      case 'settings.get':
-        return this.deps.settings.get(userId);
-      case 'settings.update':
-        return this.deps.settings.update(userId, frame.settings);
-      case 'users.lookup':
-      case 'users.search':
-      case 'contacts.list':
-      case 'contacts.requests':
-      case 'contacts.blocks':
-      case 'contacts.request':
-      case 'contacts.accept':
-      case 'contacts.decline':
-      case 'contacts.cancel':
-      case 'contacts.remove':
-      case 'contacts.block':
-      case 'contacts.unblock':
-        return dispatchContactFrame(this.deps.contacts, userId, frame);
-      case 'typing':
-        return this.deps.typing.typing(state.attachment, frame.conversationId, frame.state);
-      case 'messages.search':
-        return this.deps.search.search(userId, frame.query, frame);
-      case 'presence.get':
-        return { users: await this.deps.presence.query(userId, frame.userIds) };
-      case 'presence.setVisible':
-        return this.deps.presence.setVisible(userId, frame.visible);
-      case 'room.create':
-        return this.deps.rooms.create(userId, frame);
-      case 'room.update':
-        return this.deps.rooms.update(userId, frame);
-      case 'room.join':
-        return this.deps.rooms.join(this.conn, userId, frame);
-      case 'room.leave':
-        return this.deps.rooms.leave(this.conn, frame.roomId);
-      case 'room.send':
-        return this.deps.rooms.send(userId, frame);
-      case 'room.mute':
-        return this.deps.rooms.mute(userId, frame);
-      case 'room.kick':
-        return this.deps.rooms.kick(userId, frame);
-      case 'broadcast.sync':
-        return this.deps.broadcasts.sync(userId, frame.after);
-      case 'broadcast.read':
-        return this.deps.broadcasts.read(userId, frame.seq);
-      case 'group.update':
-      case 'group.transfer':
-      case 'group.dissolve':
-      case 'group.mute':
-      case 'group.muteAll':
-      case 'group.invite.create':
-      case 'group.invite.list':
-      case 'group.invite.revoke':
-      case 'group.join':
-        return this.deps.groups.dispatch(userId, frame);
-      case 'message.recall':
-      case 'message.edit':
-      case 'message.react':
-      case 'message.unreact':
-      case 'message.hide':
-      case 'message.unhide':
-        return this.deps.messageActions.dispatch(userId, frame);
-    }
+    // A table rather than a switch: session-frames.ts lists each frame type's handler next to the
+    // others. The cast pairs the frame with its type's handler, which the compiler cannot follow.
+    const handler = FRAME_HANDLERS[frame.type] as FrameHandler<RequestType>;
+    return handler(this, state.attachment, frame);
   }
 
   /**
@@ -323,47 +150,6 @@ export class Session {
     const result = await this.deps.rooms.join(this.conn, null, frame);
     state.deadline.cancel();
     return result;
-  }
-
-  private async authenticate(token: string): Promise<unknown> {
-    if (this.state.kind !== 'awaiting_auth') throw new NatterError('already_authenticated', 'this connection is already authenticated');
-    const deadline = this.state.deadline;
-    this.state = { kind: 'authenticating' };
-    let claims;
-    try {
-      claims = await this.deps.accounts.authenticate(token);
-    } catch (err) {
-      deadline.cancel();
-      this.state = { kind: 'closed' };
-      // handle() answers with the error (so it is counted like any other) and then closes.
-      throw err;
-    }
-    deadline.cancel();
-    // A slot is taken before attaching, and given back by whichever path ends the session. Nothing
-    // may be awaited between acquire() and attach(): the server's cap counts what attach registers.
-    if (!this.deps.userConnections.acquire(claims.userId)) {
-      this.state = { kind: 'closed' };
-      throw new NatterError('rate_limited', 'this user has too many open connections; close some and retry');
-    }
-    let attachment: Attachment;
-    try {
-      attachment = await this.deps.delivery.attach(this.conn, claims.userId, claims.deviceId);
-    } catch (err) {
-      this.deps.userConnections.release(claims.userId);
-      this.state = { kind: 'closed' };
-      throw err;
-    }
-    if ((this.state as State).kind === 'closed') {
-      this.deps.userConnections.release(claims.userId);
-      await this.deps.delivery.detach(attachment);
-      return undefined;
-    }
-    this.state = { kind: 'open', attachment };
-    // Not awaited: the answer does not wait for presence (it never throws).
-    void this.deps.presence.connected(claims.userId);
-    // Nothing waits for auth any more: do not keep its promise (and result) per connection.
-    this.authDone = null;
-    return { userId: claims.userId, deviceId: claims.deviceId, heartbeatSeconds: this.deps.heartbeatSeconds, protocolVersion: PROTOCOL_VERSION };
   }
 
   /**
@@ -393,71 +179,3 @@ export class Session {
 
 /** Refusals in a row (`rate_limited`) after which a connection is closed with 3006. */
 const MAX_REFUSED_IN_A_ROW = 100;
-
-/** Which budget each store-bound request spends (FairShare). */
-const REQUEST_CLASS: Record<Exclude<ClientFrame['type'], 'auth' | 'ping'>, RequestClass> = {
-  sync: 'read',
-  messages: 'read',
-  'conversation.get': 'read',
-  send: 'write',
-  ack: 'write',
-  read: 'write',
-  'conversation.direct': 'write',
-  'conversation.create': 'write',
-  'conversation.addMembers': 'write',
-  'conversation.removeMember': 'write',
-  'conversation.leave': 'write',
-  'conversation.setRole': 'write',
-  'conversation.setFlags': 'write',
-  'receipts.get': 'read',
-  'receipts.readers': 'read',
-  'settings.get': 'read',
-  'settings.update': 'write',
-  ...CONTACT_REQUEST_CLASS,
-  'messages.search': 'read',
-  // Typing reads the store only for a conversation not routed here; its own limit is in Typing.
-  typing: 'write',
-  'presence.get': 'read',
-  'presence.setVisible': 'write',
-  'room.join': 'read',
-  'room.leave': 'read',
-  'room.send': 'write',
-  'room.create': 'write',
-  'room.update': 'write',
-  'room.mute': 'write',
-  'room.kick': 'write',
-  'broadcast.sync': 'read',
-  'broadcast.read': 'write',
-  'message.recall': 'write',
-  'message.edit': 'write',
-  'message.react': 'write',
-  'message.unreact': 'write',
-  'message.hide': 'write',
-  'message.unhide': 'write',
-  'group.update': 'write',
-  'group.transfer': 'write',
-  'group.dissolve': 'write',
-  'group.mute': 'write',
-  'group.muteAll': 'write',
-  'group.invite.create': 'write',
-  'group.invite.list': 'read',
-  'group.invite.revoke': 'write',
-  'group.join': 'write',
-};
-
-/** Token problems mean "do not come back with this token"; anything else is worth a retry. */
-function authCloseCode(code: string): number {
-  switch (code) {
-    case 'device_revoked':
-      return CLOSE_CODES.device_revoked;
-    case 'invalid_token':
-    case 'token_expired':
-      return CLOSE_CODES.auth_failed;
-    case 'unavailable':
-      return CLOSE_CODES.unavailable;
-    case 'rate_limited':
-      return CLOSE_CODES.too_many_connections;
-    default:
-      return CLOSE_CODES.internal;
-  }
-}
