@@ -9,305 +9,35 @@
  * - Conversation logs are gap-free: entries get seq lastSeq+1, lastSeq+2, … in commit order.
  * - Versions (used by sync) are unique, increasing in commit order, one per conversation change.
  */
-import type {
-  Conversation,
-  ConversationFlags,
-  ConversationKind,
-  GroupInvite,
-  GroupProfile,
-  HiddenMessage,
-  UnhiddenMessage,
-  MemberRole,
-  Message,
-  MessageType,
-  PublicUser,
-  UserSettings,
-} from '@natter/protocol';
+import type { Conversation, ConversationFlags, GroupInvite, Message, UserSettings } from '@natter/protocol';
+import type { DeviceRecord, NewDevice, NewInvite, NewUser, PresenceAudience, RotateOutcome, UserRecord } from './account-types.js';
 import type { ContactsStore } from './contacts.js';
-export type * from './contacts.js';
-import type { RoomStore } from './rooms-store.js';
+import type {
+  ConversationState,
+  CreatedConversation,
+  GroupOutcome,
+  InviteOutcome,
+  MembershipChange,
+  MembershipOutcome,
+  NewConversation,
+  NewGroupInvite,
+} from './conversation-types.js';
 import type { MediaRecords } from './media.js';
+import type { AppendOutcome, HideOutcome, MessageActionOutcome, NewMessage, PageQuery, UnhideOutcome } from './message-types.js';
+import type { RoomStore } from './rooms-store.js';
 import type { SearchStore } from './search.js';
-export type { MessageSearch, SearchCursor, SearchStore } from './search.js';
-export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
+import type { CursorOutcome, DeliveryCursor, ReceiptCursors, SyncPage } from './sync-types.js';
 import type { GroupChange } from './rules/groups.js';
 import type { MessageAction } from './rules/message-actions.js';
 
-export interface UserRecord extends PublicUser {
-  passwordHash: string | null;
-  createdAt: number;
-  /** When an operator disabled the account (it cannot log in or get tokens); null when enabled. */
-  disabledAt: number | null;
-}
-
-/** A registration invite (REGISTRATION=invite): only the code's hash is kept. */
-export interface NewInvite {
-  codeHash: string;
-  createdAt: number;
-  /** Null: never expires. */
-  expiresAt: number | null;
-}
-
-export interface DeviceRecord {
-  id: string;
-  userId: string;
-  name: string | null;
-  createdAt: number;
-  lastSeenAt: number;
-  refreshHash: string;
-  refreshExpiresAt: number;
-  revokedAt: number | null;
-}
-
-export interface NewUser {
-  id: string;
-  username: string;
-  passwordHash: string | null;
-  displayName: string | null;
-  avatarUrl: string | null;
-  createdAt: number;
-}
-
-export interface NewDevice {
-  id: string;
-  userId: string;
-  name: string | null;
-  refreshHash: string;
-  refreshExpiresAt: number;
-  createdAt: number;
-}
-
-/** Outcome of presenting a refresh token hash for rotation. */
-export type RotateOutcome =
-  | { kind: 'rotated'; device: DeviceRecord }
-  /** The hash is an earlier one of this device: an old token was replayed. The device is now revoked. */
-  | { kind: 'reused'; device: DeviceRecord }
-  | { kind: 'expired' }
-  | { kind: 'revoked' }
-  | { kind: 'unknown' };
-
-/** One send in a group-committed batch. The sender is the authenticated user. */
-export interface NewMessage {
-  id: string;
-  conversationId: string;
-  senderId: string;
-  type: Exclude<MessageType, 'system'>;
-  /** JSON text of the body, exactly as it will be stored and served. */
-  body: string;
-  clientMsgId: string;
-  replyTo: string | null;
-  createdAt: number;
-  /**
-   * Distinct user ids and/or "all" (protocol MENTION_ALL); each id must be an active member.
-   * Absent or null: mentions nobody. Stored with the message; not part of what makes a retry.
-   */
-  mentions?: string[] | null;
-}
-
-export type AppendOutcome =
-  /** Stored at `seq`: the message is the send as given, with that seq (see storedMessage). */
-  | { kind: 'stored'; seq: number }
-  /** The same clientMsgId was stored before with the same content: the original. */
-  | { kind: 'duplicate'; message: Message }
-  /** The clientMsgId was used before for different content. */
-  | { kind: 'conflict' }
-  /** The conversation does not exist or the sender is not an active member. */
-  | { kind: 'not_found' }
-  /** replyTo names no message of this conversation the sender can see. */
-  | { kind: 'bad_reply' }
-  /** `mentions` names a user who is not an active member of the conversation. */
-  | { kind: 'bad_mention' }
-  /** `mentions` has `"all"` and the sender is a plain member of the group (rules/groups.ts mayMentionAll). */
-  | { kind: 'mention_all_forbidden' }
-  /** The sender is muted in this group, by name or by a mute of everyone (rules/groups.ts). */
-  | { kind: 'muted' }
-  /** The group was dissolved: nobody sends any more. */
-  | { kind: 'dissolved' };
-
-export interface NewConversation {
-  id: string;
-  kind: ConversationKind;
-  title: string | null;
-  createdBy: string;
-  /** Includes the creator. */
-  members: { userId: string; role: MemberRole }[];
-  /** The system entry at seq 1. */
-  createdMessageId: string;
-  createdAt: number;
-}
-
-export type MembershipChange =
-  /** `maxMembers`: refused (`full`) when the group would have more active members than this. */
-  | { kind: 'add'; userIds: string[]; by: string; maxMembers?: number }
-  | { kind: 'remove'; userId: string; by: string }
-  | { kind: 'leave'; userId: string }
-  /** The owner makes a member an admin, or an admin a member again. */
-  | { kind: 'role'; userId: string; role: 'admin' | 'member'; by: string };
-
-/** One user's view of a conversation, as read in the transaction that changed it. */
-export interface MemberView {
-  userId: string;
-  conversation: Conversation;
-}
-
-/** A conversation just created, with what its members' devices are told. */
-export interface CreatedConversation {
-  state: ConversationState;
-  /** The `conversation.created` entry at seq 1. */
-  entry: Message;
-  /** Every member's view, in `state.members` order. */
-  views: MemberView[];
-}
-
-export type MembershipOutcome =
-  /**
-   * `newOwner`: the member who became the group's owner because its owner left, if any.
-   * `views`: the view of each user it changed besides the log (the affected users and the new
-   * owner), each once, read in the same transaction, so callers never read them back.
-   */
-  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; newOwner: string | null; views: MemberView[] }
-  | { kind: 'not_found' }
-  | { kind: 'forbidden' }
-  /** A role change for someone who is not an active member. */
-  | { kind: 'not_member' }
-  /** Nothing to do (adding members who are all already in, removing a non-member). */
-  | { kind: 'noop'; conversation: ConversationState }
-  /** Adding would pass the change's `maxMembers`. */
-  | { kind: 'full' }
-  /** The group was dissolved: only leaving is allowed. */
-  | { kind: 'dissolved' };
-
-/**
- * Outcome of a group change (changeGroup) or a join by invite code (joinByInvite). `views`: the
- * views of the users whose own view changed beyond the log, read in the same transaction.
- */
-export type GroupOutcome =
-  | { kind: 'ok'; entry: Message; conversation: ConversationState; affected: string[]; views: MemberView[] }
-  /** No such group, or the actor is not an active member (for a join: no usable code). */
-  | { kind: 'not_found' }
-  | { kind: 'forbidden' }
-  /** The target is not an active member. */
-  | { kind: 'not_member' }
-  /** Allowed but changes nothing (a patch repeating the profile; joining a group one is in). */
-  | { kind: 'noop'; conversation: ConversationState }
-  | { kind: 'full' }
-  | { kind: 'dissolved' };
-
-/** Outcome of applyMessageAction. `message`: the target as it now is. */
-export type MessageActionOutcome =
-  | { kind: 'ok'; entry: Message; message: Message }
-  | { kind: 'noop'; message: Message }
-  | { kind: 'not_found' }
-  | { kind: 'window_passed' }
-  | { kind: 'invalid'; reason: string };
-
-/**
- * Outcome of hideMessage. `message`: the target as the user now sees it (its hiddenCopy);
- * `changed`: false when they had hidden it already (nothing was written).
- */
-export type HideOutcome = { kind: 'ok'; hidden: HiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
-
-/** Outcome of unhideMessage. `message`: the target as the user now sees it again; `changed`: false when it was not hidden. */
-export type UnhideOutcome = { kind: 'ok'; unhidden: UnhiddenMessage; message: Message; changed: boolean } | { kind: 'not_found' };
-
-export interface NewGroupInvite {
-  code: string;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number | null;
-  maxUses: number | null;
-}
-
-export type InviteOutcome<T> =
-  | { kind: 'ok'; value: T }
-  /** No such group, the actor is not an active member, or (revoke) no such code of this group. */
-  | { kind: 'not_found' }
-  | { kind: 'forbidden' }
-  | { kind: 'dissolved' };
-
-/** The conversation as the server sees it, without any one user's view. */
-export interface ConversationState {
-  id: string;
-  kind: ConversationKind;
-  title: string | null;
-  lastSeq: number;
-  createdAt: number;
-  /** Active members with roles. */
-  members: { userId: string; role: MemberRole }[];
-  /** Groups: profile and state (rules/groups.ts); absent for direct conversations. */
-  group?: GroupProfile;
-}
-
-export interface PageQuery {
-  after?: number;
-  before?: number;
-  limit: number;
-  /**
-   * Stop adding entries once the page's encoded size passes this many bytes (at least one
-   * entry is returned; `hasMore` then says true). A count alone let one request of 200 entries
-   * of escaped text make a 4.6 MB answer.
-   */
-  maxBytes?: number;
-}
-
-export type CursorOutcome =
-  | { kind: 'ok'; seq: number }
-  /** Not a member (or no such conversation). */
-  | { kind: 'not_found' }
-  /** The seq is beyond what the user can see. */
-  | { kind: 'invalid_position'; lastSeq: number }
-  /** A read cursor in a conversation the user has left (markRead only). */
-  | { kind: 'not_member' };
-
-export interface SyncPage {
-  conversations: Conversation[];
-  /** The version to resume from. */
-  version: number;
-  hasMore: boolean;
-  /** The user's total unread (rules/unread.ts totalUnread), read with the page. */
-  totalUnread: number;
-  /**
-   * Messages the user hid (delete for me) whose hide is stamped within this page's version range
-   * (the same bounds as its conversations), oldest first. Unbounded in count, but a user's hides
-   * are rate-limited (core/message-actions.ts), so a long absence brings a few hundred at most.
-   */
-  hidden: HiddenMessage[];
-  /** Messages the user restored (unhideMessage) within the same range; each message is in one list at most, as it now is. */
-  unhidden: UnhiddenMessage[];
-}
-
-/** A device's delivery cursor in one conversation: "this device holds every entry up to seq". */
-export interface DeliveryCursor {
-  deviceId: string;
-  conversationId: string;
-  seq: number;
-}
-
-/** One active member's cursors, for receipts (see Store.receiptCursors). */
-export interface MemberReceiptCursor {
-  userId: string;
-  joinedSeq: number;
-  readSeq: number;
-  /**
-   * Direct conversations: the highest delivery cursor of any of the member's devices, as stored
-   * (cursors acked lately may still be in a process's memory: core/cursors.ts). Groups: 0.
-   */
-  deliveredSeq: number;
-  /** The member's `readReceipts` setting. */
-  readReceipts: boolean;
-}
-
-/** A conversation's receipts state as one active member may see it, read in one transaction. */
-export interface ReceiptCursors {
-  kind: ConversationKind;
-  /** The caller's window: they see entries joinedSeq..lastSeq. */
-  joinedSeq: number;
-  lastSeq: number;
-  /** Every active member, the caller included, in user id order. */
-  members: MemberReceiptCursor[];
-  /** The entries asked for (by seq or id) that are in the caller's window, ascending by seq. */
-  entries: { id: string; seq: number; senderId: string }[];
-}
+// The types of the Store's methods live beside it by subject; importers take them from here.
+export type * from './account-types.js';
+export type * from './contacts.js';
+export type * from './conversation-types.js';
+export type * from './message-types.js';
+export type * from './sync-types.js';
+export type { MessageSearch, SearchCursor, SearchStore } from './search.js';
+export type { BlobRecord, BlobRef, CreateUploadOutcome, GarbageQuery, MediaRecords, NewUpload } from './media.js';
 
 /** Rooms and broadcasts (RoomStore) are declared in rooms-store.ts. */
 export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchStore {
@@ -492,10 +222,4 @@ export interface Store extends ContactsStore, RoomStore, MediaRecords, SearchSto
    * active members, each once with whether they show their presence; the others are left out.
    */
   presenceAudience(viewerId: string, userIds: string[]): Promise<PresenceAudience[]>;
-}
-
-/** A user a viewer may ask the presence of, and whether that user shows it. */
-export interface PresenceAudience {
-  userId: string;
-  visible: boolean;
 }
