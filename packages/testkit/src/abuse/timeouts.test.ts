@@ -134,6 +134,36 @@ describe('connection caps', () => {
     for (const c of [mine[1]!, theirs, again]) c.close();
   });
 
+  // A user at the cap whose connection drops reconnects at once (what the SDK does on its own
+  // 'close'): the server must not still count the gone connection. Rounds, because the race is
+  // between the old socket's close reaching the server and the new auth; no pause in between.
+  it('a user at WS_MAX_PER_USER whose connection closes (client close or abrupt destroy) gets back in at once', async () => {
+    const t = await start({ WS_MAX_PER_USER: 2 });
+    const u = await register(t.url);
+    const mine = [await RawClient.authed(t.wsUrl, u.accessToken), await RawClient.authed(t.wsUrl, u.accessToken)];
+    defer(() => mine.forEach((c) => c.ws.terminate()));
+    const refusals: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const gone = mine.shift()!;
+      const abrupt = round % 2 === 1;
+      // Abrupt: the socket is destroyed without a close frame; the server notices the TCP end.
+      if (abrupt) gone.ws.terminate();
+      else gone.close();
+      await gone.waitClosed();
+      const next = await RawClient.open(t.wsUrl);
+      const answer = await next.request({ type: 'auth', token: u.accessToken });
+      if (answer.type !== 'result') refusals.push(`round ${round} (${abrupt ? 'destroy' : 'close'}): ${answer.error?.code}`);
+      mine.push(next);
+      // Still exactly the cap: a third connection is refused.
+      if (round % 10 === 9) {
+        const third = await RawClient.open(t.wsUrl);
+        expect((await third.request({ type: 'auth', token: u.accessToken })).error?.code).toBe('rate_limited');
+        await third.waitClosed();
+      }
+    }
+    expect(refusals).toEqual([]);
+  });
+
   it('WS_MAX_PER_USER holds for auths of one user that arrive at once: exactly the cap gets in', async () => {
     const t = await start({ WS_MAX_PER_USER: 2 });
     const u = await register(t.url);
