@@ -41,6 +41,7 @@ port.on('message', (req: WorkerRequest) => {
   if (state !== null && Atomics.exchange(state, WAL_STATE.restartAsked, 0) === 1 && req.method !== 'close') {
     try {
       store.restartWal();
+      Atomics.add(state, WAL_STATE.storeThreadRestarts, 1);
     } catch {
       // Asked again at the next tick.
     }

@@ -30,7 +30,9 @@ export const WAL_STATE = {
   frames: 1,
   /** Ticks whose checkpoint ran to the end (wrapping): one that stops moving means none run. */
   ticks: 2,
+  /** RESTART checkpoints the store thread ran (wrapping): each one held the sends behind it. */
+  storeThreadRestarts: 3,
 } as const;
 
 /** Bytes of the SharedArrayBuffer behind WAL_STATE. */
-export const WAL_STATE_BYTES = 3 * Int32Array.BYTES_PER_ELEMENT;
+export const WAL_STATE_BYTES = 4 * Int32Array.BYTES_PER_ELEMENT;

@@ -146,6 +146,11 @@ export class SqliteWorkerStore implements Store {
     return this.closing;
   }
 
+  /** RESTART checkpoints the store thread has run since it started (tests; checkpointer.ts). */
+  get storeThreadRestarts(): number {
+    return Atomics.load(this.walSlots, WAL_STATE.storeThreadRestarts);
+  }
+
   /**
    * Bytes in the WAL since it last started over, as of the checkpointer's last tick (null for
    * ':memory:', which has none). Normally about a quarter of a second of writes; a figure that
