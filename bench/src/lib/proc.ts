@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 const children = new Set<ChildProcess>();
 
@@ -206,25 +206,48 @@ export class SelfCpuMeter {
 }
 
 /**
- * The generator's own event-loop delay over a window: how late this process ran its timers and
- * callbacks. A frame that arrives while the loop is busy is stamped that much later, so this is
- * the part of a measured latency the generator itself may have added (the same for every target
- * only if their frames cost the generator the same).
+ * The generator's own stalls over a window: how late its event loop ran timers and callbacks,
+ * and its garbage-collection pauses. A frame that arrives during a stall is stamped that much
+ * later, so this is the part of a measured latency the generator itself may have added (the
+ * same for every target only if their frames cost the generator the same). A loop-delay p99 is
+ * one sample per millisecond: a 10 ms pause is one sample, yet every frame that arrived in it
+ * is late — hence the pauses' share of the time and the longest pause beside it.
  */
 export class LoopDelayMeter {
   private h: IntervalHistogram | null = null;
+  private gc: PerformanceObserver | null = null;
+  private gcMs = 0;
+  private gcMaxMs = 0;
+  private t0 = 0;
   start(): void {
     this.h = monitorEventLoopDelay({ resolution: 1 });
     this.h.enable();
+    this.gcMs = this.gcMaxMs = 0;
+    this.gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gcMs += e.duration;
+        this.gcMaxMs = Math.max(this.gcMaxMs, e.duration);
+      }
+    });
+    this.gc.observe({ entryTypes: ['gc'] });
+    this.t0 = performance.now();
   }
-  /** p99 and max in ms (the histogram's samples include its 1 ms resolution timer). */
-  stop(): { p99Ms: number; maxMs: number } {
+  /** Loop delay p99 and max (ms; samples include the 1 ms timer), GC pauses' % of the window and the longest (ms). */
+  stop(): { p99Ms: number; maxMs: number; gcPct: number; gcMaxMs: number } {
     const h = this.h;
-    if (!h) return { p99Ms: Number.NaN, maxMs: Number.NaN };
+    const wallMs = performance.now() - this.t0;
+    this.gc?.disconnect();
+    this.gc = null;
+    if (!h) return { p99Ms: Number.NaN, maxMs: Number.NaN, gcPct: Number.NaN, gcMaxMs: Number.NaN };
     h.disable();
     this.h = null;
     const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-    return { p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
+    return {
+      p99Ms: ms(h.percentile(99)),
+      maxMs: ms(h.max),
+      gcPct: Math.round((1000 * this.gcMs) / wallMs) / 10,
+      gcMaxMs: Math.round(this.gcMaxMs * 10) / 10,
+    };
   }
 }
 

@@ -35,6 +35,10 @@ export interface DirectResult {
   genCpu: number;
   /** The generator's event-loop delay p99 (ms) in the window: its own share of a latency. */
   genLoopP99Ms: number;
+  genLoopMaxMs: number;
+  /** The generator's GC pauses: % of the window, and the longest (ms). */
+  genGcPct: number;
+  genGcMaxMs: number;
   serverCpu: number;
   /** The server's busiest event-loop thread (its main thread), % of one core. */
   serverLoopCpu: number;
@@ -149,6 +153,9 @@ export async function runDirect(target: RunningTarget, connect: Connect, rooms: 
       errors,
       genCpu: round(gen),
       genLoopP99Ms: genLoopDelay.p99Ms,
+      genLoopMaxMs: genLoopDelay.maxMs,
+      genGcPct: genLoopDelay.gcPct,
+      genGcMaxMs: genLoopDelay.gcMaxMs,
       serverCpu: round(srv),
       serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(target.pid) / 2 ** 20),

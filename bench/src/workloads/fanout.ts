@@ -43,6 +43,10 @@ export interface TrialResult {
   genCpu: number;
   /** The generator's event-loop delay p99 (ms) in the window: its own share of a latency. */
   genLoopP99Ms: number;
+  genLoopMaxMs: number;
+  /** The generator's GC pauses: % of the window, and the longest (ms). */
+  genGcPct: number;
+  genGcMaxMs: number;
   serverCpu: number;
   /** The server's busiest event-loop thread (its main thread), % of one core. */
   serverLoopCpu: number;
@@ -217,6 +221,9 @@ export class FanoutSession {
       held: trial.held,
       genCpu: round(gen),
       genLoopP99Ms: genLoopDelay.p99Ms,
+      genLoopMaxMs: genLoopDelay.maxMs,
+      genGcPct: genLoopDelay.gcPct,
+      genGcMaxMs: genLoopDelay.gcMaxMs,
       serverCpu: round(srv),
       serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
