@@ -102,9 +102,12 @@ function tick(): void {
     const complete = r.log >= 0 && r.checkpointed === r.log;
     const generation = walGeneration();
     const startedOver = generation !== lastGeneration;
-    // An empty WAL (nothing written since the last restart) has nothing to start over; a first
-    // whole copy gets one tick for the writer to start over by itself.
-    if (r.log > 0 && !startedOver && !(complete && !completeLastTick)) Atomics.store(state, WAL_STATE.restartAsked, 1);
+    // An empty WAL (nothing written since the last restart) has nothing to start over. A tail
+    // left behind asks for the RESTART at once, as before (a writer that never pauses keeps the
+    // WAL at a quarter of a second of writes); a whole copy gives the writer one tick to start
+    // over by itself, and asks only if it did not.
+    const ask = r.log > 0 && (complete ? !startedOver && completeLastTick : true);
+    if (ask) Atomics.store(state, WAL_STATE.restartAsked, 1);
     lastGeneration = generation;
     completeLastTick = complete;
     Atomics.add(state, WAL_STATE.ticks, 1);
