@@ -21,6 +21,8 @@ const COLUMNS: Record<string, { key: string; label: string }[]> = {
     { key: 'genCpu', label: 'generator CPU %' },
     { key: 'genLoopP99Ms', label: 'generator loop delay p99 ms' },
     { key: 'genGcMaxMs', label: 'generator longest GC pause ms' },
+    { key: 'lateOver10msPct', label: '% of deliveries > 10 ms' },
+    { key: 'lateAfterGenStallPct', label: '% of those right after a generator stall' },
     { key: 'serverCpu', label: 'server CPU %' },
     { key: 'serverLoopCpu', label: 'server event loop CPU %' },
     { key: 'serverUsPerDelivery', label: 'server CPU µs per delivery' },

@@ -251,6 +251,37 @@ export class LoopDelayMeter {
   }
 }
 
+/**
+ * Tells whether this process has just come out of a stall: a 1 ms interval that fired at least
+ * `minMs` late marks the stall's end. Frames that waited in the kernel during a stall (a GC
+ * pause, a long callback) are read and stamped right after it, so a late delivery stamped
+ * within `withinMs` of a stall's end was at least partly held by the generator, not the server.
+ */
+export class StallWatch {
+  private timer: NodeJS.Timeout | null = null;
+  private last = 0;
+  private lastStallEnd = Number.NEGATIVE_INFINITY;
+  constructor(
+    private readonly minMs = 5,
+    private readonly withinMs = 3,
+  ) {}
+  start(): void {
+    this.last = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      if (now - this.last >= this.minMs) this.lastStallEnd = now;
+      this.last = now;
+    }, 1);
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+  justAfterStall(): boolean {
+    return performance.now() - this.lastStallEnd <= this.withinMs;
+  }
+}
+
 /** Polls `url` until it answers 2xx, the child dies, or the deadline passes. */
 export async function waitHttp(url: string, child: ChildProcess & { stderrTail?: () => string }, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@
  */
 import { Histogram } from '../lib/hist.js';
 import { clientMsgId, nowUs, readMarkBuf, readMarkStr, markText, type Mark } from '../lib/marker.js';
-import { CpuMeter, ioBytes, LoopDelayMeter, rssBytes, SelfCpuMeter, sleep } from '../lib/proc.js';
+import { CpuMeter, ioBytes, LoopDelayMeter, rssBytes, SelfCpuMeter, sleep, StallWatch } from '../lib/proc.js';
 import type { BenchClient, Connect, RunningTarget } from '../targets/target.js';
 import { closeAll, connectAll, round } from './common.js';
 
@@ -47,6 +47,9 @@ export interface TrialResult {
   /** The generator's GC pauses: % of the window, and the longest (ms). */
   genGcPct: number;
   genGcMaxMs: number;
+  /** Deliveries in the window later than LATE_MS (% of them), and of those, % stamped right after a generator stall. */
+  lateOver10msPct: number;
+  lateAfterGenStallPct: number;
   serverCpu: number;
   /** The server's busiest event-loop thread (its main thread), % of one core. */
   serverLoopCpu: number;
@@ -127,6 +130,7 @@ export class FanoutSession {
     const perPub = Math.ceil((rate / this.groups) * (o.warmupS + o.durationS)) + 8;
     for (let g = 0; g < this.groups; g++) this.base[g] = this.next[g]!;
     const trial = new Trial(this.groups, this.S, perPub, this.base);
+    trial.stalls.start();
     this.trial = trial;
     const serverCpu = new CpuMeter(this.target.pid);
     const genCpu = new SelfCpuMeter();
@@ -188,6 +192,7 @@ export class FanoutSession {
     const sentInWindow = sent - sentAtMeasure;
     const gen = genCpu.stop();
     const genLoopDelay = genLoop.stop();
+    trial.stalls.stop();
     const srv = serverCpu.stop();
     const syscalls = ioBytes(this.target.pid).syscalls - syscallsAtMeasure;
     const acks = this.acksSent() - acksAtMeasure;
@@ -224,6 +229,8 @@ export class FanoutSession {
       genLoopMaxMs: genLoopDelay.maxMs,
       genGcPct: genLoopDelay.gcPct,
       genGcMaxMs: genLoopDelay.gcMaxMs,
+      lateOver10msPct: Math.round((1000 * trial.late) / Math.max(1, trial.hist.count)) / 10,
+      lateAfterGenStallPct: Math.round((1000 * trial.lateAfterStall) / Math.max(1, trial.late)) / 10,
       serverCpu: round(srv),
       serverLoopCpu: round(serverCpu.loop),
       serverRssMB: round(rssBytes(this.target.pid) / 2 ** 20),
@@ -234,9 +241,16 @@ export class FanoutSession {
   }
 }
 
+/** A delivery later than this (µs) counts as late in `lateOver10msPct`. */
+const LATE_US = 10_000;
+
 /** The ledger of one trial: per publisher and message, who got it and whether it was acked. */
 class Trial {
   readonly hist = new Histogram();
+  readonly stalls = new StallWatch();
+  /** Deliveries in the window later than LATE_US, and those of them stamped right after a generator stall. */
+  late = 0;
+  lateAfterStall = 0;
   windowFrom = 0;
   windowTo = 0;
   inWindow = 0;
@@ -308,7 +322,13 @@ class Trial {
     c[at] = 1;
     const now = nowUs();
     if (now >= this.windowFrom && now <= this.windowTo) this.inWindow++;
-    if (mark.t >= this.windowFrom && mark.t <= this.windowTo) this.hist.record(now - mark.t);
+    if (mark.t >= this.windowFrom && mark.t <= this.windowTo) {
+      this.hist.record(now - mark.t);
+      if (now - mark.t > LATE_US) {
+        this.late++;
+        if (this.stalls.justAfterStall()) this.lateAfterStall++;
+      }
+    }
   }
 
   /** (message, member) pairs of acknowledged messages not delivered. */

@@ -30,6 +30,8 @@ function target(capacity: number, flakyOnce: number[] = []) {
         genLoopMaxMs: 2,
         genGcPct: 1,
         genGcMaxMs: 1,
+        lateOver10msPct: 1,
+        lateAfterGenStallPct: 0,
         serverCpu: 50,
         serverLoopCpu: 50,
         serverRssMB: 100,
