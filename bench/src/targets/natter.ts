@@ -47,6 +47,11 @@ export interface CommitTotals {
   /** The main thread's garbage-collection pauses (prom-client's default metric): seconds in all, and how many took over 10 ms. */
   gcS: number;
   gcOver10ms: number;
+  /**
+   * The event loop's longest delay since the previous scrape (prom-client's monitor, a 10 ms timer,
+   * so the figure includes up to 10 ms of its own interval; a scrape resets it).
+   */
+  loopLagMaxS: number;
 }
 
 /** Summed over the kinds of pause (minor, major, incremental, weak callbacks). */
@@ -186,6 +191,7 @@ export class NatterTarget implements RunningTarget {
       commitBuckets: buckets('natter_commit_duration_seconds'),
       queueBuckets: buckets('natter_commit_queue_seconds'),
       sqliteBusyS: pick('natter_sqlite_thread_busy_seconds_total'),
+      loopLagMaxS: pick('nodejs_eventloop_lag_max_seconds'),
       ...gcTotals(text),
     };
   }

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Connection, OutboundFrame } from '../connection.js';
 import { Delivery } from '../delivery/delivery.js';
 import { DomainEvents } from '../events.js';
-import { PresenceService } from './presence.js';
+import { PresenceService, REFRESH_SLICE } from './presence.js';
 
 const TTL = 3000;
 const GRACE = 1000;
@@ -53,8 +53,9 @@ async function setup() {
     const delivery = new Delivery(broker.attach(), store, clock);
     const events = new DomainEvents();
     events.subscribe((e) => delivery.publish(e));
-    const presence = new PresenceService(space.attach(), store, delivery, events, clock, { ttlMs: TTL, graceMs: GRACE, processId: id }, { onError: (err) => { throw err; } });
-    return { clock, delivery, presence };
+    const eph = space.attach();
+    const presence = new PresenceService(eph, store, delivery, events, clock, { ttlMs: TTL, graceMs: GRACE, processId: id }, { onError: (err) => { throw err; } });
+    return { clock, delivery, presence, eph };
   });
   for (const p of procs) await p.presence.start();
   for (const u of ['watcher', 'user']) await store.createUser({ id: u, username: u, passwordHash: null, displayName: null, avatarUrl: null, createdAt: 0 });
@@ -98,7 +99,7 @@ async function setup() {
       },
     };
   };
-  return { procs, advance, connect };
+  return { procs, advance, connect, store };
 }
 
 describe('PresenceService', () => {
@@ -164,5 +165,33 @@ describe('PresenceService', () => {
     // Not twice: the grace check of a closed process does not run.
     await advance(TTL);
     expect(w.pushes.map((p) => p.online)).toEqual([true, false]);
+  });
+
+  it("refreshes many users' entries a slice at a time, serving the event loop between slices", async () => {
+    const { procs, advance, connect, store } = await setup();
+    const p1 = procs[0]!;
+    const users = 3 * REFRESH_SLICE + 17;
+    for (let i = 0; i < users; i++) {
+      const id = `many${i}`;
+      await store.createUser({ id, username: id, passwordHash: null, displayName: null, avatarUrl: null, createdAt: 0 });
+      await connect(p1, id);
+    }
+    // Count the refreshes of users' presence sets, and where a callback queued on the event loop
+    // when the tick starts ran among them.
+    const eph = p1.eph;
+    const addMember = eph.addMember.bind(eph);
+    let refreshed = 0;
+    let refreshedWhenLoopRan = -1;
+    eph.addMember = (key, member, ttlMs) => {
+      if (key.startsWith('presence:many')) {
+        if (refreshed === 0) setImmediate(() => (refreshedWhenLoopRan = refreshed));
+        refreshed++;
+      }
+      return addMember(key, member, ttlMs);
+    };
+    await advance(TTL / 3 + 50);
+    expect(refreshed).toBeGreaterThanOrEqual(users);
+    // The loop ran after the first slice, not once every user was done.
+    expect(refreshedWhenLoopRan).toBe(REFRESH_SLICE);
   });
 });

@@ -53,6 +53,8 @@ export interface PresenceHooks {
 
 const PROCS = 'presence-procs';
 const setOf = (userId: string) => `presence:${userId}`;
+/** Users whose entries one step of a tick refreshes before the event loop serves anything else. */
+export const REFRESH_SLICE = 200;
 const seenOf = (userId: string) => `seen:${userId}`;
 
 interface Watched {
@@ -226,10 +228,18 @@ export class PresenceService {
     const now = String(this.clock.now());
     const { processId, ttlMs } = this.options;
     try {
-      // Users first, the process last: its entry never outlives theirs.
-      await Promise.all(
-        [...this.local.keys()].map((u) => Promise.all([this.eph.addMember(setOf(u), processId, ttlMs), this.eph.set(seenOf(u), now, MAX_TTL_MS)])),
-      );
+      // Users first, the process last: its entry never outlives theirs. A slice at a time, with
+      // the event loop free between slices: all at once, 2,000 users held it 19 ms (a CPU profile
+      // of the fan-out bench), every delivery waiting behind; 15,000 would hold it ~150 ms.
+      const users = [...this.local.keys()];
+      for (let i = 0; i < users.length; i += REFRESH_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        await Promise.all(
+          users
+            .slice(i, i + REFRESH_SLICE)
+            .map((u) => Promise.all([this.eph.addMember(setOf(u), processId, ttlMs), this.eph.set(seenOf(u), now, MAX_TTL_MS)])),
+        );
+      }
       await this.eph.addMember(PROCS, processId, ttlMs);
       const procs = new Set(await this.eph.members(PROCS));
       const at = this.clock.now();
