@@ -38,6 +38,9 @@ export interface WebSocketGatewayOptions {
   onServerClose(reason: string): void;
 }
 
+/** Sockets one step of a heartbeat pings before the event loop serves anything else. */
+export const BEAT_SLICE = 256;
+
 /** Bytes held back by one socket's cork before they are written anyway. */
 const CORK_MAX_BYTES = 64 * 1024;
 
@@ -311,17 +314,32 @@ export class WebSocketGateway {
     ws.on('close', onClose);
   }
 
+  /**
+   * Pings every socket (and closes those that did not answer the last ping), a slice at a time
+   * with the event loop free between slices: each ping is a write to its socket, and all at once
+   * (measured with ws alone on this machine) 5,000 sockets held the loop 33–52 ms and 15,000
+   * 108–178 ms, every delivery waiting behind them, once per heartbeat.
+   */
   private beat(): void {
-    for (const live of this.live) {
-      if (!live.alive) {
-        this.o.onServerClose('heartbeat_timeout');
-        live.ws.close(CLOSE_CODES.heartbeat_timeout, 'heartbeat timeout');
-        setTimeout(() => live.ws.terminate(), 1000).unref();
-        continue;
+    const all = [...this.live];
+    const step = (from: number): void => {
+      const to = Math.min(all.length, from + BEAT_SLICE);
+      for (let i = from; i < to; i++) {
+        const live = all[i]!;
+        // Closed since the heartbeat began: nothing to ping.
+        if (!this.live.has(live)) continue;
+        if (!live.alive) {
+          this.o.onServerClose('heartbeat_timeout');
+          live.ws.close(CLOSE_CODES.heartbeat_timeout, 'heartbeat timeout');
+          setTimeout(() => live.ws.terminate(), 1000).unref();
+          continue;
+        }
+        live.alive = false;
+        live.ws.ping();
       }
-      live.alive = false;
-      live.ws.ping();
-    }
+      if (to < all.length) setImmediate(step, to);
+    };
+    step(0);
   }
 
   /** Closes every connection with `server_shutdown` (clients reconnect elsewhere or later). */

@@ -365,6 +365,37 @@ describe('heartbeat', () => {
   });
 });
 
+describe('heartbeat at scale', () => {
+  it('pings the sockets a slice at a time, serving the event loop between slices, and every client still answers', async () => {
+    const t = await start({ HEARTBEAT_INTERVAL_MS: 400 });
+    const n = 600;
+    const clients: RawClient[] = [];
+    for (let i = 0; i < n; i += 100) clients.push(...(await Promise.all(Array.from({ length: 100 }, () => open(t.wsUrl)))));
+    // The server's sockets are ws WebSockets in this process: count their pings, and where a
+    // callback queued on the event loop at the first ping of a heartbeat ran among them.
+    const ping = WebSocket.prototype.ping;
+    let pings = 0;
+    let pingsWhenLoopRan = -1;
+    WebSocket.prototype.ping = function (this: WebSocket, ...args: Parameters<WebSocket['ping']>) {
+      if (pings++ === 0) setImmediate(() => (pingsWhenLoopRan = pings));
+      return ping.apply(this, args);
+    };
+    try {
+      const deadline = Date.now() + 5000;
+      while (pings < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      WebSocket.prototype.ping = ping;
+    }
+    expect(pings).toBeGreaterThanOrEqual(n);
+    // Not every socket in one turn of the loop: a heartbeat must not hold deliveries back.
+    expect(pingsWhenLoopRan).toBeGreaterThan(0);
+    expect(pingsWhenLoopRan).toBeLessThan(n);
+    // A heartbeat later, every client answered its ping and is still open.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(clients.filter((c) => c.closeCode !== null)).toHaveLength(0);
+  });
+});
+
 describe('revocation closes live sockets', () => {
   async function setup() {
     const t = await start();
