@@ -74,6 +74,41 @@ async function send(page: Page, text: string): Promise<void> {
 }
 
 /** axe-core's serious and critical findings on the page as it is now. */
+/**
+ * Sends in the page's IndexedDB outbox: what survives a reload. The chat shows a send as
+ * waiting as soon as it is typed, while the SDK's write to IndexedDB may still be under way.
+ */
+async function outboxStored(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let n = 0;
+    for (const d of await indexedDB.databases()) {
+      if (!d.name?.startsWith('natter:')) continue;
+      n += await new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open(d.name!);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('outbox')) {
+            db.close();
+            resolve(0);
+            return;
+          }
+          const count = db.transaction('outbox').objectStore('outbox').count();
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => {
+            db.close();
+            reject(count.error);
+          };
+        };
+      });
+    }
+    return n;
+  });
+}
+
 async function accessibilityProblems(page: Page): Promise<string[]> {
   const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
   // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses an injected <script>.
@@ -407,6 +442,9 @@ describe.skipIf(!available)('web app in Chromium', () => {
       const texts = ['one while offline', 'two while offline', 'three while offline'];
       for (const t of texts) await send(page, t);
       await expect.poll(() => page.getByRole('img', { name: 'Waiting to send' }).count()).toBe(3);
+      // The SDK's outbox is written to IndexedDB a few milliseconds after a send shows (longer on a
+      // loaded machine): a reload before that loses the send, so the test waits for it.
+      await expect.poll(() => outboxStored(page)).toBe(3);
 
       // A reload while still cut: the app comes back from IndexedDB with the same three waiting.
       await page.reload();
