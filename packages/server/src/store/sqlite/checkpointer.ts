@@ -90,10 +90,10 @@ function tick(): void {
     // the WAL over by itself (SQLite does when no frame is left to copy), at no cost to it. The
     // store thread's RESTART copies the tail and fsyncs both files while every send waits (one to
     // three fsyncs of up to ~10 ms each, four times a second, measured with strace: a source of
-    // the sends' tail), so it is asked for only when the WAL did not start over since the last
-    // tick — passes that keep leaving a tail, or a writer that is always inside a transaction
-    // when one finishes (SQLite restarts only in a transaction begun after the copy was whole).
-    // At a steady moderate load the writer leaves gaps, so a short pass or two usually finish.
+    // the sends' tail), so it is asked for when the passes left a tail, or when a whole copy was
+    // not followed by a restart within a tick (a writer always inside a transaction when one
+    // finishes: SQLite restarts only in a transaction begun after the copy was whole). At a
+    // steady moderate load the writer leaves gaps, so a short pass or two usually finish.
     for (let extra = 0; r.log > 0 && r.checkpointed < r.log && extra < EXTRA_SHORT_PASSES && took < SHORT_PASS_MS; extra++) {
       const t0 = performance.now();
       r = passive();
